@@ -1,0 +1,5 @@
+"""Allow ``python -m pgcrisis``."""
+
+from pgcrisis.cli.main import main
+
+main()

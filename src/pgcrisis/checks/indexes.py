@@ -1,0 +1,1 @@
+"""Checks of the indexes family. Stub: filled in later."""

@@ -1,0 +1,1 @@
+"""Checks of the jit family. Stub: filled in later."""

@@ -1,0 +1,1 @@
+"""Checks of the jobs family. Stub: filled in later."""

@@ -1,0 +1,1 @@
+"""Lock checks: blocking-lock, lock-hoarder."""

@@ -1,0 +1,1 @@
+"""Checks of the matviews family. Stub: filled in later."""

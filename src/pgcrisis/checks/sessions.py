@@ -1,0 +1,1 @@
+"""Session checks: idle-in-transaction, long-running-query."""

@@ -1,0 +1,1 @@
+"""Command-line presentation: parse flags, call the domain, hand results to renderers."""

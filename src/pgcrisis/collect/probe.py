@@ -1,0 +1,87 @@
+"""The probe registry and the context probes run in.
+
+A probe reads one *part* of the snapshot (see :data:`pgcrisis.model.snapshot.PARTS`) and
+returns the snapshot fields it fills. It raises :class:`~pgcrisis.errors.ProbeUnavailable`
+when it cannot run here (missing extension, missing privilege); the collector records the
+reason so that the checks needing that part become ``skipped`` entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import RowFactory, class_row, dict_row
+
+from pgcrisis.collect import sql
+from pgcrisis.model.server import ServerInfo
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOptions:
+    """Switches that change what probes do (not how checks judge)."""
+
+    verify_index_advice: bool = True
+    max_statements: int = 200
+
+
+@dataclass
+class ProbeContext:
+    """The connection, what is known so far, and a query counter (for the benchmark)."""
+
+    conn: psycopg.Connection[Any]
+    server: ServerInfo
+    options: ProbeOptions = field(default_factory=ProbeOptions)
+    collected: dict[str, Any] = field(default_factory=dict)
+    queries: int = 0
+
+    def rows(self, name: str, cls: type[T], params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[T]:
+        """Run the named SQL file and load each row into ``cls`` (a frozen dataclass)."""
+        return self._fetch(sql.query(name, self.server.version_num), class_row(cls), params)
+
+    def dicts(self, name: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run the named SQL file and return rows as dicts (for probes that reshape rows)."""
+        return self._fetch(sql.query(name, self.server.version_num), dict_row, params)
+
+    def run(self, text: str | psycopg.sql.Composable, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run an ad-hoc statement (for statements built with ``psycopg.sql``)."""
+        self.queries += 1
+        with self.conn.cursor() as cur:
+            cur.execute(text, params)  # type: ignore[arg-type]
+            return cur.fetchall() if cur.description else []
+
+    def _fetch(self, text: str, factory: RowFactory[T], params: Any) -> list[T]:
+        self.queries += 1
+        with self.conn.cursor(row_factory=factory) as cur:
+            cur.execute(text.encode(), params)  # type: ignore[call-overload]
+            return cur.fetchall()
+
+
+ProbeFunc = Callable[[ProbeContext], Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSpec:
+    """A registered probe: the part it fills and the function that reads it."""
+
+    part: str
+    func: ProbeFunc
+
+
+PROBES: dict[str, ProbeSpec] = {}
+
+
+def probe(part: str) -> Callable[[ProbeFunc], ProbeFunc]:
+    """Register a probe for ``part``; registration order is run order (dependencies first)."""
+
+    def register(func: ProbeFunc) -> ProbeFunc:
+        if part in PROBES:
+            raise ValueError(f"a probe for part {part!r} is already registered")
+        PROBES[part] = ProbeSpec(part, func)
+        return func
+
+    return register

@@ -1,0 +1,43 @@
+"""Sessions, their locks and prepared transactions: the parts lock and session checks read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pgcrisis.collect.probe import ProbeContext, probe
+from pgcrisis.model.activity import Backend, HeldLock, LockCount, LockWait, PreparedXact
+
+
+@probe("activity")
+def activity(ctx: ProbeContext) -> Mapping[str, Any]:
+    """Every other session in ``pg_stat_activity``."""
+    rows = ctx.dicts("activity")
+    backends = tuple(
+        Backend(**{**row, "blocked_by": tuple(row["blocked_by"] or ())}) for row in rows
+    )
+    return {"activity": backends}
+
+
+@probe("locks")
+def locks(ctx: ProbeContext) -> Mapping[str, Any]:
+    """Lock counts per backend, awaited locks, and strong relation locks."""
+    counts = tuple(ctx.rows("lock_counts", LockCount))
+    waits: list[LockWait] = []
+    strong: list[HeldLock] = []
+    for row in ctx.dicts("lock_details"):
+        if not row["granted"]:
+            waits.append(LockWait(row["pid"], row["locktype"], row["mode"], row["relation"],
+                                  row["relkind"]))
+        if row["relation"] is not None and row["mode"] in {
+            "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"
+        }:
+            strong.append(HeldLock(row["pid"], row["mode"], row["relation"], row["relkind"],
+                                   row["granted"]))
+    return {"lock_counts": counts, "lock_waits": tuple(waits), "strong_locks": tuple(strong)}
+
+
+@probe("prepared")
+def prepared(ctx: ProbeContext) -> Mapping[str, Any]:
+    """Prepared (two-phase) transactions."""
+    return {"prepared": tuple(ctx.rows("prepared_xacts", PreparedXact))}

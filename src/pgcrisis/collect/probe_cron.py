@@ -1,0 +1,1 @@
+"""pg_cron jobs and their run history (job-*, refresh-spike checks). Stub: filled in later."""

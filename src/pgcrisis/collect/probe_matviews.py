@@ -1,0 +1,1 @@
+"""Materialized views and their dependencies (matview-* checks). Stub: filled in later."""

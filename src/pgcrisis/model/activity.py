@@ -1,0 +1,81 @@
+"""Sessions, what blocks them, and the locks they hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One row of ``pg_stat_activity`` (client backends and, where useful, workers).
+
+    Ages are seconds measured by the server at collection time (None when not applicable).
+    ``blocked_by`` comes from ``pg_blocking_pids()``; 0 stands for a prepared transaction.
+    """
+
+    pid: int
+    datname: str | None
+    usename: str | None
+    application_name: str
+    client_addr: str | None
+    backend_type: str
+    state: str | None
+    xact_age_s: float | None
+    query_age_s: float | None
+    state_age_s: float | None
+    wait_event_type: str | None
+    wait_event: str | None
+    query: str
+    blocked_by: tuple[int, ...]
+    backend_xid_age: int | None = None
+    backend_xmin_age: int | None = None
+
+    @property
+    def is_client(self) -> bool:
+        """A client backend (not autovacuum, not a background worker)."""
+        return self.backend_type == "client backend"
+
+
+@dataclass(frozen=True, slots=True)
+class LockCount:
+    """How many ``pg_locks`` rows one backend has (every lock type, granted or not)."""
+
+    pid: int
+    total: int
+    granted: int
+    waiting: int
+    relations: int
+    virtualxid_holder: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LockWait:
+    """A lock one backend waits for: what kind, on what, in which mode."""
+
+    pid: int
+    locktype: str
+    mode: str
+    relation: str | None  # schema-qualified name, when the lock is on a relation
+    relkind: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldLock:
+    """A relation lock held in a strong mode (ShareLock and above), to name DDL/refresh holders."""
+
+    pid: int
+    mode: str
+    relation: str
+    relkind: str | None
+    granted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedXact:
+    """A prepared (two-phase) transaction: it holds locks with no session (pid 0)."""
+
+    gid: str
+    owner: str
+    database: str
+    age_s: float
+    transaction: int

@@ -1,0 +1,47 @@
+"""The snapshot: everything one triage pass saw, immutable, the only input of every check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pgcrisis.model.activity import Backend, HeldLock, LockCount, LockWait, PreparedXact
+from pgcrisis.model.jobs import Cron
+from pgcrisis.model.matviews import Matviews
+from pgcrisis.model.relations import Relations
+from pgcrisis.model.server import ServerInfo
+from pgcrisis.model.statements import IndexAdviceSet, Statements
+
+#: Names of the parts a probe fills; checks declare which they need.
+PARTS = (
+    "activity", "locks", "prepared", "statements", "relations", "index_advice",
+    "matviews", "cron",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the probes collected. A part that could not be read is named in ``unavailable``."""
+
+    server: ServerInfo
+    taken_at: datetime
+    activity: tuple[Backend, ...] = ()
+    lock_counts: tuple[LockCount, ...] = ()
+    lock_waits: tuple[LockWait, ...] = ()
+    strong_locks: tuple[HeldLock, ...] = ()
+    prepared: tuple[PreparedXact, ...] = ()
+    statements: Statements = field(default_factory=Statements)
+    relations: Relations = field(default_factory=Relations)
+    index_advice: IndexAdviceSet = field(default_factory=IndexAdviceSet)
+    matviews: Matviews = field(default_factory=Matviews)
+    cron: Cron = field(default_factory=Cron)
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    query_count: int = 0
+
+    def backend(self, pid: int) -> Backend | None:
+        """The session with this pid, if it was seen."""
+        for b in self.activity:
+            if b.pid == pid:
+                return b
+        return None

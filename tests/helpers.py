@@ -1,0 +1,40 @@
+"""Helpers the tests share: the server handle and a one-call triage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pgcrisis.dsn import Target
+from pgcrisis.embedded import EmbeddedServer
+from pgcrisis.model.findings import Finding
+from pgcrisis.triage import TriageReport, run_triage
+
+
+@dataclass
+class PgServer:
+    """What tests need of a server: DSNs per database and what it lacks."""
+
+    dsn: str
+    version_num: int = 0
+    unavailable: dict[str, str] = field(default_factory=dict)
+    embedded: EmbeddedServer | None = None
+
+    def dsn_for(self, dbname: str) -> str:
+        params = conninfo_to_dict(self.dsn)
+        params["dbname"] = dbname
+        return make_conninfo("", **params)
+
+
+
+def triage(dsn: str) -> TriageReport:
+    """Run triage the way the CLI does, on ``dsn``."""
+    return run_triage(Target(dsn, "test"))
+
+
+def only(report: TriageReport, code: str) -> Finding:
+    """The single finding with ``code``; fails listing what was found otherwise."""
+    found = report.by_code(code)
+    assert len(found) == 1, f"expected one {code}, got {[f.title for f in report.findings]}"
+    return found[0]
