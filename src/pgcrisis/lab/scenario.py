@@ -7,6 +7,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -83,6 +84,20 @@ class Worker(threading.Thread):
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One measured symptom, for the demo's before/after table."""
+
+    label: str       # e.g. "mean order-creation time"
+    unit: str        # e.g. "ms"
+    value: float
+    lower_is_better: bool = True
+
+    def improved_over(self, before: Metric) -> bool:
+        """Whether this (after) value is better than ``before``."""
+        return self.value < before.value if self.lower_is_better else self.value > before.value
+
+
 class Scenario(ABC):
     """One fault: ``setup`` builds what it needs, ``inject`` starts it, ``self_check`` proves it
     is real, ``stop`` releases every connection and thread (and leaves the schema).
@@ -109,6 +124,11 @@ class Scenario(ABC):
     @abstractmethod
     def self_check(self) -> None:
         """Raise :class:`ScenarioError` unless the fault is really there."""
+
+    def measure(self) -> Metric:
+        """Measure the symptom this fault causes, now (the demo calls it before and after the
+        remedy). Scenarios the demo uses override it."""
+        raise NotImplementedError(f"{type(self).__name__} has no metric")
 
     def stop(self) -> None:
         """Cancel and join every worker."""
