@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import click
+import psycopg
 
 from pgcrisis import __version__
 from pgcrisis.dsn import redact
@@ -21,6 +22,10 @@ class Group(click.Group):
         except PgcrisisError as exc:
             click.echo(f"pgcrisis: {redact(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            click.echo(f"pgcrisis: database error: {redact(first)}", err=True)
+            sys.exit(3)
         except KeyboardInterrupt:
             click.echo("pgcrisis: interrupted", err=True)
             sys.exit(130)

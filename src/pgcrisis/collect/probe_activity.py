@@ -40,4 +40,7 @@ def locks(ctx: ProbeContext) -> Mapping[str, Any]:
 @probe("prepared")
 def prepared(ctx: ProbeContext) -> Mapping[str, Any]:
     """Prepared (two-phase) transactions."""
-    return {"prepared": tuple(ctx.rows("prepared_xacts", PreparedXact))}
+    rows = ctx.dicts("prepared_xacts")
+    return {"prepared": tuple(
+        PreparedXact(**{**row, "relations": tuple(row["relations"] or ())}) for row in rows
+    )}

@@ -9,6 +9,7 @@ snapshot and no lock between probes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -52,8 +53,10 @@ def _explain(exc: psycopg.OperationalError, target: Target) -> str:
         reason = "the server wants a password and none was given"
     elif sqlstate == "28000" or "no pg_hba.conf entry" in text:
         reason = "the server's pg_hba.conf does not allow this connection"
-    elif sqlstate == "53300" or "too many clients" in text or "remaining connection slots" in text:
-        reason = "the server has no free connection slots (too many clients)"
+    elif (sqlstate == "53300" or "too many clients" in text or "too many connections" in text
+          or "remaining connection slots" in text):
+        fatal = re.search(r"FATAL:\s*(.+)", raw)
+        reason = "no free connection slots" + (f" ({fatal[1].strip()})" if fatal else "")
     elif sqlstate == "3D000" or ("database" in text and "does not exist" in text):
         reason = "that database does not exist"
     elif "connection refused" in text:

@@ -79,3 +79,5 @@ class PreparedXact:
     database: str
     age_s: float
     transaction: int
+    relations: tuple[str, ...] = ()
+    locks: int = 0

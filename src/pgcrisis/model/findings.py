@@ -61,7 +61,8 @@ class Remedy:
 class Finding:
     """One conclusion of one check.
 
-    ``impact`` orders findings of equal severity (sessions waiting, seconds lost, ...); it is
+    ``impact`` orders findings of equal severity: sessions affected x 1e6 plus seconds lost
+    (so any finding that holds sessions up outranks one that only wastes time); it is
     internal to ranking and not part of the JSON contract.
     """
 

@@ -1,7 +1,18 @@
--- Prepared transactions hold locks with no session behind them (pid 0 in pg_blocking_pids).
-SELECT gid,
-       owner::text AS owner,
-       database::text AS database,
-       extract(epoch FROM now() - prepared)::float8 AS age_s,
-       transaction::text::bigint AS transaction
-  FROM pg_prepared_xacts
+-- Prepared transactions hold locks with no session behind them (pid 0 in pg_blocking_pids);
+-- the relations they lock name which one a waiter is stuck behind.
+SELECT p.gid,
+       p.owner::text AS owner,
+       p.database::text AS database,
+       extract(epoch FROM now() - p.prepared)::float8 AS age_s,
+       p.transaction::text::bigint AS transaction,
+       coalesce((SELECT array_agg(DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.relname))
+                   FROM pg_locks l
+                   JOIN pg_class c ON c.oid = l.relation
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE l.virtualtransaction = '-1/' || p.transaction::text
+                    AND l.locktype = 'relation'
+                    AND n.nspname NOT IN ('pg_catalog', 'information_schema')),
+                '{}') AS relations,
+       (SELECT count(*)::int FROM pg_locks l
+         WHERE l.virtualtransaction = '-1/' || p.transaction::text) AS locks
+  FROM pg_prepared_xacts p

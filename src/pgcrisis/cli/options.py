@@ -1,0 +1,45 @@
+"""Options every command that connects shares: how to find the server and session limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from pgcrisis.collect.session import (
+    DEFAULT_LOCK_TIMEOUT_MS,
+    DEFAULT_STATEMENT_TIMEOUT_MS,
+    SessionLimits,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def dsn_option(func: F) -> F:
+    """``--dsn``: else PGCRISIS_DSN, else DATABASE_URL, else libpq's PG* variables."""
+    return click.option(
+        "--dsn", metavar="DSN", default=None,
+        help="Connection string (URL or key=value). Default: $PGCRISIS_DSN, else "
+             "$DATABASE_URL, else libpq's PG* variables and service files.",
+    )(func)
+
+
+def session_options(func: F) -> F:
+    """``--statement-timeout`` and ``--lock-timeout`` for diagnostic sessions."""
+    func = click.option(
+        "--lock-timeout", "lock_timeout_ms", type=click.IntRange(1, 60_000),
+        default=DEFAULT_LOCK_TIMEOUT_MS, show_default=True, metavar="MS",
+        help="lock_timeout of the diagnostic session: it never queues behind a lock longer.",
+    )(func)
+    return click.option(
+        "--statement-timeout", "statement_timeout_ms", type=click.IntRange(100, 600_000),
+        default=DEFAULT_STATEMENT_TIMEOUT_MS, show_default=True, metavar="MS",
+        help="statement_timeout of the diagnostic session.",
+    )(func)
+
+
+def limits_from(statement_timeout_ms: int, lock_timeout_ms: int) -> SessionLimits:
+    """Build :class:`SessionLimits` from the parsed flags."""
+    return SessionLimits(statement_timeout_ms=statement_timeout_ms,
+                         lock_timeout_ms=lock_timeout_ms)

@@ -1,0 +1,1 @@
+"""Renderers: turn results into terminal, JSON, Markdown or pictures. They never compute."""

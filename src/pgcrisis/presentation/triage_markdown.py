@@ -1,0 +1,52 @@
+"""``pgcrisis triage --format markdown``: pasteable into an incident update or a ticket."""
+
+from __future__ import annotations
+
+from pgcrisis.model.findings import Finding, Severity
+from pgcrisis.triage import TriageReport
+
+_BADGE = {Severity.CRITICAL: "🔴 CRITICAL", Severity.WARNING: "🟠 WARNING", Severity.INFO: "🔵 info"}
+
+
+def _object(finding: Finding) -> str:
+    parts = []
+    for o in finding.objects[:3]:
+        label = o.name if o.name is not None else ""
+        if o.pid is not None:
+            label = f"pid {o.pid}" + (f" ({o.name})" if o.name else "")
+        elif o.id is not None:
+            label = f"#{o.id}" + (f" {o.name}" if o.name else "")
+        parts.append(f"{o.kind} `{label}`")
+    return ", ".join(parts)
+
+
+def render(report: TriageReport) -> str:
+    """Markdown text: a summary table, then one section per finding with its SQL."""
+    s = report.snapshot.server
+    lines = [
+        f"## pgcrisis triage — {s.database} on PostgreSQL {s.server_version}",
+        "",
+        f"{report.started_at:%Y-%m-%d %H:%M:%S} UTC · {report.duration_ms:.0f} ms · "
+        f"{len(report.findings)} findings",
+        "",
+    ]
+    if report.findings:
+        lines += ["| # | severity | finding | about |", "|---|---|---|---|"]
+        for i, f in enumerate(report.findings, 1):
+            title = f.title.replace("|", "\\|")
+            about = _object(f).replace("|", "\\|")
+            lines.append(f"| {i} | {_BADGE[f.severity]} | `{f.code}`: {title} | {about} |")
+        lines.append("")
+    else:
+        lines += ["No findings: nothing above info.", ""]
+    for i, f in enumerate(report.findings, 1):
+        lines += [f"### {i}. {f.title}", "", f"`{f.code}` · {_BADGE[f.severity]}", "", f.detail, ""]
+        if f.remedy is not None:
+            lines += [f"**Remedy:** {f.remedy.summary}", ""]
+            if f.remedy.sql:
+                lines += ["```sql", *(stmt.rstrip(";") + ";" for stmt in f.remedy.sql), "```", ""]
+    if report.results.skipped:
+        lines += ["<details><summary>Checks skipped</summary>", ""]
+        lines += [f"- `{sk.check}`: {sk.reason}" for sk in report.results.skipped]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)

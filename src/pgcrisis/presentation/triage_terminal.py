@@ -1,0 +1,57 @@
+"""The default ``pgcrisis triage`` output: a rich report, worst first."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from pgcrisis.model.findings import Finding, Severity
+from pgcrisis.triage import TriageReport
+
+STYLE = {Severity.CRITICAL: "bold white on red", Severity.WARNING: "bold black on yellow",
+         Severity.INFO: "bold white on blue"}
+BORDER = {Severity.CRITICAL: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+
+
+def _finding_panel(index: int, f: Finding) -> Panel:
+    parts: list[Text | Syntax | Table] = [Text(f.detail)]
+    if f.evidence:
+        ev = Table.grid(padding=(0, 2))
+        ev.add_column(style="dim")
+        ev.add_column()
+        for key, value in list(f.evidence.items())[:10]:
+            ev.add_row(key, str(value))
+        parts.append(ev)
+    if f.remedy is not None:
+        parts.append(Text.assemble(("Remedy: ", "bold green"), f.remedy.summary))
+        if f.remedy.sql:
+            code = "\n".join(s.rstrip(";") + ";" for s in f.remedy.sql)
+            parts.append(Syntax(code, "sql", theme="ansi_dark", word_wrap=True))
+    header = Text.assemble((f" {f.severity.value.upper()} ", STYLE[f.severity]), " ",
+                           (f.code, "bold"), "  ", f.title)
+    return Panel(Group(*parts), title=header, title_align="left",
+                 border_style=BORDER[f.severity], subtitle=f"#{index}", subtitle_align="right")
+
+
+def render(report: TriageReport, console: Console) -> None:
+    """Print the report: a header line, one panel per finding, then what was skipped."""
+    s = report.snapshot.server
+    counts = {sev: sum(1 for f in report.findings if f.severity is sev) for sev in Severity}
+    console.print(Text.assemble(
+        ("pgcrisis triage ", "bold"), f"{s.database} @ PostgreSQL {s.server_version}  ",
+        (f"{counts[Severity.CRITICAL]} critical", "red"), " · ",
+        (f"{counts[Severity.WARNING]} warning", "yellow"), " · ",
+        (f"{counts[Severity.INFO]} info", "blue"),
+        (f"   {report.duration_ms:.0f} ms, {report.snapshot.query_count} queries", "dim"),
+    ))
+    if not report.findings:
+        console.print(Text("No findings: nothing above info.", style="green"))
+    for i, f in enumerate(report.findings, 1):
+        console.print(_finding_panel(i, f))
+    if report.results.skipped:
+        console.print(Text("Skipped checks:", style="dim bold"))
+        for sk in report.results.skipped:
+            console.print(Text(f"  {sk.check}: {sk.reason}", style="dim"))
