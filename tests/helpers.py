@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.model.findings import Finding
@@ -28,9 +29,9 @@ class PgServer:
 
 
 
-def triage(dsn: str) -> TriageReport:
+def triage(dsn: str, thresholds: Thresholds | None = None) -> TriageReport:
     """Run triage the way the CLI does, on ``dsn``."""
-    return run_triage(Target(dsn, "test"))
+    return run_triage(Target(dsn, "test"), thresholds=thresholds)
 
 
 def only(report: TriageReport, code: str) -> Finding:

@@ -99,16 +99,16 @@ def find_binaries() -> Binaries | None:
     """The newest PostgreSQL server binaries on this machine, or ``None``."""
     candidates: list[Path] = []
     for name in ("postgres", "initdb"):
-        found = shutil.which(name)
-        if found:
-            candidates.append(Path(found).resolve().parent)
+        on_path = shutil.which(name)
+        if on_path:
+            candidates.append(Path(on_path).resolve().parent)
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            bindir = subprocess.run(
+            reported = subprocess.run(
                 [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
             ).stdout.strip()
-            candidates.append(Path(bindir))
+            candidates.append(Path(reported))
     candidates.extend(sorted(Path("/usr/lib/postgresql").glob("*/bin")))
     best: Binaries | None = None
     for bindir in dict.fromkeys(candidates):
@@ -254,6 +254,13 @@ class EmbeddedServer:
         self.socket_dir.mkdir(exist_ok=True)
         user = _run_as_user()
         if user is not None:
+            for ancestor in self.directory.resolve().parents:
+                st = ancestor.stat()
+                if st.st_uid != user.pw_uid and not st.st_mode & 0o001:
+                    raise ServerError(
+                        f"the server runs as {user.pw_name!r} (PostgreSQL refuses root), who "
+                        f"cannot enter {ancestor}: give a directory it can reach"
+                    )
             self.directory.chmod(0o755)
             for path in (self.directory, self.socket_dir):
                 os.chown(path, user.pw_uid, user.pw_gid)
@@ -279,9 +286,9 @@ class EmbeddedServer:
             "--encoding=UTF8", "--locale=C", "--no-sync",
         ]
         try:
-            subprocess.run(
+            subprocess.run(  # type: ignore[call-overload]
                 cmd, capture_output=True, text=True, check=True, timeout=120,
-                **self._subprocess_kwargs(),  # type: ignore[arg-type]
+                **self._subprocess_kwargs(),
             )
         except subprocess.CalledProcessError as exc:
             last = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:] or ["no output"]
@@ -297,7 +304,8 @@ class EmbeddedServer:
                    if self.binaries.has_library(lib)]
         for lib in ("pg_stat_statements", "pg_cron", "hypopg"):
             if not (self.binaries.has_library(lib) and self.binaries.has_extension(lib)):
-                self.unavailable[lib] = f"{lib} is not installed for PostgreSQL {self.binaries.major}"
+                self.unavailable[lib] = (
+                    f"{lib} is not installed for PostgreSQL {self.binaries.major}")
         if not self.binaries.has_library("llvmjit"):
             self.unavailable["jit"] = "this PostgreSQL build has no JIT (llvmjit)"
         self.preloaded = tuple(preload)
@@ -379,7 +387,8 @@ class EmbeddedServer:
             ) from None
         self._prepare_directory_for_pgserver()
         assert self.directory is not None
-        server = pgserver.get_server(str(self.directory / "pgdata"), cleanup_mode="stop")
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            str(self.directory / "pgdata"), cleanup_mode="stop")
         self._pgserver = server
         for feature, why in {
             "jit": "the pgserver wheel is built without JIT",

@@ -22,7 +22,7 @@ def duration(seconds: float | None) -> str:
     """
     if seconds is None:
         return "?"
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s} s"
     if s < 3600:

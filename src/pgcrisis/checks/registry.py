@@ -31,7 +31,9 @@ class CheckSpec:
 CHECKS: dict[str, CheckSpec] = {}
 
 
-def check(code: str, *, needs: tuple[str, ...], min_version: int = 100000) -> Callable[[CheckFunc], CheckFunc]:
+def check(
+    code: str, *, needs: tuple[str, ...], min_version: int = 100000
+) -> Callable[[CheckFunc], CheckFunc]:
     """Register ``func`` as the check for finding ``code``; duplicate codes are rejected."""
     unknown = set(needs) - set(PARTS)
     if unknown:

@@ -22,7 +22,8 @@ from pgcrisis.triage import run_triage
 @click.option("--format", "fmt", type=click.Choice(["terminal", "json", "markdown"]),
               default="terminal", show_default=True, help="Output format.")
 @session_options
-@click.option("--idle-threshold", type=click.FloatRange(0), default=Thresholds().idle_in_transaction_s,
+@click.option("--idle-threshold", type=click.FloatRange(0),
+              default=Thresholds().idle_in_transaction_s,
               show_default=True, metavar="SECONDS",
               help="Report a session idle in transaction that blocks nobody after this long.")
 @click.option("--long-query-threshold", type=click.FloatRange(0),

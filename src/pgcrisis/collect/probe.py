@@ -19,6 +19,7 @@ from pgcrisis.collect import sql
 from pgcrisis.model.server import ServerInfo
 
 T = TypeVar("T")
+Params = Sequence[Any] | Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +40,16 @@ class ProbeContext:
     collected: dict[str, Any] = field(default_factory=dict)
     queries: int = 0
 
-    def rows(self, name: str, cls: type[T], params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[T]:
+    def rows(self, name: str, cls: type[T], params: Params = None) -> list[T]:
         """Run the named SQL file and load each row into ``cls`` (a frozen dataclass)."""
         return self._fetch(sql.query(name, self.server.version_num), class_row(cls), params)
 
-    def dicts(self, name: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    def dicts(self, name: str, params: Params = None) -> list[dict[str, Any]]:
         """Run the named SQL file and return rows as dicts (for probes that reshape rows)."""
         return self._fetch(sql.query(name, self.server.version_num), dict_row, params)
 
-    def run(self, text: str | psycopg.sql.Composable, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    def run(self, text: str | psycopg.sql.Composable,
+            params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run an ad-hoc statement (for statements built with ``psycopg.sql``)."""
         self.queries += 1
         with self.conn.cursor() as cur:
@@ -57,7 +59,7 @@ class ProbeContext:
     def _fetch(self, text: str, factory: RowFactory[T], params: Any) -> list[T]:
         self.queries += 1
         with self.conn.cursor(row_factory=factory) as cur:
-            cur.execute(text.encode(), params)  # type: ignore[call-overload]
+            cur.execute(text.encode(), params)
             return cur.fetchall()
 
 

@@ -71,7 +71,9 @@ def _explain(exc: psycopg.OperationalError, target: Target) -> str:
     return redact(f"cannot connect to {target.redacted}: {reason}")
 
 
-def connect(target: Target, limits: SessionLimits | None = None) -> psycopg.Connection[tuple[object, ...]]:
+def connect(
+    target: Target, limits: SessionLimits | None = None
+) -> psycopg.Connection[tuple[object, ...]]:
     """Open a safe diagnostic session, or raise :class:`ConnectError` with one line."""
     limits = limits or SessionLimits()
     try:

@@ -113,7 +113,7 @@ SELECT 'orders', g, 'update', now() - (g %% 90) * interval '1 day',
 def create_app(conn: psycopg.Connection[Any], scale: float = 1.0) -> AppSize:
     """Create the app's tables and load data (only when ``customers`` is empty); ANALYZE."""
     size = AppSize.for_scale(scale)
-    conn.execute(SCHEMA_SQL)  # type: ignore[arg-type]
+    conn.execute(SCHEMA_SQL.encode())
     row = conn.execute("SELECT count(*) FROM customers").fetchone()
     if row is not None and row[0] == 0:
         params = {

@@ -16,12 +16,14 @@ import psycopg
 from pgcrisis.errors import ScenarioError
 
 
-def admin_connect(dsn: str, *, autocommit: bool = True, application_name: str = "pgcrisis-lab") -> psycopg.Connection[Any]:
+def admin_connect(dsn: str, *, autocommit: bool = True,
+                  application_name: str = "pgcrisis-lab") -> psycopg.Connection[Any]:
     """A plain read-write connection for setting a scenario up (never used to diagnose)."""
     return psycopg.connect(dsn, autocommit=autocommit, application_name=application_name)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
+               what: str = "condition") -> None:
     """Poll ``predicate`` until true, or raise :class:`ScenarioError` naming ``what``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -39,7 +41,8 @@ class Worker(threading.Thread):
     """
 
     def __init__(self, dsn: str, target: Callable[[psycopg.Connection[Any]], None], *,
-                 name: str, application_name: str = "pgcrisis-lab", autocommit: bool = True) -> None:
+                 name: str, application_name: str = "pgcrisis-lab",
+                 autocommit: bool = True) -> None:
         super().__init__(name=name, daemon=True)
         self._dsn = dsn
         self._target = target

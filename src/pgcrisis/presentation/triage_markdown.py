@@ -5,7 +5,8 @@ from __future__ import annotations
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.triage import TriageReport
 
-_BADGE = {Severity.CRITICAL: "🔴 CRITICAL", Severity.WARNING: "🟠 WARNING", Severity.INFO: "🔵 info"}
+_BADGE = {Severity.CRITICAL: "🔴 CRITICAL", Severity.WARNING: "🟠 WARNING",
+          Severity.INFO: "🔵 info"}
 
 
 def _object(finding: Finding) -> str:

@@ -1,0 +1,124 @@
+"""Benchmark: triage's wall time and query count on a big, busy server vs an empty one.
+
+Starts an embedded server, measures triage on an empty database (the baseline), then creates
+10,000 tables (with primary keys, a foreign key every tenth table, some statistics) and opens
+200 client connections (a few idle in transaction), fills pg_stat_statements, and measures
+again. Prints one table with both rows. Target (issue 2): under 2 s and under 40 queries.
+
+    uv run python bench/triage.py [--tables 10000] [--connections 200] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from typing import Any
+
+import psycopg
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from pgcrisis.dsn import Target
+from pgcrisis.embedded import EmbeddedServer
+from pgcrisis.triage import TriageReport, run_triage
+
+TARGET_S = 2.0
+TARGET_QUERIES = 40
+
+
+def measure(dsn: str, runs: int) -> tuple[float, float, int, TriageReport]:
+    """Median and max wall time (s) of ``runs`` triage passes, and the query count."""
+    times: list[float] = []
+    report: TriageReport | None = None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        report = run_triage(Target(dsn, "bench"))
+        times.append(time.perf_counter() - t0)
+    assert report is not None
+    return statistics.median(times), max(times), report.snapshot.query_count, report
+
+
+def build_tables(dsn: str, tables: int, progress: Progress) -> None:
+    """``tables`` tables in batches of 500 per transaction (each holds a lock until commit)."""
+    task = progress.add_task("creating tables", total=tables)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
+        for start in range(0, tables, 500):
+            end = min(start + 500, tables)
+            conn.execute(f"""
+                DO $$
+                BEGIN
+                  FOR i IN {start}..{end - 1} LOOP
+                    EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, parent int%s, v text)',
+                      i, CASE WHEN i %% 10 = 9 THEN format(' REFERENCES t%s (id)', i - 1)
+                              ELSE '' END);
+                  END LOOP;
+                END $$""".replace("%%", "%"))  # type: ignore[arg-type]
+            progress.update(task, completed=end)
+        conn.execute("ANALYZE")
+
+
+def fill_statements(dsn: str, count: int) -> None:
+    """Many distinct statements so pg_stat_statements is busy."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for i in range(count):
+            conn.execute(f"SELECT count(*) FROM t{i} WHERE v = %s", ("x",))  # type: ignore[arg-type]
+
+
+def open_connections(dsn: str, n: int, progress: Progress) -> list[psycopg.Connection[Any]]:
+    task = progress.add_task("opening connections", total=n)
+    conns = []
+    for i in range(n):
+        conn = psycopg.connect(dsn, autocommit=(i % 20 != 0), application_name=f"app-{i % 7}")
+        conn.execute("SELECT 1")  # every 20th stays idle in transaction (seconds old)
+        conns.append(conn)
+        progress.advance(task)
+    return conns
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    console = Console()
+    settings = {"max_connections": str(args.connections + 50), "max_locks_per_transaction": "256"}
+    with EmbeddedServer(settings=settings) as server:
+        console.print(f"embedded PostgreSQL {server.binaries.version if server.binaries else '?'}"
+                      f" at {server.directory}")
+        empty = measure(server.dsn, args.runs)
+        with Progress(console=console, transient=True) as progress:
+            with psycopg.connect(server.dsn, autocommit=True) as conn:
+                conn.execute("CREATE DATABASE big")
+            big = server.dsn_for("big")
+            build_tables(big, args.tables, progress)
+            fill_statements(big, min(args.tables, 2000))
+            conns = open_connections(big, args.connections, progress)
+        try:
+            loaded = measure(big, args.runs)
+        finally:
+            for c in conns:
+                c.close()
+    table = Table(title="pgcrisis triage: wall time and queries per pass "
+                        f"(median of {args.runs} runs)")
+    for col in ("server", "wall time (median)", "wall time (max)", "queries", "findings"):
+        table.add_column(col, justify="right" if col != "server" else "left")
+    table.add_row("baseline: empty database", f"{empty[0]:.3f} s", f"{empty[1]:.3f} s",
+                  str(empty[2]), str(len(empty[3].findings)))
+    table.add_row(f"{args.tables:,} tables, {args.connections} connections",
+                  f"{loaded[0]:.3f} s", f"{loaded[1]:.3f} s", str(loaded[2]),
+                  str(len(loaded[3].findings)))
+    console.print(table)
+    ok = loaded[0] < TARGET_S and loaded[2] < TARGET_QUERIES
+    console.print(f"target: under {TARGET_S:.0f} s and under {TARGET_QUERIES} queries: "
+                  + ("[green]met[/]" if ok else "[red]NOT met[/]"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
