@@ -1,10 +1,139 @@
-"""``pgcrisis demo``: stub."""
+"""``pgcrisis demo``: the seed incident replayed, diagnosed, fixed and measured."""
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pgcrisis.embedded import EmbeddedServer, describe_unavailable
+from pgcrisis.lab.demo import Cause, DemoResult, Fix, run_demo
+from pgcrisis.lab.incident import build_causes
+from pgcrisis.lab.scenario import Metric
+from pgcrisis.presentation import triage_terminal
+from pgcrisis.triage import TriageReport
+
+
+class ConsoleObserver:
+    """Draws the demo's progress: numbered steps with elapsed time, shown SQL, measurements."""
+
+    def __init__(self, console: Console, show_report: bool) -> None:
+        self.console = console
+        self.show_report = show_report
+        self.started = time.perf_counter()
+        self.n = 0
+
+    def _elapsed(self) -> str:
+        return f"{time.perf_counter() - self.started:5.1f}s"
+
+    def step(self, title: str) -> None:
+        self.n += 1
+        self.console.print(Text.assemble(("\n" + self._elapsed() + " ", "dim"),
+                                         (f"[{self.n}] {title}", "bold cyan")))
+
+    def info(self, text: str) -> None:
+        self.console.print(f"       {text}")
+
+    def triaged(self, report: TriageReport) -> None:
+        if self.show_report:
+            triage_terminal.render(report, self.console)
+
+    def applying(self, cause: Cause, fix: Fix) -> None:
+        self.console.print(Text.assemble("       ", ("→ ", "green"), (cause.label, "bold"),
+                                         ": ", fix.summary))
+
+    def sql(self, statement: str) -> None:
+        self.console.print(Text("         " + statement.rstrip(";") + ";", style="yellow"))
+
+    def measured(self, cause: Cause, phase: str, metric: Metric) -> None:
+        self.console.print(f"       {cause.label}: {metric.label} = {_fmt(metric)}")
+
+
+def _fmt(metric: Metric) -> str:
+    value = metric.value
+    text = f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:,.1f}"
+    return f"{text} {metric.unit}".strip()
+
+
+def _change(before: Metric, after: Metric) -> Text:
+    if before.value == 0:
+        return Text("—")
+    ratio = after.value / before.value
+    good = after.improved_over(before)
+    if ratio < 1:
+        label = f"{before.value / after.value:,.0f}x lower" if after.value else "gone"
+    else:
+        label = f"{ratio:,.1f}x higher"
+    return Text(("✓ " if good else "✗ ") + label, style="green" if good else "red")
+
+
+def _summary(console: Console, result: DemoResult) -> None:
+    named = Table(title="Causes named by triage", title_justify="left", show_lines=False)
+    for col in ("cause", "finding", "about"):
+        named.add_column(col)
+    for cause in result.causes:
+        for code in cause.codes:
+            finding = cause.named.get(code)
+            if finding is None:
+                named.add_row(cause.label, Text(f"✗ {code} missing", style="red"), "")
+                continue
+            obj = finding.objects[0]
+            about = f"{obj.kind} " + (f"pid {obj.pid}" if obj.pid is not None else
+                                      f"#{obj.id} {obj.name or ''}" if obj.id is not None
+                                      else obj.name or "")
+            named.add_row(cause.label, Text(f"✓ {code} ({finding.severity.value})",
+                                            style="green"), about.strip())
+    console.print(named)
+    table = Table(title="Before / after", title_justify="left")
+    for col in ("cause", "metric", "before", "after", "change"):
+        table.add_column(col, justify="right" if col in ("before", "after") else "left")
+    for cause in result.causes:
+        if cause.before is None or cause.after is None:
+            continue
+        table.add_row(cause.label, cause.before.label, _fmt(cause.before), _fmt(cause.after),
+                      _change(cause.before, cause.after))
+    console.print(table)
+    verdict = result.all_named and result.all_improved
+    console.print(Text.assemble(
+        (f"Demo finished in {result.seconds:.0f} s: ", "bold"),
+        ("every cause named and every metric improved." if verdict else
+         "some causes were not named or did not improve (see above).",
+         "green" if verdict else "red"),
+        (f"  Actions journaled to {result.journal}", "dim"),
+    ))
 
 
 @click.command()
-def demo() -> None:
-    """Replay the seed incident on an embedded server, diagnose it and fix it."""
+@click.option("--scale", type=click.FloatRange(0.01, 10), default=1.0, show_default=True,
+              help="Size of the app's data (1.0: the demo's size).")
+@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to create the throwaway cluster (default: a temporary directory).")
+@click.option("--quiet-report", is_flag=True, help="Do not print the full triage report.")
+def demo(scale: float, directory: Path | None, quiet_report: bool) -> None:
+    """Replay the seed incident on an embedded server, diagnose it and fix it.
+
+    Starts a private PostgreSQL, builds an order-management app, injects each fault of the
+    incident (JIT on a view query, cached views refreshed plainly on one morning schedule, a
+    cleanup job every 5 minutes over rows it can never delete, a recursive delete leaking one
+    cursor per level, an order workflow missing an index), runs triage, applies every remedy
+    as a shown and journaled action, and prints a before/after table.
+    """
+    console = Console()
+    observer = ConsoleObserver(console, show_report=not quiet_report)
+    console.print(Text("pgcrisis demo — the seed incident, replayed, diagnosed and fixed",
+                       style="bold"))
+    observer.step("Starting a private PostgreSQL cluster")
+    with EmbeddedServer(directory=directory) as server:
+        version = server.binaries.version if server.binaries else "(pgserver wheel)"
+        observer.info(f"PostgreSQL {version} on 127.0.0.1:{server.port}, data in "
+                      f"{server.directory}")
+        for line in describe_unavailable(server):
+            observer.info(Text(f"unavailable: {line}", style="yellow").plain)
+        result = run_demo(server, build_causes, observer, scale=scale)
+    _summary(console, result)
+    sys.exit(0 if result.all_named and result.all_improved else 1)

@@ -1,0 +1,151 @@
+"""The demo: the seed incident replayed on an embedded server, diagnosed, fixed, measured.
+
+Each cause of the incident is a lab scenario. The demo builds the app, injects every fault,
+proves each real (self-check), lets simulated users feel it, runs triage, checks that triage
+named every cause, applies each remedy as an explicit, shown, journaled action, and measures
+each symptom again. Nothing here prints: progress goes to a :class:`DemoObserver`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pgcrisis import actions
+from pgcrisis.dsn import Target
+from pgcrisis.embedded import EmbeddedServer
+from pgcrisis.lab.app import AppSize, create_app
+from pgcrisis.lab.scenario import Metric, Scenario, admin_connect
+from pgcrisis.model.findings import Finding
+from pgcrisis.triage import TriageReport, run_triage
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What the demo does about one cause: SQL to apply and/or a code change to deploy."""
+
+    summary: str
+    sql: tuple[str, ...] = ()
+    code_change: Callable[[], None] | None = None
+
+
+@dataclass
+class Cause:
+    """One cause of the incident: its scenario, the findings that must name it, its fix."""
+
+    label: str
+    scenario: Scenario
+    codes: tuple[str, ...]
+    choose_fix: Callable[[TriageReport], Fix]
+    before: Metric | None = None
+    after: Metric | None = None
+    named: dict[str, Finding] = field(default_factory=dict)
+
+    @property
+    def improved(self) -> bool:
+        return (self.before is not None and self.after is not None
+                and self.after.improved_over(self.before))
+
+
+class DemoObserver(Protocol):
+    """What the demo reports as it goes (the CLI draws it)."""
+
+    def step(self, title: str) -> None: ...
+    def info(self, text: str) -> None: ...
+    def triaged(self, report: TriageReport) -> None: ...
+    def applying(self, cause: Cause, fix: Fix) -> None: ...
+    def sql(self, statement: str) -> None: ...
+    def measured(self, cause: Cause, phase: str, metric: Metric) -> None: ...
+
+
+@dataclass
+class DemoResult:
+    """Everything the demo measured."""
+
+    causes: list[Cause]
+    report: TriageReport
+    size: AppSize
+    seconds: float
+    journal: Path
+
+    @property
+    def all_named(self) -> bool:
+        return all(len(c.named) == len(c.codes) for c in self.causes)
+
+    @property
+    def all_improved(self) -> bool:
+        return all(c.improved for c in self.causes)
+
+
+def remedy_sql(report: TriageReport, code: str, *, keep: Callable[[str], bool] = lambda s: True,
+               ) -> tuple[str, ...]:
+    """The remedy statements of every ``code`` finding, in rank order, filtered by ``keep``."""
+    out: list[str] = []
+    for finding in report.by_code(code):
+        if finding.remedy is not None:
+            out.extend(s for s in finding.remedy.sql if keep(s) and s not in out)
+    return tuple(out)
+
+
+def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Cause]],
+             observer: DemoObserver, *, scale: float = 1.0,
+             journal: Path | None = None) -> DemoResult:
+    """Replay, diagnose, fix and measure; returns the figures for the before/after table."""
+    started = time.perf_counter()
+    journal = journal or actions.journal_path()
+    dsn = server.dsn
+    observer.step("Building the order-management app")
+    with admin_connect(dsn) as conn:
+        for ext in ("pg_stat_statements", "pg_cron", "hypopg"):
+            if ext not in server.unavailable:
+                conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}".encode())
+        size = create_app(conn, scale)
+    observer.info(f"{size.customers:,} customers, {size.orders:,} orders, "
+                  f"{size.orders * size.items_per_order:,} order items, "
+                  f"{size.standing_items:,} standing order items, "
+                  f"{size.audit_rows:,} audit rows")
+    causes = list(build(dsn, scale))
+    observer.step("Replaying the incident: injecting each fault and proving it real")
+    for cause in causes:
+        cause.scenario.setup()
+    try:
+        for cause in causes:
+            cause.scenario.inject()
+            cause.scenario.self_check()
+            observer.info(f"✓ {cause.label}")
+        observer.step("pgcrisis triage (read-only, while the server is seized up)")
+        report = run_triage(Target(dsn, "demo"))
+        for cause in causes:
+            for code in cause.codes:
+                found = report.by_code(code)
+                if found:
+                    cause.named[code] = found[0]
+        observer.triaged(report)
+    finally:
+        for cause in causes:
+            cause.scenario.stop()
+    observer.step("Measuring each symptom before the fix")
+    for cause in causes:
+        cause.before = cause.scenario.measure()
+        observer.measured(cause, "before", cause.before)
+    observer.step("Applying the remedies (shown, then journaled)")
+    with admin_connect(dsn, application_name="pgcrisis-apply") as conn:
+        for cause in causes:
+            fix = cause.choose_fix(report)
+            observer.applying(cause, fix)
+            if fix.sql:
+                results = actions.apply(conn, fix.sql, reason=f"demo: {cause.label}",
+                                        show=observer.sql, journal=journal)
+                failed = [r for r in results if not r.ok]
+                if failed:
+                    observer.info(f"✗ {failed[0].sql}: {failed[0].error}")
+            if fix.code_change is not None:
+                fix.code_change()
+    observer.step("Measuring each symptom after the fix")
+    for cause in causes:
+        cause.after = cause.scenario.measure()
+        observer.measured(cause, "after", cause.after)
+    return DemoResult(causes, report, size, time.perf_counter() - started, journal)
