@@ -1,1 +1,194 @@
-"""Checks of the indexes family. Stub: filled in later."""
+"""Index checks: missing-index, fk-missing-index.
+
+missing-index
+    A costly statement filters a large table on columns no index leads with, and the table is
+    read sequentially (pg_stat_user_tables). The probe proposed the index from the statement's
+    predicates and, where hypopg is installed, had the planner cost the statement with it; a
+    verified candidate that does not cut the cost at least :data:`MISSING_INDEX_MIN_GAIN`
+    times is dropped, an unverified one is reported as such (evidence ``verified: false`` and
+    ``unverified_reason``). Critical when verified and the statement takes at least
+    :data:`MISSING_INDEX_CRITICAL_SHARE` of the database's statement time (the seed
+    incident's order workflow); a warning otherwise.
+fk-missing-index
+    A foreign key whose referencing columns no index leads with: every delete (or key update)
+    of a referenced row scans the referencing table to check it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from psycopg import sql as psql
+
+from pgcrisis.checks.registry import check
+from pgcrisis.checks.thresholds import Thresholds
+from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
+from pgcrisis.model.relations import Relations, Table
+from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.model.statements import IndexAdvice, Statement
+from pgcrisis.sqlparse import short_text
+
+#: a verified index must make the statement's plan at least this many times cheaper
+MISSING_INDEX_MIN_GAIN = 2.0
+#: a verified missing index is critical when its statement takes this share of all the
+#: database's statement time (the seed incident: one workflow statement dominated)
+MISSING_INDEX_CRITICAL_SHARE = 0.5
+_MAX_IDENT = 63  # NAMEDATALEN - 1
+
+
+def index_name(relations: Relations, table: Table, columns: Sequence[str]) -> str:
+    """A name for a new index, ``<table>_<cols>_idx``, not yet taken in the table's schema.
+
+    >>> t = Table(1, "public", "orders", "public.orders", "r", 1, 1.0, 0, 0, 0, 0)
+    >>> index_name(Relations((t,)), t, ["site_id"])
+    'orders_site_id_idx'
+    """
+    base = "_".join([table.relname, *columns])[: _MAX_IDENT - 6]
+    taken = relations.index_names(table.schema)
+    name, n = f"{base}_idx", 1
+    while name in taken:
+        name, n = f"{base}_idx{n}", n + 1
+    return name
+
+
+def create_index_sql(relations: Relations, table: Table, columns: Sequence[str]) -> str:
+    """``CREATE INDEX CONCURRENTLY`` for ``columns`` of ``table``, quoted by psycopg.sql."""
+    return psql.SQL("CREATE INDEX CONCURRENTLY {} ON {} ({})").format(
+        psql.Identifier(index_name(relations, table, columns)),
+        psql.Identifier(table.schema, table.relname),
+        psql.SQL(", ").join(psql.Identifier(c) for c in columns),
+    ).as_string(None)
+
+
+def _size(table: Table, block_size: int) -> str:
+    mb = table.relpages * block_size / 1024 / 1024
+    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:,.1f} MB"
+
+
+def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
+                   st: Statement, table: Table) -> Finding | None:
+    if st.total_exec_ms < t.missing_index_min_ms or table.relpages < t.missing_index_min_pages:
+        return None
+    if table.seq_scan == 0:
+        return None  # nothing reads it sequentially: the planner found a way already
+    gain = advice.gain
+    if advice.verified and (gain is None or gain < MISSING_INDEX_MIN_GAIN):
+        return None
+    db_total = snapshot.statements.db_total_exec_ms
+    share = st.total_exec_ms / db_total if db_total > 0 else 0.0
+    critical = advice.verified and share >= MISSING_INDEX_CRITICAL_SHARE
+    cols = ", ".join(advice.columns)
+    name = short_text(st.query)
+    saving = st.total_exec_ms * (1 - 1 / gain) if gain else st.total_exec_ms / 2
+    if advice.verified:
+        proof = (f"With a hypothetical index on ({cols}) the planner's cost drops from "
+                 f"{advice.cost_before:,.0f} to {advice.cost_after:,.0f} ({gain:,.0f}x).")
+    else:
+        proof = f"Not verified with the planner: {advice.note}."
+    rows_per_scan = table.seq_tup_read / table.seq_scan
+    remedy_sql = create_index_sql(snapshot.relations, table, advice.columns)
+    return Finding(
+        code="missing-index",
+        severity=Severity.CRITICAL if critical else Severity.WARNING,
+        title=(f"{table.name} has no index on ({cols}) for query {st.queryid}: "
+               f"{st.calls:,} calls, {st.total_exec_ms / 1000:,.1f} s "
+               f"({share:.0%} of the database's statement time)"),
+        detail=(
+            f"{name} compares {cols} of {table.name} ({_size(table, snapshot.server.block_size)}, "
+            f"~{table.reltuples:,.0f} rows) with values, and no valid index leads with "
+            f"{'them' if len(advice.columns) > 1 else 'it'}: {table.name} was read "
+            f"sequentially {table.seq_scan:,} times, ~{rows_per_scan:,.0f} rows each. "
+            f"The statement ran {st.calls:,} times, {st.mean_exec_ms:,.1f} ms on average. "
+            f"{proof}"
+            + (f" {len(advice.also_queryids)} other statement(s) filter the same way."
+               if advice.also_queryids else "")
+        ),
+        objects=(ObjectRef("relation", name=table.name), ObjectRef("query", name=name,
+                                                                    id=st.queryid)),
+        evidence={
+            "table": table.name,
+            "columns": list(advice.columns),
+            "queryid": st.queryid,
+            "calls": st.calls,
+            "mean_ms": round(st.mean_exec_ms, 2),
+            "total_ms": round(st.total_exec_ms, 1),
+            "share_of_db_time": round(share, 3),
+            "cost_before": advice.cost_before,
+            "cost_after": advice.cost_after,
+            "verified": advice.verified,
+            **({} if advice.verified else {"unverified_reason": advice.note}),
+            "relpages": table.relpages,
+            "reltuples": table.reltuples,
+            "seq_scan": table.seq_scan,
+            "seq_tup_read": table.seq_tup_read,
+            "also_queryids": list(advice.also_queryids),
+        },
+        remedy=Remedy(
+            summary=(f"Create the index on {table.name} ({cols}) without blocking writes "
+                     "(CONCURRENTLY cannot run inside a transaction block)."),
+            sql=(remedy_sql,),
+        ),
+        impact=saving / 1000,
+    )
+
+
+@check("missing-index", needs=("statements", "relations", "index_advice"))
+def missing_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
+    """A costly statement reads a large table sequentially where an index would serve it."""
+    for advice in snapshot.index_advice.advice:
+        st = snapshot.statements.by_queryid(advice.queryid)
+        table = snapshot.relations.table(advice.table_oid)
+        if st is None or table is None:
+            continue
+        finding = _missing_index(snapshot, t, advice, st, table)
+        if finding is not None:
+            yield finding
+
+
+@check("fk-missing-index", needs=("relations",))
+def fk_missing_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
+    """A foreign key whose referencing columns no index leads with."""
+    relations = snapshot.relations
+    for fk in relations.foreign_keys:
+        table = relations.table(fk.table_oid)
+        if table is None or table.relkind == "p" or table.reltuples < t.fk_min_rows:
+            continue
+        if relations.lookup_index(fk.table_oid, fk.columns) is not None:
+            continue
+        cols = ", ".join(fk.columns)
+        referenced = relations.table(fk.referenced_oid)
+        changes = (referenced.n_tup_del + referenced.n_tup_upd) if referenced else 0
+        yield Finding(
+            code="fk-missing-index",
+            severity=Severity.WARNING,
+            title=(f"{table.name} ({cols}) references {fk.referenced_table} without an index: "
+                   f"~{table.reltuples:,.0f} rows scanned per referenced delete"),
+            detail=(
+                f"Foreign key {fk.name} of {table.name} ({cols}) references "
+                f"{fk.referenced_table} ({', '.join(fk.referenced_columns)}), and no valid "
+                f"index of {table.name} leads with ({cols}). Every DELETE of a "
+                f"{fk.referenced_table} row, and every update of its key, scans "
+                f"{table.name} (~{table.reltuples:,.0f} rows, "
+                f"{_size(table, snapshot.server.block_size)}) to check for references, "
+                f"holding its locks meanwhile; {fk.referenced_table} has seen {changes:,} "
+                "deletes and updates since statistics were reset."
+            ),
+            objects=(ObjectRef("relation", name=table.name),
+                     ObjectRef("relation", name=fk.referenced_table)),
+            evidence={
+                "constraint": fk.name,
+                "table": table.name,
+                "columns": list(fk.columns),
+                "referenced_table": fk.referenced_table,
+                "referenced_columns": list(fk.referenced_columns),
+                "reltuples": table.reltuples,
+                "relpages": table.relpages,
+                "referenced_deletes_updates": changes,
+            },
+            remedy=Remedy(
+                summary=f"Index {table.name} ({cols}) without blocking writes.",
+                sql=(create_index_sql(relations, table, fk.columns),),
+            ),
+            # rows scanned per referenced delete, in millions: ranks by the work each delete does
+            impact=table.reltuples / 1e6,
+        )

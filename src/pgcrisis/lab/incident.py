@@ -1,12 +1,74 @@
-"""The seed incident's causes, wired as demo causes: scenario, findings that name it, fix."""
+"""The seed incident's causes, wired as demo causes: scenario, findings that name it, fix.
+
+Each fix is chosen from what triage recommended (the finding's remedy SQL), so the demo
+proves the advice works, not a fix written beside it. Only where the seed's fix was a code
+change (the leaking recursive delete) is the fix a deployed code path.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pgcrisis.lab.demo import Cause, Fix
+from pgcrisis.lab.demo import Cause, Fix, remedy_sql
+from pgcrisis.lab.faults_cache import CachedViewTree, PlainRefreshBlocksReaders
+from pgcrisis.lab.faults_jobs import CleanupBacklog, CleanupTooFrequent
 from pgcrisis.lab.faults_locks import LeakyRecursiveDelete
+from pgcrisis.lab.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
+from pgcrisis.lab.scenario import Metric
 from pgcrisis.triage import TriageReport
+
+
+def _is_sql(statement: str) -> bool:
+    """Not a session kill: the demo ends its own faulty sessions; it applies lasting fixes."""
+    return "pg_terminate_backend" not in statement and "pg_cancel_backend" not in statement
+
+
+def _jit(dsn: str, scale: float) -> Cause:
+    def choose(report: TriageReport) -> Fix:
+        database = [s for s in remedy_sql(report, "jit-overhead")
+                    if "ALTER DATABASE" in s and "jit = off" in s]
+        return Fix("turn JIT off for the app's database (the least global of the remedies)",
+                   tuple(database[:1]))
+
+    return Cause("JIT compilation dominates a view query", JitDominatesViewQuery(dsn, scale),
+                 ("jit-overhead",), choose)
+
+
+def _morning_refreshes(dsn: str, scale: float) -> Cause:
+    def choose(report: TriageReport) -> Fix:
+        return Fix("spread the refresh schedule over the night, as triage proposes",
+                   remedy_sql(report, "refresh-spike", keep=_is_sql))
+
+    return Cause("every cached view refreshes at 09:00", CachedViewTree(dsn, scale),
+                 ("refresh-spike",), choose)
+
+
+def _plain_refresh(dsn: str, scale: float) -> Cause:
+    def choose(report: TriageReport) -> Fix:
+        statements = remedy_sql(report, "matview-concurrent-unready", keep=_is_sql)
+        statements += tuple(s for s in remedy_sql(report, "matview-blocking-refresh",
+                                                  keep=_is_sql) if s not in statements)
+        return Fix("give the views a unique index and refresh them CONCURRENTLY", statements)
+
+    return Cause("a plain REFRESH blocks every reader of the view tree",
+                 PlainRefreshBlocksReaders(dsn, scale),
+                 ("matview-blocking-refresh", "matview-concurrent-unready"), choose)
+
+
+class _CleanupReads(CleanupBacklog):
+    """The cleanup scenario (with the backlog), measured by what the job reads per hour."""
+
+    def measure(self) -> Metric:
+        return CleanupTooFrequent.measure(self)
+
+
+def _cleanup(dsn: str, scale: float) -> Cause:
+    def choose(report: TriageReport) -> Fix:
+        return Fix("run the cleanup nightly, as triage proposes",
+                   remedy_sql(report, "job-too-frequent", keep=_is_sql))
+
+    return Cause("a cleanup job runs every 5 minutes over rows it can never delete",
+                 _CleanupReads(dsn, scale), ("job-too-frequent", "job-backlog"), choose)
 
 
 def _leaky_delete(dsn: str, scale: float) -> Cause:
@@ -23,6 +85,22 @@ def _leaky_delete(dsn: str, scale: float) -> Cause:
                  ("lock-hoarder",), choose)
 
 
+def _missing_index(dsn: str, scale: float) -> Cause:
+    def choose(report: TriageReport) -> Fix:
+        return Fix("create the index triage verified with hypopg",
+                   remedy_sql(report, "missing-index", keep=_is_sql)[:1])
+
+    return Cause("the order-creation workflow misses an index",
+                 OrderWorkflowMissingIndex(dsn, scale), ("missing-index",), choose)
+
+
 def build_causes(dsn: str, scale: float) -> Sequence[Cause]:
     """Every cause of the seed incident, in the order the write-up tells them."""
-    return [_leaky_delete(dsn, scale)]
+    return [
+        _jit(dsn, scale),
+        _morning_refreshes(dsn, scale),
+        _plain_refresh(dsn, scale),
+        _cleanup(dsn, scale),
+        _leaky_delete(dsn, scale),
+        _missing_index(dsn, scale),
+    ]

@@ -1,0 +1,335 @@
+"""Cached-view faults: a tree of materialized views refreshed all at once, and a plain
+REFRESH that locks readers out.
+
+The seed incident's app caches "calculations" views that many customer-facing views are
+joined to, some of which are cached again: here ``mv_customer_totals`` (orders x items per
+customer), the plain views ``v_customer_report`` (customers joined to it) and
+``v_region_report`` (on that), and ``mv_region_summary`` cached from the latter: matview ->
+plain view -> plain view -> matview. None has a unique index, so none can refresh
+CONCURRENTLY.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import psycopg
+from psycopg import sql
+
+from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.faults_jobs import (
+    JOB_PREFIX,
+    fast_forward,
+    require_pg_cron,
+    schedule_job,
+    unschedule_jobs,
+)
+from pgcrisis.lab.scenario import Metric, Scenario, Worker, admin_connect, wait_until
+from pgcrisis.model.cron_schedule import CronSchedule
+
+#: the cached calculations view at the root of the tree
+CALCULATIONS = "mv_customer_totals"
+
+TREE_SQL = """
+CREATE MATERIALIZED VIEW IF NOT EXISTS mv_customer_totals AS
+SELECT o.customer_id,
+       count(DISTINCT o.id) AS orders,
+       sum(oi.qty * oi.price) AS revenue,
+       max(o.created_at) AS last_order_at
+  FROM orders o
+  JOIN order_items oi ON oi.order_id = o.id
+ GROUP BY o.customer_id;
+CREATE OR REPLACE VIEW v_customer_report AS
+SELECT c.id AS customer_id, c.name, c.region, t.orders, t.revenue, t.last_order_at
+  FROM customers c
+  LEFT JOIN mv_customer_totals t ON t.customer_id = c.id;
+CREATE OR REPLACE VIEW v_region_report AS
+SELECT region, count(*) AS customers, sum(revenue) AS revenue
+  FROM v_customer_report
+ GROUP BY region;
+CREATE MATERIALIZED VIEW IF NOT EXISTS mv_region_summary AS
+SELECT * FROM v_region_report;
+ANALYZE mv_customer_totals;
+ANALYZE mv_region_summary;
+"""
+
+DROP_TREE_SQL = """
+DROP MATERIALIZED VIEW IF EXISTS mv_region_summary;
+DROP VIEW IF EXISTS v_region_report;
+DROP VIEW IF EXISTS v_customer_report;
+DROP MATERIALIZED VIEW IF EXISTS mv_customer_totals;
+"""
+
+#: the report matviews' definition: one slice of sales per product and status each
+REPORT_SQL = """
+SELECT oi.product, o.status, sum(oi.qty) AS qty, sum(oi.qty * oi.price) AS revenue
+  FROM order_items oi
+  JOIN orders o ON o.id = oi.order_id
+ WHERE o.customer_id % {slices} = {slice}
+ GROUP BY oi.product, o.status
+"""
+
+
+def build_tree(conn: psycopg.Connection[Any]) -> None:
+    """Create the calculations tree (idempotent) and ANALYZE its matviews."""
+    conn.execute(TREE_SQL)
+
+
+def _usable_key_index(conn: psycopg.Connection[Any], view: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass(%s)"
+        " AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL)",
+        (view,)).fetchone()
+    return bool(row and row[0])
+
+
+def _reaches(conn: psycopg.Connection[Any], top: str, bottom: str) -> bool:
+    """Whether ``top`` is built on ``bottom`` through rewrite-rule dependencies."""
+    row = conn.execute(
+        """
+        WITH RECURSIVE down(oid) AS (
+            SELECT to_regclass(%(top)s)::oid
+            UNION
+            SELECT d.refobjid FROM down
+              JOIN pg_rewrite w ON w.ev_class = down.oid
+              JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                              AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> down.oid
+        )
+        SELECT to_regclass(%(bottom)s)::oid IN (SELECT oid FROM down)
+        """, {"top": top, "bottom": bottom}).fetchone()
+    return bool(row and row[0])
+
+
+class CachedViewTree(Scenario):
+    """A tree of cached views and ``views`` more, all refreshed by pg_cron at 09:00, plainly.
+
+    ``setup`` builds the calculations tree and ``views`` report matviews (12 at the demo's
+    scale). ``inject`` schedules one job refreshing the tree (both matviews in one command,
+    the root first) and one job per report view, all at ``'0 9 * * *'`` without
+    CONCURRENTLY, then replays ``history_runs`` past run(s) of each so durations are known.
+    Triage should see a refresh spike, scheduled blocking refreshes and unready views.
+
+    ``measure()``: the most refresh jobs that start in the same minute of the day.
+    """
+
+    code: ClassVar[str] = "refresh-spike"
+    title: ClassVar[str] = "Every cached view refreshes at 09:00 with a plain REFRESH"
+    schedule: ClassVar[str] = "0 9 * * *"
+    prefix: ClassVar[str] = JOB_PREFIX + "refresh-"
+
+    def __init__(self, dsn: str, scale: float = 1.0, views: int = 12,
+                 history_runs: int = 1) -> None:
+        super().__init__(dsn)
+        self.scale = scale
+        self.views = views
+        self.history_runs = history_runs
+
+    @property
+    def report_views(self) -> list[str]:
+        """Names of the extra report matviews."""
+        return [f"mv_report_{i + 1:02d}" for i in range(self.views)]
+
+    def setup(self) -> None:
+        with admin_connect(self.dsn) as conn:
+            require_pg_cron(conn)
+            create_app(conn, self.scale)
+            build_tree(conn)
+            for i, name in enumerate(self.report_views):
+                body = sql.SQL(REPORT_SQL).format(slices=sql.Literal(self.views),
+                                                  slice=sql.Literal(i))
+                conn.execute(sql.SQL("CREATE MATERIALIZED VIEW IF NOT EXISTS {} AS {}").format(
+                    sql.Identifier(name), body))
+
+    def inject(self) -> None:
+        with admin_connect(self.dsn) as conn:
+            jobs = [schedule_job(
+                conn, self.prefix + "calculations", self.schedule,
+                f"REFRESH MATERIALIZED VIEW {CALCULATIONS}; "
+                "REFRESH MATERIALIZED VIEW mv_region_summary")]
+            jobs += [schedule_job(conn, self.prefix + name, self.schedule,
+                                  f"REFRESH MATERIALIZED VIEW {name}")
+                     for name in self.report_views]
+            for jobid in jobs:
+                conn.execute("DELETE FROM cron.job_run_details WHERE jobid = %s", (jobid,))
+                if self.history_runs:
+                    fast_forward(conn, jobid, self.history_runs)
+
+    def self_check(self) -> None:
+        with admin_connect(self.dsn) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM cron.job WHERE active AND schedule = %s"
+                " AND command ILIKE '%%refresh materialized view%%'"
+                " AND command NOT ILIKE '%%concurrently%%'", (self.schedule,)).fetchone()
+            ready = _usable_key_index(conn, CALCULATIONS)
+            chained = _reaches(conn, "mv_region_summary", CALCULATIONS)
+        if row is None or row[0] < min(3, self.views + 1):
+            raise ScenarioError("the refresh jobs are not all scheduled at the same time")
+        if ready:
+            raise ScenarioError(f"{CALCULATIONS} already has a unique index")
+        if not chained:
+            raise ScenarioError("mv_region_summary is not built on mv_customer_totals")
+
+    def measure(self) -> Metric:
+        with admin_connect(self.dsn) as conn:
+            rows = conn.execute(
+                "SELECT schedule FROM cron.job WHERE active AND jobname LIKE %s",
+                (self.prefix + "%",)).fetchall()
+        starts: dict[int, int] = {}
+        for (text,) in rows:
+            for minute in CronSchedule.parse(text).minutes_of_day:
+                starts[minute] = starts.get(minute, 0) + 1
+        return Metric("refresh jobs starting in the same minute", "jobs",
+                      float(max(starts.values(), default=0)))
+
+    def remove(self) -> None:
+        """Unschedule the jobs and drop the views."""
+        with admin_connect(self.dsn) as conn:
+            unschedule_jobs(conn, self.prefix)
+            for name in self.report_views:
+                conn.execute(sql.SQL("DROP MATERIALIZED VIEW IF EXISTS {}").format(
+                    sql.Identifier(name)))
+            conn.execute(DROP_TREE_SQL)
+
+
+class PlainRefreshBlocksReaders(Scenario):
+    """A plain REFRESH of the calculations view holds its lock while readers queue.
+
+    ``inject`` starts a session that runs ``REFRESH MATERIALIZED VIEW mv_customer_totals``
+    inside a transaction it keeps open (as an app refreshing "on demand" inside its own
+    transaction does), then ``readers`` threads that read the view or ``v_customer_report``
+    (a plain view joined to it) every 50 ms: they all wait. With ``awaiting=True`` a long
+    report first holds a read lock, so the refresh itself waits for its lock and the readers
+    queue behind the refresh.
+
+    ``measure()``: how long (ms) a reader of ``v_customer_report`` waits while the app
+    refreshes the view, the refresh standing in for a slow one by keeping its lock
+    ``hold_s`` seconds. The app refreshes CONCURRENTLY once the view has a usable unique
+    index (the seed's code change), so after the remedy the same measurement shows ~0.
+    """
+
+    code: ClassVar[str] = "matview-blocking-refresh"
+    title: ClassVar[str] = "A plain REFRESH locks readers out of the calculations view"
+    refresh_app: ClassVar[str] = "cache-refresher"
+    reader_app: ClassVar[str] = "report-reader"
+
+    def __init__(self, dsn: str, scale: float = 1.0, readers: int = 3,
+                 awaiting: bool = False, hold_s: float = 1.0) -> None:
+        super().__init__(dsn)
+        self.scale = scale
+        self.readers = readers
+        self.awaiting = awaiting
+        self.hold_s = hold_s
+        self._release = threading.Event()
+        self._refreshed = threading.Event()
+        self.refresher: Worker | None = None
+        self.reader_pids: list[int] = []
+
+    def setup(self) -> None:
+        with admin_connect(self.dsn) as conn:
+            create_app(conn, self.scale)
+            build_tree(conn)
+
+    def _hold(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(f"SELECT count(*) FROM {CALCULATIONS}")
+        self._release.wait()
+        conn.close()  # ends the transaction; also fine if the remedy ended the session
+
+    def _refresh(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(f"REFRESH MATERIALIZED VIEW {CALCULATIONS}")
+        self._refreshed.set()
+        self._release.wait()  # the transaction stays open: so does the lock
+        # closing rolls back; committing would fail (and leak the connection) if the remedy
+        # terminated this session
+        conn.close()
+
+    def _reader(self, query: str) -> Callable[[psycopg.Connection[Any]], None]:
+        def read(conn: psycopg.Connection[Any]) -> None:
+            while not self._release.is_set():
+                conn.execute(query.encode())
+                self._release.wait(0.05)
+        return read
+
+    def _locks(self) -> list[tuple[int, str, bool]]:
+        with admin_connect(self.dsn) as conn:
+            return [(int(pid), str(mode), bool(granted)) for pid, mode, granted in conn.execute(
+                "SELECT pid, mode, granted FROM pg_locks"
+                " WHERE locktype = 'relation' AND relation = to_regclass(%s)",
+                (CALCULATIONS,)).fetchall()]
+
+    def inject(self) -> None:
+        self._release.clear()
+        self._refreshed.clear()
+        if self.awaiting:
+            self.spawn(self._hold, name="long-report", application_name="long-report",
+                       autocommit=False)
+        self.refresher = self.spawn(self._refresh, name="refresher",
+                                    application_name=self.refresh_app, autocommit=False)
+        refresher_pid = self.refresher.pid
+        if self.awaiting:
+            wait_until(lambda: any(pid == refresher_pid and mode == "AccessExclusiveLock"
+                                   and not granted for pid, mode, granted in self._locks()),
+                       what="the refresh to queue for its lock")
+        elif not self._refreshed.wait(60):
+            raise ScenarioError("the refresh did not finish within 60 s")
+        queries = (f"SELECT count(*) FROM {CALCULATIONS}",
+                   "SELECT count(*) FROM v_customer_report")
+        self.reader_pids = [
+            self.spawn(self._reader(queries[i % 2]), name=f"reader-{i}",
+                       application_name=self.reader_app).pid or 0
+            for i in range(self.readers)]
+
+    def self_check(self) -> None:
+        assert self.refresher is not None
+        refresher_pid = self.refresher.pid
+
+        def readers_wait() -> bool:
+            locks = self._locks()
+            waiting = {pid for pid, _, granted in locks if not granted}
+            holds = any(pid == refresher_pid and mode == "AccessExclusiveLock"
+                        for pid, mode, _ in locks)
+            return holds and set(self.reader_pids) <= waiting
+
+        wait_until(readers_wait, what=f"{self.readers} readers to wait behind the refresh")
+
+    def stop(self) -> None:
+        for worker in self.workers:  # released first: a session the remedy ended is no error
+            worker.release.set()
+        self._release.set()
+        super().stop()
+
+    def measure(self) -> Metric:
+        with admin_connect(self.dsn) as conn:
+            concurrent = _usable_key_index(conn, CALCULATIONS)
+        verb = "REFRESH MATERIALIZED VIEW CONCURRENTLY" if concurrent else \
+            "REFRESH MATERIALIZED VIEW"
+        refreshed = threading.Event()
+        finish = threading.Event()
+
+        def refresh(conn: psycopg.Connection[Any]) -> None:
+            conn.execute(f"{verb} {CALCULATIONS}".encode())
+            refreshed.set()
+            finish.wait(self.hold_s)
+            conn.commit()
+
+        worker = Worker(self.dsn, refresh, name="measure-refresh",
+                        application_name=self.refresh_app, autocommit=False).start_and_wait()
+        try:
+            refreshed.wait(self.hold_s)  # a refresh that cannot even start still counts
+            timeout_ms = int(3000 * self.hold_s) + 1000
+            with admin_connect(self.dsn, application_name=self.reader_app) as conn:
+                conn.execute(f"SET statement_timeout = {timeout_ms}".encode())
+                t0 = time.perf_counter()
+                # a reader that waits the whole timeout is cancelled: that is the measurement
+                with contextlib.suppress(psycopg.errors.QueryCanceled):
+                    conn.execute("SELECT count(*) FROM v_customer_report")
+                waited_ms = (time.perf_counter() - t0) * 1000
+        finally:
+            finish.set()
+            worker.cancel()
+            worker.join(10)
+        return Metric("reader wait during a refresh of the calculations view", "ms", waited_ms)

@@ -1,0 +1,67 @@
+"""EXPLAIN plan analysis: pure code (no database, no terminal), streaming, bounded memory.
+
+``analyse(open_input(path))`` reads a plan (JSON in any layout, psql's decorated output,
+text format, gzip) and returns a :class:`~pgcrisis.plan.model.PlanAnalysis`. PostgreSQL's
+own indented JSON takes the fast path (``_fastscan``); other JSON the general parser
+(``_jsonscan``); text plans ``_textscan``. All three feed the same analyzer, so results do
+not depend on the layout.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+from pgcrisis.errors import InputError
+from pgcrisis.plan._analysis import Analyzer
+from pgcrisis.plan._fastscan import FastScanner, looks_indented
+from pgcrisis.plan._jsonscan import JsonScanner, valid_prefix
+from pgcrisis.plan._source import Input, from_stream, open_input
+from pgcrisis.plan._textscan import TextScanner
+from pgcrisis.plan.model import NodeStat, PathStep, PlanAnalysis, Summary, Tip, TriggerStat
+
+__all__ = [
+    "Input", "NodeStat", "PathStep", "PlanAnalysis", "Summary", "Tip",
+    "TriggerStat", "analyse", "analyse_bytes", "compact", "from_stream", "open_input",
+]
+
+
+def analyse(source: Input, *, force_general: bool = False,
+            full_tree_limit: int | None = None) -> PlanAnalysis:
+    """Analyse a whole input in one streaming pass."""
+    analyzer = Analyzer() if full_tree_limit is None else \
+        Analyzer(full_tree_limit=full_tree_limit)
+    chunks = source.chunks()
+    if source.format == "text":
+        TextScanner(analyzer, source.name).feed(chunks, source.position)
+        return analyzer.result(input_format="text")
+    if not force_general and looks_indented(source.head) and valid_prefix(source.head):
+        FastScanner(analyzer, source.name).feed(chunks, source.position)
+    else:
+        JsonScanner(analyzer, source.name).feed(chunks, source.position)
+    return analyzer.result(input_format="json")
+
+
+def analyse_bytes(data: bytes, *, name: str = "plan", force_general: bool = False,
+                  chunk_size: int | None = None,
+                  full_tree_limit: int | None = None) -> PlanAnalysis:
+    """Analyse a plan held in memory (tests, captured plans)."""
+    kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
+    source = from_stream(io.BytesIO(data), name=name, size=len(data), **kwargs)
+    return analyse(source, force_general=force_general, full_tree_limit=full_tree_limit)
+
+
+def compact(source: Input) -> Iterator[bytes | memoryview]:
+    """The input's JSON with insignificant whitespace removed, chunk by chunk.
+
+    PostgreSQL's indented layout is checked at its end (an unindented closing bracket), any
+    other layout by counting brackets outside strings.
+    """
+    from pgcrisis.plan.compact import Compactor  # numpy: only loaded when compacting
+
+    if source.format != "json":
+        raise InputError(f"{source.name}: --compact needs a JSON plan; this is a text plan")
+    compactor = Compactor(source.name)
+    compactor.count_depth = not (looks_indented(source.head) and valid_prefix(source.head))
+    source.count_lines = False
+    return compactor.chunks(source.chunks())

@@ -1,0 +1,487 @@
+"""One-pass plan analysis with memory bounded by plan depth, never by plan size.
+
+Scanners (the fast one for PostgreSQL's indented JSON, the general JSON parser, the text
+plan parser) call :class:`Analyzer` as they go: ``open_node`` when a node starts (it returns
+the dict the scanner fills with the node's own keys), ``close_node`` when it ends. A node is
+finished when it closes: its children have all closed before it, so its exclusive time is
+known then, and the node's record can be dropped unless it is among the hottest or the plan
+is small enough to draw whole.
+
+Time arithmetic, and why:
+
+* ``Actual Total Time`` is per loop, so inclusive time is time x loops.
+* Below a Gather, loops count every process (leader and workers) and times are per-process
+  averages: inclusive wall time is time x loops / processes.
+* An InitPlan runs once, when the node that uses its result (``$0``, ``(InitPlan 1).col1``)
+  first evaluates it: its time is inside that node's time, not inside its listed parent's.
+  So it is charged to the node whose expressions reference it (to the Gather when that node
+  runs in a worker, since the leader evaluates it before launching workers), and to the
+  listing parent only if nothing references it.
+* A CTE runs as its CTE Scans pull rows: its time is inside the scans' time. Each scan, in
+  the order they finish, gives up the part of the CTE's time it can have caused (at most its
+  own inclusive time).
+* Exclusive time is clamped at zero (rounding, and timing overhead in the children).
+* Whatever of ``Execution Time`` no node accounts for is executor start-up, AFTER triggers
+  and serialization; it is reported beside the nodes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from dataclasses import dataclass, field
+
+from pgcrisis.plan import tips as tip_rules
+from pgcrisis.plan._values import RawValue, flag, num, raw_text, text
+from pgcrisis.plan.model import (
+    NodeStat,
+    PathStep,
+    PlanAnalysis,
+    Summary,
+    Tip,
+    TriggerStat,
+    node_label,
+)
+
+#: Plans with at most this many nodes are kept whole (every node drawn); bigger ones fold.
+FULL_TREE_LIMIT = 2000
+#: How many of the hottest nodes are kept (with their paths) for a folded plan.
+HOT_LIMIT = 25
+#: How many tips are kept; the rest are counted per code.
+TIP_LIMIT = 60
+
+_GATHERS = frozenset({"Gather", "Gather Merge"})
+_EXPRESSION_KEYS = (
+    "Output", "Filter", "Index Cond", "Recheck Cond", "Join Filter", "Hash Cond",
+    "Merge Cond", "One-Time Filter", "TID Cond", "Sort Key", "Group Key", "Order By",
+    "Cache Key", "Run Condition",
+)
+_REF_RE = re.compile(r"\$\d+|InitPlan \d+")
+_RETURNS_RE = re.compile(r"^InitPlan (\d+)(?: \(returns (.*)\))?")
+
+
+@dataclass(slots=True)
+class _InitPlan:
+    time_ms: float
+    scope: _Frame
+    charged: bool = False
+
+
+@dataclass(slots=True)
+class _Cte:
+    remaining_ms: float
+
+
+@dataclass(slots=True, eq=False)
+class _Frame:
+    """A node being read: its own keys so far and what its finished children added up to."""
+
+    id: int
+    depth: int
+    parent: _Frame | None
+    props: dict[str, RawValue]
+    par: float = 1.0
+    gather: _Frame | None = None
+    child_incl: float = 0.0
+    child_cost: float = 0.0
+    child_hit: float = 0.0
+    child_read: float = 0.0
+    charge: float = 0.0
+    initplans: list[str] = field(default_factory=list)
+    ctes: list[str] = field(default_factory=list)
+    child_misestimate: bool = False
+    inner_loops: float = 0.0
+    inner_incl: float = 0.0
+    inner_id: int = 0
+    pending: list[tip_rules.PendingTip] = field(default_factory=list)
+    step: PathStep | None = None
+    under_limit: bool = False
+    settled: bool = False
+    node_type: str = "?"
+
+
+class Analyzer:
+    """Receives scanner events and accumulates the analysis; see the module docstring."""
+
+    def __init__(self, *, full_tree_limit: int = FULL_TREE_LIMIT) -> None:
+        self._stack: list[_Frame] = []
+        self._next_id = 1
+        self._full_limit = full_tree_limit
+        self._all: list[NodeStat] | None = []
+        self._hot: list[tuple[float, int, NodeStat, tuple[PathStep, ...]]] = []
+        self._tips: list[tuple[float, int, Tip]] = []
+        self._tip_seq = 0
+        self._tips_folded: dict[str, int] = {}
+        self._initplans: dict[str, _InitPlan] = {}
+        self._ctes: dict[str, _Cte] = {}
+        self._triggers: list[TriggerStat] = []
+        self._plans = 0
+        self._analyzed = False
+        self._max_depth = 0
+        self._execution: float | None = None
+        self._planning: float | None = None
+        self._jit: float | None = None
+        self._jit_functions: int | None = None
+        self._serialization = 0.0
+        self._root_ms = 0.0
+        self._root_hit = 0.0
+        self._root_read = 0.0
+        self._root_ids: list[int] = []
+        self.notes: list[str] = []
+        self._plan_execution: float | None = None
+        self._plan_root_ms = 0.0
+        self._plan_triggers = 0.0
+        self._triggers_ms = 0.0
+        self._other_ms = 0.0
+        self._saw_buffers = False
+
+    # -- scanner events ------------------------------------------------------------------
+
+    @property
+    def depth(self) -> int:
+        """How many nodes are open."""
+        return len(self._stack)
+
+    def begin_plan(self) -> None:
+        """A new statement's plan starts (an element of psql's array, or the only one)."""
+        self._plans += 1
+        self._plan_execution = None
+        self._plan_root_ms = 0.0
+        self._plan_triggers = 0.0
+
+    def open_node(self) -> dict[str, RawValue]:
+        """A node starts; returns the dict the scanner fills with the node's own keys."""
+        stack = self._stack
+        parent = stack[-1] if stack else None
+        props: dict[str, RawValue] = {}
+        frame = _Frame(self._next_id, len(stack), parent, props)
+        self._next_id += 1
+        if parent is not None and not parent.settled:
+            _settle(parent)
+        stack.append(frame)
+        self._max_depth = max(self._max_depth, len(stack))
+        return props
+
+    def close_node(self) -> None:
+        """The innermost open node ends: compute its times, tips, and report to its parent."""
+        frame = self._stack.pop()
+        if not frame.settled:
+            _settle(frame)
+        props = frame.props
+        parent = frame.parent
+        node_type = frame.node_type
+        loops_raw = props.get("Actual Loops")
+        analyzed = loops_raw is not None
+        if analyzed:
+            self._analyzed = True
+        loops = num(loops_raw)
+        inclusive = num(props.get("Actual Total Time")) * loops / frame.par
+        cost = num(props.get("Total Cost"))
+
+        if self._initplans:
+            self._charge_references(frame)
+        for key in frame.initplans:
+            entry = self._initplans.pop(key, None)
+            if entry is not None and not entry.charged:
+                entry.charged = True
+                frame.charge += entry.time_ms
+        for name in frame.ctes:
+            self._ctes.pop(name, None)
+        if node_type == "CTE Scan" and self._ctes:
+            cte = self._ctes.get(text(props.get("CTE Name")) or "")
+            if cte is not None:
+                take = min(cte.remaining_ms, inclusive)
+                cte.remaining_ms -= take
+                frame.charge += take
+
+        exclusive = inclusive - frame.child_incl - frame.charge
+        exclusive = max(exclusive, 0.0)
+        exclusive_cost = cost - frame.child_cost
+        exclusive_cost = max(exclusive_cost, 0.0)
+        shared_hit = props.get("Shared Hit Blocks")
+        if shared_hit is not None:
+            self._saw_buffers = True
+        hit = num(shared_hit) + num(props.get("Local Hit Blocks"))
+        read = num(props.get("Shared Read Blocks")) + num(props.get("Local Read Blocks"))
+
+        relationship = text(props.get("Parent Relationship"))
+        subplan = text(props.get("Subplan Name"))
+        if parent is None:
+            self._root_ms += inclusive
+            self._plan_root_ms += inclusive
+            self._root_hit += hit
+            self._root_read += read + num(props.get("Temp Read Blocks"))
+            self._root_ids.append(frame.id)
+        elif relationship == "InitPlan" and subplan is not None:
+            self._register_initplan(parent, subplan, inclusive)
+        else:
+            parent.child_incl += inclusive
+            parent.child_cost += cost
+            parent.child_hit += hit
+            parent.child_read += read
+            if relationship == "Inner":
+                parent.inner_loops = loops
+                parent.inner_incl = inclusive
+                parent.inner_id = frame.id
+
+        facts = tip_rules.NodeFacts(
+            id=frame.id, node_type=node_type, props=props, analyzed=analyzed,
+            inclusive_ms=inclusive, exclusive_ms=exclusive, loops=loops,
+            own_hit=max(0.0, hit - frame.child_hit), own_read=max(0.0, read - frame.child_read),
+            inner_loops=frame.inner_loops, inner_incl=frame.inner_incl, inner_id=frame.inner_id,
+            floor=self._tips[0][0] if len(self._tips) >= TIP_LIMIT else -1.0,
+        )
+        misestimated = tip_rules.misestimated(facts, frame.under_limit or (
+            parent is not None and _stops_early(parent, relationship)))
+        for pending in frame.pending:
+            self._add_tip(pending.finish(exclusive))
+        if misestimated and not frame.child_misestimate:
+            found = tip_rules.row_misestimate(facts)
+            if found is not None:
+                if parent is None:
+                    self._add_tip(found.finish(0.0))
+                else:
+                    parent.pending.append(found)
+        if parent is not None and misestimated:
+            parent.child_misestimate = True
+        for tip in tip_rules.node_tips(facts):
+            if isinstance(tip, str):
+                self._tips_folded[tip] = self._tips_folded.get(tip, 0) + 1
+            else:
+                self._add_tip(tip)
+
+        self._keep(frame, props, node_type, relationship, subplan, inclusive, exclusive,
+                   exclusive_cost, cost, loops, hit, read, analyzed)
+
+    def plan_value(self, key: str, value: RawValue) -> None:
+        """A statement-level figure: ``Planning Time``, ``Execution Time``."""
+        if key == "Execution Time":
+            self._plan_execution = num(value)
+            self._execution = (self._execution or 0.0) + num(value)
+        elif key == "Planning Time":
+            self._planning = (self._planning or 0.0) + num(value)
+
+    def jit(self, total_ms: float, functions: int | None) -> None:
+        """The statement's JIT summary (all processes)."""
+        self._jit = (self._jit or 0.0) + total_ms
+        if functions is not None:
+            self._jit_functions = (self._jit_functions or 0) + functions
+
+    def trigger(self, stat: TriggerStat) -> None:
+        """An AFTER trigger's total time."""
+        self._triggers.append(stat)
+        self._plan_triggers += stat.time_ms
+
+    def serialization(self, time_ms: float) -> None:
+        """PostgreSQL 17+: time spent turning rows into the wire format."""
+        self._serialization += time_ms
+
+    def end_plan(self) -> None:
+        """The statement's plan is complete."""
+        while self._stack:
+            self.close_node()
+        self._triggers_ms += self._plan_triggers
+        if self._plan_execution is not None:
+            rest = self._plan_execution - self._plan_root_ms - self._plan_triggers
+            self._other_ms += max(0.0, rest)
+
+    # -- results -------------------------------------------------------------------------
+
+    def result(self, *, input_format: str = "json") -> PlanAnalysis:
+        """The analysis of everything received so far."""
+        other = max(0.0, self._other_ms - self._serialization)
+        summary = Summary(
+            plans=self._plans,
+            nodes=self._next_id - 1,
+            max_depth=self._max_depth,
+            analyzed=self._analyzed,
+            execution_ms=self._execution,
+            planning_ms=self._planning,
+            jit_ms=self._jit,
+            jit_functions=self._jit_functions,
+            root_ms=self._root_ms,
+            triggers_ms=self._triggers_ms,
+            serialization_ms=self._serialization,
+            other_ms=other,
+            bytes_read=int(self._root_read) * 8192,
+            shared_hit=int(self._root_hit),
+            shared_read=int(self._root_read),
+        )
+        for tip in tip_rules.statement_tips(summary, tuple(self._triggers)):
+            self._add_tip(tip)
+        graded = [(saving, seq, tip_rules.grade(tip, summary.total_ms))
+                  for saving, seq, tip in self._tips]
+        hot = sorted(self._hot, key=lambda entry: (-entry[0], entry[1]))
+        tips = sorted(graded, key=lambda entry: (entry[2].severity.rank, -entry[0], entry[1]))
+        notes = list(self.notes)
+        if self._analyzed and not self._saw_buffers:
+            notes.append("no BUFFERS: read-efficiency and cache-miss need "
+                         "EXPLAIN (ANALYZE, BUFFERS)")
+        if not self._analyzed and summary.nodes:
+            notes.append("no ANALYZE: estimates only, hot nodes ranked by exclusive cost")
+        return PlanAnalysis(
+            summary=summary,
+            tips=tuple(entry[2] for entry in tips),
+            hot_nodes=tuple(entry[2] for entry in hot),
+            hot_paths={entry[2].id: entry[3] for entry in hot},
+            nodes=None if self._all is None else tuple(sorted(self._all, key=lambda n: n.id)),
+            triggers=tuple(self._triggers),
+            notes=tuple(notes),
+            tips_folded=dict(self._tips_folded),
+            input_format=input_format,
+        )
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _register_initplan(self, scope: _Frame, subplan: str, inclusive: float) -> None:
+        if subplan.startswith("CTE "):
+            name = subplan[4:]
+            self._ctes[name] = _Cte(inclusive)
+            scope.ctes.append(name)
+            return
+        match = _RETURNS_RE.match(subplan)
+        if match is None:
+            scope.child_incl += inclusive
+            return
+        keys = re.findall(r"\$\d+", match.group(2) or "") or [f"InitPlan {match.group(1)}"]
+        entry = _InitPlan(inclusive, scope)
+        for key in keys:
+            self._initplans[key] = entry
+            scope.initplans.append(key)
+
+    def _charge_references(self, frame: _Frame) -> None:
+        props = frame.props
+        for key in _EXPRESSION_KEYS:
+            value = props.get(key)
+            if value is None:
+                continue
+            for ref in _REF_RE.findall(raw_text(value)):
+                entry = self._initplans.get(ref)
+                if entry is None or entry.charged:
+                    continue
+                entry.charged = True
+                gather = frame.gather
+                if gather is not None and gather.depth >= entry.scope.depth:
+                    gather.charge += entry.time_ms
+                else:
+                    frame.charge += entry.time_ms
+
+    def _add_tip(self, tip: Tip | None) -> None:
+        if tip is None:
+            return
+        self._tip_seq += 1
+        entry = (tip.saving_ms, -self._tip_seq, tip)
+        if len(self._tips) < TIP_LIMIT:
+            heapq.heappush(self._tips, entry)
+            return
+        dropped = heapq.heappushpop(self._tips, entry)[2]
+        self._tips_folded[dropped.code] = self._tips_folded.get(dropped.code, 0) + 1
+
+    def _keep(self, frame: _Frame, props: dict[str, RawValue], node_type: str,
+              relationship: str | None, subplan: str | None, inclusive: float,
+              exclusive: float, exclusive_cost: float, cost: float, loops: float,
+              hit: float, read: float, analyzed: bool) -> None:
+        rank = exclusive if self._analyzed else exclusive_cost
+        hot = self._hot
+        wanted_hot = len(hot) < HOT_LIMIT or rank > hot[0][0]
+        if self._all is None and not wanted_hot:
+            return
+        stat = self._stat(frame, props, node_type, relationship, subplan, inclusive,
+                          exclusive, exclusive_cost, cost, loops, hit, read, analyzed)
+        if self._all is not None:
+            self._all.append(stat)
+            if len(self._all) > self._full_limit:
+                self._all = None
+        if wanted_hot:
+            entry = (rank, frame.id, stat, self._path(frame))
+            if len(hot) < HOT_LIMIT:
+                heapq.heappush(hot, entry)
+            else:
+                heapq.heapreplace(hot, entry)
+
+    @staticmethod
+    def _stat(frame: _Frame, props: dict[str, RawValue], node_type: str,
+              relationship: str | None, subplan: str | None, inclusive: float,
+              exclusive: float, exclusive_cost: float, cost: float, loops: float,
+              hit: float, read: float, analyzed: bool) -> NodeStat:
+        return NodeStat(
+            id=frame.id,
+            parent_id=None if frame.parent is None else frame.parent.id,
+            depth=frame.depth,
+            node_type=node_type,
+            relation=_relation(props),
+            alias=text(props.get("Alias")),
+            index_name=text(props.get("Index Name")),
+            relationship=relationship,
+            subplan_name=subplan,
+            inclusive_ms=inclusive,
+            exclusive_ms=exclusive,
+            plan_rows=num(props.get("Plan Rows")),
+            actual_rows=num(props.get("Actual Rows")) if analyzed else None,
+            loops=loops,
+            shared_hit=int(hit),
+            shared_read=int(read),
+            temp_read=int(num(props.get("Temp Read Blocks"))),
+            temp_written=int(num(props.get("Temp Written Blocks"))),
+            io_read_ms=num(props.get("I/O Read Time")) + num(props.get("Shared I/O Read Time")),
+            total_cost=cost,
+            exclusive_cost=exclusive_cost,
+            never_executed=analyzed and loops == 0,
+        )
+
+    def _path(self, frame: _Frame) -> tuple[PathStep, ...]:
+        """Root-to-parent steps, built lazily (only for nodes that make the hot list)."""
+        missing: list[_Frame] = []
+        ancestor = frame.parent
+        while ancestor is not None and ancestor.step is None:
+            missing.append(ancestor)
+            ancestor = ancestor.parent
+        for item in reversed(missing):
+            props = item.props
+            label = node_label(text(props.get("Node Type")) or "?", _relation(props),
+                               text(props.get("Alias")), text(props.get("Index Name")))
+            item.step = PathStep(item.id, label,
+                                 None if item.parent is None else item.parent.step)
+        return () if frame.parent is None or frame.parent.step is None \
+            else frame.parent.step.chain()
+
+
+def _settle(frame: _Frame) -> None:
+    """Fix what a node inherits, once its own keys (not its children) have been read.
+
+    Below a Gather, nodes run in every process (``par`` processes share the loops), except
+    the Gather's InitPlans and SubPlans, which only the leader runs.
+    """
+    parent = frame.parent
+    frame.settled = True
+    frame.node_type = text(frame.props.get("Node Type")) or "?"
+    if parent is None:
+        return
+    parent_type = parent.node_type
+    if parent_type in _GATHERS and text(frame.props.get("Parent Relationship")) not in (
+            "InitPlan", "SubPlan"):
+        frame.gather = parent
+        launched = num(parent.props.get("Workers Launched"), 0.0)
+        single = flag(parent.props.get("Single Copy"))
+        frame.par = max(1.0, launched if single else launched + 1.0)
+    else:  # InitPlans and SubPlans of a Gather run in the leader only
+        frame.gather = parent.gather
+        frame.par = parent.par
+    frame.under_limit = parent.under_limit or parent_type == "Limit"
+
+
+def _stops_early(parent: _Frame, relationship: str | None) -> bool:
+    """Whether the parent may stop reading this child before it is exhausted."""
+    if parent.node_type == "Merge Join":
+        return True
+    return relationship == "Inner" and text(parent.props.get("Join Type")) in ("Semi", "Anti")
+
+
+def _relation(props: dict[str, RawValue]) -> str | None:
+    name = text(props.get("Relation Name"))
+    if name is None:
+        name = text(props.get("Function Name"))
+        if name is None:
+            return text(props.get("CTE Name"))
+    schema = text(props.get("Schema"))
+    return f"{schema}.{name}" if schema else name

@@ -1,0 +1,250 @@
+"""The fast path for PostgreSQL's own indented JSON (what EXPLAIN ... FORMAT JSON prints).
+
+That format puts one key on each line and indents two spaces per level, and JSON never has
+a raw newline inside a string. So a line ``<indent>"Key": value`` can be read without
+tokenizing anything else, and the indentation alone says which object it belongs to: a
+node's keys sit at its ``"Node Type"`` line's indentation; a child's four spaces deeper;
+per-worker figures (``"Workers": [{...}]``) also four deeper but before any child. One C-level
+regular-expression pass per chunk picks out the few keys the analysis needs; everything
+else (output lists of wide tables, per-worker details, settings) is skipped in C.
+
+:func:`looks_indented` decides from the first chunk whether the fast path applies; any
+other JSON layout (compacted, pretty-printed by another tool) goes to the general parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pgcrisis.errors import InputError
+from pgcrisis.plan._analysis import Analyzer
+from pgcrisis.plan._source import Position
+from pgcrisis.plan._values import RawValue, num, text
+from pgcrisis.plan.model import TriggerStat
+
+NODE_KEYS = (
+    "Node Type", "Parent Relationship", "Subplan Name", "CTE Name", "Relation Name",
+    "Schema", "Alias", "Index Name", "Function Name", "Join Type", "Parallel Aware",
+    "Total Cost", "Plan Rows", "Actual Total Time", "Actual Rows", "Actual Loops",
+    "Workers Launched", "Single Copy", "Output", "Filter", "Index Cond", "Recheck Cond",
+    "Hash Cond", "Join Filter", "Merge Cond", "One-Time Filter", "TID Cond", "Sort Key",
+    "Group Key", "Order By", "Cache Key", "Run Condition",
+    "Rows Removed by Filter", "Rows Removed by Index Recheck", "Rows Removed by Join Filter",
+    "Shared Hit Blocks", "Shared Read Blocks", "Local Hit Blocks", "Local Read Blocks",
+    "Temp Read Blocks", "Temp Written Blocks", "I/O Read Time", "Shared I/O Read Time",
+    "Sort Method", "Sort Space Used", "Sort Space Type", "Hash Batches",
+    "Original Hash Batches", "Peak Memory Usage", "HashAgg Batches", "Disk Usage",
+    "Exact Heap Blocks", "Lossy Heap Blocks",
+)
+PLAN_KEYS = ("Plan", "Planning", "Settings", "Planning Time", "Execution Time", "JIT",
+             "Triggers", "Serialization", "Functions", "Total", "Trigger Name",
+             "Constraint Name", "Relation", "Time", "Calls")
+
+_KEY_NAMES = {key.encode(): key for key in NODE_KEYS + PLAN_KEYS}
+_LINE = re.compile(
+    rb"^( *)\"("
+    + b"|".join(re.escape(key) for key in sorted(_KEY_NAMES, key=len, reverse=True))
+    + rb")\": ([^\n]*[^,\n]),?$",
+    re.M,
+)
+_INDENTED_START = re.compile(rb"\A\s*(?:\[[ \t]*\r?\n\s*)?\{[ \t]*\r?\n( *)\"[^\"\n]+\": ")
+# A list whose first element is a scalar on its own line: not PostgreSQL's layout, which
+# prints lists of scalars on one line (and the fast path reads them from that line).
+_SCALAR_LIST_OVER_LINES = re.compile(rb": \[\r?\n *[^\s{\]]")
+
+
+_NODE_TYPE = b'"Node Type": '
+_KEY_ALTERNATION = b"|".join(re.escape(key.encode()) for key in
+                             sorted(NODE_KEYS, key=len, reverse=True))
+_PATTERNS: dict[int, re.Pattern[bytes]] = {}
+
+
+_DEEP = 128  # beyond this indentation one shared expression, checked in Python
+_DEEP_PATTERN = re.compile(b"\n( +)\"(" + _KEY_ALTERNATION + b')": ([^\n]*[^,\n])')
+
+
+def _pattern(indent: int) -> re.Pattern[bytes]:
+    """The expression for one node's own keys: lines at exactly its indentation."""
+    compiled = re.compile(b"\n" + b" " * indent + b'"(' + _KEY_ALTERNATION
+                          + b')": ([^\n]*[^,\n])')
+    _PATTERNS[indent] = compiled
+    return compiled
+
+
+def _own_keys(buf: bytes, indent: int, start: int, end: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) of the lines at exactly ``indent`` in ``buf[start:end]``."""
+    if indent < _DEEP:
+        pattern = _PATTERNS.get(indent) or _pattern(indent)
+        return pattern.findall(buf, start, end)
+    return [(key, value) for spaces, key, value in _DEEP_PATTERN.findall(buf, start, end)
+            if len(spaces) == indent]
+
+
+def looks_indented(head: bytes) -> bool:
+    """Whether the input starts in PostgreSQL's one-key-per-line indented layout."""
+    return (_INDENTED_START.match(head) is not None and b'"Node Type": ' in head
+            and b"\r\n" not in head[:4096] and _SCALAR_LIST_OVER_LINES.search(head) is None)
+
+
+class FastScanner:
+    """Feeds :class:`Analyzer` from newline-aligned chunks of indented JSON."""
+
+    def __init__(self, analyzer: Analyzer, name: str) -> None:
+        self._an = analyzer
+        self._name = name
+        self._indents: list[int] = []     # key indentation of each open node
+        self._plan_indent = -1            # indentation of the "Plan" key; -1 before any
+        self._section = ""
+        self._record: dict[str, RawValue] = {}
+        self._last_line = b""
+        self.plans = 0
+
+    def feed(self, chunks: Iterable[bytes], position: Position) -> None:
+        """Scan all chunks; raise :class:`InputError` if the input ends early.
+
+        Work goes node by node: from one ``"Node Type"`` line to the next is one node's
+        block (its own keys, then closing brackets of finished children, and after the
+        last node of a statement the statement-level keys). The node's keys are picked out
+        with one regular expression bound to its indentation, into a dict, in C.
+        """
+        buf = b"\n"  # every block starts at the line break before its first line
+        last = b""
+        for chunk in chunks:
+            tail = chunk.rstrip()
+            if tail:
+                last = tail[tail.rfind(b"\n") + 1:]
+            buf += chunk
+            buf = buf[self._blocks(buf, final=False):]
+        self._blocks(buf, final=True)
+        self._last_line = last
+        self._finish(position)
+
+    def _blocks(self, buf: bytes, *, final: bool) -> int:
+        """Process every complete node block in ``buf``; return where the rest starts."""
+        an = self._an
+        names = _KEY_NAMES
+        indents = self._indents
+        find = buf.find
+        rfind = buf.rfind
+        pos = 0
+        if self._plan_indent < 0:
+            first = find(_NODE_TYPE)
+            if first < 0:
+                if final:
+                    self._lines(buf, 0, len(buf))
+                    return len(buf)
+                return max(0, rfind(b"\n"))
+            line = rfind(b"\n", 0, first)
+            self._lines(buf, 0, line)
+            pos = line
+        while True:
+            at = find(_NODE_TYPE, pos)
+            if at < 0:
+                return pos
+            line = rfind(b"\n", pos, at)
+            indent = at - line - 1
+            if buf[line + 1:at].strip(b" "):
+                raise InputError(f"{self._name}: unexpected layout near \"Node Type\" (more "
+                                 f"than one key on a line): not PostgreSQL's indented JSON")
+            following = find(_NODE_TYPE, at + 13)
+            if following < 0:
+                if not final:
+                    return line
+                end = len(buf)
+            else:
+                end = rfind(b"\n", at, following)
+            plan = self._plan_indent
+            statement = find(b"\n" + b" " * plan + b'"', line, end) if plan >= 0 else -1
+            while indents and indents[-1] >= indent:
+                indents.pop()
+                an.close_node()
+            if plan >= 0:
+                indents.append(indent)
+                props = an.open_node()
+                for key, value in _own_keys(buf, indent, line,
+                                            end if statement < 0 else statement):
+                    props[names[key]] = value
+            if statement >= 0:
+                self._lines(buf, statement, end)
+            pos = end
+
+    def _lines(self, buf: bytes, start: int, end: int) -> None:
+        """Statement-level lines (and anything before the first node), one by one."""
+        an = self._an
+        names = _KEY_NAMES
+        indents = self._indents
+        for indent, raw_key, value in _LINE.findall(buf, start, end):
+            n = len(indent)
+            key = names[raw_key]
+            while indents and indents[-1] >= n:
+                indents.pop()
+                an.close_node()
+            if not indents:
+                self._plan_line(n, key, value)
+
+    def _plan_line(self, n: int, key: str, value: bytes) -> None:
+        plan = self._plan_indent
+        if key == "Plan":
+            if plan >= 0:
+                self._end_section()
+                self._an.end_plan()
+            self._plan_indent = n
+            self._section = ""
+            self.plans += 1
+            self._an.begin_plan()
+            return
+        if plan < 0:
+            return
+        if n == plan:
+            self._end_section()
+            if key in ("Planning Time", "Execution Time"):
+                self._an.plan_value(key, value)
+            elif key in ("JIT", "Triggers", "Serialization"):
+                self._section = key
+            return
+        section = self._section
+        if section == "JIT":
+            if (key == "Functions" and n == plan + 2) or (key == "Total" and n == plan + 4):
+                self._record[key] = value
+        elif section == "Triggers" and n == plan + 4:
+            if key == "Trigger Name" and "Trigger Name" in self._record:
+                self._emit_trigger()
+            self._record[key] = value
+        elif section == "Serialization" and n == plan + 2 and key == "Time":
+            self._an.serialization(num(value))
+
+    def _end_section(self) -> None:
+        if self._section == "JIT" and self._record:
+            functions = self._record.get("Functions")
+            self._an.jit(num(self._record.get("Total")),
+                         None if functions is None else int(num(functions)))
+        elif self._section == "Triggers" and self._record:
+            self._emit_trigger()
+        self._record = {}
+        self._section = ""
+
+    def _emit_trigger(self) -> None:
+        record = self._record
+        self._an.trigger(TriggerStat(
+            name=text(record.get("Trigger Name")) or "?",
+            relation=text(record.get("Relation")),
+            constraint=text(record.get("Constraint Name")),
+            time_ms=num(record.get("Time")),
+            calls=int(num(record.get("Calls"))),
+        ))
+        self._record = {}
+
+    def _finish(self, position: Position) -> None:
+        last = self._last_line
+        if last.strip() not in (b"]", b"}") or last[:1] not in (b"]", b"}"):
+            shown = last.strip()[-40:].decode("utf-8", "replace")
+            raise InputError(
+                f"{self._name}: truncated plan: the input ends at line {position.line}, byte "
+                f"offset {position.offset} after {shown!r}, inside the JSON; expected the "
+                f"closing '}}' / ']' of the plan")
+        if self._plan_indent < 0:
+            raise InputError(f"{self._name}: not a PostgreSQL plan: JSON without a \"Plan\" "
+                             f"key (line {position.line}, byte offset {position.offset})")
+        self._end_section()
+        self._an.end_plan()

@@ -1,0 +1,361 @@
+"""EXPLAIN's default text format, parsed into the same analyzer events as JSON.
+
+Structure comes from indentation: a node header (``->  Hash Join  (cost=...) (actual ...)``)
+opens a node at the column of its arrow; property lines (``Filter: ...``) belong to the
+nearest node to their left; ``InitPlan 1 (returns $0)``, ``SubPlan 2`` and ``CTE name``
+lines mark the children below them. Lines deeper than a node's own properties (per-worker
+details) are skipped. Text names (``HashAggregate``, ``Nested Loop Left Join``,
+``Parallel Seq Scan``, ``Index Scan Backward using i on s.t x``) are mapped to the JSON
+node types, so every rule works the same on both formats.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pgcrisis.errors import InputError
+from pgcrisis.plan._analysis import Analyzer
+from pgcrisis.plan._source import Position
+from pgcrisis.plan._values import RawValue
+from pgcrisis.plan.model import TriggerStat
+
+_HEADER = re.compile(
+    r"^(?P<indent> *)(?P<arrow>->  )?(?P<head>\S.*?)"
+    r"(?:  \(cost=(?P<sc>[\d.]+)\.\.(?P<tc>[\d.]+) rows=(?P<rows>\d+) width=\d+\))?"
+    r"(?: ?\((?:actual time=(?P<ast>[\d.]+)\.\.(?P<att>[\d.]+) rows=(?P<ar>[\d.]+)"
+    r" loops=(?P<loops>\d+)|actual rows=(?P<ar2>[\d.]+) loops=(?P<loops2>\d+)"
+    r"|(?P<never>never executed))\))?\s*$"
+)
+_SUBPLAN = re.compile(r"^(?P<indent> *)(?P<name>(?:InitPlan|SubPlan) \d+(?: \(returns .*\))?"
+                      r"|CTE \S.*)$")
+_PROPERTY = re.compile(r"^(?P<indent> *)(?P<key>[A-Z][A-Za-z/ -]*?): ?(?P<value>.*)$")
+_TRIGGER = re.compile(r"^Trigger (?P<name>.+?)(?: for constraint (?P<con>\S+))?"
+                      r"(?: on (?P<rel>\S+))?: time=(?P<time>[\d.]+) calls=(?P<calls>\d+)")
+_MS = re.compile(r"([\d.]+) ms")
+_PAIR = re.compile(r"(\w+)=([\d.]+)")
+_JOIN_TYPES = ("Left", "Right", "Full", "Semi", "Anti", "Right Semi", "Right Anti", "Inner")
+_JOINS = ("Nested Loop", "Hash", "Merge")
+_AGGREGATES = {"HashAggregate": "Hashed", "GroupAggregate": "Sorted",
+               "MixedAggregate": "Mixed", "Aggregate": "Plain"}
+_MODIFY = ("Insert", "Update", "Delete", "Merge")
+_MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr"})
+_COPIED = {
+    "Filter", "Index Cond", "Recheck Cond", "Hash Cond", "Join Filter", "Merge Cond",
+    "One-Time Filter", "Output", "Sort Key", "Group Key", "TID Cond", "Order By",
+    "Rows Removed by Filter", "Rows Removed by Index Recheck", "Rows Removed by Join Filter",
+    "Workers Launched", "Heap Fetches", "Cache Key",
+}
+_NUMERIC = {"Rows Removed by Filter", "Rows Removed by Index Recheck",
+            "Rows Removed by Join Filter", "Workers Launched", "Heap Fetches"}
+
+
+@dataclass(slots=True)
+class _Open:
+    column: int
+    props: dict[str, RawValue] | None   # None for an InitPlan/SubPlan/CTE marker
+    marker: str | None = None
+    prop_column: int = -1
+    children: int = 0
+    join: bool = False
+    relationship: list[str] = field(default_factory=list)
+
+
+def parse_node_head(head: str) -> dict[str, RawValue]:
+    """JSON-style keys from a text node name.
+
+    >>> parse_node_head("Index Scan Backward using t_pkey on public.t t_1")["Node Type"]
+    'Index Scan'
+    >>> parse_node_head("Hash Left Join")["Join Type"]
+    'Left'
+    """
+    props: dict[str, RawValue] = {}
+    name = head
+    if name.startswith("Parallel "):
+        props["Parallel Aware"] = True
+        name = name[len("Parallel "):]
+    for prefix in ("Partial ", "Finalize "):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    target = None
+    using = None
+    if " on " in name:
+        name, target = name.split(" on ", 1)
+    if " using " in name:
+        name, using = name.split(" using ", 1)
+    if name.endswith(" Backward"):
+        name = name[: -len(" Backward")]
+    node_type = name
+    for join in _JOINS:
+        if name.startswith(join + " ") and name.endswith(" Join"):
+            middle = name[len(join) + 1: -len(" Join")]
+            if middle in _JOIN_TYPES:
+                props["Join Type"] = middle
+                node_type = "Nested Loop" if join == "Nested Loop" else f"{join} Join"
+        elif name in ("Nested Loop", f"{join} Join"):
+            props["Join Type"] = "Inner"
+    if name in _AGGREGATES:
+        node_type = "Aggregate"
+        props["Strategy"] = _AGGREGATES[name]
+    if name in ("HashSetOp", "SetOp") or name.startswith(("HashSetOp ", "SetOp ")):
+        node_type = "SetOp"
+    if name in _MODIFY:
+        node_type = "ModifyTable"
+        props["Operation"] = name
+    props["Node Type"] = node_type
+    if using:
+        props["Index Name"] = using
+    if target:
+        relation, _, alias = target.partition(" ")
+        if node_type == "CTE Scan":
+            props["CTE Name"] = relation
+        elif node_type == "Function Scan":
+            props["Function Name"] = relation
+        elif node_type == "Bitmap Index Scan":
+            props["Index Name"] = relation
+            relation = ""
+        if relation and node_type not in ("CTE Scan", "Function Scan"):
+            schema, dot, bare = relation.rpartition(".")
+            props["Relation Name"] = bare.strip('"') if dot else relation.strip('"')
+            if dot:
+                props["Schema"] = schema.strip('"')
+        if alias:
+            props["Alias"] = alias.strip('"')
+    return props
+
+
+class TextScanner:
+    """Parses text-format EXPLAIN into analyzer events, line by line."""
+
+    def __init__(self, analyzer: Analyzer, name: str) -> None:
+        self._an = analyzer
+        self._name = name
+        self._stack: list[_Open] = []
+        self._in_plan = False
+        self._block = ""
+        self._jit_functions: int | None = None
+        self.plans = 0
+        self.saw_buffers = False
+
+    def feed(self, chunks: Iterable[bytes], position: Position) -> None:
+        """Parse every line."""
+        line_no = position.line
+        for chunk in chunks:
+            for raw in chunk.decode("utf-8", "replace").split("\n"):
+                self._line(raw.rstrip(), line_no)
+                line_no += 1
+        if not self.plans:
+            raise InputError(f"{self._name}: not a PostgreSQL plan: no plan node found")
+        self._close_all()
+        self._an.end_plan()
+        if not self.saw_buffers:
+            self._an.notes.append("text plan without Buffers lines: read-efficiency and "
+                                  "cache-miss need EXPLAIN (ANALYZE, BUFFERS)")
+        self._an.notes.append("text plan: node relationships inferred from indentation; "
+                              "use FORMAT JSON for per-node I/O timing and exact figures")
+
+    # -- lines ---------------------------------------------------------------------------
+
+    def _line(self, line: str, line_no: int) -> None:
+        if not line.strip():
+            return
+        column = len(line) - len(line.lstrip(" "))
+        stripped = line.strip()
+        if (column == 0 and self._in_plan and not stripped.startswith("->")
+                and self._statement_line(stripped)):
+            return
+        header = _HEADER.match(line)
+        is_node = header is not None and (
+            header.group("arrow") is not None
+            or (column == 0 and (header.group("tc") or header.group("att")
+                                 or header.group("never") or header.group("ar2"))))
+        if header is not None and is_node:
+            self._node(header, column)
+            return
+        marker = _SUBPLAN.match(line)
+        if marker is not None and self._stack:
+            self._pop_to(column)
+            self._stack.append(_Open(column, None, marker=marker.group("name")))
+            return
+        if not self._stack:
+            if self._block == "JIT":
+                self._jit_line(stripped)
+                return
+            if not self._in_plan:
+                shown = stripped[:40]
+                raise InputError(f"{self._name}: not a PostgreSQL plan: line {line_no} should "
+                                 f"be a plan node, found {shown!r}")
+            return
+        self._pop_to(column)
+        owner = next((item for item in reversed(self._stack) if item.props is not None), None)
+        if owner is None or owner.props is None:
+            return
+        if owner.prop_column < 0:
+            owner.prop_column = column
+        if column > owner.prop_column:
+            return
+        prop = _PROPERTY.match(line)
+        if prop is not None:
+            self._property(owner.props, prop.group("key"), prop.group("value"))
+
+    def _node(self, header: re.Match[str], column: int) -> None:
+        if column == 0 or not self._stack:
+            if self._in_plan:
+                self._close_all()
+                self._an.end_plan()
+            self._in_plan = True
+            self.plans += 1
+            self._block = ""
+            self._an.begin_plan()
+        else:
+            self._pop_to(column)
+        relationship = None
+        subplan = None
+        if self._stack:
+            parent = self._stack[-1]
+            if parent.props is None:
+                relationship = "InitPlan" if (parent.marker or "").startswith(("InitPlan", "CTE")) \
+                    else "SubPlan"
+                subplan = parent.marker
+            else:
+                parent.children += 1
+                parent_type = parent.props.get("Node Type")
+                if parent.join:
+                    relationship = "Outer" if parent.children == 1 else "Inner"
+                elif parent_type in _MEMBER_PARENTS:
+                    relationship = "Member"
+                elif parent_type == "Subquery Scan":
+                    relationship = "Subquery"
+                else:
+                    relationship = "Outer"
+        props = self._an.open_node()
+        props.update(parse_node_head(header.group("head")))
+        if relationship:
+            props["Parent Relationship"] = relationship
+        if subplan:
+            props["Subplan Name"] = subplan
+        groups = header.groupdict()
+        if groups["tc"] is not None:
+            props["Total Cost"] = float(groups["tc"])
+            props["Plan Rows"] = float(groups["rows"])
+        if groups["att"] is not None:
+            props["Actual Total Time"] = float(groups["att"])
+            props["Actual Rows"] = float(groups["ar"])
+            props["Actual Loops"] = float(groups["loops"])
+        elif groups["ar2"] is not None:
+            props["Actual Rows"] = float(groups["ar2"])
+            props["Actual Loops"] = float(groups["loops2"])
+        elif groups["never"]:
+            props["Actual Loops"] = 0.0
+            props["Actual Rows"] = 0.0
+            props["Actual Total Time"] = 0.0
+        node_type = props["Node Type"]
+        self._stack.append(_Open(column, props, join=node_type in (
+            "Nested Loop", "Hash Join", "Merge Join")))
+
+    def _pop_to(self, column: int) -> None:
+        stack = self._stack
+        while stack and stack[-1].column >= column:
+            item = stack.pop()
+            if item.props is not None:
+                self._an.close_node()
+
+    def _close_all(self) -> None:
+        self._pop_to(-1)
+
+    def _property(self, props: dict[str, RawValue], key: str, value: str) -> None:
+        if key in _COPIED:
+            props[key] = float(value) if key in _NUMERIC and _is_number(value) else value
+        elif key == "Buffers":
+            self.saw_buffers = True
+            section = ""
+            for part in value.split(" "):
+                if part in ("shared", "local", "temp"):
+                    section = part
+                    continue
+                name, _, number = part.rstrip(",").partition("=")
+                if number and section:
+                    label = {"hit": "Hit", "read": "Read", "dirtied": "Dirtied",
+                             "written": "Written"}.get(name)
+                    if label:
+                        props[f"{section.title()} {label} Blocks"] = float(number)
+        elif key == "I/O Timings":
+            pairs = dict(_PAIR.findall(value.replace("shared read", "read")))
+            if "read" in pairs:
+                props["I/O Read Time"] = float(pairs["read"])
+        elif key == "Sort Method":
+            method, _, rest = value.partition("  ")
+            props["Sort Method"] = method.strip()
+            space = re.search(r"(Memory|Disk): (\d+)kB", rest)
+            if space:
+                props["Sort Space Type"] = space.group(1)
+                props["Sort Space Used"] = float(space.group(2))
+        elif key in ("Buckets", "Batches"):
+            text = f"{key}: {value}"
+            batches = re.search(r"Batches: (\d+)(?: \(originally (\d+)\))?", text)
+            memory = re.search(r"Memory(?: Usage)?: (\d+)kB", text)
+            disk = re.search(r"Disk Usage: (\d+)kB", text)
+            if batches:
+                name = "Hash Batches" if key == "Buckets" else "HashAgg Batches"
+                props[name] = float(batches.group(1))
+                if batches.group(2):
+                    props["Original Hash Batches"] = float(batches.group(2))
+            if memory:
+                props["Peak Memory Usage"] = float(memory.group(1))
+            if disk:
+                props["Disk Usage"] = float(disk.group(1))
+        elif key == "Heap Blocks":
+            pairs = dict(_PAIR.findall(value))
+            if "exact" in pairs:
+                props["Exact Heap Blocks"] = float(pairs["exact"])
+            if "lossy" in pairs:
+                props["Lossy Heap Blocks"] = float(pairs["lossy"])
+
+    def _statement_line(self, line: str) -> bool:
+        """A statement-level line (after the tree); False if it is not one."""
+        self._close_all()
+        if line.startswith("Planning Time:"):
+            self._an.plan_value("Planning Time", _first_ms(line))
+        elif line.startswith("Execution Time:"):
+            self._an.plan_value("Execution Time", _first_ms(line))
+        elif line.startswith("Serialization:"):
+            time = re.search(r"time=([\d.]+)", line)
+            if time:
+                self._an.serialization(float(time.group(1)))
+        elif line.startswith("Trigger "):
+            trigger = _TRIGGER.match(line)
+            if trigger:
+                self._an.trigger(TriggerStat(
+                    name=trigger.group("name"),
+                    relation=trigger.group("rel"), constraint=trigger.group("con"),
+                    time_ms=float(trigger.group("time")), calls=int(trigger.group("calls"))))
+        elif line.startswith("JIT:"):
+            self._block = "JIT"
+            return True
+        elif _HEADER.match(line) and ("(cost=" in line or "(actual" in line):
+            return False
+        else:
+            self._block = "" if not line.startswith(("Planning:", "Settings:")) else line
+        return True
+
+    def _jit_line(self, line: str) -> None:
+        if line.startswith("Functions:"):
+            self._jit_functions = int(float(line.split(":", 1)[1]))
+        elif line.startswith("Timing:"):
+            total = re.search(r"Total ([\d.]+) ms", line)
+            self._an.jit(float(total.group(1)) if total else 0.0, self._jit_functions)
+            self._block = ""
+
+
+def _first_ms(line: str) -> float:
+    found = _MS.search(line)
+    return float(found.group(1)) if found else 0.0
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

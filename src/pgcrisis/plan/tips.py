@@ -1,0 +1,399 @@
+"""Tip rules: what in a finished node (or the whole statement) deserves advice.
+
+Each rule is a small pure function of :class:`NodeFacts` (a node's own keys plus its
+computed times) that returns a :class:`~pgcrisis.plan.model.Tip` or nothing. A tip's
+``saving_ms`` is a rough estimate of what following it would save: it is the basis of
+ranking, so it errs on the side of the time the tip is about, not a promise. Severity is
+graded afterwards from the saving's share of the statement (see :func:`grade`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from pgcrisis.model.findings import Severity
+from pgcrisis.plan._values import RawValue, num, text
+from pgcrisis.plan.model import Summary, Tip, TriggerStat
+
+# Thresholds (module constants: the analysis has no configuration of its own).
+MISESTIMATE_RATIO = 10.0          # actual vs planned rows, either way
+MISESTIMATE_MIN_ROWS = 100.0      # ignore 1-vs-12 row noise
+MISSING_INDEX_REMOVED_SHARE = 0.9  # the filter throws away at least this share of rows read
+MISSING_INDEX_MIN_REMOVED = 1000.0
+NESTED_LOOP_MIN_LOOPS = 1000.0
+READ_EFFICIENCY_MIN_BLOCKS = 500.0
+READ_EFFICIENCY_ROWS_PER_BLOCK = 1.0  # fewer rows examined than blocks touched: bloat
+INDEX_BLOCKS_PER_ROW = 10.0
+CACHE_MISS_MIN_READ = 500.0
+CACHE_MISS_SHARE = 0.5
+JIT_SHARE = 0.2
+JIT_MIN_MS = 5.0
+TRIGGER_SHARE = 0.1
+TRIGGER_MIN_MS = 1.0
+PLANNING_SHARE = 0.5
+PLANNING_MIN_MS = 10.0
+CRITICAL_SHARE = 0.5
+WARNING_SHARE = 0.1
+
+_SCANS = frozenset({"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan",
+                    "Tid Scan", "Tid Range Scan"})
+_COLUMN_RE = re.compile(
+    r"(?:\(\s*)*(?P<col>\"[^\"]+\"|[A-Za-z_][\w$]*(?:\.(?:\"[^\"]+\"|[A-Za-z_][\w$]*))?)\)?"
+    r"(?:::[\w ]+\)?)?\s*(?P<op>=|<>|!=|<=|>=|<|>|~~\*?|IS NULL|IS NOT NULL|= ANY)"
+)
+_NOT_COLUMNS = frozenset({"AND", "OR", "NOT", "true", "false", "NULL", "CASE", "WHEN"})
+
+
+@dataclass(slots=True)
+class NodeFacts:
+    """A finished node, as the tip rules see it.
+
+    ``floor`` is the smallest saving still worth building a tip for (the analysis keeps a
+    bounded number of tips); a rule whose saving is below it returns only its code, which
+    is counted, so huge plans do not spend their time writing tips nobody will see.
+    """
+
+    id: int
+    node_type: str
+    props: dict[str, RawValue]
+    analyzed: bool
+    inclusive_ms: float
+    exclusive_ms: float
+    loops: float
+    own_hit: float
+    own_read: float
+    inner_loops: float
+    inner_incl: float
+    inner_id: int
+    floor: float = -1.0
+
+    def get(self, key: str) -> float:
+        """A numeric key (0 when absent)."""
+        return num(self.props.get(key))
+
+    def text(self, key: str) -> str | None:
+        """A text key."""
+        return text(self.props.get(key))
+
+    @property
+    def relation(self) -> str | None:
+        """``schema.name`` when VERBOSE gave the schema, else the bare name."""
+        name = self.text("Relation Name")
+        if name is None:
+            return None
+        schema = self.text("Schema")
+        return f"{schema}.{name}" if schema else name
+
+    @property
+    def where(self) -> str:
+        """How titles name the node."""
+        relation = self.relation
+        return f"{self.node_type} on {relation}" if relation else self.node_type
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTip:
+    """A row-misestimate tip whose saving is known only when the parent finishes."""
+
+    tip: Tip
+
+    def finish(self, parent_exclusive_ms: float) -> Tip:
+        """The tip, with the saving set to the time of the operator above that trusted it."""
+        return replace(self.tip, saving_ms=round(parent_exclusive_ms, 3))
+
+
+def grade(tip: Tip, total_ms: float) -> Tip:
+    """Severity from the saving's share of the statement's time."""
+    share = tip.saving_ms / total_ms if total_ms > 0 else 0.0
+    if share >= CRITICAL_SHARE and tip.saving_ms >= 1.0:
+        severity = Severity.CRITICAL
+    elif share >= WARNING_SHARE and tip.saving_ms >= 0.1:
+        severity = Severity.WARNING
+    else:
+        severity = Severity.INFO
+    return replace(tip, severity=severity)
+
+
+def _tip(code: str, node: int | None, title: str, detail: str, saving: float,
+         sql: tuple[str, ...] = ()) -> Tip:
+    return Tip(code, Severity.INFO, node, title, detail, round(max(0.0, saving), 3), sql)
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f} ms" if value < 10_000 else f"{value / 1000:,.1f} s"
+
+
+def _work_mem_for(kilobytes: float) -> str:
+    """The next power-of-two megabytes above ``kilobytes`` (work_mem that would fit)."""
+    megabytes = max(1.0, kilobytes / 1024.0)
+    return f"{2 ** math.ceil(math.log2(megabytes))}MB"
+
+
+# -- per node ----------------------------------------------------------------------------
+
+
+def misestimated(facts: NodeFacts, stopped_early: bool = False) -> bool:
+    """Whether actual rows differ from the estimate by the misestimate ratio or more.
+
+    Below a Limit (or the inner side of a join that can stop early) a node is not run to
+    completion, so fewer rows than planned is expected there and is not a misestimate.
+    """
+    if not facts.analyzed or facts.loops == 0:
+        return False
+    planned = facts.get("Plan Rows")
+    actual = facts.get("Actual Rows")
+    if stopped_early and actual < planned:
+        return False
+    if max(planned, actual) * max(facts.loops, 1.0) < MISESTIMATE_MIN_ROWS:
+        return False
+    return max(planned, actual) / max(min(planned, actual), 1.0) >= MISESTIMATE_RATIO
+
+
+def row_misestimate(facts: NodeFacts) -> PendingTip | None:
+    """The node where a row misestimate starts (no child is misestimated itself)."""
+    planned = facts.get("Plan Rows")
+    actual = facts.get("Actual Rows")
+    ratio = max(planned, actual) / max(min(planned, actual), 1.0)
+    way = "under" if actual > planned else "over"
+    condition = facts.text("Filter") or facts.text("Index Cond") or facts.text("Hash Cond") \
+        or facts.text("Join Filter") or facts.text("Merge Cond")
+    detail = (f"planned {planned:,.0f} rows per loop, got {actual:,.0f}: a {ratio:,.0f}x "
+              f"{way}estimate that starts here")
+    if condition:
+        detail += f" (condition {condition})"
+    detail += ("; the operators above chose their strategy on the wrong count. Run ANALYZE "
+               "on the tables involved; for correlated columns CREATE STATISTICS "
+               "(dependencies, ndistinct, mcv); raise the column's statistics target.")
+    tip = _tip("row-misestimate", facts.id,
+               f"{facts.where}: rows {way}estimated {ratio:,.0f}x", detail, 0.0)
+    return PendingTip(tip)
+
+
+def node_tips(facts: NodeFacts) -> list[Tip | str]:
+    """Every node-level rule that applies to this node type, for one finished node."""
+    if not facts.analyzed:
+        return []
+    found: list[Tip | str] = []
+    for rule in _RULES.get(facts.node_type, ()):
+        tip = rule(facts)
+        if tip is not None:
+            found.append(tip)
+    return found
+
+
+def filter_columns(condition: str) -> list[str]:
+    """Columns a filter compares, equality first (the order a b-tree index wants them).
+
+    >>> filter_columns("((o.status = 'new'::text) AND (o.created_at > now()))")
+    ['status', 'created_at']
+    """
+    equal: list[str] = []
+    other: list[str] = []
+    for match in _COLUMN_RE.finditer(condition):
+        column = match.group("col").rsplit(".", 1)[-1]
+        if column in _NOT_COLUMNS or column[0].isdigit():
+            continue
+        bucket = equal if match.group("op") in ("=", "= ANY", "IS NULL") else other
+        if column not in equal and column not in other:
+            bucket.append(column)
+    return equal + other
+
+
+def _missing_index(facts: NodeFacts) -> Tip | str | None:
+    if "Filter" not in facts.props:
+        return None
+    removed = facts.get("Rows Removed by Filter") * facts.loops
+    kept = facts.get("Actual Rows") * facts.loops
+    if removed < MISSING_INDEX_MIN_REMOVED:
+        return None
+    share = removed / (removed + kept)
+    if share < MISSING_INDEX_REMOVED_SHARE:
+        return None
+    if facts.exclusive_ms * share <= facts.floor:
+        return "missing-index"
+    condition = facts.text("Filter") or ""
+    columns = filter_columns(condition)
+    sql: tuple[str, ...] = ()
+    if columns and facts.relation:
+        sql = (f"CREATE INDEX CONCURRENTLY ON {facts.relation} ({', '.join(columns[:3])})",)
+    detail = (f"the scan read {removed + kept:,.0f} rows and its filter {condition} threw "
+              f"away {removed:,.0f} ({share:.1%}); an index on "
+              f"{', '.join(columns[:3]) or 'the filtered columns'} would read only the "
+              f"{kept:,.0f} it keeps")
+    return _tip("missing-index", facts.id,
+                f"{facts.where}: filter removes {share:.0%} of {removed + kept:,.0f} rows",
+                detail, facts.exclusive_ms * share, sql)
+
+
+def _sort_spill(facts: NodeFacts) -> Tip | None:
+    space_type = facts.text("Sort Space Type")
+    method = facts.text("Sort Method") or ""
+    if space_type != "Disk" and not method.startswith("external"):
+        return None
+    used_kb = facts.get("Sort Space Used")
+    fit = _work_mem_for(used_kb * 3)
+    detail = (f"the sort ({method or 'external'}) wrote {used_kb:,.0f} kB to disk; an "
+              f"in-memory sort of that data needs about three times as much: work_mem = "
+              f"'{fit}' for this query would keep it in memory")
+    return _tip("sort-spill", facts.id, f"{facts.where} spilled {used_kb:,.0f} kB to disk",
+                detail, facts.exclusive_ms * 0.5, (f"SET work_mem = '{fit}'",))
+
+
+def _hash_spill(facts: NodeFacts) -> Tip | None:
+    if facts.node_type == "Hash":
+        batches = facts.get("Hash Batches")
+        memory_kb = facts.get("Peak Memory Usage")
+        if batches <= 1:
+            return None
+        need_kb = memory_kb * batches * 1.5
+        what = f"the hash table was split into {batches:,.0f} batches written to disk"
+    else:
+        batches = facts.get("HashAgg Batches")
+        disk_kb = facts.get("Disk Usage")
+        if batches <= 1 and disk_kb <= 0:
+            return None
+        need_kb = facts.get("Peak Memory Usage") + disk_kb * 2
+        what = f"the hash aggregate spilled {disk_kb:,.0f} kB in {batches:,.0f} batches"
+    fit = _work_mem_for(need_kb)
+    detail = (f"{what}; work_mem = '{fit}' (or hash_mem_multiplier) would let it stay in "
+              f"memory")
+    saving = facts.exclusive_ms * 0.5
+    if facts.node_type == "Hash":
+        saving = facts.inclusive_ms * 0.5
+    return _tip("hash-spill", facts.id, f"{facts.where} spilled to disk in {batches:,.0f} batches",
+                detail, saving, (f"SET work_mem = '{fit}'",))
+
+
+def _nested_loop(facts: NodeFacts) -> Tip | None:
+    if facts.inner_loops < NESTED_LOOP_MIN_LOOPS:
+        return None
+    detail = (f"the inner side (node {facts.inner_id}) ran {facts.inner_loops:,.0f} times, "
+              f"{_ms(facts.inner_incl)} in all; a hash or merge join reads it once. Usually the "
+              f"outer row count was underestimated (see row-misestimate), or the inner side "
+              f"lacks an index on the join key")
+    return _tip("nested-loop-explosion", facts.inner_id or facts.id,
+                f"Nested Loop ran its inner side {facts.inner_loops:,.0f} times", detail,
+                facts.inner_incl * 0.8)
+
+
+def _lossy_bitmap(facts: NodeFacts) -> Tip | None:
+    lossy = facts.get("Lossy Heap Blocks")
+    if lossy <= 0:
+        return None
+    exact = facts.get("Exact Heap Blocks")
+    rechecked = facts.get("Rows Removed by Index Recheck") * facts.loops
+    share = lossy / (lossy + exact)
+    detail = (f"{lossy:,.0f} of {lossy + exact:,.0f} heap blocks were lossy (the bitmap did not "
+              f"fit in work_mem), so every row on them was rechecked and {rechecked:,.0f} "
+              f"thrown away; raise work_mem")
+    return _tip("lossy-bitmap", facts.id, f"{facts.where}: {share:.0%} of the bitmap was lossy",
+                detail, facts.exclusive_ms * share * 0.5, ("SET work_mem = '64MB'",))
+
+
+def _read_efficiency(facts: NodeFacts) -> Tip | str | None:
+    blocks = facts.own_hit + facts.own_read
+    if blocks < READ_EFFICIENCY_MIN_BLOCKS:
+        return None
+    rows = facts.get("Actual Rows") * facts.loops
+    examined = rows + (facts.get("Rows Removed by Filter")
+                       + facts.get("Rows Removed by Index Recheck")) * facts.loops
+    if facts.node_type == "Seq Scan":
+        if examined / blocks >= READ_EFFICIENCY_ROWS_PER_BLOCK:
+            return None
+        if facts.exclusive_ms * 0.8 <= facts.floor:
+            return "read-efficiency"
+        why = (f"{blocks:,.0f} blocks held only {examined:,.0f} live rows: the table is "
+               f"bloated with dead rows. VACUUM (or VACUUM FULL / pg_repack to shrink it) and "
+               f"check what holds vacuum back")
+        sql: tuple[str, ...] = (f"VACUUM (VERBOSE) {facts.relation}",) if facts.relation else ()
+    else:
+        if blocks / max(rows, 1.0) < INDEX_BLOCKS_PER_ROW:
+            return None
+        why = (f"{blocks:,.0f} blocks were touched for {rows:,.0f} rows returned: the index "
+               f"does not match the filter well, or table and index are bloated")
+        sql = ()
+    return _tip("read-efficiency", facts.id,
+                f"{facts.where}: {blocks:,.0f} blocks for {rows:,.0f} rows", why,
+                facts.exclusive_ms * 0.8, sql)
+
+
+def _cache_miss(facts: NodeFacts) -> Tip | str | None:
+    read = facts.own_read
+    hit = facts.own_hit
+    if read < CACHE_MISS_MIN_READ or read / (read + hit) < CACHE_MISS_SHARE:
+        return None
+    io_ms = facts.get("I/O Read Time") + facts.get("Shared I/O Read Time")
+    if (io_ms if io_ms > 0 else facts.exclusive_ms * 0.5) <= facts.floor:
+        return "cache-miss"
+    timing = f", {_ms(io_ms)} waiting for reads" if io_ms > 0 else \
+        " (track_io_timing is off, so the wait is not measured)"
+    detail = (f"{read:,.0f} of {read + hit:,.0f} blocks ({read / (read + hit):.0%}) came from "
+              f"outside shared_buffers{timing}; a cold cache, a working set larger than "
+              f"shared_buffers, or a table read that a better index would avoid")
+    saving = io_ms if io_ms > 0 else facts.exclusive_ms * 0.5
+    return _tip("cache-miss", facts.id,
+                f"{facts.where}: {read / (read + hit):.0%} of blocks read from disk "
+                f"({read * 8 / 1024:,.1f} MB)", detail, saving)
+
+
+Rule = Callable[[NodeFacts], "Tip | str | None"]
+_SCAN_RULES: tuple[Rule, ...] = (_read_efficiency, _cache_miss)
+_RULES: dict[str, tuple[Rule, ...]] = {
+    "Seq Scan": (_missing_index, *_SCAN_RULES),
+    **{scan: _SCAN_RULES for scan in _SCANS if scan not in ("Seq Scan", "Bitmap Heap Scan")},
+    "Bitmap Heap Scan": (*_SCAN_RULES, _lossy_bitmap),
+    "Sort": (_sort_spill,),
+    "Incremental Sort": (_sort_spill,),
+    "Hash": (_hash_spill,),
+    "Aggregate": (_hash_spill,),
+    "Nested Loop": (_nested_loop,),
+}
+
+
+# -- statement level ---------------------------------------------------------------------
+
+
+def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...]) -> Iterator[Tip]:
+    """JIT, planning time and triggers: rules about the statement, not a node."""
+    total = summary.total_ms
+    jit = summary.jit_ms or 0.0
+    if jit >= JIT_MIN_MS and total > 0 and jit / total >= JIT_SHARE:
+        functions = summary.jit_functions or 0
+        detail = (f"JIT compiled {functions:,} functions in {_ms(jit)}, {jit / total:.0%} of "
+                  f"the {_ms(total)} execution; the query runs too briefly per row for "
+                  f"compiled code to pay off. Turn JIT off for it, or raise the cost "
+                  f"thresholds so only truly long queries compile")
+        yield _tip("jit-overhead", None, f"JIT took {_ms(jit)} of {_ms(total)} ({jit / total:.0%})",
+                   detail, jit, ("SET jit = off",
+                                 "ALTER ROLE CURRENT_USER SET jit_above_cost = 1000000",
+                                 "ALTER SYSTEM SET jit_above_cost = 1000000",
+                                 "SELECT pg_reload_conf()"))
+    planning = summary.planning_ms or 0.0
+    if planning >= PLANNING_MIN_MS and planning >= PLANNING_SHARE * max(total, 0.001):
+        detail = (f"planning took {_ms(planning)} against {_ms(total)} of execution: many "
+                  f"partitions without pruning, many joins (join_collapse_limit), or huge IN "
+                  f"lists. Prepared statements (plan once), partition pruning on the key, or "
+                  f"fewer joined relations cut it")
+        yield _tip("planning-time", None, f"planning took {_ms(planning)}, execution "
+                   f"{_ms(total)}", detail, planning * 0.8)
+    for trigger in triggers:
+        if trigger.time_ms < TRIGGER_MIN_MS or trigger.time_ms < TRIGGER_SHARE * total:
+            continue
+        target = trigger.relation or "?"
+        if trigger.constraint:
+            title = (f"foreign key {trigger.constraint} on {target}: {_ms(trigger.time_ms)} in "
+                     f"{trigger.calls:,} calls")
+            detail = (f"the constraint trigger {trigger.name} checked or cascaded "
+                      f"{trigger.calls:,} times for {_ms(trigger.time_ms)}: each call searches "
+                      f"the referencing table, so without an index on its foreign-key columns "
+                      f"every call is a sequential scan. Index the referencing columns")
+        else:
+            title = (f"trigger {trigger.name} on {target}: {_ms(trigger.time_ms)} in "
+                     f"{trigger.calls:,} calls")
+            detail = (f"{trigger.calls:,} calls took {_ms(trigger.time_ms)} "
+                      f"({trigger.time_ms / max(total, 0.001):.0%} of execution); make the "
+                      f"trigger cheaper, a statement-level trigger, or move the work out")
+        yield _tip("slow-trigger", None, title, detail, trigger.time_ms * 0.9)

@@ -1,0 +1,82 @@
+"""Exclusive-time arithmetic against values computed by hand (see tests/plans/hand.py), on
+both parsers (PostgreSQL's indented layout and compact JSON) and the text format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pgcrisis.plan import PlanAnalysis, analyse_bytes
+from pgcrisis.plan.compact import Compactor
+from pgcrisis.plan.pgformat import dumps
+from tests.plans import hand
+
+LAYOUTS = {
+    "indented": lambda doc: dumps(doc).encode(),
+    "compact": lambda doc: json.dumps(doc, separators=(",", ":")).encode(),
+    "pretty": lambda doc: json.dumps(doc, indent=4).encode(),
+}
+
+CASES: dict[str, tuple[Callable[[], Any], dict[int, float]]] = {
+    "loops-initplan-subplan-cte": (hand.loops_initplan_subplan_cte, {
+        1: 15.0, 2: 30.0, 3: 4.0, 4: 5.0, 5: 5.0, 6: 16.0, 7: 15.0, 8: 2.0, 9: 8.0}),
+    "parallel": (hand.parallel, {1: 2.0, 2: 5.0, 3: 5.0, 4: 40.0}),
+    "initplan-below-gather": (hand.initplan_below_gather, {1: 4.0, 2: 6.0, 3: 20.0}),
+    "clamp": (hand.clamp, {1: 0.0, 2: 10.5}),
+}
+
+
+def _exclusive(analysis: PlanAnalysis) -> dict[int, float]:
+    assert analysis.nodes is not None
+    return {n.id: round(n.exclusive_ms, 6) for n in analysis.nodes}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_exclusive_times_match_hand_computed(case: str, layout: str) -> None:
+    build, expected = CASES[case]
+    analysis = analyse_bytes(LAYOUTS[layout](build()), name=f"{case}:{layout}")
+    assert _exclusive(analysis) == pytest.approx(expected)
+
+
+def test_time_outside_the_tree_is_split_into_triggers_and_the_rest() -> None:
+    summary = analyse_bytes(dumps(hand.loops_initplan_subplan_cte()).encode()).summary
+    assert summary.root_ms == pytest.approx(100.0)
+    assert summary.triggers_ms == pytest.approx(3.0)
+    assert summary.other_ms == pytest.approx(7.0)
+    assert summary.execution_ms == pytest.approx(110.0)
+
+
+def test_loops_multiply_inclusive_time() -> None:
+    analysis = analyse_bytes(dumps(hand.loops_initplan_subplan_cte()).encode())
+    assert analysis.nodes is not None
+    index_scan = analysis.nodes[5]
+    assert (index_scan.node_type, index_scan.loops) == ("Index Scan", 1000)
+    assert index_scan.inclusive_ms == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("layout", ["indented", "compact"])
+def test_a_plan_1000_levels_deep(layout: str) -> None:
+    # json.dumps itself recurses too deep here: compact with our own streaming compactor.
+    text = dumps(hand.deep(1000)).encode()
+    if layout == "compact":
+        text = b"".join(Compactor().chunks([text]))
+        assert b"\n" not in text
+    analysis = analyse_bytes(text)
+    assert analysis.summary.nodes == 1000
+    assert analysis.summary.max_depth == 1000
+    assert analysis.summary.root_ms == pytest.approx(1000.0)
+    assert analysis.nodes is not None
+    assert all(n.exclusive_ms == pytest.approx(1.0) for n in analysis.nodes)
+    hottest = analysis.hot_nodes[0]
+    assert len(analysis.hot_paths[hottest.id]) == hottest.depth
+
+
+def test_a_huge_plan_folds_to_its_hot_paths() -> None:
+    analysis = analyse_bytes(dumps(hand.deep(300)).encode(), full_tree_limit=50)
+    assert analysis.folded
+    assert analysis.summary.nodes == 300
+    assert len(analysis.hot_nodes) == 25
