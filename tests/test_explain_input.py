@@ -59,6 +59,18 @@ def test_several_plans_one_after_another_are_summed() -> None:
     assert analysis.summary.execution_ms == pytest.approx(106.0)
 
 
+@pytest.mark.parametrize("force_general", [False, True], ids=["indented", "general"])
+def test_psql_array_of_two_statements(force_general: bool) -> None:
+    doc = hand.parallel() + hand.loops_initplan_subplan_cte()
+    analysis = analyse_bytes(dumps(doc).encode(), force_general=force_general)
+    assert analysis.summary.plans == 2
+    assert analysis.summary.nodes == 4 + 9
+    assert analysis.summary.execution_ms == pytest.approx(53.0 + 110.0)
+    assert analysis.summary.triggers_ms == pytest.approx(3.0)
+    assert analysis.nodes is not None
+    assert [n.parent_id for n in analysis.nodes][4] is None  # the second statement's root
+
+
 def test_crlf_line_endings() -> None:
     data = dumps(hand.parallel()).replace("\n", "\r\n").encode()
     assert _shape(data) == _shape(dumps(hand.parallel()).encode())

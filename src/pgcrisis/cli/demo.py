@@ -22,9 +22,9 @@ from pgcrisis.triage import TriageReport
 class ConsoleObserver:
     """Draws the demo's progress: numbered steps with elapsed time, shown SQL, measurements."""
 
-    def __init__(self, console: Console, show_report: bool) -> None:
+    def __init__(self, console: Console, panels: int | None) -> None:
         self.console = console
-        self.show_report = show_report
+        self.panels = panels
         self.started = time.perf_counter()
         self.n = 0
 
@@ -40,8 +40,7 @@ class ConsoleObserver:
         self.console.print(f"       {text}")
 
     def triaged(self, report: TriageReport) -> None:
-        if self.show_report:
-            triage_terminal.render(report, self.console)
+        triage_terminal.render(report, self.console, panels=self.panels)
 
     def applying(self, cause: Cause, fix: Fix) -> None:
         self.console.print(Text.assemble("       ", ("→ ", "green"), (cause.label, "bold"),
@@ -51,7 +50,8 @@ class ConsoleObserver:
         self.console.print(Text("         " + statement.rstrip(";") + ";", style="yellow"))
 
     def measured(self, cause: Cause, phase: str, metric: Metric) -> None:
-        self.console.print(f"       {cause.label}: {metric.label} = {_fmt(metric)}")
+        self.console.print(Text.assemble("       ", (f"{cause.short}: ", "bold"),
+                                         f"{metric.label} = {_fmt(metric)}"))
 
 
 def _fmt(metric: Metric) -> str:
@@ -80,13 +80,13 @@ def _summary(console: Console, result: DemoResult) -> None:
         for code in cause.codes:
             finding = cause.named.get(code)
             if finding is None:
-                named.add_row(cause.label, Text(f"✗ {code} missing", style="red"), "")
+                named.add_row(cause.short, Text(f"✗ {code} missing", style="red"), "")
                 continue
             obj = finding.objects[0]
             about = f"{obj.kind} " + (f"pid {obj.pid}" if obj.pid is not None else
                                       f"#{obj.id} {obj.name or ''}" if obj.id is not None
                                       else obj.name or "")
-            named.add_row(cause.label, Text(f"✓ {code} ({finding.severity.value})",
+            named.add_row(cause.short, Text(f"✓ {code} ({finding.severity.value})",
                                             style="green"), about.strip())
     console.print(named)
     table = Table(title="Before / after", title_justify="left")
@@ -95,7 +95,7 @@ def _summary(console: Console, result: DemoResult) -> None:
     for cause in result.causes:
         if cause.before is None or cause.after is None:
             continue
-        table.add_row(cause.label, cause.before.label, _fmt(cause.before), _fmt(cause.after),
+        table.add_row(cause.short, cause.before.label, _fmt(cause.before), _fmt(cause.after),
                       _change(cause.before, cause.after))
     console.print(table)
     verdict = result.all_named and result.all_improved
@@ -113,8 +113,10 @@ def _summary(console: Console, result: DemoResult) -> None:
               help="Size of the app's data (1.0: the demo's size).")
 @click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to create the throwaway cluster (default: a temporary directory).")
-@click.option("--quiet-report", is_flag=True, help="Do not print the full triage report.")
-def demo(scale: float, directory: Path | None, quiet_report: bool) -> None:
+@click.option("--full-report", is_flag=True,
+              help="Print every finding in full (default: the top three, the rest one line each).")
+@click.option("--quiet-report", is_flag=True, help="Print findings one line each.")
+def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: bool) -> None:
     """Replay the seed incident on an embedded server, diagnose it and fix it.
 
     Starts a private PostgreSQL, builds an order-management app, injects each fault of the
@@ -124,7 +126,7 @@ def demo(scale: float, directory: Path | None, quiet_report: bool) -> None:
     as a shown and journaled action, and prints a before/after table.
     """
     console = Console()
-    observer = ConsoleObserver(console, show_report=not quiet_report)
+    observer = ConsoleObserver(console, None if full_report else 0 if quiet_report else 3)
     console.print(Text("pgcrisis demo — the seed incident, replayed, diagnosed and fixed",
                        style="bold"))
     observer.step("Starting a private PostgreSQL cluster")

@@ -34,9 +34,13 @@ class Fix:
 
 @dataclass
 class Cause:
-    """One cause of the incident: its scenario, the findings that must name it, its fix."""
+    """One cause of the incident: its scenario, the findings that must name it, its fix.
+
+    ``label`` tells the cause in a sentence; ``short`` names it in tables.
+    """
 
     label: str
+    short: str
     scenario: Scenario
     codes: tuple[str, ...]
     choose_fix: Callable[[TriageReport], Fix]

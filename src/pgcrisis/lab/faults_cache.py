@@ -210,6 +210,8 @@ class PlainRefreshBlocksReaders(Scenario):
     refreshes the view, the refresh standing in for a slow one by keeping its lock
     ``hold_s`` seconds. The app refreshes CONCURRENTLY once the view has a usable unique
     index (the seed's code change), so after the remedy the same measurement shows ~0.
+    While the injected refresh still holds its lock, the reader waits out its timeout
+    (3 x ``hold_s`` + 1 s), which is then the value.
     """
 
     code: ClassVar[str] = "matview-blocking-refresh"

@@ -30,7 +30,7 @@ def _jit(dsn: str, scale: float) -> Cause:
         return Fix("turn JIT off for the app's database (the least global of the remedies)",
                    tuple(database[:1]))
 
-    return Cause("JIT compilation dominates a view query", JitDominatesViewQuery(dsn, scale),
+    return Cause("JIT compilation dominates a view query", "JIT", JitDominatesViewQuery(dsn, scale),
                  ("jit-overhead",), choose)
 
 
@@ -39,7 +39,7 @@ def _morning_refreshes(dsn: str, scale: float) -> Cause:
         return Fix("spread the refresh schedule over the night, as triage proposes",
                    remedy_sql(report, "refresh-spike", keep=_is_sql))
 
-    return Cause("every cached view refreshes at 09:00", CachedViewTree(dsn, scale),
+    return Cause("every cached view refreshes at 09:00", "9am refreshes", CachedViewTree(dsn, scale),
                  ("refresh-spike",), choose)
 
 
@@ -50,7 +50,7 @@ def _plain_refresh(dsn: str, scale: float) -> Cause:
                                                   keep=_is_sql) if s not in statements)
         return Fix("give the views a unique index and refresh them CONCURRENTLY", statements)
 
-    return Cause("a plain REFRESH blocks every reader of the view tree",
+    return Cause("a plain REFRESH blocks every reader of the view tree", "plain REFRESH",
                  PlainRefreshBlocksReaders(dsn, scale),
                  ("matview-blocking-refresh", "matview-concurrent-unready"), choose)
 
@@ -68,6 +68,7 @@ def _cleanup(dsn: str, scale: float) -> Cause:
                    remedy_sql(report, "job-too-frequent", keep=_is_sql))
 
     return Cause("a cleanup job runs every 5 minutes over rows it can never delete",
+                 "cleanup job",
                  _CleanupReads(dsn, scale), ("job-too-frequent", "job-backlog"), choose)
 
 
@@ -81,7 +82,7 @@ def _leaky_delete(dsn: str, scale: float) -> Cause:
         return Fix("deploy the fixed delete: close each level's statement and commit per level "
                    "(the leaking transaction itself was ended)", code_change=deploy_fix)
 
-    return Cause("a recursive delete leaks one open cursor per level", scenario,
+    return Cause("a recursive delete leaks one open cursor per level", "leaky delete", scenario,
                  ("lock-hoarder",), choose)
 
 
@@ -90,7 +91,7 @@ def _missing_index(dsn: str, scale: float) -> Cause:
         return Fix("create the index triage verified with hypopg",
                    remedy_sql(report, "missing-index", keep=_is_sql)[:1])
 
-    return Cause("the order-creation workflow misses an index",
+    return Cause("the order-creation workflow misses an index", "missing index",
                  OrderWorkflowMissingIndex(dsn, scale), ("missing-index",), choose)
 
 

@@ -55,12 +55,14 @@ class Worker(threading.Thread):
         self.release = threading.Event()
 
     def run(self) -> None:
+        conn: psycopg.Connection[Any] | None = None
         try:
-            with psycopg.connect(self._dsn, autocommit=self._autocommit,
-                                 application_name=self._appname) as conn:
-                self.conn = conn
-                self.pid = conn.info.backend_pid
-                self.ready.set()
+            conn = psycopg.connect(self._dsn, autocommit=self._autocommit,
+                                   application_name=self._appname)
+            self.conn = conn
+            self.pid = conn.info.backend_pid
+            self.ready.set()
+            with conn:  # commits (or rolls back) at the end, like any client
                 self._target(conn)
         except psycopg.errors.QueryCanceled:
             pass  # cancelled by stop(): the expected way out
@@ -70,6 +72,8 @@ class Worker(threading.Thread):
         except BaseException as exc:
             self.error = exc
         finally:
+            if conn is not None:
+                conn.close()  # also when a remedy terminated the session mid-commit
             self.ready.set()
 
     def cancel(self) -> None:

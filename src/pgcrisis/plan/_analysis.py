@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 
 from pgcrisis.plan import tips as tip_rules
-from pgcrisis.plan._values import RawValue, flag, num, raw_text, text
+from pgcrisis.plan._values import Props, RawValue, flag, num, raw_text, text
 from pgcrisis.plan.model import (
     NodeStat,
     PathStep,
@@ -52,9 +52,9 @@ TIP_LIMIT = 60
 
 _GATHERS = frozenset({"Gather", "Gather Merge"})
 _EXPRESSION_KEYS = (
-    "Output", "Filter", "Index Cond", "Recheck Cond", "Join Filter", "Hash Cond",
-    "Merge Cond", "One-Time Filter", "TID Cond", "Sort Key", "Group Key", "Order By",
-    "Cache Key", "Run Condition",
+    b"Output", b"Filter", b"Index Cond", b"Recheck Cond", b"Join Filter", b"Hash Cond",
+    b"Merge Cond", b"One-Time Filter", b"TID Cond", b"Sort Key", b"Group Key", b"Order By",
+    b"Cache Key", b"Run Condition",
 )
 _REF_RE = re.compile(r"\$\d+|InitPlan \d+")
 _RETURNS_RE = re.compile(r"^InitPlan (\d+)(?: \(returns (.*)\))?")
@@ -79,7 +79,7 @@ class _Frame:
     id: int
     depth: int
     parent: _Frame | None
-    props: dict[str, RawValue]
+    props: Props
     par: float = 1.0
     gather: _Frame | None = None
     child_incl: float = 0.0
@@ -149,11 +149,11 @@ class Analyzer:
         self._plan_root_ms = 0.0
         self._plan_triggers = 0.0
 
-    def open_node(self) -> dict[str, RawValue]:
+    def open_node(self) -> Props:
         """A node starts; returns the dict the scanner fills with the node's own keys."""
         stack = self._stack
         parent = stack[-1] if stack else None
-        props: dict[str, RawValue] = {}
+        props: Props = {}
         frame = _Frame(self._next_id, len(stack), parent, props)
         self._next_id += 1
         if parent is not None and not parent.settled:
@@ -170,13 +170,13 @@ class Analyzer:
         props = frame.props
         parent = frame.parent
         node_type = frame.node_type
-        loops_raw = props.get("Actual Loops")
+        loops_raw = props.get(b"Actual Loops")
         analyzed = loops_raw is not None
         if analyzed:
             self._analyzed = True
         loops = num(loops_raw)
-        inclusive = num(props.get("Actual Total Time")) * loops / frame.par
-        cost = num(props.get("Total Cost"))
+        inclusive = num(props.get(b"Actual Total Time")) * loops / frame.par
+        cost = num(props.get(b"Total Cost"))
 
         if self._initplans:
             self._charge_references(frame)
@@ -188,7 +188,7 @@ class Analyzer:
         for name in frame.ctes:
             self._ctes.pop(name, None)
         if node_type == "CTE Scan" and self._ctes:
-            cte = self._ctes.get(text(props.get("CTE Name")) or "")
+            cte = self._ctes.get(text(props.get(b"CTE Name")) or "")
             if cte is not None:
                 take = min(cte.remaining_ms, inclusive)
                 cte.remaining_ms -= take
@@ -198,19 +198,19 @@ class Analyzer:
         exclusive = max(exclusive, 0.0)
         exclusive_cost = cost - frame.child_cost
         exclusive_cost = max(exclusive_cost, 0.0)
-        shared_hit = props.get("Shared Hit Blocks")
+        shared_hit = props.get(b"Shared Hit Blocks")
         if shared_hit is not None:
             self._saw_buffers = True
-        hit = num(shared_hit) + num(props.get("Local Hit Blocks"))
-        read = num(props.get("Shared Read Blocks")) + num(props.get("Local Read Blocks"))
+        hit = num(shared_hit) + num(props.get(b"Local Hit Blocks"))
+        read = num(props.get(b"Shared Read Blocks")) + num(props.get(b"Local Read Blocks"))
 
-        relationship = text(props.get("Parent Relationship"))
-        subplan = text(props.get("Subplan Name"))
+        relationship = text(props.get(b"Parent Relationship"))
+        subplan = text(props.get(b"Subplan Name"))
         if parent is None:
             self._root_ms += inclusive
             self._plan_root_ms += inclusive
             self._root_hit += hit
-            self._root_read += read + num(props.get("Temp Read Blocks"))
+            self._root_read += read + num(props.get(b"Temp Read Blocks"))
             self._root_ids.append(frame.id)
         elif relationship == "InitPlan" and subplan is not None:
             self._register_initplan(parent, subplan, inclusive)
@@ -377,7 +377,7 @@ class Analyzer:
         dropped = heapq.heappushpop(self._tips, entry)[2]
         self._tips_folded[dropped.code] = self._tips_folded.get(dropped.code, 0) + 1
 
-    def _keep(self, frame: _Frame, props: dict[str, RawValue], node_type: str,
+    def _keep(self, frame: _Frame, props: Props, node_type: str,
               relationship: str | None, subplan: str | None, inclusive: float,
               exclusive: float, exclusive_cost: float, cost: float, loops: float,
               hit: float, read: float, analyzed: bool) -> None:
@@ -400,7 +400,7 @@ class Analyzer:
                 heapq.heapreplace(hot, entry)
 
     @staticmethod
-    def _stat(frame: _Frame, props: dict[str, RawValue], node_type: str,
+    def _stat(frame: _Frame, props: Props, node_type: str,
               relationship: str | None, subplan: str | None, inclusive: float,
               exclusive: float, exclusive_cost: float, cost: float, loops: float,
               hit: float, read: float, analyzed: bool) -> NodeStat:
@@ -410,20 +410,20 @@ class Analyzer:
             depth=frame.depth,
             node_type=node_type,
             relation=_relation(props),
-            alias=text(props.get("Alias")),
-            index_name=text(props.get("Index Name")),
+            alias=text(props.get(b"Alias")),
+            index_name=text(props.get(b"Index Name")),
             relationship=relationship,
             subplan_name=subplan,
             inclusive_ms=inclusive,
             exclusive_ms=exclusive,
-            plan_rows=num(props.get("Plan Rows")),
-            actual_rows=num(props.get("Actual Rows")) if analyzed else None,
+            plan_rows=num(props.get(b"Plan Rows")),
+            actual_rows=num(props.get(b"Actual Rows")) if analyzed else None,
             loops=loops,
             shared_hit=int(hit),
             shared_read=int(read),
-            temp_read=int(num(props.get("Temp Read Blocks"))),
-            temp_written=int(num(props.get("Temp Written Blocks"))),
-            io_read_ms=num(props.get("I/O Read Time")) + num(props.get("Shared I/O Read Time")),
+            temp_read=int(num(props.get(b"Temp Read Blocks"))),
+            temp_written=int(num(props.get(b"Temp Written Blocks"))),
+            io_read_ms=num(props.get(b"I/O Read Time")) + num(props.get(b"Shared I/O Read Time")),
             total_cost=cost,
             exclusive_cost=exclusive_cost,
             never_executed=analyzed and loops == 0,
@@ -438,8 +438,8 @@ class Analyzer:
             ancestor = ancestor.parent
         for item in reversed(missing):
             props = item.props
-            label = node_label(text(props.get("Node Type")) or "?", _relation(props),
-                               text(props.get("Alias")), text(props.get("Index Name")))
+            label = node_label(text(props.get(b"Node Type")) or "?", _relation(props),
+                               text(props.get(b"Alias")), text(props.get(b"Index Name")))
             item.step = PathStep(item.id, label,
                                  None if item.parent is None else item.parent.step)
         return () if frame.parent is None or frame.parent.step is None \
@@ -454,15 +454,15 @@ def _settle(frame: _Frame) -> None:
     """
     parent = frame.parent
     frame.settled = True
-    frame.node_type = text(frame.props.get("Node Type")) or "?"
+    frame.node_type = text(frame.props.get(b"Node Type")) or "?"
     if parent is None:
         return
     parent_type = parent.node_type
-    if parent_type in _GATHERS and text(frame.props.get("Parent Relationship")) not in (
+    if parent_type in _GATHERS and text(frame.props.get(b"Parent Relationship")) not in (
             "InitPlan", "SubPlan"):
         frame.gather = parent
-        launched = num(parent.props.get("Workers Launched"), 0.0)
-        single = flag(parent.props.get("Single Copy"))
+        launched = num(parent.props.get(b"Workers Launched"), 0.0)
+        single = flag(parent.props.get(b"Single Copy"))
         frame.par = max(1.0, launched if single else launched + 1.0)
     else:  # InitPlans and SubPlans of a Gather run in the leader only
         frame.gather = parent.gather
@@ -474,14 +474,14 @@ def _stops_early(parent: _Frame, relationship: str | None) -> bool:
     """Whether the parent may stop reading this child before it is exhausted."""
     if parent.node_type == "Merge Join":
         return True
-    return relationship == "Inner" and text(parent.props.get("Join Type")) in ("Semi", "Anti")
+    return relationship == "Inner" and text(parent.props.get(b"Join Type")) in ("Semi", "Anti")
 
 
-def _relation(props: dict[str, RawValue]) -> str | None:
-    name = text(props.get("Relation Name"))
+def _relation(props: Props) -> str | None:
+    name = text(props.get(b"Relation Name"))
     if name is None:
-        name = text(props.get("Function Name"))
+        name = text(props.get(b"Function Name"))
         if name is None:
-            return text(props.get("CTE Name"))
-    schema = text(props.get("Schema"))
+            return text(props.get(b"CTE Name"))
+    schema = text(props.get(b"Schema"))
     return f"{schema}.{name}" if schema else name

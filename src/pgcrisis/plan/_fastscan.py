@@ -95,6 +95,7 @@ class FastScanner:
         self._name = name
         self._indents: list[int] = []     # key indentation of each open node
         self._plan_indent = -1            # indentation of the "Plan" key; -1 before any
+        self._marker = b""                # a line at that indentation: statement-level keys
         self._section = ""
         self._record: dict[str, RawValue] = {}
         self._last_line = b""
@@ -123,7 +124,6 @@ class FastScanner:
     def _blocks(self, buf: bytes, *, final: bool) -> int:
         """Process every complete node block in ``buf``; return where the rest starts."""
         an = self._an
-        names = _KEY_NAMES
         indents = self._indents
         find = buf.find
         rfind = buf.rfind
@@ -138,13 +138,11 @@ class FastScanner:
             line = rfind(b"\n", 0, first)
             self._lines(buf, 0, line)
             pos = line
-        while True:
-            at = find(_NODE_TYPE, pos)
-            if at < 0:
-                return pos
+        at = find(_NODE_TYPE, pos)
+        while at >= 0:
             line = rfind(b"\n", pos, at)
             indent = at - line - 1
-            if buf[line + 1:at].strip(b" "):
+            if buf.count(b" ", line + 1, at) != indent:
                 raise InputError(f"{self._name}: unexpected layout near \"Node Type\" (more "
                                  f"than one key on a line): not PostgreSQL's indented JSON")
             following = find(_NODE_TYPE, at + 13)
@@ -155,19 +153,23 @@ class FastScanner:
             else:
                 end = rfind(b"\n", at, following)
             plan = self._plan_indent
-            statement = find(b"\n" + b" " * plan + b'"', line, end) if plan >= 0 else -1
+            # Statement-level keys follow a statement's whole tree: they can only sit before
+            # a new statement's root node (indentation plan + 2) or at the end.
+            statement = -1
+            if plan >= 0 and (following < 0 or following - end - 1 <= plan + 2):
+                statement = find(self._marker, line, end)
             while indents and indents[-1] >= indent:
                 indents.pop()
                 an.close_node()
             if plan >= 0:
                 indents.append(indent)
                 props = an.open_node()
-                for key, value in _own_keys(buf, indent, line,
-                                            end if statement < 0 else statement):
-                    props[names[key]] = value
+                props.update(_own_keys(buf, indent, line, end if statement < 0 else statement))
             if statement >= 0:
                 self._lines(buf, statement, end)
             pos = end
+            at = following
+        return pos
 
     def _lines(self, buf: bytes, start: int, end: int) -> None:
         """Statement-level lines (and anything before the first node), one by one."""
@@ -190,6 +192,7 @@ class FastScanner:
                 self._end_section()
                 self._an.end_plan()
             self._plan_indent = n
+            self._marker = b"\n" + b" " * n + b'"'
             self._section = ""
             self.plans += 1
             self._an.begin_plan()

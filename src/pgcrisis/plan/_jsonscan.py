@@ -242,7 +242,7 @@ class JsonScanner:
         ctx = top.ctx
         if ctx == _NODE:
             assert top.key is not None
-            top.value[top.key] = value
+            top.value[top.key.encode()] = value
         elif ctx == _COBJ:
             top.value[top.key] = value
         elif ctx == _CARR:
@@ -268,7 +268,7 @@ class JsonScanner:
             if parent.ctx == _NODE:
                 assert parent.key is not None
                 if ctx == _CARR and not any(isinstance(v, dict | list) for v in top.value):
-                    parent.value[parent.key] = top.value
+                    parent.value[parent.key.encode()] = top.value
             elif parent.ctx == _COBJ:
                 parent.value[parent.key] = top.value
             elif parent.ctx == _CARR:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._source import Position
-from pgcrisis.plan._values import RawValue
+from pgcrisis.plan._values import Props
 from pgcrisis.plan.model import TriggerStat
 
 _HEADER = re.compile(
@@ -54,7 +54,7 @@ _NUMERIC = {"Rows Removed by Filter", "Rows Removed by Index Recheck",
 @dataclass(slots=True)
 class _Open:
     column: int
-    props: dict[str, RawValue] | None   # None for an InitPlan/SubPlan/CTE marker
+    props: Props | None   # None for an InitPlan/SubPlan/CTE marker
     marker: str | None = None
     prop_column: int = -1
     children: int = 0
@@ -62,18 +62,18 @@ class _Open:
     relationship: list[str] = field(default_factory=list)
 
 
-def parse_node_head(head: str) -> dict[str, RawValue]:
+def parse_node_head(head: str) -> Props:
     """JSON-style keys from a text node name.
 
-    >>> parse_node_head("Index Scan Backward using t_pkey on public.t t_1")["Node Type"]
+    >>> parse_node_head("Index Scan Backward using t_pkey on public.t t_1")[b"Node Type"]
     'Index Scan'
-    >>> parse_node_head("Hash Left Join")["Join Type"]
+    >>> parse_node_head("Hash Left Join")[b"Join Type"]
     'Left'
     """
-    props: dict[str, RawValue] = {}
+    props: Props = {}
     name = head
     if name.startswith("Parallel "):
-        props["Parallel Aware"] = True
+        props[b"Parallel Aware"] = True
         name = name[len("Parallel "):]
     for prefix in ("Partial ", "Finalize "):
         if name.startswith(prefix):
@@ -91,37 +91,37 @@ def parse_node_head(head: str) -> dict[str, RawValue]:
         if name.startswith(join + " ") and name.endswith(" Join"):
             middle = name[len(join) + 1: -len(" Join")]
             if middle in _JOIN_TYPES:
-                props["Join Type"] = middle
+                props[b"Join Type"] = middle
                 node_type = "Nested Loop" if join == "Nested Loop" else f"{join} Join"
         elif name in ("Nested Loop", f"{join} Join"):
-            props["Join Type"] = "Inner"
+            props[b"Join Type"] = "Inner"
     if name in _AGGREGATES:
         node_type = "Aggregate"
-        props["Strategy"] = _AGGREGATES[name]
+        props[b"Strategy"] = _AGGREGATES[name]
     if name in ("HashSetOp", "SetOp") or name.startswith(("HashSetOp ", "SetOp ")):
         node_type = "SetOp"
     if name in _MODIFY:
         node_type = "ModifyTable"
-        props["Operation"] = name
-    props["Node Type"] = node_type
+        props[b"Operation"] = name
+    props[b"Node Type"] = node_type
     if using:
-        props["Index Name"] = using
+        props[b"Index Name"] = using
     if target:
         relation, _, alias = target.partition(" ")
         if node_type == "CTE Scan":
-            props["CTE Name"] = relation
+            props[b"CTE Name"] = relation
         elif node_type == "Function Scan":
-            props["Function Name"] = relation
+            props[b"Function Name"] = relation
         elif node_type == "Bitmap Index Scan":
-            props["Index Name"] = relation
+            props[b"Index Name"] = relation
             relation = ""
         if relation and node_type not in ("CTE Scan", "Function Scan"):
             schema, dot, bare = relation.rpartition(".")
-            props["Relation Name"] = bare.strip('"') if dot else relation.strip('"')
+            props[b"Relation Name"] = bare.strip('"') if dot else relation.strip('"')
             if dot:
-                props["Schema"] = schema.strip('"')
+                props[b"Schema"] = schema.strip('"')
         if alias:
-            props["Alias"] = alias.strip('"')
+            props[b"Alias"] = alias.strip('"')
     return props
 
 
@@ -220,7 +220,7 @@ class TextScanner:
                 subplan = parent.marker
             else:
                 parent.children += 1
-                parent_type = parent.props.get("Node Type")
+                parent_type = parent.props.get(b"Node Type")
                 if parent.join:
                     relationship = "Outer" if parent.children == 1 else "Inner"
                 elif parent_type in _MEMBER_PARENTS:
@@ -232,25 +232,25 @@ class TextScanner:
         props = self._an.open_node()
         props.update(parse_node_head(header.group("head")))
         if relationship:
-            props["Parent Relationship"] = relationship
+            props[b"Parent Relationship"] = relationship
         if subplan:
-            props["Subplan Name"] = subplan
+            props[b"Subplan Name"] = subplan
         groups = header.groupdict()
         if groups["tc"] is not None:
-            props["Total Cost"] = float(groups["tc"])
-            props["Plan Rows"] = float(groups["rows"])
+            props[b"Total Cost"] = float(groups["tc"])
+            props[b"Plan Rows"] = float(groups["rows"])
         if groups["att"] is not None:
-            props["Actual Total Time"] = float(groups["att"])
-            props["Actual Rows"] = float(groups["ar"])
-            props["Actual Loops"] = float(groups["loops"])
+            props[b"Actual Total Time"] = float(groups["att"])
+            props[b"Actual Rows"] = float(groups["ar"])
+            props[b"Actual Loops"] = float(groups["loops"])
         elif groups["ar2"] is not None:
-            props["Actual Rows"] = float(groups["ar2"])
-            props["Actual Loops"] = float(groups["loops2"])
+            props[b"Actual Rows"] = float(groups["ar2"])
+            props[b"Actual Loops"] = float(groups["loops2"])
         elif groups["never"]:
-            props["Actual Loops"] = 0.0
-            props["Actual Rows"] = 0.0
-            props["Actual Total Time"] = 0.0
-        node_type = props["Node Type"]
+            props[b"Actual Loops"] = 0.0
+            props[b"Actual Rows"] = 0.0
+            props[b"Actual Total Time"] = 0.0
+        node_type = props[b"Node Type"]
         self._stack.append(_Open(column, props, join=node_type in (
             "Nested Loop", "Hash Join", "Merge Join")))
 
@@ -264,9 +264,10 @@ class TextScanner:
     def _close_all(self) -> None:
         self._pop_to(-1)
 
-    def _property(self, props: dict[str, RawValue], key: str, value: str) -> None:
+    def _property(self, props: Props, key: str, value: str) -> None:
         if key in _COPIED:
-            props[key] = float(value) if key in _NUMERIC and _is_number(value) else value
+            props[key.encode()] = float(value) if key in _NUMERIC and _is_number(value) \
+                else value
         elif key == "Buffers":
             self.saw_buffers = True
             section = ""
@@ -279,38 +280,38 @@ class TextScanner:
                     label = {"hit": "Hit", "read": "Read", "dirtied": "Dirtied",
                              "written": "Written"}.get(name)
                     if label:
-                        props[f"{section.title()} {label} Blocks"] = float(number)
+                        props[f"{section.title()} {label} Blocks".encode()] = float(number)
         elif key == "I/O Timings":
             pairs = dict(_PAIR.findall(value.replace("shared read", "read")))
             if "read" in pairs:
-                props["I/O Read Time"] = float(pairs["read"])
+                props[b"I/O Read Time"] = float(pairs["read"])
         elif key == "Sort Method":
             method, _, rest = value.partition("  ")
-            props["Sort Method"] = method.strip()
+            props[b"Sort Method"] = method.strip()
             space = re.search(r"(Memory|Disk): (\d+)kB", rest)
             if space:
-                props["Sort Space Type"] = space.group(1)
-                props["Sort Space Used"] = float(space.group(2))
+                props[b"Sort Space Type"] = space.group(1)
+                props[b"Sort Space Used"] = float(space.group(2))
         elif key in ("Buckets", "Batches"):
             text = f"{key}: {value}"
             batches = re.search(r"Batches: (\d+)(?: \(originally (\d+)\))?", text)
             memory = re.search(r"Memory(?: Usage)?: (\d+)kB", text)
             disk = re.search(r"Disk Usage: (\d+)kB", text)
             if batches:
-                name = "Hash Batches" if key == "Buckets" else "HashAgg Batches"
-                props[name] = float(batches.group(1))
+                batch_key = b"Hash Batches" if key == "Buckets" else b"HashAgg Batches"
+                props[batch_key] = float(batches.group(1))
                 if batches.group(2):
-                    props["Original Hash Batches"] = float(batches.group(2))
+                    props[b"Original Hash Batches"] = float(batches.group(2))
             if memory:
-                props["Peak Memory Usage"] = float(memory.group(1))
+                props[b"Peak Memory Usage"] = float(memory.group(1))
             if disk:
-                props["Disk Usage"] = float(disk.group(1))
+                props[b"Disk Usage"] = float(disk.group(1))
         elif key == "Heap Blocks":
             pairs = dict(_PAIR.findall(value))
             if "exact" in pairs:
-                props["Exact Heap Blocks"] = float(pairs["exact"])
+                props[b"Exact Heap Blocks"] = float(pairs["exact"])
             if "lossy" in pairs:
-                props["Lossy Heap Blocks"] = float(pairs["lossy"])
+                props[b"Lossy Heap Blocks"] = float(pairs["lossy"])
 
     def _statement_line(self, line: str) -> bool:
         """A statement-level line (after the tree); False if it is not one."""

@@ -11,6 +11,9 @@ import json
 from typing import Any
 
 RawValue = Any  # bytes (fast scanner), or str / int / float / bool / list / None (JSON)
+#: A node's own keys as read so far. Keys are bytes (``b"Node Type"``) so that the fast
+#: scanner can fill the dict straight from a regular expression, in C.
+Props = dict[bytes, RawValue]
 
 
 def num(value: RawValue, default: float = 0.0) -> float:

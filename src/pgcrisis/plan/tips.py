@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from pgcrisis.model.findings import Severity
-from pgcrisis.plan._values import RawValue, num, text
+from pgcrisis.plan._values import Props, num, text
 from pgcrisis.plan.model import Summary, Tip, TriggerStat
 
 # Thresholds (module constants: the analysis has no configuration of its own).
@@ -58,7 +58,7 @@ class NodeFacts:
 
     id: int
     node_type: str
-    props: dict[str, RawValue]
+    props: Props
     analyzed: bool
     inclusive_ms: float
     exclusive_ms: float
@@ -70,21 +70,21 @@ class NodeFacts:
     inner_id: int
     floor: float = -1.0
 
-    def get(self, key: str) -> float:
+    def get(self, key: bytes) -> float:
         """A numeric key (0 when absent)."""
         return num(self.props.get(key))
 
-    def text(self, key: str) -> str | None:
+    def text(self, key: bytes) -> str | None:
         """A text key."""
         return text(self.props.get(key))
 
     @property
     def relation(self) -> str | None:
         """``schema.name`` when VERBOSE gave the schema, else the bare name."""
-        name = self.text("Relation Name")
+        name = self.text(b"Relation Name")
         if name is None:
             return None
-        schema = self.text("Schema")
+        schema = self.text(b"Schema")
         return f"{schema}.{name}" if schema else name
 
     @property
@@ -143,8 +143,8 @@ def misestimated(facts: NodeFacts, stopped_early: bool = False) -> bool:
     """
     if not facts.analyzed or facts.loops == 0:
         return False
-    planned = facts.get("Plan Rows")
-    actual = facts.get("Actual Rows")
+    planned = facts.get(b"Plan Rows")
+    actual = facts.get(b"Actual Rows")
     if stopped_early and actual < planned:
         return False
     if max(planned, actual) * max(facts.loops, 1.0) < MISESTIMATE_MIN_ROWS:
@@ -154,12 +154,12 @@ def misestimated(facts: NodeFacts, stopped_early: bool = False) -> bool:
 
 def row_misestimate(facts: NodeFacts) -> PendingTip | None:
     """The node where a row misestimate starts (no child is misestimated itself)."""
-    planned = facts.get("Plan Rows")
-    actual = facts.get("Actual Rows")
+    planned = facts.get(b"Plan Rows")
+    actual = facts.get(b"Actual Rows")
     ratio = max(planned, actual) / max(min(planned, actual), 1.0)
     way = "under" if actual > planned else "over"
-    condition = facts.text("Filter") or facts.text("Index Cond") or facts.text("Hash Cond") \
-        or facts.text("Join Filter") or facts.text("Merge Cond")
+    condition = facts.text(b"Filter") or facts.text(b"Index Cond") or facts.text(b"Hash Cond") \
+        or facts.text(b"Join Filter") or facts.text(b"Merge Cond")
     detail = (f"planned {planned:,.0f} rows per loop, got {actual:,.0f}: a {ratio:,.0f}x "
               f"{way}estimate that starts here")
     if condition:
@@ -203,10 +203,10 @@ def filter_columns(condition: str) -> list[str]:
 
 
 def _missing_index(facts: NodeFacts) -> Tip | str | None:
-    if "Filter" not in facts.props:
+    if b"Filter" not in facts.props:
         return None
-    removed = facts.get("Rows Removed by Filter") * facts.loops
-    kept = facts.get("Actual Rows") * facts.loops
+    removed = facts.get(b"Rows Removed by Filter") * facts.loops
+    kept = facts.get(b"Actual Rows") * facts.loops
     if removed < MISSING_INDEX_MIN_REMOVED:
         return None
     share = removed / (removed + kept)
@@ -214,7 +214,7 @@ def _missing_index(facts: NodeFacts) -> Tip | str | None:
         return None
     if facts.exclusive_ms * share <= facts.floor:
         return "missing-index"
-    condition = facts.text("Filter") or ""
+    condition = facts.text(b"Filter") or ""
     columns = filter_columns(condition)
     sql: tuple[str, ...] = ()
     if columns and facts.relation:
@@ -229,11 +229,11 @@ def _missing_index(facts: NodeFacts) -> Tip | str | None:
 
 
 def _sort_spill(facts: NodeFacts) -> Tip | None:
-    space_type = facts.text("Sort Space Type")
-    method = facts.text("Sort Method") or ""
+    space_type = facts.text(b"Sort Space Type")
+    method = facts.text(b"Sort Method") or ""
     if space_type != "Disk" and not method.startswith("external"):
         return None
-    used_kb = facts.get("Sort Space Used")
+    used_kb = facts.get(b"Sort Space Used")
     fit = _work_mem_for(used_kb * 3)
     detail = (f"the sort ({method or 'external'}) wrote {used_kb:,.0f} kB to disk; an "
               f"in-memory sort of that data needs about three times as much: work_mem = "
@@ -244,18 +244,18 @@ def _sort_spill(facts: NodeFacts) -> Tip | None:
 
 def _hash_spill(facts: NodeFacts) -> Tip | None:
     if facts.node_type == "Hash":
-        batches = facts.get("Hash Batches")
-        memory_kb = facts.get("Peak Memory Usage")
+        batches = facts.get(b"Hash Batches")
+        memory_kb = facts.get(b"Peak Memory Usage")
         if batches <= 1:
             return None
         need_kb = memory_kb * batches * 1.5
         what = f"the hash table was split into {batches:,.0f} batches written to disk"
     else:
-        batches = facts.get("HashAgg Batches")
-        disk_kb = facts.get("Disk Usage")
+        batches = facts.get(b"HashAgg Batches")
+        disk_kb = facts.get(b"Disk Usage")
         if batches <= 1 and disk_kb <= 0:
             return None
-        need_kb = facts.get("Peak Memory Usage") + disk_kb * 2
+        need_kb = facts.get(b"Peak Memory Usage") + disk_kb * 2
         what = f"the hash aggregate spilled {disk_kb:,.0f} kB in {batches:,.0f} batches"
     fit = _work_mem_for(need_kb)
     detail = (f"{what}; work_mem = '{fit}' (or hash_mem_multiplier) would let it stay in "
@@ -280,11 +280,11 @@ def _nested_loop(facts: NodeFacts) -> Tip | None:
 
 
 def _lossy_bitmap(facts: NodeFacts) -> Tip | None:
-    lossy = facts.get("Lossy Heap Blocks")
+    lossy = facts.get(b"Lossy Heap Blocks")
     if lossy <= 0:
         return None
-    exact = facts.get("Exact Heap Blocks")
-    rechecked = facts.get("Rows Removed by Index Recheck") * facts.loops
+    exact = facts.get(b"Exact Heap Blocks")
+    rechecked = facts.get(b"Rows Removed by Index Recheck") * facts.loops
     share = lossy / (lossy + exact)
     detail = (f"{lossy:,.0f} of {lossy + exact:,.0f} heap blocks were lossy (the bitmap did not "
               f"fit in work_mem), so every row on them was rechecked and {rechecked:,.0f} "
@@ -297,9 +297,9 @@ def _read_efficiency(facts: NodeFacts) -> Tip | str | None:
     blocks = facts.own_hit + facts.own_read
     if blocks < READ_EFFICIENCY_MIN_BLOCKS:
         return None
-    rows = facts.get("Actual Rows") * facts.loops
-    examined = rows + (facts.get("Rows Removed by Filter")
-                       + facts.get("Rows Removed by Index Recheck")) * facts.loops
+    rows = facts.get(b"Actual Rows") * facts.loops
+    examined = rows + (facts.get(b"Rows Removed by Filter")
+                       + facts.get(b"Rows Removed by Index Recheck")) * facts.loops
     if facts.node_type == "Seq Scan":
         if examined / blocks >= READ_EFFICIENCY_ROWS_PER_BLOCK:
             return None
@@ -325,7 +325,7 @@ def _cache_miss(facts: NodeFacts) -> Tip | str | None:
     hit = facts.own_hit
     if read < CACHE_MISS_MIN_READ or read / (read + hit) < CACHE_MISS_SHARE:
         return None
-    io_ms = facts.get("I/O Read Time") + facts.get("Shared I/O Read Time")
+    io_ms = facts.get(b"I/O Read Time") + facts.get(b"Shared I/O Read Time")
     if (io_ms if io_ms > 0 else facts.exclusive_ms * 0.5) <= facts.floor:
         return "cache-miss"
     timing = f", {_ms(io_ms)} waiting for reads" if io_ms > 0 else \

@@ -22,6 +22,8 @@ BAR_WIDTH = 20
 #: Below this many nodes every node is drawn; above it, the tree is cut to the hot paths.
 DRAW_ALL_LIMIT = 120
 HOT_DRAWN = 12
+MAX_TIPS = 12
+PER_CODE = 3
 
 
 def _ms(value: float | None) -> str:
@@ -67,17 +69,24 @@ def _tip_text(tip: Tip, indent: str = "") -> Text:
 
 
 def _tips_panel(analysis: PlanAnalysis) -> Panel | None:
+    """The biggest savings first; at most :data:`PER_CODE` of a kind (a plan over 10,000
+    partitions has 10,000 alike), the rest counted."""
     if not analysis.tips:
         return None
     parts: list[Text] = []
-    for tip in analysis.tips[:15]:
+    shown: dict[str, int] = {}
+    hidden: dict[str, int] = dict(analysis.tips_folded)
+    for tip in analysis.tips:
+        if len(parts) >= 4 * MAX_TIPS or shown.get(tip.code, 0) >= PER_CODE:
+            hidden[tip.code] = hidden.get(tip.code, 0) + 1
+            continue
+        shown[tip.code] = shown.get(tip.code, 0) + 1
         parts.append(_tip_text(tip))
         parts.append(Text("    " + tip.detail, style="dim"))
         for statement in tip.sql:
             parts.append(Text("    " + statement.rstrip(";") + ";", style="green"))
-    hidden = len(analysis.tips) - 15 + sum(analysis.tips_folded.values())
-    if hidden > 0:
-        parts.append(Text(f"… and {hidden:,} more tips", style="dim"))
+    for code, count in sorted(hidden.items()):
+        parts.append(Text(f"… and {count:,} more {code} tips", style="dim"))
     return Panel(Group(*parts), title="Tips, biggest saving first", title_align="left")
 
 
@@ -122,7 +131,6 @@ def _tree(analysis: PlanAnalysis) -> Tree | None:
         for node in analysis.hot_nodes[:HOT_DRAWN]:
             keep.add(node.id)
             keep.update(step.id for step in analysis.hot_paths.get(node.id, ()))
-        keep.update(tips_by_node)
     by_id: dict[int, NodeStat] = {}
     if nodes is not None:
         by_id = {node.id: node for node in nodes}

@@ -36,8 +36,21 @@ def _finding_panel(index: int, f: Finding) -> Panel:
                  border_style=BORDER[f.severity], subtitle=f"#{index}", subtitle_align="right")
 
 
-def render(report: TriageReport, console: Console) -> None:
-    """Print the report: a header line, one panel per finding, then what was skipped."""
+def _rest_table(findings: list[tuple[int, Finding]]) -> Table:
+    table = Table(title="More findings", title_justify="left", box=None, padding=(0, 1))
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("severity")
+    table.add_column("code", style="bold")
+    table.add_column("title", overflow="fold")
+    for index, f in findings:
+        table.add_row(str(index), Text(f.severity.value, style=BORDER[f.severity]), f.code,
+                      f.title)
+    return table
+
+
+def render(report: TriageReport, console: Console, *, panels: int | None = None) -> None:
+    """Print the report: a header line, one panel per finding (the first ``panels`` only,
+    the rest one line each), then what was skipped."""
     s = report.snapshot.server
     counts = {sev: sum(1 for f in report.findings if f.severity is sev) for sev in Severity}
     console.print(Text.assemble(
@@ -49,8 +62,12 @@ def render(report: TriageReport, console: Console) -> None:
     ))
     if not report.findings:
         console.print(Text("No findings: nothing above info.", style="green"))
-    for i, f in enumerate(report.findings, 1):
+    ranked = list(enumerate(report.findings, 1))
+    limit = len(ranked) if panels is None else panels
+    for i, f in ranked[:limit]:
         console.print(_finding_panel(i, f))
+    if ranked[limit:]:
+        console.print(_rest_table(ranked[limit:]))
     if report.results.skipped:
         console.print(Text("Skipped checks:", style="dim bold"))
         for sk in report.results.skipped:
