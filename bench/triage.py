@@ -63,10 +63,18 @@ def build_tables(dsn: str, tables: int, progress: Progress) -> None:
 
 
 def fill_statements(dsn: str, count: int) -> None:
-    """Many distinct statements so pg_stat_statements is busy."""
+    """Many distinct statements so pg_stat_statements is busy, and a few slow ones on big
+    tables without an index, so that index advice is verified with hypopg as in real life."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         for i in range(count):
             conn.execute(f"SELECT count(*) FROM t{i} WHERE v = %s", ("x",))  # type: ignore[arg-type]
+        for i in range(5):
+            conn.execute(f"CREATE TABLE big{i} AS SELECT g AS id, g %% 5000 AS customer_id,"  # type: ignore[arg-type]
+                         " md5(g::text) AS note FROM generate_series(1, 200000) g"
+                         .replace("%%", "%"))
+            conn.execute(f"ANALYZE big{i}")  # type: ignore[arg-type]
+            for k in range(300):
+                conn.execute(f"SELECT * FROM big{i} WHERE customer_id = %s", (k,))  # type: ignore[arg-type]
 
 
 def open_connections(dsn: str, n: int, progress: Progress) -> list[psycopg.Connection[Any]]:
@@ -91,11 +99,18 @@ def main() -> int:
     with EmbeddedServer(settings=settings) as server:
         console.print(f"embedded PostgreSQL {server.binaries.version if server.binaries else '?'}"
                       f" at {server.directory}")
-        empty = measure(server.dsn, args.runs)
+        with psycopg.connect(server.dsn, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE empty")
+        with psycopg.connect(server.dsn_for("empty"), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+            conn.execute("CREATE EXTENSION hypopg")
+        empty = measure(server.dsn_for("empty"), args.runs)
         with Progress(console=console, transient=True) as progress:
-            with psycopg.connect(server.dsn, autocommit=True) as conn:
-                conn.execute("CREATE DATABASE big")
-            big = server.dsn_for("big")
+            big = server.dsn  # the database pg_cron lives in: every probe runs
+            with psycopg.connect(big, autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")
+                conn.execute("SELECT cron.schedule('nightly-' || g, '0 3 * * *',"
+                             " 'VACUUM ANALYZE') FROM generate_series(1, 20) g")
             build_tables(big, args.tables, progress)
             fill_statements(big, min(args.tables, 2000))
             conns = open_connections(big, args.connections, progress)

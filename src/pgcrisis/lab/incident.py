@@ -39,8 +39,8 @@ def _morning_refreshes(dsn: str, scale: float) -> Cause:
         return Fix("spread the refresh schedule over the night, as triage proposes",
                    remedy_sql(report, "refresh-spike", keep=_is_sql))
 
-    return Cause("every cached view refreshes at 09:00", "9am refreshes", CachedViewTree(dsn, scale),
-                 ("refresh-spike",), choose)
+    return Cause("every cached view refreshes at 09:00", "9am refreshes",
+                 CachedViewTree(dsn, scale), ("refresh-spike",), choose)
 
 
 def _plain_refresh(dsn: str, scale: float) -> Cause:
