@@ -142,17 +142,32 @@ def _walk(node: dict[str, Any]) -> Any:
             stack.extend(current.get("Plans", []))
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def measure(argv: list[str], stdout_path: Path | None) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in bytes, exit status of one child process."""
+    """Wall seconds, peak RSS in bytes, exit status of one child process.
+
+    The peak comes from GNU time where it exists: a child forked straight from this (bigger)
+    process inherits its high-water mark through exec, so wait4's figure would be inflated.
+    """
     out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
+    use_time = os.path.exists(GNU_TIME)
+    command = [GNU_TIME, "-f", "@@%M", *argv] if use_time else argv
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if stdout_path:
         out.close()  # type: ignore[union-attr]
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss * 1024, proc.returncode
+    assert proc.stderr is not None
+    errors = proc.stderr.read().decode("utf-8", "replace")
+    peak = usage.ru_maxrss * 1024
+    if use_time:
+        marks = [line for line in errors.splitlines() if line.startswith("@@")]
+        if marks:
+            peak = int(marks[-1][2:]) * 1024
+    return elapsed, peak, os.waitstatus_to_exitcode(status)
 
 
 def _row(name: str, seconds: float, peak: int, status: int, jq: float | None = None) -> None:

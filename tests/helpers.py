@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from importlib import resources
+
+import jsonschema
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -10,6 +14,7 @@ from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.model.findings import Finding
+from pgcrisis.presentation import triage_json
 from pgcrisis.triage import TriageReport, run_triage
 
 
@@ -29,9 +34,17 @@ class PgServer:
 
 
 
+TRIAGE_SCHEMA = json.loads(
+    resources.files("pgcrisis").joinpath("schemas/triage.schema.json").read_text())
+
+
 def triage(dsn: str, thresholds: Thresholds | None = None) -> TriageReport:
-    """Run triage the way the CLI does, on ``dsn``."""
-    return run_triage(Target(dsn, "test"), thresholds=thresholds)
+    """Run triage the way the CLI does, on ``dsn``; every report any test produces is also
+    checked against the shipped JSON Schema (so every finding shape is covered)."""
+    report = run_triage(Target(dsn, "test"), thresholds=thresholds)
+    document = json.loads(triage_json.render(report))
+    jsonschema.validate(document, TRIAGE_SCHEMA)
+    return report
 
 
 def only(report: TriageReport, code: str) -> Finding:

@@ -62,3 +62,15 @@ def test_wrong_password_is_refused(tmp_path: Path) -> None:
     with (EmbeddedServer(directory=tmp_path / "c") as server,
           pytest.raises(psycopg.OperationalError, match="password authentication failed")):
         psycopg.connect(server.dsn_for("app", password="nope"))
+
+
+def test_falls_back_to_the_pgserver_wheel_and_says_what_is_missing(tmp_path: Path) -> None:
+    from tests.helpers import triage
+
+    with EmbeddedServer(directory=tmp_path / "w", backend="pgserver") as server:
+        assert {"jit", "pg_cron", "hypopg"} <= set(server.unavailable)
+        with psycopg.connect(server.dsn) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("app",)
+        report = triage(server.dsn)
+        skipped = {s.check: s.reason for s in report.results.skipped}
+        assert "pg_stat_statements is not installed" in skipped["jit-overhead"]

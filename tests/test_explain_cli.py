@@ -9,7 +9,9 @@ from pathlib import Path
 import psycopg
 from click.testing import CliRunner
 
+from pgcrisis.cli.explain import _with_progress
 from pgcrisis.cli.main import cli
+from pgcrisis.plan import analyse_bytes, open_input
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
 
@@ -58,6 +60,22 @@ def test_html_is_one_self_contained_page(tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<svg" in page and "missing-index" in page and "Seq Scan on public.orders" in page
     assert not re.search(r"<script|<link|src=|@import|url\(", page)
+
+
+def test_progress_bar_gives_the_same_analysis() -> None:
+    source = open_input(CORPUS / "hash-join.json", chunk_size=512)
+    try:
+        with_bar = _with_progress(source)
+    finally:
+        source.close()
+    assert with_bar.summary == analyse_bytes((CORPUS / "hash-join.json").read_bytes()).summary
+
+
+def test_terminal_output_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "plan.txt"
+    code, out = _run(str(CORPUS / "hash-join.txt"), "-o", str(target))
+    assert code == 0, out
+    assert "Hash Join" in target.read_text()
 
 
 def test_compact_is_meaning_identical_and_leaves_strings_alone(tmp_path: Path) -> None:

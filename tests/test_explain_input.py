@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import doctest
 import gzip
 import json
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
 
 from pgcrisis.cli.main import cli
 from pgcrisis.errors import InputError
-from pgcrisis.plan import analyse_bytes
+from pgcrisis.plan import _textscan, analyse_bytes, tips
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
 
@@ -188,3 +190,9 @@ def test_cli_reads_stdin() -> None:
     result = CliRunner().invoke(cli, ["explain", "-", "--format", "json"], input=data)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["summary"]["nodes"] == 5
+
+
+@pytest.mark.parametrize("module", [tips, _textscan], ids=lambda m: m.__name__)
+def test_doctests(module: ModuleType) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted and not result.failed

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,8 @@ class EmbeddedServer:
     """A throwaway cluster; use as a context manager or call :meth:`start` / :meth:`stop`.
 
     ``settings`` are extra ``postgresql.conf`` lines (name -> value, quoted as needed).
+    ``backend`` is ``"auto"`` (system binaries, else the pgserver wheel), ``"system"`` or
+    ``"pgserver"``.
     """
 
     directory: Path | None = None
@@ -148,6 +151,7 @@ class EmbeddedServer:
     binaries: Binaries | None = None
     port: int = 0
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    backend: str = "auto"
     unavailable: dict[str, str] = field(default_factory=dict)
     preloaded: tuple[str, ...] = ()
     _proc: subprocess.Popen[bytes] | None = None
@@ -191,9 +195,16 @@ class EmbeddedServer:
 
     def start(self) -> EmbeddedServer:
         """initdb, configure and start; returns when the server accepts connections."""
+        if self.backend not in ("auto", "system", "pgserver"):
+            raise ServerError(f"unknown embedded backend {self.backend!r}")
+        if self.backend == "pgserver":
+            return self._start_pgserver()
         if self.binaries is None:
             self.binaries = find_binaries()
         if self.binaries is None:
+            if self.backend == "system":
+                raise ServerError("no PostgreSQL server binaries found (PATH, pg_config, "
+                                  "/usr/lib/postgresql/*/bin)")
             return self._start_pgserver()
         self._prepare_directory()
         self._initdb()
@@ -378,7 +389,9 @@ class EmbeddedServer:
 
     def _start_pgserver(self) -> EmbeddedServer:
         try:
-            import pgserver
+            with warnings.catch_warnings():  # platformdirs' notice about XDG_RUNTIME_DIR: noise
+                warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+                import pgserver
         except ImportError:
             raise ServerError(
                 "no PostgreSQL server binaries found (PATH, pg_config, /usr/lib/postgresql) "
@@ -387,8 +400,10 @@ class EmbeddedServer:
             ) from None
         self._prepare_directory_for_pgserver()
         assert self.directory is not None
-        server = pgserver.get_server(  # type: ignore[attr-defined]
-            str(self.directory / "pgdata"), cleanup_mode="stop")
+        with warnings.catch_warnings():  # platformdirs' notice about XDG_RUNTIME_DIR: noise
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            server = pgserver.get_server(  # type: ignore[attr-defined]
+                str(self.directory / "pgdata"), cleanup_mode="stop")
         self._pgserver = server
         for feature, why in {
             "jit": "the pgserver wheel is built without JIT",
@@ -413,6 +428,7 @@ class EmbeddedServer:
         if self.directory is None:
             self.directory = Path(tempfile.mkdtemp(prefix="pgcrisis-"))
             self._owns_dir = True
+        self.directory.mkdir(parents=True, exist_ok=True)
 
 
 def describe_unavailable(server: EmbeddedServer) -> list[str]:

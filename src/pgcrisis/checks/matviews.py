@@ -233,7 +233,7 @@ def _live_finding(r: _LiveRefresh, mv: Matviews) -> Finding:
             "concurrent_ready": view.concurrent_ready if view else None,
         },
         remedy=Remedy(summary=summary + ".", sql=tuple(sql)),
-        impact=float(n),
+        impact=n * 1e6 + n * r.longest_wait_s,  # sessions held up first (see Finding.impact)
     )
 
 

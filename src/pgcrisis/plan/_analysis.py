@@ -126,7 +126,6 @@ class Analyzer:
         self._root_ms = 0.0
         self._root_hit = 0.0
         self._root_read = 0.0
-        self._root_ids: list[int] = []
         self.notes: list[str] = []
         self._plan_execution: float | None = None
         self._plan_root_ms = 0.0
@@ -136,11 +135,6 @@ class Analyzer:
         self._saw_buffers = False
 
     # -- scanner events ------------------------------------------------------------------
-
-    @property
-    def depth(self) -> int:
-        """How many nodes are open."""
-        return len(self._stack)
 
     def begin_plan(self) -> None:
         """A new statement's plan starts (an element of psql's array, or the only one)."""
@@ -211,7 +205,6 @@ class Analyzer:
             self._plan_root_ms += inclusive
             self._root_hit += hit
             self._root_read += read + num(props.get(b"Temp Read Blocks"))
-            self._root_ids.append(frame.id)
         elif relationship == "InitPlan" and subplan is not None:
             self._register_initplan(parent, subplan, inclusive)
         else:

@@ -112,7 +112,7 @@ class FastScanner:
         buf = b"\n"  # every block starts at the line break before its first line
         last = b""
         for chunk in chunks:
-            tail = chunk.rstrip()
+            tail = chunk[-4096:].rstrip()
             if tail:
                 last = tail[tail.rfind(b"\n") + 1:]
             buf += chunk

@@ -136,7 +136,6 @@ class TextScanner:
         self._block = ""
         self._jit_functions: int | None = None
         self.plans = 0
-        self.saw_buffers = False
 
     def feed(self, chunks: Iterable[bytes], position: Position) -> None:
         """Parse every line."""
@@ -149,9 +148,6 @@ class TextScanner:
             raise InputError(f"{self._name}: not a PostgreSQL plan: no plan node found")
         self._close_all()
         self._an.end_plan()
-        if not self.saw_buffers:
-            self._an.notes.append("text plan without Buffers lines: read-efficiency and "
-                                  "cache-miss need EXPLAIN (ANALYZE, BUFFERS)")
         self._an.notes.append("text plan: node relationships inferred from indentation; "
                               "use FORMAT JSON for per-node I/O timing and exact figures")
 
@@ -269,7 +265,6 @@ class TextScanner:
             props[key.encode()] = float(value) if key in _NUMERIC and _is_number(value) \
                 else value
         elif key == "Buffers":
-            self.saw_buffers = True
             section = ""
             for part in value.split(" "):
                 if part in ("shared", "local", "temp"):

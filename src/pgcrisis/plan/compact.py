@@ -145,7 +145,8 @@ class Compactor:
         """One chunk (see :func:`compact_piece`)."""
         if chunk[-4096:].strip():
             self._last = chunk[-4096:]
-        return self.add(compact_piece(chunk, self._in_string, self._offset, self._name))
+        return self.add(compact_piece(chunk, self._in_string, self._offset, self._name,
+                                      count_depth=self.count_depth))
 
     def add(self, piece: Piece) -> bytes | memoryview:
         """Account for a piece compacted elsewhere (a worker process); returns its bytes."""
