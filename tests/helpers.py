@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import jsonschema
-
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgcrisis.checks.thresholds import Thresholds
