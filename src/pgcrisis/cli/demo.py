@@ -72,6 +72,14 @@ def _change(before: Metric, after: Metric) -> Text:
     return Text(("✓ " if good else "✗ ") + label, style="green" if good else "red")
 
 
+def _bar(before: Metric, after: Metric, width: int = 16) -> Text:
+    """After as a share of before: a full bar is "as bad as before"."""
+    share = after.value / before.value if before.value else 1.0
+    filled = min(width, max(0, round(share * width)))
+    style = "green" if after.improved_over(before) else "red"
+    return Text("█" * filled + "░" * (width - filled), style=style)
+
+
 def _summary(console: Console, result: DemoResult) -> None:
     named = Table(title="Causes named by triage", title_justify="left", show_lines=False)
     for col in ("cause", "finding", "about"):
@@ -90,13 +98,13 @@ def _summary(console: Console, result: DemoResult) -> None:
                                             style="green"), about.strip())
     console.print(named)
     table = Table(title="Before / after", title_justify="left")
-    for col in ("cause", "metric", "before", "after", "change"):
+    for col in ("cause", "metric", "before", "after", "after ÷ before", "change"):
         table.add_column(col, justify="right" if col in ("before", "after") else "left")
     for cause in result.causes:
         if cause.before is None or cause.after is None:
             continue
         table.add_row(cause.short, cause.before.label, _fmt(cause.before), _fmt(cause.after),
-                      _change(cause.before, cause.after))
+                      _bar(cause.before, cause.after), _change(cause.before, cause.after))
     console.print(table)
     verdict = result.all_named and result.all_improved
     console.print(Text.assemble(

@@ -43,9 +43,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from pgcrisis.cli import demo, explain, triage
+    from pgcrisis.cli import cache, demo, explain, triage
 
     cli.add_command(triage.triage)
+    cli.add_command(cache.cache)
     cli.add_command(demo.demo)
     cli.add_command(explain.explain)
 

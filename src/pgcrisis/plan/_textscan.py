@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
@@ -59,7 +59,6 @@ class _Open:
     prop_column: int = -1
     children: int = 0
     join: bool = False
-    relationship: list[str] = field(default_factory=list)
 
 
 def parse_node_head(head: str) -> Props:

@@ -23,6 +23,8 @@ BAR_WIDTH = 20
 DRAW_ALL_LIMIT = 120
 HOT_DRAWN = 12
 MAX_TIPS = 12
+#: Deeper plans are listed (hot nodes with shortened paths) instead of drawn as a tree.
+MAX_TREE_DEPTH = 40
 PER_CODE = 3
 
 
@@ -179,6 +181,24 @@ def _tree(analysis: PlanAnalysis) -> Tree | None:
     return root
 
 
+def _deep_list(analysis: PlanAnalysis) -> Group:
+    """For plans too deep to indent: the hottest nodes, each with its path shortened."""
+    s = analysis.summary
+    total = s.total_ms if s.analyzed else 0.0
+    lines: list[Text] = [Text(f"plan {s.max_depth:,} levels deep: the hottest nodes, each "
+                              f"with the way down to it", style="bold")]
+    for node in analysis.hot_nodes[:HOT_DRAWN]:
+        chain = [step.label for step in analysis.hot_paths.get(node.id, ())]
+        if len(chain) > 6:
+            chain = [*chain[:2], f"… {len(chain) - 5:,} levels …", *chain[-3:]]
+        lines.append(_node_line(node, total, s.analyzed, node is analysis.hot_nodes[0]))
+        lines.append(Text("      " + " → ".join([*chain, f"#{node.id}"]), style="dim"))
+    folded = s.nodes - min(HOT_DRAWN, len(analysis.hot_nodes))
+    if folded > 0:
+        lines.append(Text(f"… {folded:,} more nodes folded", style="dim italic"))
+    return Group(*lines)
+
+
 def render(analysis: PlanAnalysis, console: Console, *, title: str = "pgcrisis explain") -> None:
     """Print the analysis."""
     console.print(Panel(_summary(analysis), title=title, title_align="left"))
@@ -187,9 +207,12 @@ def render(analysis: PlanAnalysis, console: Console, *, title: str = "pgcrisis e
         console.print(tips)
     else:
         console.print(Text("No tips: nothing in this plan stands out.", style="green"))
-    tree = _tree(analysis)
-    if tree is not None:
-        console.print(tree)
+    if analysis.summary.max_depth > MAX_TREE_DEPTH:
+        console.print(_deep_list(analysis))
+    else:
+        tree = _tree(analysis)
+        if tree is not None:
+            console.print(tree)
     for note in analysis.notes:
         console.print(Text(f"note: {note}", style="dim"))
 
