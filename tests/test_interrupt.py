@@ -1,0 +1,43 @@
+"""Ctrl-C during the demo stops the embedded server cleanly: no postmaster left behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_embedded_server(tmp_path: Path) -> None:
+    env = {**os.environ, "PGCRISIS_JOURNAL": str(tmp_path / "journal.jsonl"), "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgcrisis", "demo", "--scale", "0.2", "--quiet-report"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    directory = None
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        found = re.search(r"data in (\S+)", line)
+        if found:
+            directory = Path(found[1])
+        if "Building the order-management app" in line or time.monotonic() > deadline:
+            break
+    assert directory is not None and (directory / "data" / "postmaster.pid").exists()
+    pid_line = (directory / "data" / "postmaster.pid").read_text().splitlines()[0]
+    postmaster = int(pid_line)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "pgcrisis: interrupted" in err
+    assert "Traceback" not in err
+    with pytest.raises(ProcessLookupError):
+        os.kill(postmaster, 0)
+    assert not directory.exists(), "the temporary cluster directory is removed"
