@@ -34,7 +34,7 @@ def test_ctrl_c_stops_the_embedded_server(tmp_path: Path) -> None:
     pid_line = (directory / "data" / "postmaster.pid").read_text().splitlines()[0]
     postmaster = int(pid_line)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "pgcrisis: interrupted" in err
     assert "Traceback" not in err
