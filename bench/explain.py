@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +146,23 @@ def _walk(node: dict[str, Any]) -> Any:
 GNU_TIME = "/usr/bin/time"
 
 
-def measure(argv: list[str], stdout_path: Path | None) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in bytes, exit status of one child process.
+@dataclass(frozen=True)
+class Run:
+    """One measured command."""
+
+    wall_s: float
+    cpu_s: float
+    peak: int
+    status: int
+
+
+def measure(argv: list[str], stdout_path: Path | None) -> Run:
+    """Wall and CPU (user + system) seconds, peak RSS in bytes, exit status of one child.
 
     The peak comes from GNU time where it exists: a child forked straight from this (bigger)
     process inherits its high-water mark through exec, so wait4's figure would be inflated.
+    CPU time is printed beside wall time because this machine may be shared: CPU seconds
+    hardly change with the load, wall seconds do.
     """
     out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
     use_time = os.path.exists(GNU_TIME)
@@ -167,12 +180,17 @@ def measure(argv: list[str], stdout_path: Path | None) -> tuple[float, int, int]
         marks = [line for line in errors.splitlines() if line.startswith("@@")]
         if marks:
             peak = int(marks[-1][2:]) * 1024
-    return elapsed, peak, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(elapsed, cpu, peak, os.waitstatus_to_exitcode(status))
 
 
-def _row(name: str, seconds: float, peak: int, status: int, jq: float | None = None) -> None:
-    versus = f"   {jq / seconds:5.1f}x faster than jq" if jq else ""
-    print(f"  {name:<38} {seconds:8.2f} s   peak {peak / 2**20:8.1f} MiB   exit {status}{versus}")
+def _row(name: str, run: Run, jq: Run | None = None) -> None:
+    versus = ""
+    if jq is not None:
+        wall, cpu = jq.wall_s / run.wall_s, jq.cpu_s / max(run.cpu_s, 1e-9)
+        versus = f"   speed-up over jq: {wall:4.1f}x wall, {cpu:4.1f}x CPU"
+    print(f"  {name:<34} {run.wall_s:7.2f} s wall {run.cpu_s:7.2f} s CPU   peak "
+          f"{run.peak / 2**20:7.1f} MiB   exit {run.status}{versus}")
 
 
 def main() -> None:
@@ -203,38 +221,46 @@ def main() -> None:
 
     print("\nwall time and peak memory (one process at a time):")
     jq_out = workdir / "jq.json"
-    jq_s, jq_peak, jq_status = measure([JQ, "-c", ".", str(plan)], jq_out)
+    jq_run = measure([JQ, "-c", ".", str(plan)], jq_out)
     analysis_out = workdir / "analysis.json"
-    an_s, an_peak, an_status = measure([*pgcrisis, "explain", str(plan), "--format", "json"],
-                                       analysis_out)
+    analysis = measure([*pgcrisis, "explain", str(plan), "--format", "json"], analysis_out)
     compact_out = workdir / "compact.json"
-    co_s, co_peak, co_status = measure([*pgcrisis, "explain", str(plan), "--compact"],
-                                       compact_out)
-    _row("jq -c .", jq_s, jq_peak, jq_status)
-    _row("pgcrisis explain --format json", an_s, an_peak, an_status, jq_s)
-    _row("pgcrisis explain --compact", co_s, co_peak, co_status, jq_s)
-    if an_status == 0:
+    compaction = measure([*pgcrisis, "explain", str(plan), "--compact"], compact_out)
+    _row("jq -c .", jq_run)
+    _row("pgcrisis explain --format json", analysis, jq_run)
+    _row("pgcrisis explain --compact", compaction, jq_run)
+    if analysis.status == 0:
         summary = json.loads(analysis_out.read_text())["summary"]
         print(f"  analysis: {summary['nodes']:,} nodes, execution {summary['execution_ms']} ms")
 
     recompacted = workdir / "jq-of-compact.json"
-    measure([JQ, "-c", ".", str(compact_out)], recompacted)
+    jq_compact = measure([JQ, "-c", ".", str(compact_out)], recompacted)
     same = _same_file(jq_out, recompacted)
     print(f"  compacted file means the same as the original (jq -c of both identical): {same}"
           f"; {compact_out.stat().st_size / 2**20:,.0f} MiB vs jq's "
           f"{jq_out.stat().st_size / 2**20:,.0f} MiB")
 
+    print("\nthe compacted file as input (no line structure: the bracket-counting path):")
+    from_compact = measure([*pgcrisis, "explain", str(compact_out), "--format", "json"],
+                           workdir / "compact-analysis.json")
+    _row("jq -c . (compacted input)", jq_compact)
+    _row("pgcrisis explain --format json", from_compact, jq_compact)
+    compact_summary = json.loads((workdir / "compact-analysis.json").read_text())["summary"]
+    if analysis.status == 0:
+        print(f"  same summary as from the indented file: {compact_summary == summary}")
+
     deep = workdir / "deep.json"
     deep.write_text(_deep_plan(1000))
-    d_s, d_peak, d_status = measure([*pgcrisis, "explain", str(deep), "--format", "json"],
-                                    workdir / "deep-analysis.json")
+    deep_run = measure([*pgcrisis, "explain", str(deep), "--format", "json"],
+                       workdir / "deep-analysis.json")
     proc = subprocess.run([JQ, "-c", ".", str(deep)], capture_output=True, text=True, check=False)
     print("\n1,000-level-deep plan:")
-    _row("pgcrisis explain --format json", d_s, d_peak, d_status)
+    _row("pgcrisis explain --format json", deep_run)
     jq_says = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "ok"
     print(f"  jq -c . exit {proc.returncode}: {jq_says}")
     if not args.keep:
-        for item in (plan, jq_out, analysis_out, compact_out, recompacted, deep):
+        for item in (plan, jq_out, analysis_out, compact_out, recompacted, deep,
+                     workdir / "compact-analysis.json", workdir / "deep-analysis.json"):
             item.unlink(missing_ok=True)
 
 

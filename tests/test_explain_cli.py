@@ -93,6 +93,17 @@ def test_compact_is_meaning_identical_and_leaves_strings_alone(tmp_path: Path) -
     assert len(out.strip()) == len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
 
 
+def test_compact_to_a_file_from_gzip(tmp_path: Path) -> None:
+    import gzip
+
+    source = tmp_path / "plan.json.gz"
+    source.write_bytes(gzip.compress((CORPUS / "hash-join.json").read_bytes()))
+    target = tmp_path / "small.json"
+    code, out = _run(str(source), "--compact", "-o", str(target))
+    assert code == 0, out
+    assert json.loads(target.read_bytes()) == json.loads((CORPUS / "hash-join.json").read_bytes())
+
+
 def test_compact_refuses_a_truncated_plan(tmp_path: Path) -> None:
     source = tmp_path / "cut.json"
     source.write_bytes((CORPUS / "hash-join.json").read_bytes()[:700])

@@ -19,6 +19,7 @@ LAYOUTS = {
     "compact": lambda doc: json.dumps(doc, separators=(",", ":")).encode(),
     "pretty": lambda doc: json.dumps(doc, indent=4).encode(),
 }
+PARSERS = {"indented": None, "compact": "compact", "pretty": "compact"}
 
 CASES: dict[str, tuple[Callable[[], Any], dict[int, float]]] = {
     "loops-initplan-subplan-cte": (hand.loops_initplan_subplan_cte, {
@@ -34,11 +35,13 @@ def _exclusive(analysis: PlanAnalysis) -> dict[int, float]:
     return {n.id: round(n.exclusive_ms, 6) for n in analysis.nodes}
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["strict", "fast"])
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_exclusive_times_match_hand_computed(case: str, layout: str) -> None:
+def test_exclusive_times_match_hand_computed(case: str, layout: str, fast: bool) -> None:
     build, expected = CASES[case]
-    analysis = analyse_bytes(LAYOUTS[layout](build()), name=f"{case}:{layout}")
+    parser = PARSERS[layout] if fast else "strict"
+    analysis = analyse_bytes(LAYOUTS[layout](build()), name=f"{case}:{layout}", parser=parser)
     assert _exclusive(analysis) == pytest.approx(expected)
 
 
@@ -65,7 +68,7 @@ def test_a_plan_1000_levels_deep(layout: str) -> None:
     if layout == "compact":
         text = b"".join(Compactor().chunks([text]))
         assert b"\n" not in text
-    analysis = analyse_bytes(text)
+    analysis = analyse_bytes(text, parser=PARSERS[layout])
     assert analysis.summary.nodes == 1000
     assert analysis.summary.max_depth == 1000
     assert analysis.summary.root_ms == pytest.approx(1000.0)
@@ -80,3 +83,18 @@ def test_a_huge_plan_folds_to_its_hot_paths() -> None:
     assert analysis.folded
     assert analysis.summary.nodes == 300
     assert len(analysis.hot_nodes) == 25
+
+
+def test_tips_about_many_partitions_become_one_per_append() -> None:
+    scans = [hand.node("Seq Scan", 2.0, rows=10, plan_rows=10, **{
+        "Parent Relationship": "Member", "Relation Name": f"events_{i}", "Schema": "public",
+        "Alias": f"events_{i}", "Filter": "(events.kind = 7)", "Rows Removed by Filter": 5000})
+        for i in range(500)]
+    root = hand.node("Append", 1000.0, rows=5000, plan_rows=5000, children=scans)
+    analysis = analyse_bytes(dumps(hand.statement(root, 1001.0)).encode())
+    tips = [t for t in analysis.tips if t.code == "missing-index"]
+    assert len(tips) == 1
+    assert tips[0].node == 1
+    assert tips[0].title.startswith("500 members of Append #1")
+    assert tips[0].saving_ms == pytest.approx(500 * 2.0 * 5000 / 5010, rel=1e-3)
+    assert tips[0].sql == ("CREATE INDEX CONCURRENTLY ON public.events_0 (kind)",)

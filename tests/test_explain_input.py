@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pgcrisis.cli.main import cli
 from pgcrisis.errors import InputError
-from pgcrisis.plan import _textscan, analyse_bytes, tips
+from pgcrisis.plan import _fastscan, _textscan, analyse_bytes, tips
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
 
@@ -128,9 +128,12 @@ def test_truncated_at_a_line_boundary() -> None:
     assert "truncated plan" in _error(data[:cut])
 
 
-def test_truncated_compact_json() -> None:
+@pytest.mark.parametrize("parser", ["strict", "compact"])
+def test_truncated_compact_json(parser: str) -> None:
     data = json.dumps(json.loads((CORPUS / "hash-join.json").read_bytes())).encode()
-    message = _error(data[:-30])
+    with pytest.raises(InputError) as caught:
+        analyse_bytes(data[:-30], parser=parser)
+    message = str(caught.value)
     assert "truncated plan" in message and "byte offset" in message
 
 
@@ -192,7 +195,15 @@ def test_cli_reads_stdin() -> None:
     assert json.loads(result.output)["summary"]["nodes"] == 5
 
 
-@pytest.mark.parametrize("module", [tips, _textscan], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [tips, _textscan, _fastscan], ids=lambda m: m.__name__)
 def test_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted and not result.failed
+
+
+def test_timing_off_is_noted() -> None:
+    text = (b"Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4) (actual rows=2550 loops=1)\n"
+            b"Planning Time: 0.050 ms\nExecution Time: 0.500 ms\n")
+    analysis = analyse_bytes(text)
+    assert analysis.summary.nodes == 1
+    assert any("TIMING OFF" in note for note in analysis.notes)

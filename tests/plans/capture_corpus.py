@@ -56,6 +56,20 @@ QUERIES = {
     "delete-cascade": ("", "DELETE FROM customers WHERE id <= 20"),
     "bitmap": ("SET enable_indexscan = off",
                "SELECT count(*) FROM orders WHERE created_at > now() - interval '3 days'"),
+    "recursive-cte": ("", "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r"
+                          " WHERE n < 500) SELECT count(*) FROM r"),
+    "window-incremental-sort": ("SET enable_hashagg = off",
+                                "SELECT customer_id, created_at, sum(amount) OVER (PARTITION BY"
+                                " customer_id ORDER BY created_at) FROM orders"
+                                " WHERE customer_id < 30 ORDER BY customer_id, created_at"),
+    "exists-union-insert": ("", "INSERT INTO customers SELECT id + 100000, name, region"
+                                " FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE"
+                                " o.customer_id = c.id AND o.status = 'new') UNION ALL"
+                                " SELECT 999999, 'x', 1 RETURNING id"),
+    "memoize-lateral": ("SET enable_hashjoin = off; SET enable_mergejoin = off",
+                        "SELECT c.id, o.n FROM customers c CROSS JOIN LATERAL (SELECT count(*)"
+                        " AS n FROM orders o WHERE o.customer_id = c.region) o"
+                        " WHERE c.id < 200"),
 }
 
 

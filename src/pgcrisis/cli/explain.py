@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +12,32 @@ import click
 from rich.console import Console
 
 from pgcrisis.errors import ConfigError, InputError
-from pgcrisis.plan import PlanAnalysis, analyse, analyse_bytes, compact, open_input
-from pgcrisis.plan._source import Input
+from pgcrisis.plan import Input, PlanAnalysis, analyse, analyse_bytes, compact, open_input
 
 #: Inputs bigger than this get a progress bar (when stderr is a terminal).
 PROGRESS_THRESHOLD = 50 << 20
 
 
-def _analyse_file(path: str, *, progress: bool) -> PlanAnalysis:
+def _wants_progress(source: Input) -> bool:
+    return bool(source.size and source.size > PROGRESS_THRESHOLD and sys.stderr.isatty())
+
+
+@contextmanager
+def _progress(source: Input) -> Iterator[None]:
+    """A progress bar on stderr fed by the reader's position in the (compressed) file."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"reading {source.name}", total=source.size)
+        source.progress = lambda done: bar.update(task, completed=done)
+        yield
+
+
+def _analyse_file(path: str) -> PlanAnalysis:
     source = open_input(path)
     try:
-        if progress and source.size and source.size > PROGRESS_THRESHOLD and sys.stderr.isatty():
+        if _wants_progress(source):
             return _with_progress(source)
         return analyse(source)
     finally:
@@ -28,12 +45,7 @@ def _analyse_file(path: str, *, progress: bool) -> PlanAnalysis:
 
 
 def _with_progress(source: Input) -> PlanAnalysis:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"reading {source.name}", total=source.size)
-        source.progress = lambda done: bar.update(task, completed=done)
+    with _progress(source):
         return analyse(source)
 
 
@@ -41,16 +53,19 @@ def _with_progress(source: Input) -> PlanAnalysis:
 COMPACT_CHUNK = 1 << 20
 
 
-def _write_compact(path: str) -> None:
+def _write_compact(path: str, output: str | None) -> None:
     source = open_input(path, chunk_size=COMPACT_CHUNK)
-    out = sys.stdout.buffer
+    out = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115
     try:
-        for chunk in compact(source):
-            out.write(chunk)
+        with _progress(source) if _wants_progress(source) else nullcontext():
+            for chunk in compact(source):
+                out.write(chunk)
         out.write(b"\n")
         out.flush()
     finally:
         source.close()
+        if output:
+            out.close()
 
 
 def _parse_compare(value: str | None) -> tuple[str, str] | None:
@@ -134,10 +149,10 @@ def explain(plan_file: str | None, fmt: str, output: str | None, compact_only: b
     if compact_only:
         if not plan_file:
             raise ConfigError("--compact works on a plan file")
-        _write_compact(plan_file)
+        _write_compact(plan_file, output)
         return
     if plan_file:
-        analysis = _analyse_file(plan_file, progress=True)
+        analysis = _analyse_file(plan_file)
         title = f"pgcrisis explain {'stdin' if plan_file == '-' else Path(plan_file).name}"
         _emit(analysis, fmt, output, title=title)
         return

@@ -1,7 +1,12 @@
-"""The ``pgcrisis`` command: a click group; every error becomes one line and exit 3."""
+"""The ``pgcrisis`` command: a click group; every error becomes one line and exit 3.
+
+Subcommands are imported only when they run (``pgcrisis explain`` on a 1 GiB plan should not
+pay for the triage, cache or demo modules' imports in time or memory).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -12,9 +17,30 @@ from pgcrisis import __version__
 from pgcrisis.dsn import redact
 from pgcrisis.errors import PgcrisisError
 
+#: command name -> "module:attribute" of its click command
+COMMANDS = {
+    "triage": "pgcrisis.cli.triage:triage",
+    "explain": "pgcrisis.cli.explain:explain",
+    "cache": "pgcrisis.cli.cache:cache",
+    "demo": "pgcrisis.cli.demo:demo",
+}
+
 
 class Group(click.Group):
-    """A group that turns pgcrisis errors (and Ctrl-C) into one line, never a traceback."""
+    """Lazily loaded subcommands; pgcrisis errors (and Ctrl-C) become one line, never a
+    traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -40,18 +66,6 @@ def cli() -> None:
     The server is found by --dsn, else PGCRISIS_DSN, else DATABASE_URL, else libpq's PG*
     variables and service files.
     """
-
-
-def _register() -> None:
-    from pgcrisis.cli import cache, demo, explain, triage
-
-    cli.add_command(triage.triage)
-    cli.add_command(cache.cache)
-    cli.add_command(demo.demo)
-    cli.add_command(explain.explain)
-
-
-_register()
 
 
 def main() -> None:

@@ -2,9 +2,11 @@
 
 ``analyse(open_input(path))`` reads a plan (JSON in any layout, psql's decorated output,
 text format, gzip) and returns a :class:`~pgcrisis.plan.model.PlanAnalysis`. PostgreSQL's
-own indented JSON takes the fast path (``_fastscan``); other JSON the general parser
-(``_jsonscan``); text plans ``_textscan``. All three feed the same analyzer, so results do
-not depend on the layout.
+own indented JSON takes the fast path (``_fastscan``); other JSON, when big, the
+bracket-counting path (``_compactscan``), when small the strict token-by-token parser
+(``_jsonscan``, which also names the line and byte offset of any syntax error); text plans
+``_textscan``. All feed the same analyzer, so results do not depend on the layout (the
+tests check that they agree).
 """
 
 from __future__ import annotations
@@ -26,29 +28,54 @@ __all__ = [
 ]
 
 
-def analyse(source: Input, *, force_general: bool = False,
+#: Inputs in a layout other than PostgreSQL's own and at most this big are parsed strictly
+#: (every token checked); bigger ones take the bracket-counting fast path.
+STRICT_LIMIT = 4 << 20
+
+
+def analyse(source: Input, *, parser: str | None = None, force_general: bool = False,
             full_tree_limit: int | None = None) -> PlanAnalysis:
-    """Analyse a whole input in one streaming pass."""
+    """Analyse a whole input in one streaming pass.
+
+    ``parser`` forces one of ``"indented"``, ``"compact"``, ``"strict"`` (tests compare
+    them); by default the layout and size decide.
+    """
     analyzer = Analyzer() if full_tree_limit is None else \
         Analyzer(full_tree_limit=full_tree_limit)
     chunks = source.chunks()
     if source.format == "text":
         TextScanner(analyzer, source.name).feed(chunks, source.position)
         return analyzer.result(input_format="text")
-    if not force_general and looks_indented(source.head) and valid_prefix(source.head):
+    if force_general:
+        parser = "strict"
+    if parser is None:
+        if not valid_prefix(source.head):
+            parser = "strict"  # it will say exactly what is wrong, and where
+        elif looks_indented(source.head):
+            parser = "indented"
+        elif source.size is None or source.compressed or source.size > STRICT_LIMIT:
+            parser = "compact"
+        else:
+            parser = "strict"
+    if parser == "indented":
         FastScanner(analyzer, source.name).feed(chunks, source.position)
+    elif parser == "compact":
+        from pgcrisis.plan._compactscan import CompactScanner  # numpy: loaded when needed
+
+        CompactScanner(analyzer, source.name).feed(chunks, source.position)
     else:
         JsonScanner(analyzer, source.name).feed(chunks, source.position)
     return analyzer.result(input_format="json")
 
 
-def analyse_bytes(data: bytes, *, name: str = "plan", force_general: bool = False,
-                  chunk_size: int | None = None,
+def analyse_bytes(data: bytes, *, name: str = "plan", parser: str | None = None,
+                  force_general: bool = False, chunk_size: int | None = None,
                   full_tree_limit: int | None = None) -> PlanAnalysis:
     """Analyse a plan held in memory (tests, captured plans)."""
     kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
     source = from_stream(io.BytesIO(data), name=name, size=len(data), **kwargs)
-    return analyse(source, force_general=force_general, full_tree_limit=full_tree_limit)
+    return analyse(source, parser=parser, force_general=force_general,
+                   full_tree_limit=full_tree_limit)
 
 
 def compact(source: Input) -> Iterator[bytes | memoryview]:

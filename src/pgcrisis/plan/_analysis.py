@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from pgcrisis.plan import tips as tip_rules
 from pgcrisis.plan._values import Props, RawValue, flag, num, raw_text, text
@@ -49,6 +49,10 @@ FULL_TREE_LIMIT = 2000
 HOT_LIMIT = 25
 #: How many tips are kept; the rest are counted per code.
 TIP_LIMIT = 60
+#: Tips about members of an Append (partitions, UNION ALL branches) are merged per Append
+#: and code: 10,000 partitions missing the same index make one tip, not 10,000.
+_APPENDS = frozenset({"Append", "Merge Append"})
+GROUP_LIMIT = 10_000
 
 _GATHERS = frozenset({"Gather", "Gather Merge"})
 _EXPRESSION_KEYS = (
@@ -65,6 +69,17 @@ class _InitPlan:
     time_ms: float
     scope: _Frame
     charged: bool = False
+
+
+@dataclass(slots=True)
+class _Group:
+    """Tips of one code about members of one Append: how many, their saving, one example."""
+
+    parent_id: int
+    parent_label: str
+    count: int = 0
+    saving_ms: float = 0.0
+    example: Tip | None = None
 
 
 @dataclass(slots=True)
@@ -87,16 +102,18 @@ class _Frame:
     child_hit: float = 0.0
     child_read: float = 0.0
     charge: float = 0.0
-    initplans: list[str] = field(default_factory=list)
-    ctes: list[str] = field(default_factory=list)
+    # lists made only when needed: most nodes never have any (a plan can have millions)
+    initplans: list[str] | None = None
+    ctes: list[str] | None = None
     child_misestimate: bool = False
     inner_loops: float = 0.0
     inner_incl: float = 0.0
     inner_id: int = 0
-    pending: list[tip_rules.PendingTip] = field(default_factory=list)
+    pending: list[tip_rules.PendingTip] | None = None
     step: PathStep | None = None
     under_limit: bool = False
     settled: bool = False
+    member_floors: dict[str, float] | None = None  # codes its members only count (_Group)
     node_type: str = "?"
 
 
@@ -112,6 +129,7 @@ class Analyzer:
         self._tips: list[tuple[float, int, Tip]] = []
         self._tip_seq = 0
         self._tips_folded: dict[str, int] = {}
+        self._groups: dict[tuple[int, str], _Group] = {}
         self._initplans: dict[str, _InitPlan] = {}
         self._ctes: dict[str, _Cte] = {}
         self._triggers: list[TriggerStat] = []
@@ -133,6 +151,7 @@ class Analyzer:
         self._triggers_ms = 0.0
         self._other_ms = 0.0
         self._saw_buffers = False
+        self._saw_time = False
 
     # -- scanner events ------------------------------------------------------------------
 
@@ -153,7 +172,8 @@ class Analyzer:
         if parent is not None and not parent.settled:
             _settle(parent)
         stack.append(frame)
-        self._max_depth = max(self._max_depth, len(stack))
+        depth = len(stack)
+        self._max_depth = depth if depth > self._max_depth else self._max_depth
         return props
 
     def close_node(self) -> None:
@@ -169,17 +189,20 @@ class Analyzer:
         if analyzed:
             self._analyzed = True
         loops = num(loops_raw)
-        inclusive = num(props.get(b"Actual Total Time")) * loops / frame.par
+        total_time = props.get(b"Actual Total Time")
+        if total_time is not None:
+            self._saw_time = True
+        inclusive = num(total_time) * loops / frame.par
         cost = num(props.get(b"Total Cost"))
 
         if self._initplans:
             self._charge_references(frame)
-        for key in frame.initplans:
+        for key in frame.initplans or ():
             entry = self._initplans.pop(key, None)
             if entry is not None and not entry.charged:
                 entry.charged = True
                 frame.charge += entry.time_ms
-        for name in frame.ctes:
+        for name in frame.ctes or ():
             self._ctes.pop(name, None)
         if node_type == "CTE Scan" and self._ctes:
             cte = self._ctes.get(text(props.get(b"CTE Name")) or "")
@@ -189,9 +212,10 @@ class Analyzer:
                 frame.charge += take
 
         exclusive = inclusive - frame.child_incl - frame.charge
-        exclusive = max(exclusive, 0.0)
+        # clamp (rounding, timing overhead); a conditional, not max(): this runs per node
+        exclusive = exclusive if exclusive > 0.0 else 0.0
         exclusive_cost = cost - frame.child_cost
-        exclusive_cost = max(exclusive_cost, 0.0)
+        exclusive_cost = exclusive_cost if exclusive_cost > 0.0 else 0.0
         shared_hit = props.get(b"Shared Hit Blocks")
         if shared_hit is not None:
             self._saw_buffers = True
@@ -199,7 +223,8 @@ class Analyzer:
         read = num(props.get(b"Shared Read Blocks")) + num(props.get(b"Local Read Blocks"))
 
         relationship = text(props.get(b"Parent Relationship"))
-        subplan = text(props.get(b"Subplan Name"))
+        subplan_raw = props.get(b"Subplan Name")
+        subplan = None if subplan_raw is None else text(subplan_raw)
         if parent is None:
             self._root_ms += inclusive
             self._plan_root_ms += inclusive
@@ -217,16 +242,24 @@ class Analyzer:
                 parent.inner_incl = inclusive
                 parent.inner_id = frame.id
 
+        own_hit = hit - frame.child_hit
+        own_read = read - frame.child_read
         facts = tip_rules.NodeFacts(
             id=frame.id, node_type=node_type, props=props, analyzed=analyzed,
             inclusive_ms=inclusive, exclusive_ms=exclusive, loops=loops,
-            own_hit=max(0.0, hit - frame.child_hit), own_read=max(0.0, read - frame.child_read),
+            own_hit=own_hit if own_hit > 0.0 else 0.0, own_read=own_read if own_read > 0.0 else 0.0,
             inner_loops=frame.inner_loops, inner_incl=frame.inner_incl, inner_id=frame.inner_id,
             floor=self._tips[0][0] if len(self._tips) >= TIP_LIMIT else -1.0,
         )
+        grouped = parent is not None and parent.node_type in _APPENDS and (
+            len(self._groups) < GROUP_LIMIT)
+        if grouped:
+            assert parent is not None
+            facts.floor = -1.0  # the first member with each code writes the example,
+            facts.floors = parent.member_floors  # the others are only counted
         misestimated = tip_rules.misestimated(facts, frame.under_limit or (
             parent is not None and _stops_early(parent, relationship)))
-        for pending in frame.pending:
+        for pending in frame.pending or ():
             self._add_tip(pending.finish(exclusive))
         if misestimated and not frame.child_misestimate:
             found = tip_rules.row_misestimate(facts)
@@ -234,17 +267,25 @@ class Analyzer:
                 if parent is None:
                     self._add_tip(found.finish(0.0))
                 else:
+                    if parent.pending is None:
+                        parent.pending = []
                     parent.pending.append(found)
         if parent is not None and misestimated:
             parent.child_misestimate = True
         for tip in tip_rules.node_tips(facts):
-            if isinstance(tip, str):
-                self._tips_folded[tip] = self._tips_folded.get(tip, 0) + 1
+            if grouped:
+                assert parent is not None
+                self._group(parent, tip)
+            elif isinstance(tip, tip_rules.Folded):
+                self._tips_folded[tip.code] = self._tips_folded.get(tip.code, 0) + 1
             else:
                 self._add_tip(tip)
 
-        self._keep(frame, props, node_type, relationship, subplan, inclusive, exclusive,
-                   exclusive_cost, cost, loops, hit, read, analyzed)
+        hot = self._hot
+        rank = exclusive if self._analyzed else exclusive_cost
+        if self._all is not None or len(hot) < HOT_LIMIT or rank > hot[0][0]:
+            self._keep(frame, props, node_type, relationship, subplan, inclusive, exclusive,
+                       exclusive_cost, cost, loops, hit, read, analyzed)
 
     def plan_value(self, key: str, value: RawValue) -> None:
         """A statement-level figure: ``Planning Time``, ``Execution Time``."""
@@ -302,11 +343,17 @@ class Analyzer:
         )
         for tip in tip_rules.statement_tips(summary, tuple(self._triggers)):
             self._add_tip(tip)
+        for group in self._groups.values():
+            self._add_tip(_group_tip(group))
+        self._groups.clear()
         graded = [(saving, seq, tip_rules.grade(tip, summary.total_ms))
                   for saving, seq, tip in self._tips]
         hot = sorted(self._hot, key=lambda entry: (-entry[0], entry[1]))
         tips = sorted(graded, key=lambda entry: (entry[2].severity.rank, -entry[0], entry[1]))
         notes = list(self.notes)
+        if self._analyzed and not self._saw_time:
+            notes.append("EXPLAIN (ANALYZE, TIMING OFF): nodes carry row counts but no times, "
+                         "so exclusive times are all zero")
         if self._analyzed and not self._saw_buffers:
             notes.append("no BUFFERS: read-efficiency and cache-miss need "
                          "EXPLAIN (ANALYZE, BUFFERS)")
@@ -330,6 +377,8 @@ class Analyzer:
         if subplan.startswith("CTE "):
             name = subplan[4:]
             self._ctes[name] = _Cte(inclusive)
+            if scope.ctes is None:
+                scope.ctes = []
             scope.ctes.append(name)
             return
         match = _RETURNS_RE.match(subplan)
@@ -340,6 +389,8 @@ class Analyzer:
         entry = _InitPlan(inclusive, scope)
         for key in keys:
             self._initplans[key] = entry
+            if scope.initplans is None:
+                scope.initplans = []
             scope.initplans.append(key)
 
     def _charge_references(self, frame: _Frame) -> None:
@@ -358,6 +409,18 @@ class Analyzer:
                     gather.charge += entry.time_ms
                 else:
                     frame.charge += entry.time_ms
+
+    def _group(self, parent: _Frame, tip: Tip | tip_rules.Folded) -> None:
+        key = (parent.id, tip.code)
+        group = self._groups.get(key)
+        if group is None:
+            label = node_label(parent.node_type, None, None, None)
+            group = self._groups[key] = _Group(parent.id, label)
+        group.count += 1
+        group.saving_ms += tip.saving_ms
+        if group.example is None and isinstance(tip, Tip):
+            group.example = tip
+            parent.member_floors = {**(parent.member_floors or {}), tip.code: float("inf")}
 
     def _add_tip(self, tip: Tip | None) -> None:
         if tip is None:
@@ -437,6 +500,26 @@ class Analyzer:
                                  None if item.parent is None else item.parent.step)
         return () if frame.parent is None or frame.parent.step is None \
             else frame.parent.step.chain()
+
+
+def _group_tip(group: _Group) -> Tip | None:
+    """One tip for all members of an Append with the same advice."""
+    example = group.example
+    if example is None:
+        return None
+    if group.count == 1:
+        return example
+    others = group.count - 1
+    return replace(
+        example,
+        node=group.parent_id,
+        title=f"{group.count:,} members of {group.parent_label} #{group.parent_id}, e.g. "
+              f"{example.title}",
+        detail=f"{example.detail}. The same applies to {others:,} more members of the "
+               f"{group.parent_label} (partitions or UNION ALL branches); on a partitioned "
+               f"table one CREATE INDEX on the parent table covers every partition",
+        saving_ms=round(group.saving_ms, 3),
+    )
 
 
 def _settle(frame: _Frame) -> None:

@@ -4,12 +4,15 @@ That format puts one key on each line and indents two spaces per level, and JSON
 a raw newline inside a string. So a line ``<indent>"Key": value`` can be read without
 tokenizing anything else, and the indentation alone says which object it belongs to: a
 node's keys sit at its ``"Node Type"`` line's indentation; a child's four spaces deeper;
-per-worker figures (``"Workers": [{...}]``) also four deeper but before any child. One C-level
-regular-expression pass per chunk picks out the few keys the analysis needs; everything
-else (output lists of wide tables, per-worker details, settings) is skipped in C.
+per-worker figures (``"Workers": [{...}]``) also four deeper but before any child. Work
+goes node by node: ``bytes.find`` jumps from one ``"Node Type"`` line to the next, and one
+regular expression bound to the node's indentation picks its keys straight into a dict;
+everything else (output lists of wide tables, per-worker details, settings) is skipped in
+C. Only statement-level keys (timings, JIT, triggers) are read line by line.
 
-:func:`looks_indented` decides from the first chunk whether the fast path applies; any
-other JSON layout (compacted, pretty-printed by another tool) goes to the general parser.
+:func:`looks_indented` decides from the first chunk whether the fast path applies (the
+strict parser also vets that chunk's syntax first); any other JSON layout goes to
+``_compactscan`` or, when small, to the strict parser in ``_jsonscan``.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from collections.abc import Iterable
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._source import Position
-from pgcrisis.plan._values import RawValue, num, text
+from pgcrisis.plan._values import Props, RawValue, num, text
 from pgcrisis.plan.model import TriggerStat
 
 NODE_KEYS = (
     "Node Type", "Parent Relationship", "Subplan Name", "CTE Name", "Relation Name",
-    "Schema", "Alias", "Index Name", "Function Name", "Join Type", "Parallel Aware",
+    "Schema", "Alias", "Index Name", "Function Name", "Join Type",
     "Total Cost", "Plan Rows", "Actual Total Time", "Actual Rows", "Actual Loops",
     "Workers Launched", "Single Copy", "Output", "Filter", "Index Cond", "Recheck Cond",
     "Hash Cond", "Join Filter", "Merge Cond", "One-Time Filter", "TID Cond", "Sort Key",
@@ -55,9 +58,42 @@ _SCALAR_LIST_OVER_LINES = re.compile(rb": \[\r?\n *[^\s{\]]")
 
 
 _NODE_TYPE = b'"Node Type": '
-_KEY_ALTERNATION = b"|".join(re.escape(key.encode()) for key in
-                             sorted(NODE_KEYS, key=len, reverse=True))
+
+
+def key_trie(keys: Iterable[bytes]) -> bytes:
+    r"""An alternation of ``keys`` as a prefix tree: ``re`` tries alternatives one by one,
+    so sharing prefixes (``Actual (?:Loops|Rows|Total Time)``) makes failing cheap.
+
+    >>> key_trie([b"Plan", b"Plan Rows", b"Planning"])
+    b'Plan(?:(?:\\ Rows|ning))?'
+    """
+    tree: dict[int | None, dict] = {}  # type: ignore[type-arg]
+    for key in keys:
+        node = tree
+        for char in key:
+            node = node.setdefault(char, {})
+        node[None] = {}
+
+    def build(node: dict) -> bytes:  # type: ignore[type-arg]
+        branches = [re.escape(bytes([char])) + build(child)
+                    for char, child in sorted((c, n) for c, n in node.items() if c is not None)]
+        if not branches:
+            return b""
+        body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+        return b"(?:" + body + b")?" if None in node else body
+
+    # an explicit stack would be needed beyond ~900 characters; keys are short
+    return build(tree)
+
+
+_KEY_ALTERNATION = key_trie(key.encode() for key in NODE_KEYS)
 _PATTERNS: dict[int, re.Pattern[bytes]] = {}
+_SPACES: dict[int, bytes] = {}
+
+
+def _spaces(count: int) -> bytes:
+    _SPACES[count] = b" " * count
+    return _SPACES[count]
 
 
 _DEEP = 128  # beyond this indentation one shared expression, checked in Python
@@ -98,6 +134,7 @@ class FastScanner:
         self._marker = b""                # a line at that indentation: statement-level keys
         self._section = ""
         self._record: dict[str, RawValue] = {}
+        self._props: Props | None = None  # the open node's keys (for the compact scanner)
         self._last_line = b""
         self.plans = 0
 
@@ -142,7 +179,7 @@ class FastScanner:
         while at >= 0:
             line = rfind(b"\n", pos, at)
             indent = at - line - 1
-            if buf.count(b" ", line + 1, at) != indent:
+            if indent and not buf.startswith(_SPACES.get(indent) or _spaces(indent), line + 1):
                 raise InputError(f"{self._name}: unexpected layout near \"Node Type\" (more "
                                  f"than one key on a line): not PostgreSQL's indented JSON")
             following = find(_NODE_TYPE, at + 13)

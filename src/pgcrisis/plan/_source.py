@@ -79,7 +79,9 @@ class Input:
             else:
                 cut = buffer.rfind(b"\n") + 1
                 if cut == 0:
-                    if len(buffer) < 8 * self._chunk_size:
+                    # (text lines are parsed whole; JSON scanners carry what they need)
+                    limit = self._chunk_size * (8 if self.format == "text" else 1)
+                    if len(buffer) < limit:
                         carry = buffer
                         continue
                     # One enormous line (compacted JSON): cut anywhere but right after a

@@ -58,7 +58,6 @@ class _Open:
     marker: str | None = None
     prop_column: int = -1
     children: int = 0
-    join: bool = False
 
 
 def parse_node_head(head: str) -> Props:
@@ -147,8 +146,10 @@ class TextScanner:
             raise InputError(f"{self._name}: not a PostgreSQL plan: no plan node found")
         self._close_all()
         self._an.end_plan()
-        self._an.notes.append("text plan: node relationships inferred from indentation; "
-                              "use FORMAT JSON for per-node I/O timing and exact figures")
+        self._an.notes.append(
+            "text plan: Outer/Inner/InitPlan/SubPlan relationships are inferred from the "
+            "indentation, counters that are zero are not printed, and per-worker figures are "
+            "skipped; FORMAT JSON carries every figure by name")
 
     # -- lines ---------------------------------------------------------------------------
 
@@ -216,14 +217,12 @@ class TextScanner:
             else:
                 parent.children += 1
                 parent_type = parent.props.get(b"Node Type")
-                if parent.join:
-                    relationship = "Outer" if parent.children == 1 else "Inner"
-                elif parent_type in _MEMBER_PARENTS:
+                if parent_type in _MEMBER_PARENTS:
                     relationship = "Member"
                 elif parent_type == "Subquery Scan":
                     relationship = "Subquery"
-                else:
-                    relationship = "Outer"
+                else:  # lefttree, righttree: as EXPLAIN names them
+                    relationship = "Outer" if parent.children == 1 else "Inner"
         props = self._an.open_node()
         props.update(parse_node_head(header.group("head")))
         if relationship:
@@ -245,9 +244,7 @@ class TextScanner:
             props[b"Actual Loops"] = 0.0
             props[b"Actual Rows"] = 0.0
             props[b"Actual Total Time"] = 0.0
-        node_type = props[b"Node Type"]
-        self._stack.append(_Open(column, props, join=node_type in (
-            "Nested Loop", "Hash Join", "Merge Join")))
+        self._stack.append(_Open(column, props))
 
     def _pop_to(self, column: int) -> None:
         stack = self._stack

@@ -6,7 +6,8 @@ quotes are first swapped for placeholder bytes valid JSON cannot contain (raw
 ``\\x00``/``\\x01``), after which every ``"`` delimits a string; the runs between quotes
 alternate outside/inside (the parity is carried from chunk to chunk); bytes <= 0x20
 outside strings are dropped, everything else is copied. String contents are never touched.
-Bracket depth is counted so a truncated input is reported instead of silently written.
+Bracket depth is counted (for PostgreSQL's indented layout, its unindented closing line is
+checked instead) so a truncated input is reported instead of silently passed on.
 
 JSON never has a raw line break inside a string, so a chunk that begins after a line break
 begins outside any string: such chunks are independent, and are compacted by a small pool

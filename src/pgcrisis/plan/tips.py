@@ -52,8 +52,9 @@ class NodeFacts:
     """A finished node, as the tip rules see it.
 
     ``floor`` is the smallest saving still worth building a tip for (the analysis keeps a
-    bounded number of tips); a rule whose saving is below it returns only its code, which
-    is counted, so huge plans do not spend their time writing tips nobody will see.
+    bounded number of tips); a rule whose saving is below it returns a :class:`Folded`
+    (code and saving), which is counted, so huge plans do not spend their time writing
+    tips nobody will see. ``floors`` overrides it per code.
     """
 
     id: int
@@ -63,12 +64,17 @@ class NodeFacts:
     inclusive_ms: float
     exclusive_ms: float
     loops: float
-    own_hit: float
+    own_hit: float   # this node's buffers: its own minus its children's, at least 0
     own_read: float
     inner_loops: float
     inner_incl: float
     inner_id: int
     floor: float = -1.0
+    floors: dict[str, float] | None = None
+
+    def floor_for(self, code: str) -> float:
+        """The floor for one tip code (members of an Append group have their own)."""
+        return self.floor if self.floors is None else self.floors.get(code, self.floor)
 
     def get(self, key: bytes) -> float:
         """A numeric key (0 when absent)."""
@@ -92,6 +98,14 @@ class NodeFacts:
         """How titles name the node."""
         relation = self.relation
         return f"{self.node_type} on {relation}" if relation else self.node_type
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A tip that applies but was not written out (its saving is below the floor)."""
+
+    code: str
+    saving_ms: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +161,10 @@ def misestimated(facts: NodeFacts, stopped_early: bool = False) -> bool:
     actual = facts.get(b"Actual Rows")
     if stopped_early and actual < planned:
         return False
-    if max(planned, actual) * max(facts.loops, 1.0) < MISESTIMATE_MIN_ROWS:
+    high, low = (planned, actual) if planned > actual else (actual, planned)
+    if high * (facts.loops if facts.loops > 1.0 else 1.0) < MISESTIMATE_MIN_ROWS:
         return False
-    return max(planned, actual) / max(min(planned, actual), 1.0) >= MISESTIMATE_RATIO
+    return high / (low if low > 1.0 else 1.0) >= MISESTIMATE_RATIO
 
 
 def row_misestimate(facts: NodeFacts) -> PendingTip | None:
@@ -172,11 +187,11 @@ def row_misestimate(facts: NodeFacts) -> PendingTip | None:
     return PendingTip(tip)
 
 
-def node_tips(facts: NodeFacts) -> list[Tip | str]:
+def node_tips(facts: NodeFacts) -> list[Tip | Folded]:
     """Every node-level rule that applies to this node type, for one finished node."""
     if not facts.analyzed:
         return []
-    found: list[Tip | str] = []
+    found: list[Tip | Folded] = []
     for rule in _RULES.get(facts.node_type, ()):
         tip = rule(facts)
         if tip is not None:
@@ -202,7 +217,7 @@ def filter_columns(condition: str) -> list[str]:
     return equal + other
 
 
-def _missing_index(facts: NodeFacts) -> Tip | str | None:
+def _missing_index(facts: NodeFacts) -> Tip | Folded | None:
     if b"Filter" not in facts.props:
         return None
     removed = facts.get(b"Rows Removed by Filter") * facts.loops
@@ -212,8 +227,8 @@ def _missing_index(facts: NodeFacts) -> Tip | str | None:
     share = removed / (removed + kept)
     if share < MISSING_INDEX_REMOVED_SHARE:
         return None
-    if facts.exclusive_ms * share <= facts.floor:
-        return "missing-index"
+    if facts.exclusive_ms * share <= facts.floor_for("missing-index"):
+        return Folded("missing-index", facts.exclusive_ms * share)
     condition = facts.text(b"Filter") or ""
     columns = filter_columns(condition)
     sql: tuple[str, ...] = ()
@@ -293,7 +308,7 @@ def _lossy_bitmap(facts: NodeFacts) -> Tip | None:
                 detail, facts.exclusive_ms * share * 0.5, ("SET work_mem = '64MB'",))
 
 
-def _read_efficiency(facts: NodeFacts) -> Tip | str | None:
+def _read_efficiency(facts: NodeFacts) -> Tip | Folded | None:
     blocks = facts.own_hit + facts.own_read
     if blocks < READ_EFFICIENCY_MIN_BLOCKS:
         return None
@@ -303,8 +318,8 @@ def _read_efficiency(facts: NodeFacts) -> Tip | str | None:
     if facts.node_type == "Seq Scan":
         if examined / blocks >= READ_EFFICIENCY_ROWS_PER_BLOCK:
             return None
-        if facts.exclusive_ms * 0.8 <= facts.floor:
-            return "read-efficiency"
+        if facts.exclusive_ms * 0.8 <= facts.floor_for("read-efficiency"):
+            return Folded("read-efficiency", facts.exclusive_ms * 0.8)
         why = (f"{blocks:,.0f} blocks held only {examined:,.0f} live rows: the table is "
                f"bloated with dead rows. VACUUM (or VACUUM FULL / pg_repack to shrink it) and "
                f"check what holds vacuum back")
@@ -320,26 +335,26 @@ def _read_efficiency(facts: NodeFacts) -> Tip | str | None:
                 facts.exclusive_ms * 0.8, sql)
 
 
-def _cache_miss(facts: NodeFacts) -> Tip | str | None:
+def _cache_miss(facts: NodeFacts) -> Tip | Folded | None:
     read = facts.own_read
     hit = facts.own_hit
     if read < CACHE_MISS_MIN_READ or read / (read + hit) < CACHE_MISS_SHARE:
         return None
     io_ms = facts.get(b"I/O Read Time") + facts.get(b"Shared I/O Read Time")
-    if (io_ms if io_ms > 0 else facts.exclusive_ms * 0.5) <= facts.floor:
-        return "cache-miss"
+    saving = io_ms if io_ms > 0 else facts.exclusive_ms * 0.5
+    if saving <= facts.floor_for("cache-miss"):
+        return Folded("cache-miss", saving)
     timing = f", {_ms(io_ms)} waiting for reads" if io_ms > 0 else \
         " (track_io_timing is off, so the wait is not measured)"
     detail = (f"{read:,.0f} of {read + hit:,.0f} blocks ({read / (read + hit):.0%}) came from "
               f"outside shared_buffers{timing}; a cold cache, a working set larger than "
               f"shared_buffers, or a table read that a better index would avoid")
-    saving = io_ms if io_ms > 0 else facts.exclusive_ms * 0.5
     return _tip("cache-miss", facts.id,
                 f"{facts.where}: {read / (read + hit):.0%} of blocks read from disk "
                 f"({read * 8 / 1024:,.1f} MB)", detail, saving)
 
 
-Rule = Callable[[NodeFacts], "Tip | str | None"]
+Rule = Callable[[NodeFacts], "Tip | Folded | None"]
 _SCAN_RULES: tuple[Rule, ...] = (_read_efficiency, _cache_miss)
 _RULES: dict[str, tuple[Rule, ...]] = {
     "Seq Scan": (_missing_index, *_SCAN_RULES),
