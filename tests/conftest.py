@@ -18,13 +18,23 @@ from tests.helpers import PgServer
 
 _SERVER: PgServer | None = None
 
+#: what the checks' tests need of the server: room for connection tests, prepared
+#: transactions (embedded.py sets max_prepared_transactions = 10) and logical slots
+TEST_SETTINGS = {
+    "max_connections": "300",
+    "max_prepared_transactions": "10",
+    "wal_level": "logical",
+    "max_replication_slots": "10",
+    "max_wal_senders": "10",
+}
+
 
 def _start() -> PgServer:
     external = os.environ.get("PGCRISIS_TEST_DSN")
     if external:
         server = PgServer(external)
     else:
-        embedded = EmbeddedServer(settings={"max_connections": "300"}).start()
+        embedded = EmbeddedServer(settings=TEST_SETTINGS).start()
         server = PgServer(embedded.dsn, unavailable=dict(embedded.unavailable),
                             embedded=embedded)
     try:

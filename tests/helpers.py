@@ -37,10 +37,12 @@ TRIAGE_SCHEMA = json.loads(
     resources.files("pgcrisis").joinpath("schemas/triage.schema.json").read_text())
 
 
-def triage(dsn: str, thresholds: Thresholds | None = None) -> TriageReport:
+def triage(dsn: str, thresholds: Thresholds | None = None, *, all_databases: bool = False,
+           sample_s: float = 0.0) -> TriageReport:
     """Run triage the way the CLI does, on ``dsn``; every report any test produces is also
     checked against the shipped JSON Schema (so every finding shape is covered)."""
-    report = run_triage(Target(dsn, "test"), thresholds=thresholds)
+    report = run_triage(Target(dsn, "test"), thresholds=thresholds,
+                        all_databases=all_databases, sample_s=sample_s)
     document = json.loads(triage_json.render(report))
     jsonschema.validate(document, TRIAGE_SCHEMA)
     return report

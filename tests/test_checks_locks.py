@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from pgcrisis.lab.faults_locks import (
     IdleTransactionChain,
     LeakyRecursiveDelete,
@@ -13,6 +15,7 @@ from tests.helpers import only, triage
 
 def test_root_blocker_is_the_idle_transaction_not_the_queued_ddl(db: str) -> None:
     with IdleTransactionChain(db, readers=3) as lab:
+        time.sleep(1.1)  # a blocking idle session is news once it has sat for a second
         report = triage(db)
     finding = only(report, "blocking-lock")
     assert finding.objects[0].kind == "backend"
@@ -46,6 +49,9 @@ def test_prepared_transaction_is_named_by_gid(db: str) -> None:
     assert finding.objects[0].name == "orphan-42"
     assert finding.remedy is not None
     assert finding.remedy.sql == ("ROLLBACK PREPARED 'orphan-42'",)
+    (xact,) = report.snapshot.prepared
+    assert "public.accounts" in xact.relations
+    assert xact.locks >= 2  # the table lock and the row's transaction lock
 
 
 def test_leaky_recursive_delete_is_a_lock_hoarder(db: str) -> None:

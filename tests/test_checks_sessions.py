@@ -63,3 +63,14 @@ def test_long_running_query(db: str) -> None:
     assert "pg_sleep" in finding.detail
     assert finding.remedy is not None
     assert finding.remedy.sql == (f"SELECT pg_cancel_backend({pid})",)
+
+
+def test_idle_session_caught_between_statements_is_not_news(db: str) -> None:
+    """A blocking idle session is reported only once it or its waiter has sat a second."""
+    from pgcrisis.lab.faults_locks import IdleTransactionChain
+
+    with IdleTransactionChain(db, readers=1):
+        early = triage(db, Thresholds(idle_blocking_min_s=30.0))
+        late = triage(db, Thresholds(idle_blocking_min_s=0.0))
+    assert early.by_code("idle-in-transaction") == []
+    assert len(late.by_code("idle-in-transaction")) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from importlib import resources
 
 import jsonschema
@@ -47,6 +48,7 @@ def test_healthy_database_exits_zero_and_says_so(db: str) -> None:
 
 def test_markdown_is_pasteable(db: str) -> None:
     with IdleTransactionChain(db, readers=1):
+        time.sleep(1.1)  # waited a second: a warning, not a passing moment
         code, out, _ = run("triage", db, "--format", "markdown")
     assert code == 1
     assert out.startswith("## pgcrisis triage")

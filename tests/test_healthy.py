@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import threading
 import time
 from typing import Any
 
@@ -10,6 +13,7 @@ import psycopg
 from pgcrisis.lab.app import create_app
 from pgcrisis.lab.users import SimulatedUsers
 from pgcrisis.model.findings import Severity
+from pgcrisis.triage import TriageReport
 from tests.helpers import PgServer, triage
 
 
@@ -48,3 +52,51 @@ def test_no_warning_or_critical_on_a_healthy_server_under_load(pg: PgServer, db:
     assert read_lat.samples and write_lat.samples, "the load really ran"
     loud = [f"{f.code}: {f.title}" for f in report.findings if f.severity is not Severity.INFO]
     assert loud == []
+
+
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+
+
+def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(
+        pg: PgServer, db: str) -> None:
+    """pgbench (TPC-B-like writes), the app's readers and writers, and a second pgcrisis
+    sampling at the same time: no warning or critical, and no finding about pgcrisis."""
+    env = {**os.environ, "PGAPPNAME": "pgbench"}
+    subprocess.run([PGBENCH, "-i", "-s", "2", "-q", db], check=True, env=env,
+                   capture_output=True, timeout=120)
+    with psycopg.connect(db, autocommit=True) as conn:
+        if "pg_stat_statements" not in pg.unavailable:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        create_app(conn, scale=0.05)
+        conn.execute("CREATE INDEX ON orders (site_id)")
+        conn.execute("CREATE INDEX ON standing_order_items (customer_id)")
+    # -N (simple-update): TPC-B without its deliberate hot spot (every transaction updating one
+    # of two branch rows), which makes sessions wait for each other for microseconds
+    bench = subprocess.Popen([PGBENCH, "-c", "4", "-j", "2", "-T", "6", "-n", "-N", db], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    readers = SimulatedUsers(db, _read, users=3, name="reader", application_name="shop",
+                             think_s=0.01).start()
+    writers = SimulatedUsers(db, _write, users=2, name="writer", application_name="orders-api",
+                             think_s=0.01).start()
+    sampling: list[TriageReport] = []
+    other = threading.Thread(target=lambda: sampling.append(triage(db, sample_s=2.5)))
+    try:
+        time.sleep(2)
+        other.start()
+        time.sleep(0.5)
+        report = triage(db, all_databases=True)
+        other.join(30)
+    finally:
+        read_lat, write_lat = readers.stop(), writers.stop()
+        out, err = bench.communicate(timeout=60)
+    assert bench.returncode == 0, err.decode()
+    assert b"number of transactions actually processed" in out
+    assert read_lat.samples and write_lat.samples, "the load really ran"
+    for r in (report, *sampling):
+        loud = [f"{f.code}: {f.title}" for f in r.findings if f.severity is not Severity.INFO]
+        assert loud == []
+        about_us = [f.title for f in r.findings for o in f.objects
+                    if (o.name or "").startswith("pgcrisis")]
+        assert about_us == []
+    assert sampling and sampling[0].snapshot.sample is not None
+    assert sampling[0].snapshot.sample.total_calls > 0

@@ -1,10 +1,15 @@
 """Importing this module registers every check (one module per family)."""
 
 from pgcrisis.checks import (  # noqa: F401
+    connections,
+    horizon,
+    index_hygiene,
     indexes,
     jit,
     jobs,
     locks,
     matviews,
     sessions,
+    statements_top,
+    vacuum,
 )

@@ -4,10 +4,10 @@ missing-index
     A costly statement filters a large table on columns no index leads with, and the table is
     read sequentially (pg_stat_user_tables). The probe proposed the index from the statement's
     predicates and, where hypopg is installed, had the planner cost the statement with it; a
-    verified candidate that does not cut the cost at least :data:`MISSING_INDEX_MIN_GAIN`
+    verified candidate that does not cut the cost at least ``Thresholds.missing_index_min_gain``
     times is dropped, an unverified one is reported as such (evidence ``verified: false`` and
     ``unverified_reason``). Critical when verified and the statement takes at least
-    :data:`MISSING_INDEX_CRITICAL_SHARE` of the database's statement time (the seed
+    ``Thresholds.missing_index_critical_share`` of the database's statement time (the seed
     incident's order workflow); a warning otherwise.
 fk-missing-index
     A foreign key whose referencing columns no index leads with: every delete (or key update)
@@ -28,11 +28,6 @@ from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import IndexAdvice, Statement
 from pgcrisis.sqlparse import short_text
 
-#: a verified index must make the statement's plan at least this many times cheaper
-MISSING_INDEX_MIN_GAIN = 2.0
-#: a verified missing index is critical when its statement takes this share of all the
-#: database's statement time (the seed incident: one workflow statement dominated)
-MISSING_INDEX_CRITICAL_SHARE = 0.5
 _MAX_IDENT = 63  # NAMEDATALEN - 1
 
 
@@ -72,11 +67,11 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
     if table.seq_scan == 0:
         return None  # nothing reads it sequentially: the planner found a way already
     gain = advice.gain
-    if advice.verified and (gain is None or gain < MISSING_INDEX_MIN_GAIN):
+    if advice.verified and (gain is None or gain < t.missing_index_min_gain):
         return None
     db_total = snapshot.statements.db_total_exec_ms
     share = st.total_exec_ms / db_total if db_total > 0 else 0.0
-    critical = advice.verified and share >= MISSING_INDEX_CRITICAL_SHARE
+    critical = advice.verified and share >= t.missing_index_critical_share
     cols = ", ".join(advice.columns)
     name = short_text(st.query)
     saving = st.total_exec_ms * (1 - 1 / gain) if gain else st.total_exec_ms / 2

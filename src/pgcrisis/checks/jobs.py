@@ -16,10 +16,6 @@ from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.jobs import CronJob, JobRuns
 from pgcrisis.model.snapshot import Snapshot
 
-#: a job busy this share of its interval runs back to back (starts right after it ended)
-JOB_BUSY_SHARE = 0.9
-#: job-backlog: a target table smaller than this is not a backlog worth a finding
-JOB_BACKLOG_MIN_ROWS = 1000
 #: where "at night" is: quiet-hours runs go to 03:00 plus a per-job minute
 NIGHT_MINUTE = 3 * 60
 
@@ -73,7 +69,7 @@ def job_too_frequent(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     Two signs, each over at least ``job_min_runs`` recent runs: most runs changed nothing
     (command tags ``DELETE 0``, ``UPDATE 0``, ``INSERT 0 0``: a share of at least
     ``job_noop_share``) while it runs more often than ``job_too_frequent_interval_s``; or its
-    runs overlap or follow each other back to back (busy ``JOB_BUSY_SHARE`` of its interval).
+    runs overlap or follow each other back to back (busy ``job_busy_share`` of its interval).
     The interval is the schedule's shortest gap between runs, else the runs' own spacing.
     """
     for job, runs in _active_with_runs(snapshot):
@@ -86,7 +82,7 @@ def job_too_frequent(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         noop = (runs.zero_row_share >= t.job_noop_share
                 and interval < t.job_too_frequent_interval_s)
         busy_share = (runs.mean_duration_s or 0.0) / interval
-        back_to_back = runs.overlaps > 0 or busy_share >= JOB_BUSY_SHARE
+        back_to_back = runs.overlaps > 0 or busy_share >= t.job_busy_share
         if not (noop or back_to_back):
             continue
         runs_per_day = schedule.runs_per_day if schedule else 86400.0 / interval
@@ -179,7 +175,7 @@ def job_backlog(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     """A cleanup job that deletes nothing while the table it cleans keeps gaining rows.
 
     Judged for DELETE jobs with at least ``job_min_runs`` recent runs ending in a DELETE tag:
-    every one deleted 0 rows, yet the target holds at least ``JOB_BACKLOG_MIN_ROWS`` live rows
+    every one deleted 0 rows, yet the target holds at least ``job_backlog_min_rows`` live rows
     and gained more rows than it lost since its statistics were reset. The rows the job exists
     to remove never match its condition (stuck behind something), so the table grows and
     every run reads it for nothing.
@@ -189,7 +185,7 @@ def job_backlog(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             continue
         for stmt in job.deletes:
             target = snapshot.cron.target(stmt.target) if stmt.resolved else None
-            if target is None or target.n_live_tup < JOB_BACKLOG_MIN_ROWS:
+            if target is None or target.n_live_tup < t.job_backlog_min_rows:
                 continue
             net = target.n_tup_ins - target.n_tup_del
             if net <= 0:

@@ -408,7 +408,8 @@ def _unready_finding(view: Matview, severity: Severity, why: str, jobs: list[Cro
             "key_from": view.key_from,
             "dependents": list(dependents),
         },
-        remedy=Remedy(summary=summary + ".", sql=tuple(steps)),
+        remedy=Remedy(summary=summary + " (`pgcrisis cache prepare --apply` verifies the key "
+                              "against the data first).", sql=tuple(steps)),
         impact=float(len(jobs) + len(dependents)) + view.relpages / MATVIEW_LARGE_PAGES,
     )
 
@@ -501,7 +502,9 @@ def refresh_spike(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             summary=("Spread the daily refreshes over the night "
                      f"({first // 60:02d}:00-{last // 60:02d}:00), views others are built on "
                      "first" + ("; move the other jobs by hand" if len(daily) < peak else "")
-                     + "."),
+                     + ". `pgcrisis cache plan --window "
+                     f"{first // 60:02d}:00-{last // 60:02d}:00 --apply` installs a "
+                     "dependency-aware plan at the lower bound instead."),
             sql=sql,
         ),
         impact=float(peak - lower),

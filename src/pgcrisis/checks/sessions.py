@@ -43,7 +43,13 @@ def idle_in_transaction(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             continue
         waiting = blocking.get(b.pid, 0)
         idle_for = b.state_age_s or 0.0
-        if not waiting and idle_for < t.idle_in_transaction_s:
+        if waiting:
+            # a busy client caught between two statements of a short transaction is no news
+            longest_wait = max((w.state_age_s or 0.0 for w in snapshot.activity
+                                if b.pid in w.blocked_by), default=0.0)
+            if max(idle_for, longest_wait) < t.idle_blocking_min_s:
+                continue
+        elif idle_for < t.idle_in_transaction_s:
             continue
         xact = duration(b.xact_age_s)
         if waiting:

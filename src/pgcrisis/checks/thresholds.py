@@ -1,4 +1,9 @@
-"""The numbers checks judge by. Defaults are conservative: a crisis tool must not cry wolf."""
+"""The numbers checks judge by. Defaults are conservative: a crisis tool must not cry wolf.
+
+Every field can be set in ``pgcrisis.toml`` (``[thresholds]``, see :mod:`pgcrisis.config`) and
+with ``pgcrisis triage --threshold NAME=VALUE``; ``docs/checks.md`` lists them next to the
+defaults peers use (check_postgres, PgHero, pg_activity).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ class Thresholds:
 
     # sessions
     idle_in_transaction_s: float = 60.0       # idle in transaction blocking nobody
+    idle_blocking_min_s: float = 1.0          # blocking others: once idle (or waited on) this
+                                              # long, not the microseconds between statements
     long_running_query_s: float = 60.0        # an active statement this old is a warning
     long_running_query_critical_s: float = 600.0
     blocking_critical_waiters: int = 1        # a root blocker with this many waiters is critical
@@ -26,9 +33,56 @@ class Thresholds:
     missing_index_min_pages: int = 1000       # tables smaller than this are fine to scan (8 MB)
     missing_index_min_ms: float = 1000.0      # total time a statement must cost to matter
     fk_min_rows: int = 10000                  # referencing tables smaller than this are fine
+    missing_index_min_gain: float = 2.0       # a verified index must cut the plan cost this much
+    missing_index_critical_share: float = 0.5  # critical when its statement takes this share
+                                               # of the database's statement time (the seed)
     # materialized views and jobs
     refresh_spike_min: int = 3                # refreshes starting together before it is a spike
     job_noop_share: float = 0.8               # share of recent runs that did nothing
     job_min_runs: int = 5                     # runs needed before judging a job
     job_failing_runs: int = 3                 # consecutive failures
     job_too_frequent_interval_s: float = 3600.0  # runs more often than this, mostly no-ops
+    job_busy_share: float = 0.9               # busy this share of its interval: back to back
+    job_backlog_min_rows: int = 1000          # a target smaller than this is no backlog
+    # xmin horizon (long-transaction); check_postgres txn_time/txn_idle have no default,
+    # prepared_txns warns at 1 s and is critical at 30 s; PgHero long_running_query_sec: 60
+    long_transaction_s: float = 300.0          # a transaction holding a snapshot this long
+    long_transaction_critical_s: float = 3600.0
+    prepared_xact_s: float = 60.0              # a prepared transaction older than this
+    prepared_xact_critical_s: float = 600.0
+    slot_lag_bytes: int = 1 << 30              # an ACTIVE slot retaining this much WAL (1 GiB)
+    slot_critical_bytes: int = 10 << 30        # any slot retaining this much WAL (10 GiB)
+    # connections; check_postgres backends: warning 90%, critical 95% of max_connections
+    connection_warning_share: float = 0.8      # share of the usable slots in use
+    connection_critical_share: float = 0.95
+    idle_pile_share: float = 0.25              # idle connections of one client, share of slots
+    idle_pile_min: int = 20                    # ... and at least this many
+    # runaway-client (no peer sets one: pg_activity and pg_top only show the sessions)
+    runaway_connection_share: float = 0.5      # one client's share of client connections
+    runaway_min_connection_share: float = 0.25  # ... holding at least this share of slots
+    runaway_ratio: float = 3.0                 # ... and this many times the next client
+    runaway_call_share: float = 0.5            # --sample: share of the calls in the window
+    runaway_min_calls_per_s: float = 200.0     # --sample: and at least this rate
+    runaway_min_exec_ms_per_s: float = 500.0   # --sample, by time: half a backend kept busy
+    runaway_repeat_share: float = 0.5          # --sample: its top statement's share of its calls
+    runaway_critical_exec_ms_per_s: float = 2000.0  # two backends busy all the time
+    # vacuum and statistics; autovacuum's own triggers: 50 rows + 20% dead (vacuum),
+    # 50 rows + 10% changed (analyze); check_postgres last_analyze/last_vacuum: 1 day (time)
+    stale_statistics_share: float = 0.5        # rows changed since ANALYZE, share of the table
+    stale_statistics_min_rows: int = 10_000
+    bloat_dead_share: float = 0.2              # dead rows as a share of dead + live
+    bloat_min_dead_rows: int = 10_000
+    bloat_critical_share: float = 0.5
+    # index hygiene; PgHero unused_indexes: max_scans 0..50 (ours: 0), any size
+    unused_index_min_pages: int = 128          # 1 MB at 8 kB pages; smaller ones: not worth it
+    unused_index_warning_pages: int = 131_072  # 1 GB: report as a warning, not info
+    # wraparound; check_postgres txn_wraparound: warning 1.3 billion, critical 1.4 billion
+    # (0.6/0.65 of 2^31); PgHero transaction_id_danger: 10 million left; sequence: 90%
+    wraparound_warning_share: float = 0.5      # age(datfrozenxid) as a share of 2^31
+    wraparound_critical_share: float = 0.75
+    sequence_warning_share: float = 0.75       # share of the sequence's (or column's) range
+    sequence_critical_share: float = 0.9
+    # slow-query (info); PgHero slow_query_ms: 20, slow_query_calls: 100
+    slow_query_top: int = 5                    # statements reported, by total time
+    slow_query_min_share: float = 0.05         # share of the database's statement time
+    slow_query_min_ms: float = 1000.0          # total execution time

@@ -47,7 +47,13 @@ class ConsoleObserver:
                                          ": ", fix.summary))
 
     def sql(self, statement: str) -> None:
-        self.console.print(Text("         " + statement.rstrip(";") + ";", style="yellow"))
+        lines = [line for line in statement.rstrip().rstrip(";").splitlines()
+                 if line.strip() and not line.lstrip().startswith("--")]
+        if len(lines) > 4:
+            lines = [*lines[:2], f"  … {len(lines) - 2} more lines"]
+        for i, line in enumerate(lines):
+            end = ";" if i == len(lines) - 1 and not line.startswith("  …") else ""
+            self.console.print(Text("         " + line + end, style="yellow"))
 
     def measured(self, cause: Cause, phase: str, metric: Metric) -> None:
         self.console.print(Text.assemble("       ", (f"{cause.short}: ", "bold"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.console import Console
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.cli.options import dsn_option, limits_from, session_options
 from pgcrisis.collect.probe import ProbeOptions
+from pgcrisis.config import build_thresholds, load, parse_assignment
 from pgcrisis.dsn import resolve
 from pgcrisis.errors import ConfigError
 from pgcrisis.presentation import triage_json, triage_markdown, triage_terminal
@@ -22,33 +24,65 @@ from pgcrisis.triage import run_triage
 @click.option("--format", "fmt", type=click.Choice(["terminal", "json", "markdown"]),
               default="terminal", show_default=True, help="Output format.")
 @session_options
-@click.option("--idle-threshold", type=click.FloatRange(0),
-              default=Thresholds().idle_in_transaction_s,
-              show_default=True, metavar="SECONDS",
-              help="Report a session idle in transaction that blocks nobody after this long.")
-@click.option("--long-query-threshold", type=click.FloatRange(0),
-              default=Thresholds().long_running_query_s, show_default=True, metavar="SECONDS",
-              help="Report an active statement running longer than this.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, metavar="FILE",
+              help="Thresholds and defaults from this TOML file (default: ./pgcrisis.toml "
+                   "when present).")
+@click.option("--all-databases", is_flag=True, default=None,
+              help="Run the per-database checks (tables, indexes, statistics, statements) in "
+                   "every database the role can connect to; server-wide checks run once.")
+@click.option("--sample", "sample_s", type=click.FloatRange(0, 300), default=None,
+              metavar="SECONDS",
+              help="Watch the server this long and report call rates per client "
+                   "(runaway-client): two pg_stat_statements readings around "
+                   "pg_stat_activity samples.")
+@click.option("--threshold", "threshold_args", multiple=True, metavar="NAME=VALUE",
+              help="Set any threshold (see docs/checks.md), e.g. --threshold "
+                   "bloat_dead_share=0.3. Repeatable; wins over the config file.")
+@click.option("--idle-threshold", type=click.FloatRange(0), default=None, metavar="SECONDS",
+              help="Report a session idle in transaction that blocks nobody after this long "
+                   f"[default: {Thresholds().idle_in_transaction_s:g}].")
+@click.option("--long-query-threshold", type=click.FloatRange(0), default=None,
+              metavar="SECONDS",
+              help="Report an active statement running longer than this "
+                   f"[default: {Thresholds().long_running_query_s:g}].")
+@click.option("--long-transaction-threshold", type=click.FloatRange(0), default=None,
+              metavar="SECONDS",
+              help="Report a transaction holding the xmin horizon longer than this "
+                   f"[default: {Thresholds().long_transaction_s:g}].")
 @click.option("--no-verify", is_flag=True,
               help="Do not verify index advice with hypopg (fewer queries).")
 def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms: int,
-           lock_timeout_ms: int, idle_threshold: float, long_query_threshold: float,
-           no_verify: bool) -> None:
+           lock_timeout_ms: int, config_path: Path | None, all_databases: bool | None,
+           sample_s: float | None, threshold_args: tuple[str, ...],
+           idle_threshold: float | None, long_query_threshold: float | None,
+           long_transaction_threshold: float | None, no_verify: bool) -> None:
     """One read-only pass over a live server: ranked findings with evidence and remedies.
 
     The session is read-only, named `pgcrisis`, and carries short statement and lock
     timeouts, so it finishes even while another session holds an ACCESS EXCLUSIVE lock.
 
+    Thresholds come from the defaults, then ./pgcrisis.toml (or --config FILE), then flags.
+
     Exit status: 0 nothing above info, 1 warning, 2 critical, 3 could not run.
     """
     if dsn_arg and dsn and dsn_arg != dsn:
         raise ConfigError("give the DSN either as the argument or with --dsn, not both")
+    config = load(config_path)
+    flags = dict(parse_assignment(a) for a in threshold_args)
+    for name, value in (("idle_in_transaction_s", idle_threshold),
+                        ("long_running_query_s", long_query_threshold),
+                        ("long_transaction_s", long_transaction_threshold)):
+        if value is not None:
+            flags[name] = value
+    thresholds = build_thresholds(config.thresholds, flags)
     target = resolve(dsn_arg or dsn)
-    thresholds = Thresholds(idle_in_transaction_s=idle_threshold,
-                            long_running_query_s=long_query_threshold)
     report = run_triage(target, limits=limits_from(statement_timeout_ms, lock_timeout_ms),
                         thresholds=thresholds,
-                        options=ProbeOptions(verify_index_advice=not no_verify))
+                        options=ProbeOptions(verify_index_advice=not no_verify),
+                        all_databases=(config.all_databases if all_databases is None
+                                       else all_databases),
+                        sample_s=config.sample_s if sample_s is None else sample_s)
     if fmt == "json":
         sys.stdout.write(triage_json.render(report))
     elif fmt == "markdown":

@@ -44,6 +44,7 @@ class Cause:
     scenario: Scenario
     codes: tuple[str, ...]
     choose_fix: Callable[[TriageReport], Fix]
+    fix_order: int = 0  # fixes are applied by this, then in list order
     before: Metric | None = None
     after: Metric | None = None
     named: dict[str, Finding] = field(default_factory=dict)
@@ -137,7 +138,7 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
         observer.measured(cause, "before", cause.before)
     observer.step("Applying the remedies (shown, then journaled)")
     with admin_connect(dsn, application_name="pgcrisis-apply") as conn:
-        for cause in causes:
+        for cause in sorted(causes, key=lambda c: c.fix_order):
             fix = cause.choose_fix(report)
             observer.applying(cause, fix)
             if fix.sql:

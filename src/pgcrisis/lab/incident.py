@@ -1,14 +1,17 @@
 """The seed incident's causes, wired as demo causes: scenario, findings that name it, fix.
 
-Each fix is chosen from what triage recommended (the finding's remedy SQL), so the demo
-proves the advice works, not a fix written beside it. Only where the seed's fix was a code
-change (the leaking recursive delete) is the fix a deployed code path.
+Each fix is what pgcrisis recommends: the finding's remedy SQL, or for cached views the SQL
+``pgcrisis cache prepare --apply`` and ``cache plan --apply`` run. So the demo proves the
+advice works, not a fix written beside it. Only where the seed's fix was a code change (the
+leaking recursive delete) is the fix a deployed code path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pgcrisis.cache_actions.runner import night_plan_sql, prepare_sql
+from pgcrisis.dsn import Target
 from pgcrisis.lab.demo import Cause, Fix, remedy_sql
 from pgcrisis.lab.faults_cache import CachedViewTree, PlainRefreshBlocksReaders
 from pgcrisis.lab.faults_jobs import CleanupBacklog, CleanupTooFrequent
@@ -36,8 +39,10 @@ def _jit(dsn: str, scale: float) -> Cause:
 
 def _morning_refreshes(dsn: str, scale: float) -> Cause:
     def choose(report: TriageReport) -> Fix:
-        return Fix("spread the refresh schedule over the night, as triage proposes",
-                   remedy_sql(report, "refresh-spike", keep=_is_sql))
+        assert report.by_code("refresh-spike"), "triage named no refresh spike"
+        return Fix("install a dependency-aware night plan (pgcrisis cache plan --apply): one "
+                   "chained run per lane, bases before dependents",
+                   night_plan_sql(Target(dsn, "demo"), window="01:00-05:00"))
 
     return Cause("every cached view refreshes at 09:00", "9am refreshes",
                  CachedViewTree(dsn, scale), ("refresh-spike",), choose)
@@ -45,14 +50,15 @@ def _morning_refreshes(dsn: str, scale: float) -> Cause:
 
 def _plain_refresh(dsn: str, scale: float) -> Cause:
     def choose(report: TriageReport) -> Fix:
-        statements = remedy_sql(report, "matview-concurrent-unready", keep=_is_sql)
-        statements += tuple(s for s in remedy_sql(report, "matview-blocking-refresh",
-                                                  keep=_is_sql) if s not in statements)
-        return Fix("give the views a unique index and refresh them CONCURRENTLY", statements)
+        assert report.by_code("matview-concurrent-unready"), "triage named no unready view"
+        return Fix("make the views concurrent-ready (pgcrisis cache prepare --apply): verified "
+                   "unique key indexes, so the app refreshes CONCURRENTLY",
+                   prepare_sql(Target(dsn, "demo")))
 
     return Cause("a plain REFRESH blocks every reader of the view tree", "plain REFRESH",
                  PlainRefreshBlocksReaders(dsn, scale),
-                 ("matview-blocking-refresh", "matview-concurrent-unready"), choose)
+                 ("matview-blocking-refresh", "matview-concurrent-unready"), choose,
+                 fix_order=-1)  # fixed first: the night plan then finds the views ready
 
 
 class _CleanupReads(CleanupBacklog):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pgcrisis.model.activity import Backend, HeldLock, LockCount, LockWait, PreparedXact
+from pgcrisis.model.health import IndexDef, Sample, SequenceUse, ServerHealth, TableHealth
 from pgcrisis.model.jobs import Cron
 from pgcrisis.model.matviews import Matviews
 from pgcrisis.model.relations import Relations
@@ -16,8 +17,13 @@ from pgcrisis.model.statements import IndexAdviceSet, Statements
 #: Names of the parts a probe fills; checks declare which they need.
 PARTS = (
     "activity", "locks", "prepared", "statements", "relations", "index_advice",
-    "matviews", "cron",
+    "matviews", "cron", "server_health", "table_health", "index_hygiene", "sequences",
+    "sample",
 )
+
+#: Parts that describe the whole server (read once); the others are per database, read again
+#: in every database by ``--all-databases``.
+SERVER_PARTS = frozenset({"activity", "locks", "prepared", "server_health", "sample"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,14 @@ class Snapshot:
     index_advice: IndexAdviceSet = field(default_factory=IndexAdviceSet)
     matviews: Matviews = field(default_factory=Matviews)
     cron: Cron = field(default_factory=Cron)
+    server_health: ServerHealth = field(default_factory=ServerHealth)
+    table_health: tuple[TableHealth, ...] = ()
+    index_defs: tuple[IndexDef, ...] = ()
+    sequences: tuple[SequenceUse, ...] = ()
+    sample: Sample | None = None
+    #: False for the other databases of ``--all-databases``: server-wide facts (database ages,
+    #: connections) are judged in the first snapshot only, so they are reported once
+    primary: bool = True
     unavailable: Mapping[str, str] = field(default_factory=dict)
     query_count: int = 0
 

@@ -11,8 +11,8 @@ from pgcrisis.triage import TriageReport
 SCHEMA_ID = "pgcrisis.triage/1"
 
 
-def finding_to_json(finding: Finding) -> dict[str, Any]:
-    """One finding in contract form."""
+def finding_to_json(finding: Finding, caused_by: tuple[int, ...] = ()) -> dict[str, Any]:
+    """One finding in contract form; ``caused_by`` (indexes into ``findings``) when set."""
     out: dict[str, Any] = {
         "code": finding.code,
         "severity": finding.severity.value,
@@ -23,6 +23,8 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
     }
     if finding.remedy is not None:
         out["remedy"] = {"summary": finding.remedy.summary, "sql": list(finding.remedy.sql)}
+    if caused_by:
+        out["caused_by"] = list(caused_by)
     return out
 
 
@@ -37,10 +39,12 @@ def report_to_json(report: TriageReport) -> dict[str, Any]:
             "database": server.database,
             "user": server.current_user,
             "dsn": report.target.redacted,
+            **({"databases": list(report.databases)} if len(report.databases) > 1 else {}),
         },
         "started_at": report.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_ms": round(report.duration_ms, 1),
-        "findings": [finding_to_json(f) for f in report.findings],
+        "findings": [finding_to_json(f, report.caused_by[i] if report.caused_by else ())
+                     for i, f in enumerate(report.findings)],
         "skipped": [{"check": s.check, "reason": s.reason} for s in report.results.skipped],
     }
 

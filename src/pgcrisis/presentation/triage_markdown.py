@@ -31,17 +31,24 @@ def render(report: TriageReport) -> str:
         f"{len(report.findings)} findings",
         "",
     ]
+    # print order: each root cause, then its consequences beneath it
+    order = report.tree()
+    number = {index: n for n, (index, _) in enumerate(order, 1)}
+    causes = {index: [number[c] for c in cs] for index, cs in enumerate(report.caused_by)}
+    rows = [(number[i], report.findings[i], depth, causes.get(i, [])) for i, depth in order]
     if report.findings:
         lines += ["| # | severity | finding | about |", "|---|---|---|---|"]
-        for i, f in enumerate(report.findings, 1):
+        for n, f, depth, _ in rows:
             title = f.title.replace("|", "\\|")
             about = _object(f).replace("|", "\\|")
-            lines.append(f"| {i} | {_BADGE[f.severity]} | `{f.code}`: {title} | {about} |")
+            arrow = "&nbsp;&nbsp;" * (depth - 1) + "↳ " if depth else ""
+            lines.append(f"| {n} | {_BADGE[f.severity]} | {arrow}`{f.code}`: {title} | {about} |")
         lines.append("")
     else:
         lines += ["No findings: nothing above info.", ""]
-    for i, f in enumerate(report.findings, 1):
-        lines += [f"### {i}. {f.title}", "", f"`{f.code}` · {_BADGE[f.severity]}", "", f.detail, ""]
+    for n, f, _, caused in rows:
+        lines += [f"### {n}. {f.title}", "", f"`{f.code}` · {_BADGE[f.severity]}"
+                  + ("".join(f" · consequence of #{c}" for c in caused)), "", f.detail, ""]
         if f.remedy is not None:
             lines += [f"**Remedy:** {f.remedy.summary}", ""]
             if f.remedy.sql:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -16,8 +17,11 @@ STYLE = {Severity.CRITICAL: "bold white on red", Severity.WARNING: "bold black o
 BORDER = {Severity.CRITICAL: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
-def _finding_panel(index: int, f: Finding) -> Panel:
-    parts: list[Text | Syntax | Table] = [Text(f.detail)]
+def _finding_panel(index: int, f: Finding, cause: int | None = None) -> Panel:
+    parts: list[Text | Syntax | Table] = []
+    if cause is not None:
+        parts.append(Text(f"↳ consequence of #{cause}", style="bold"))
+    parts.append(Text(f.detail))
     if f.evidence:
         ev = Table.grid(padding=(0, 2))
         ev.add_column(style="dim")
@@ -36,15 +40,15 @@ def _finding_panel(index: int, f: Finding) -> Panel:
                  border_style=BORDER[f.severity], subtitle=f"#{index}", subtitle_align="right")
 
 
-def _rest_table(findings: list[tuple[int, Finding]]) -> Table:
+def _rest_table(findings: list[tuple[int, Finding, int]]) -> Table:
     table = Table(title="More findings", title_justify="left", box=None, padding=(0, 1))
     table.add_column("#", justify="right", style="dim")
     table.add_column("severity")
     table.add_column("code", style="bold")
     table.add_column("title", overflow="fold")
-    for index, f in findings:
+    for index, f, depth in findings:
         table.add_row(str(index), Text(f.severity.value, style=BORDER[f.severity]), f.code,
-                      f.title)
+                      ("  " * depth + "↳ " if depth else "") + f.title)
     return table
 
 
@@ -58,16 +62,24 @@ def render(report: TriageReport, console: Console, *, panels: int | None = None)
         (f"{counts[Severity.CRITICAL]} critical", "red"), " · ",
         (f"{counts[Severity.WARNING]} warning", "yellow"), " · ",
         (f"{counts[Severity.INFO]} info", "blue"),
-        (f"   {report.duration_ms:.0f} ms, {report.snapshot.query_count} queries", "dim"),
+        (f"   {report.duration_ms:.0f} ms, {report.queries or report.snapshot.query_count}"
+         " queries", "dim"),
+        (f", {len(report.databases)} databases" if len(report.databases) > 1 else "", "dim"),
     ))
     if not report.findings:
         console.print(Text("No findings: nothing above info.", style="green"))
-    ranked = list(enumerate(report.findings, 1))
+    # print order: each root cause, then its consequences beneath it (indented)
+    order = report.tree()
+    number = {index: n for n, (index, _) in enumerate(order, 1)}
+    parent = {index: number[causes[0]] for index, causes in enumerate(report.caused_by)
+              if causes}
+    ranked = [(number[i], report.findings[i], depth, parent.get(i)) for i, depth in order]
     limit = len(ranked) if panels is None else panels
-    for i, f in ranked[:limit]:
-        console.print(_finding_panel(i, f))
+    for n, f, depth, cause in ranked[:limit]:
+        panel = _finding_panel(n, f, cause)
+        console.print(Padding(panel, (0, 0, 0, 4 * depth)) if depth else panel)
     if ranked[limit:]:
-        console.print(_rest_table(ranked[limit:]))
+        console.print(_rest_table([(n, f, depth) for n, f, depth, _ in ranked[limit:]]))
     if report.results.skipped:
         console.print(Text("Skipped checks:", style="dim bold"))
         for sk in report.results.skipped:

@@ -1,0 +1,127 @@
+"""Cause and consequence between findings: which finding explains which (pure).
+
+Checks judge one thing each; a DBA reads them as a story. The idle transaction that is the
+root blocker of a lock chain is also why vacuum cannot clean a table: three findings, one
+cause. :func:`link` finds, for each finding, the findings that cause it, by rules that name a
+consequence code, the objects of it that point at a cause, and the codes a cause may have
+(in order of preference). A cause must name the same object (the same backend pid, prepared
+transaction, slot, client or queryid).
+
+:func:`tree` turns the links into the order reports print: each root, then its
+consequences beneath it, roots ranked by the worst finding of their tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pgcrisis.model.findings import Finding, ObjectRef
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """``consequence`` findings' objects of ``kinds`` (only the first if ``first_only``) are
+    caused by a finding of one of ``causes`` (preferred first) naming the same object."""
+
+    consequence: str
+    kinds: frozenset[str]
+    causes: tuple[str, ...]
+    first_only: bool = False
+
+
+RULES = (
+    Rule("blocking-lock", frozenset({"backend", "prepared-xact"}),
+         ("idle-in-transaction", "long-running-query", "lock-hoarder", "long-transaction"),
+         first_only=True),
+    Rule("long-transaction", frozenset({"backend"}),
+         ("idle-in-transaction", "long-running-query"), first_only=True),
+    Rule("table-bloat", frozenset({"backend", "prepared-xact", "slot"}), ("long-transaction",)),
+    Rule("slow-query", frozenset({"query"}), ("missing-index", "jit-overhead")),
+    Rule("connection-saturation", frozenset({"client"}), ("runaway-client",)),
+)
+
+
+def _key(o: ObjectRef) -> tuple[str, object]:
+    if o.kind == "backend":
+        return (o.kind, o.pid)
+    if o.kind == "query":
+        return (o.kind, o.id)
+    return (o.kind, o.name)
+
+
+def _database(f: Finding) -> str | None:
+    return next((o.name for o in f.objects if o.kind == "database"), None)
+
+
+def link(findings: Sequence[Finding]) -> tuple[tuple[int, ...], ...]:
+    """For each finding, the indexes of the findings that cause it (possibly none)."""
+    about: dict[tuple[str, object], list[int]] = {}
+    for i, f in enumerate(findings):
+        for o in f.objects:
+            about.setdefault(_key(o), []).append(i)
+    causes: list[list[int]] = [[] for _ in findings]
+    for i, f in enumerate(findings):
+        for rule in RULES:
+            if rule.consequence != f.code:
+                continue
+            blamed = f.objects[:1] if rule.first_only else f.objects
+            for o in blamed:
+                if o.kind not in rule.kinds:
+                    continue
+                candidates = [j for j in about.get(_key(o), ()) if j != i
+                              and findings[j].code in rule.causes
+                              and _database(findings[j]) in (None, _database(f))]
+                if not candidates:
+                    continue
+                best = min(candidates, key=lambda j: rule.causes.index(findings[j].code))
+                if best not in causes[i] and not _reaches(causes, best, i):
+                    causes[i].append(best)
+    return tuple(tuple(c) for c in causes)
+
+
+def _reaches(causes: list[list[int]], start: int, target: int) -> bool:
+    """Whether ``target`` is among the causes of ``start``, transitively (no cycles)."""
+    todo, seen = [start], set()
+    while todo:
+        n = todo.pop()
+        if n == target:
+            return True
+        if n in seen:
+            continue
+        seen.add(n)
+        todo.extend(causes[n])
+    return False
+
+
+def tree(findings: Sequence[Finding], caused_by: Sequence[Sequence[int]]
+         ) -> list[tuple[int, int]]:
+    """``(index, depth)`` in print order: each root (depth 0) followed by its consequences.
+
+    A consequence is printed under its first cause. Findings arrive ranked; a tree is placed
+    where its best-ranked member would be, and children keep their rank order.
+    """
+    children: dict[int, list[int]] = {}
+    roots: list[int] = []
+    for i, causes in enumerate(caused_by):
+        if causes:
+            children.setdefault(causes[0], []).append(i)
+        else:
+            roots.append(i)
+
+    def members(i: int) -> list[int]:
+        out = [i]
+        for c in children.get(i, ()):
+            out.extend(members(c))
+        return out
+
+    order: list[tuple[int, int]] = []
+
+    def walk(i: int, depth: int) -> None:
+        order.append((i, depth))
+        for c in children.get(i, ()):
+            walk(c, depth + 1)
+
+    for root in sorted(roots, key=lambda r: min(members(r))):
+        walk(root, 0)
+    return order

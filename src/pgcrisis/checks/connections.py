@@ -1,0 +1,296 @@
+"""Connection checks: connection-saturation and runaway-client.
+
+connection-saturation
+    Client connections against the slots ordinary roles may use (max_connections less
+    superuser_reserved_connections and reserved_connections), and against each database's and
+    role's CONNECTION LIMIT; and piles of idle connections from one client (a pool sized far
+    above its need, or a leak). The objects name the clients holding the most connections.
+runaway-client
+    One client (application@address; else one application from any address, ``app@*``; one
+    address whatever the application, ``*@address``; one role) holding a disproportionate
+    share of the connections: at least half, several times the next one, and a real share
+    of the slots.
+    With ``--sample``, also one client making a disproportionate share of the calls, at a
+    rate no person types, most of them one statement repeated: the seed incident's
+    integration stuck in a loop of API calls (a benchmark or a busy application spreads its
+    calls over many statements).
+
+pgcrisis's own sessions are never counted against anyone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from psycopg import sql as psql
+
+from pgcrisis.checks._text import plural, quote_literal
+from pgcrisis.checks.registry import check
+from pgcrisis.checks.sessions import is_own
+from pgcrisis.checks.thresholds import Thresholds
+from pgcrisis.model.activity import Backend
+from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
+from pgcrisis.model.health import ClientRate, client_label
+from pgcrisis.model.snapshot import Snapshot
+
+
+def clients(snapshot: Snapshot) -> list[Backend]:
+    """Client backends other than pgcrisis's own."""
+    return [b for b in snapshot.activity
+            if b.is_client and not is_own(b) and b.pid != snapshot.server.own_pid]
+
+
+def _label(b: Backend) -> str:
+    return client_label(b.application_name, b.client_addr)
+
+
+def _top_clients(backends: list[Backend], n: int = 3) -> list[tuple[str, int]]:
+    return Counter(_label(b) for b in backends).most_common(n)
+
+
+def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: list[Backend],
+                t: Thresholds, setting: str) -> Finding | None:
+    share = used / limit if limit > 0 else 0.0
+    if share < t.connection_warning_share:
+        return None
+    top = _top_clients(backends)
+    return Finding(
+        code="connection-saturation",
+        severity=(Severity.CRITICAL if share >= t.connection_critical_share
+                  else Severity.WARNING),
+        title=f"{scope}: {used} of {limit} connections in use ({share:.0%})",
+        detail=(f"{used} client connections against a limit of {limit} ({setting}). When it is "
+                "reached new connections fail with 'too many clients' / 'too many "
+                "connections'. Most held by: "
+                + ", ".join(f"{name} ({n})" for name, n in top) + "."),
+        objects=(*(ObjectRef("client", name=name) for name, _ in top), obj),
+        evidence={"in_use": used, "limit": limit, "share": round(share, 3),
+                  "states": dict(Counter(b.state or "?" for b in backends)),
+                  "top_clients": dict(top)},
+        remedy=Remedy(
+            "Put a connection pooler (PgBouncer, transaction mode) in front of the clients, "
+            "shrink the largest pools, and end idle sessions; raise the limit only with the "
+            "memory to back it (max_connections needs a restart).",
+            ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle' "
+             "AND state_change < now() - interval '10 minutes' "
+             "AND backend_type = 'client backend'",),
+        ),
+        impact=share * 1e6,
+    )
+
+
+def _idle_piles(snapshot: Snapshot, t: Thresholds, backends: list[Backend],
+                usable: int) -> Iterable[Finding]:
+    idle = [b for b in backends if b.state == "idle"]
+    minimum = max(t.idle_pile_min, int(t.idle_pile_share * usable))
+    for name, n in Counter(_label(b) for b in idle).most_common():
+        if n < minimum:
+            break
+        mine = [b for b in idle if _label(b) == name]
+        roles = Counter(b.usename or "?" for b in mine)
+        app = mine[0].application_name
+        longest = max((b.state_age_s or 0.0) for b in mine)
+        yield Finding(
+            code="connection-saturation",
+            severity=Severity.WARNING,
+            title=f"{name} keeps {n} idle connections ({n / usable:.0%} of the usable slots)",
+            detail=(f"{n} connections from {name} sit idle (the longest for {longest:,.0f} s), "
+                    f"out of {usable} slots. A pool sized far above its need, or a client that "
+                    "opens connections and never closes them; either way they are slots other "
+                    "clients cannot have."),
+            objects=(ObjectRef("client", name=name),
+                     *(ObjectRef("role", name=r) for r, _ in roles.most_common(1))),
+            evidence={"idle": n, "usable_slots": usable, "longest_idle_s": round(longest, 1),
+                      "roles": dict(roles)},
+            remedy=Remedy(
+                "Shrink the client's pool (or fix the leak); meanwhile end its idle sessions.",
+                ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle'"
+                 f" AND application_name = {quote_literal(app)}",),
+            ),
+            impact=float(n),
+        )
+
+
+@check("connection-saturation", needs=("activity", "server_health"))
+def connection_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
+    """Connections near max_connections or a database/role limit; idle piles per client."""
+    health = snapshot.server_health
+    backends = clients(snapshot)
+    usable = health.usable_connections
+    found = _saturation("server", ObjectRef("setting", name="max_connections"),
+                        len(backends) + 1, usable, backends, t,
+                        "max_connections less reserved connections")
+    if found:
+        yield found
+    for d in health.databases:
+        if d.connection_limit < 0:
+            continue
+        mine = [b for b in backends if b.datname == d.name]
+        found = _saturation(f"database {d.name}", ObjectRef("database", name=d.name),
+                            len(mine), d.connection_limit, mine, t,
+                            "the database's CONNECTION LIMIT")
+        if found:
+            yield found
+    for r in health.role_limits:
+        mine = [b for b in backends if b.usename == r.name]
+        found = _saturation(f"role {r.name}", ObjectRef("role", name=r.name), len(mine),
+                            r.connection_limit, mine, t, "the role's CONNECTION LIMIT")
+        if found:
+            yield found
+    yield from _idle_piles(snapshot, t, backends, usable)
+
+
+def _disproportionate(counts: Counter[str], share: float, ratio: float,
+                      minimum: float) -> tuple[str, int] | None:
+    ranked = counts.most_common(2)
+    if len(ranked) < 2:
+        return None
+    (top, n), (_, second) = ranked
+    total = sum(counts.values())
+    if n / total >= share and n >= ratio * second and n >= minimum:
+        return top, n
+    return None
+
+
+def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
+    backends = clients(snapshot)
+    usable = snapshot.server_health.usable_connections
+    minimum = t.runaway_min_connection_share * usable
+    # finest first: one client, then one application from anywhere, one address whatever
+    # the application, one role
+    keys: tuple[tuple[str, Callable[[Backend], str]], ...] = (
+        ("client", _label),
+        ("client", lambda b: client_label(b.application_name, "*")),
+        ("client", lambda b: client_label("*", b.client_addr)),
+        ("role", lambda b: b.usename or "?"))
+    for kind, key in keys:
+        counts = Counter(key(b) for b in backends)
+        hit = _disproportionate(counts, t.runaway_connection_share, t.runaway_ratio, minimum)
+        if hit is None:
+            continue
+        name, n = hit
+        mine = [b for b in backends if key(b) == name]
+        states = Counter(b.state or "?" for b in mine)
+        nxt = counts.most_common(2)[1]
+        roles = Counter(b.usename or "?" for b in mine)
+        return Finding(
+            code="runaway-client",
+            severity=Severity.WARNING,
+            title=(f"{kind} {name} holds {n} of {len(backends)} client connections "
+                   f"({n / len(backends):.0%}; next: {nxt[0]} with {nxt[1]})"),
+            detail=(f"{plural(n, 'connection')} from {kind} {name}, {n / usable:.0%} of the "
+                    f"usable slots; states: "
+                    + ", ".join(f"{s} {c}" for s, c in states.most_common()) + ". One client "
+                    "with that many connections is a pool gone wrong or a loop opening "
+                    "connections; it crowds everyone else out."),
+            objects=(ObjectRef(kind, name=name),
+                     *((ObjectRef("role", name=roles.most_common(1)[0][0]),)
+                       if kind == "client" else ())),
+            evidence={"connections": n, "client_connections": len(backends),
+                      "share": round(n / len(backends), 3), "usable_slots": usable,
+                      "next": {"name": nxt[0], "connections": nxt[1]},
+                      "states": dict(states)},
+            remedy=Remedy(
+                "Find the code path that opens these connections and cap its pool; a "
+                "CONNECTION LIMIT on its role keeps it from taking every slot meanwhile.",
+                (psql.SQL("ALTER ROLE {} CONNECTION LIMIT {}").format(
+                    psql.Identifier(roles.most_common(1)[0][0]),
+                    max(1, int(usable * t.runaway_min_connection_share))).as_string(None),),
+            ),
+            impact=float(n),
+        )
+    return None
+
+
+def _merge_by_client(rates: Iterable[ClientRate]) -> dict[str, list[ClientRate]]:
+    merged: dict[str, list[ClientRate]] = {}
+    for r in rates:
+        merged.setdefault(r.label, []).append(r)
+    return merged
+
+
+def _dominant(values: dict[str, float], total: float, seconds: float, share_min: float,
+              ratio: float, rate_min: float) -> str | None:
+    """The client whose value is at least ``share_min`` of ``total``, ``ratio`` times the
+    next one's, and ``rate_min`` per second; None if there is none."""
+    if total <= 0 or not values:
+        return None
+    ranked = sorted(values.items(), key=lambda kv: -kv[1])
+    name, top = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if top / total < share_min or top / seconds < rate_min or top < ratio * second:
+        return None
+    return name
+
+
+def _call_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
+    sample = snapshot.sample
+    if sample is None or sample.total_calls <= 0:
+        return None
+    merged = _merge_by_client(sample.clients)
+    calls = {name: sum(r.calls for r in rs) for name, rs in merged.items()}
+    times = {name: sum(r.exec_ms for r in rs) for name, rs in merged.items()}
+    name = (_dominant(calls, sample.total_calls, sample.seconds, t.runaway_call_share,
+                      t.runaway_ratio, t.runaway_min_calls_per_s)
+            or _dominant(times, sample.total_exec_ms, sample.seconds, t.runaway_call_share,
+                         t.runaway_ratio, t.runaway_min_exec_ms_per_s))
+    if name is None:
+        return None
+    top = calls[name]
+    second = max((v for k, v in calls.items() if k != name), default=0.0)
+    share = top / sample.total_calls
+    time_share = times[name] / sample.total_exec_ms if sample.total_exec_ms > 0 else 0.0
+    rate = top / sample.seconds
+    rs = merged[name]
+    # a loop repeats itself: one statement makes most of its calls (a benchmark or a busy
+    # application spreads its calls over many)
+    best = max(rs, key=lambda r: r.top_query_calls)
+    repeat = best.top_query_calls / top if top > 0 else 0.0
+    if sample.statements_available and repeat < t.runaway_repeat_share:
+        return None
+    exec_per_s = sum(r.exec_ms for r in rs) / sample.seconds
+    roles = sorted({r.role for r in rs})
+    queryids = list(dict.fromkeys(
+        [*([best.top_queryid] if best.top_queryid is not None else []),
+         *(q for r in rs for q in r.queryids)]))[:3]
+    app = rs[0].application
+    return Finding(
+        code="runaway-client",
+        severity=(Severity.CRITICAL if exec_per_s >= t.runaway_critical_exec_ms_per_s
+                  else Severity.WARNING),
+        title=(f"client {name} made {rate:,.0f} calls/s ({share:.0%} of all calls, "
+               f"{time_share:.0%} of the execution time) over a {sample.seconds:.0f} s sample"),
+        detail=(f"Over {sample.seconds:.1f} s, {name} (role {', '.join(roles)}) made "
+                f"{top:,.0f} calls, {exec_per_s:,.0f} ms of execution per second, against "
+                f"{second:,.0f} for the next client; {repeat:.0%} of its calls are one "
+                f"statement (query {best.top_queryid}). A rate like this from one client, "
+                "repeating itself, is a loop (a retry storm, an integration re-polling, N+1 "
+                "queries), not users."),
+        objects=(ObjectRef("client", name=name),
+                 *(ObjectRef("role", name=r) for r in roles[:1]),
+                 *(ObjectRef("query", id=q) for q in queryids)),
+        evidence={"calls_per_s": round(rate, 1), "exec_ms_per_s": round(exec_per_s, 1),
+                  "share": round(share, 3), "time_share": round(time_share, 3),
+                  "window_s": round(sample.seconds, 2),
+                  "calls": round(top), "next_calls": round(second),
+                  "top_statement_share": round(repeat, 3),
+                  "connections": sum(r.connections for r in rs), "queryids": queryids,
+                  "measured_with": ("pg_stat_statements" if sample.statements_available
+                                    else "pg_stat_activity only (a lower bound)")},
+        remedy=Remedy(
+            "Stop the loop at its source (the integration or job behind this client); to "
+            "protect everyone else meanwhile, end its sessions and cap its role's connections.",
+            ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+             f"{quote_literal(app)}",),
+        ),
+        impact=rate + exec_per_s,
+    )
+
+
+@check("runaway-client", needs=("activity", "server_health"))
+def runaway_client(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
+    """One client with a disproportionate share of connections, or (sampled) of calls."""
+    for finding in (_call_runaway(snapshot, t), _connection_runaway(snapshot, t)):
+        if finding is not None:
+            yield finding

@@ -1,0 +1,65 @@
+"""`pgcrisis cache prepare` on a real server: verified key indexes, refusals explained."""
+
+from __future__ import annotations
+
+import pytest
+
+from pgcrisis.cache.keys import declared_key
+from pgcrisis.cache_actions.refresh import REFRESHED
+from pgcrisis.cache_actions.runner import catalog, prepare_views, refresh_views
+from pgcrisis.dsn import Target
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.faults_cache import build_tree
+from pgcrisis.lab.scenario import admin_connect
+
+SCALE = 0.02
+
+
+def test_prepare_makes_the_tree_concurrent_ready(db: str) -> None:
+    with admin_connect(db) as conn:
+        create_app(conn, SCALE)
+        build_tree(conn)
+    target = Target(db, "test")
+    dry = prepare_views(target)
+    steps = {s.view: s for s in dry.steps}
+    assert steps["public.mv_customer_totals"].status == "index"
+    assert steps["public.mv_customer_totals"].key == ("customer_id",)
+    assert steps["public.mv_customer_totals"].key_from == "definition"
+    assert steps["public.mv_region_summary"].key == ("region",)
+    assert steps["public.mv_region_summary"].key_from == "data"
+    assert not any(v.concurrent_ready for v in catalog(target).matviews.views)  # dry run
+
+    run = prepare_views(target, apply_steps=True)
+    assert [error for _, error in run.applied] == ["", ""]
+    assert all(v.concurrent_ready for v in catalog(target).matviews.views)
+    refreshed = refresh_views(target, ["mv_customer_totals"], with_dependents=True)
+    assert [(o.status, o.concurrently) for o in refreshed.outcomes] == [(REFRESHED, True)] * 2
+    again = prepare_views(target)
+    assert {s.status for s in again.steps} == {"ready"}
+
+
+def test_prepare_refuses_a_declared_key_that_is_not_unique(db: str) -> None:
+    with admin_connect(db) as conn:
+        create_app(conn, SCALE)
+        conn.execute("CREATE MATERIALIZED VIEW mv_orders AS SELECT customer_id, status, id"
+                     " FROM orders")
+        conn.execute("COMMENT ON MATERIALIZED VIEW mv_orders IS"
+                     " 'Orders for the report. pgcrisis key: customer_id'")
+    run = prepare_views(Target(db, "test"), ["mv_orders"], apply_steps=True)
+    step = run.steps[0]
+    assert (step.status, step.key, step.key_from) == ("refused", ("customer_id",), "declared")
+    assert "duplicate" in step.reason
+    assert run.applied == ()
+    with admin_connect(db) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_index WHERE indrelid = 'mv_orders'::regclass"
+                           ).fetchone()
+    assert row == (0,)
+
+
+@pytest.mark.parametrize(("comment", "key"), [
+    ("pgcrisis key: a", ("a",)),
+    ("x. PGCRISIS KEY = (a, \"b\")", ("a", "b")),
+    ("", ()),
+])
+def test_declared_key(comment: str, key: tuple[str, ...]) -> None:
+    assert declared_key(comment) == key
