@@ -63,7 +63,8 @@ class ConsoleObserver:
 def _fmt(metric: Metric) -> str:
     value = metric.value
     text = f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:,.1f}"
-    return f"{text} {metric.unit}".strip()
+    unit = metric.unit[:-1] if value == 1 and metric.unit.endswith("s") else metric.unit
+    return f"{text} {unit}".strip()
 
 
 def _change(before: Metric, after: Metric) -> Text:
@@ -105,7 +106,8 @@ def _summary(console: Console, result: DemoResult) -> None:
     console.print(named)
     table = Table(title="Before / after", title_justify="left")
     for col in ("cause", "metric", "before", "after", "after ÷ before", "change"):
-        table.add_column(col, justify="right" if col in ("before", "after") else "left")
+        table.add_column(col, justify="right" if col in ("before", "after") else "left",
+                         no_wrap=col != "metric")
     for cause in result.causes:
         if cause.before is None or cause.after is None:
             continue
@@ -140,6 +142,8 @@ def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: 
     as a shown and journaled action, and prints a before/after table.
     """
     console = Console()
+    if not console.is_terminal:  # logs and CI: lay the tables out wide, not at 80 columns
+        console = Console(width=120)
     observer = ConsoleObserver(console, None if full_report else 0 if quiet_report else 3)
     console.print(Text("pgcrisis demo — the seed incident, replayed, diagnosed and fixed",
                        style="bold"))
