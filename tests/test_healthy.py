@@ -54,15 +54,13 @@ def test_no_warning_or_critical_on_a_healthy_server_under_load(pg: PgServer, db:
     assert loud == []
 
 
-PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
-
-
 def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(
         pg: PgServer, db: str) -> None:
     """pgbench (TPC-B-like writes), the app's readers and writers, and a second pgcrisis
     sampling at the same time: no warning or critical, and no finding about pgcrisis."""
     env = {**os.environ, "PGAPPNAME": "pgbench"}
-    subprocess.run([PGBENCH, "-i", "-s", "2", "-q", db], check=True, env=env,
+    pgbench = str(pg.tool("pgbench"))  # the same lookup as the server's, never a fixed path
+    subprocess.run([pgbench, "-i", "-s", "2", "-q", db], check=True, env=env,
                    capture_output=True, timeout=120)
     with psycopg.connect(db, autocommit=True) as conn:
         if "pg_stat_statements" not in pg.unavailable:
@@ -72,7 +70,7 @@ def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(
         conn.execute("CREATE INDEX ON standing_order_items (customer_id)")
     # -N (simple-update): TPC-B without its deliberate hot spot (every transaction updating one
     # of two branch rows), which makes sessions wait for each other for microseconds
-    bench = subprocess.Popen([PGBENCH, "-c", "4", "-j", "2", "-T", "6", "-n", "-N", db], env=env,
+    bench = subprocess.Popen([pgbench, "-c", "4", "-j", "2", "-T", "6", "-n", "-N", db], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     readers = SimulatedUsers(db, _read, users=3, name="reader", application_name="shop",
                              think_s=0.01).start()

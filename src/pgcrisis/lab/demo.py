@@ -20,6 +20,7 @@ from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.lab.app import AppSize, create_app
 from pgcrisis.lab.scenario import Metric, Scenario, admin_connect
 from pgcrisis.model.findings import Finding
+from pgcrisis.server_binaries import Missing
 from pgcrisis.triage import TriageReport, run_triage
 
 
@@ -36,7 +37,10 @@ class Fix:
 class Cause:
     """One cause of the incident: its scenario, the findings that must name it, its fix.
 
-    ``label`` tells the cause in a sentence; ``short`` names it in tables.
+    ``label`` tells the cause in a sentence; ``short`` names it in tables. ``needs`` are the
+    optional server pieces without which the cause cannot be replayed at all (no pg_cron, no
+    scheduled jobs); ``degraded_by`` are pieces whose absence only weakens the evidence (no
+    hypopg: index advice is shown unverified).
     """
 
     label: str
@@ -45,6 +49,8 @@ class Cause:
     codes: tuple[str, ...]
     choose_fix: Callable[[TriageReport], Fix]
     fix_order: int = 0  # fixes are applied by this, then in list order
+    needs: tuple[str, ...] = ()
+    degraded_by: tuple[str, ...] = ()
     before: Metric | None = None
     after: Metric | None = None
     named: dict[str, Finding] = field(default_factory=dict)
@@ -60,6 +66,8 @@ class DemoObserver(Protocol):
 
     def step(self, title: str) -> None: ...
     def info(self, text: str) -> None: ...
+    def not_replayed(self, cause: Cause, missing: Missing) -> None: ...
+    def degraded(self, cause: Cause, missing: Missing) -> None: ...
     def triaged(self, report: TriageReport) -> None: ...
     def applying(self, cause: Cause, fix: Fix) -> None: ...
     def sql(self, statement: str) -> None: ...
@@ -68,13 +76,15 @@ class DemoObserver(Protocol):
 
 @dataclass
 class DemoResult:
-    """Everything the demo measured."""
+    """Everything the demo measured; ``causes`` are the replayed ones, ``not_replayed`` the
+    causes this server could not host, each with the piece it lacks."""
 
     causes: list[Cause]
     report: TriageReport
     size: AppSize
     seconds: float
     journal: Path
+    not_replayed: list[tuple[Cause, Missing]] = field(default_factory=list)
 
     @property
     def all_named(self) -> bool:
@@ -83,6 +93,21 @@ class DemoResult:
     @property
     def all_improved(self) -> bool:
         return all(c.improved for c in self.causes)
+
+
+def split_by_server(causes: Sequence[Cause], missing: Sequence[Missing],
+                    ) -> tuple[list[Cause], list[tuple[Cause, Missing]]]:
+    """The causes this server can replay, and those it cannot with the first piece lacking."""
+    lacking = {m.piece: m for m in missing}
+    replayed: list[Cause] = []
+    skipped: list[tuple[Cause, Missing]] = []
+    for cause in causes:
+        absent = [lacking[piece] for piece in cause.needs if piece in lacking]
+        if absent:
+            skipped.append((cause, absent[0]))
+        else:
+            replayed.append(cause)
+    return replayed, skipped
 
 
 def remedy_sql(report: TriageReport, code: str, *, keep: Callable[[str], bool] = lambda s: True,
@@ -112,8 +137,15 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
                   f"{size.orders * size.items_per_order:,} order items, "
                   f"{size.standing_items:,} standing order items, "
                   f"{size.audit_rows:,} audit rows")
-    causes = list(build(dsn, scale))
+    causes, not_replayed = split_by_server(build(dsn, scale), server.missing)
+    lacking = {m.piece: m for m in server.missing}
     observer.step("Replaying the incident: injecting each fault and proving it real")
+    for cause, missing in not_replayed:
+        observer.not_replayed(cause, missing)
+    for cause in causes:
+        for piece in cause.degraded_by:
+            if piece in lacking:
+                observer.degraded(cause, lacking[piece])
     for cause in causes:
         cause.scenario.setup()
     try:
@@ -153,4 +185,5 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
     for cause in causes:
         cause.after = cause.scenario.measure()
         observer.measured(cause, "after", cause.after)
-    return DemoResult(causes, report, size, time.perf_counter() - started, journal)
+    return DemoResult(causes, report, size, time.perf_counter() - started, journal,
+                      not_replayed)

@@ -34,7 +34,7 @@ def _jit(dsn: str, scale: float) -> Cause:
                    tuple(database[:1]))
 
     return Cause("JIT compilation dominates a view query", "JIT", JitDominatesViewQuery(dsn, scale),
-                 ("jit-overhead",), choose)
+                 ("jit-overhead",), choose, needs=("jit", "pg_stat_statements"))
 
 
 def _morning_refreshes(dsn: str, scale: float) -> Cause:
@@ -45,7 +45,7 @@ def _morning_refreshes(dsn: str, scale: float) -> Cause:
                    night_plan_sql(Target(dsn, "demo"), window="01:00-05:00"))
 
     return Cause("every cached view refreshes at 09:00", "9am refreshes",
-                 CachedViewTree(dsn, scale), ("refresh-spike",), choose)
+                 CachedViewTree(dsn, scale), ("refresh-spike",), choose, needs=("pg_cron",))
 
 
 def _plain_refresh(dsn: str, scale: float) -> Cause:
@@ -75,7 +75,8 @@ def _cleanup(dsn: str, scale: float) -> Cause:
 
     return Cause("a cleanup job runs every 5 minutes over rows it can never delete",
                  "cleanup job",
-                 _CleanupReads(dsn, scale), ("job-too-frequent", "job-backlog"), choose)
+                 _CleanupReads(dsn, scale), ("job-too-frequent", "job-backlog"), choose,
+                 needs=("pg_cron",))
 
 
 def _leaky_delete(dsn: str, scale: float) -> Cause:
@@ -94,11 +95,15 @@ def _leaky_delete(dsn: str, scale: float) -> Cause:
 
 def _missing_index(dsn: str, scale: float) -> Cause:
     def choose(report: TriageReport) -> Fix:
-        return Fix("create the index triage verified with hypopg",
+        verified = report.by_code("missing-index")[:1]
+        how = ("verified with hypopg" if verified and verified[0].evidence.get("verified")
+               else "proposed (unverified: no hypopg)")
+        return Fix(f"create the index triage {how}",
                    remedy_sql(report, "missing-index", keep=_is_sql)[:1])
 
     return Cause("the order-creation workflow misses an index", "missing index",
-                 OrderWorkflowMissingIndex(dsn, scale), ("missing-index",), choose)
+                 OrderWorkflowMissingIndex(dsn, scale), ("missing-index",), choose,
+                 needs=("pg_stat_statements",), degraded_by=("hypopg",))
 
 
 def build_causes(dsn: str, scale: float) -> Sequence[Cause]:
