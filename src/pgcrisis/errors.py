@@ -50,3 +50,20 @@ class InputError(PgcrisisError):
 
 class ScenarioError(PgcrisisError):
     """A lab scenario could not produce the fault it promises."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message, else its type's name.
+
+    Server errors carry a DETAIL and a HINT on further lines; a person at the terminal, a
+    ``skipped`` reason and a journal entry all want the one line that says what happened.
+
+    >>> first_line(ValueError("\\n  bad value\\nDETAIL: more"))
+    'bad value'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__

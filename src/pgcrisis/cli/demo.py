@@ -83,6 +83,9 @@ def _fmt(metric: Metric) -> str:
 
 
 def _change(before: Metric, after: Metric) -> Text:
+    failed = after.error or before.error
+    if failed:
+        return Text(f"✗ not measured: {failed}", style="red")
     if before.value == 0:
         return Text("—")
     ratio = after.value / before.value
@@ -91,6 +94,8 @@ def _change(before: Metric, after: Metric) -> Text:
         label = f"{before.value / after.value:,.0f}x lower" if after.value else "gone"
     else:
         label = f"{ratio:,.1f}x higher"
+    if not good and ratio < 1:
+        label += f" (not the {after.min_ratio:g}x an improvement needs)"
     return Text(("✓ " if good else "✗ ") + label, style="green" if good else "red")
 
 
@@ -99,6 +104,8 @@ def _bar(before: Metric, after: Metric, width: int = 16) -> Text:
     share = after.value / before.value if before.value else 1.0
     filled = min(width, max(0, round(share * width)))
     style = "green" if after.improved_over(before) else "red"
+    if after.error or before.error:
+        return Text("?" * width, style="red")
     return Text("█" * filled + "░" * (width - filled), style=style)
 
 
@@ -120,18 +127,23 @@ def _summary(console: Console, result: DemoResult) -> None:
                                             style="green"), about.strip())
     console.print(named)
     table = Table(title="Before / after", title_justify="left")
-    for col in ("cause", "metric", "before", "after", "after ÷ before", "change"):
+    for col in ("cause", "metric", "before", "after", "after ÷ before", "change", "source"):
         table.add_column(col, justify="right" if col in ("before", "after") else "left",
-                         no_wrap=col != "metric")
+                         no_wrap=col not in ("metric", "source", "change"))
     for cause in result.causes:
         if cause.before is None or cause.after is None:
             continue
+        fix = result.fixes.get(cause.short)
+        source = cause.after.source
+        if fix is not None and fix.code_change is not None:
+            source += "; fix: a code change (the demo's own), not SQL"
         table.add_row(cause.short, cause.before.label, _fmt(cause.before), _fmt(cause.after),
-                      _bar(cause.before, cause.after), _change(cause.before, cause.after))
+                      _bar(cause.before, cause.after), _change(cause.before, cause.after),
+                      Text(source, style="dim"))
     for cause, missing in result.not_replayed:
         table.add_row(cause.short, Text(f"not replayed: needs {missing.piece} "
                                         f"({missing.enable})", style="yellow"),
-                      "—", "—", "", Text("not replayed", style="yellow"))
+                      "—", "—", "", Text("not replayed", style="yellow"), "")
     console.print(table)
     verdict = result.all_named and result.all_improved
     replayed = len(result.causes)

@@ -49,6 +49,9 @@ class Cause:
     codes: tuple[str, ...]
     choose_fix: Callable[[TriageReport], Fix]
     fix_order: int = 0  # fixes are applied by this, then in list order
+    #: whether a finding is about the object this cause injected (a finding of the right
+    #: code about something else does not name the cause)
+    about: Callable[[Finding], bool] = lambda finding: True
     needs: tuple[str, ...] = ()
     degraded_by: tuple[str, ...] = ()
     before: Metric | None = None
@@ -84,6 +87,7 @@ class DemoResult:
     size: AppSize
     seconds: float
     journal: Path
+    fixes: dict[str, Fix] = field(default_factory=dict)
     not_replayed: list[tuple[Cause, Missing]] = field(default_factory=list)
 
     @property
@@ -157,7 +161,7 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
         report = run_triage(Target(dsn, "demo"))
         for cause in causes:
             for code in cause.codes:
-                found = report.by_code(code)
+                found = [f for f in report.by_code(code) if cause.about(f)]
                 if found:
                     cause.named[code] = found[0]
         observer.triaged(report)
@@ -169,9 +173,11 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
         cause.before = cause.scenario.measure()
         observer.measured(cause, "before", cause.before)
     observer.step("Applying the remedies (shown, then journaled)")
+    fixes: dict[str, Fix] = {}
     with admin_connect(dsn, application_name="pgcrisis-apply") as conn:
         for cause in sorted(causes, key=lambda c: c.fix_order):
             fix = cause.choose_fix(report)
+            fixes[cause.short] = fix
             observer.applying(cause, fix)
             if fix.sql:
                 results = actions.apply(conn, fix.sql, reason=f"demo: {cause.label}",
@@ -185,5 +191,5 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
     for cause in causes:
         cause.after = cause.scenario.measure()
         observer.measured(cause, "after", cause.after)
-    return DemoResult(causes, report, size, time.perf_counter() - started, journal,
+    return DemoResult(causes, report, size, time.perf_counter() - started, journal, fixes,
                       not_replayed)

@@ -245,4 +245,5 @@ class LeakyRecursiveDelete(Scenario):
                 with conn.transaction():
                     self.delete_leaky(conn, root, peak)
                 most = max(peak, default=0)
-        return Metric("locks held by one transaction during a record delete", "locks", most)
+        return Metric("locks held by one transaction during a record delete", "locks", most,
+                      "measured: pg_locks")

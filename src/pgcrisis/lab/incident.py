@@ -13,12 +13,27 @@ from collections.abc import Sequence
 from pgcrisis.cache_actions.runner import night_plan_sql, prepare_sql
 from pgcrisis.dsn import Target
 from pgcrisis.lab.demo import Cause, Fix, remedy_sql
-from pgcrisis.lab.faults_cache import CachedViewTree, PlainRefreshBlocksReaders
+from pgcrisis.lab.faults_cache import CALCULATIONS, CachedViewTree, PlainRefreshBlocksReaders
 from pgcrisis.lab.faults_jobs import CleanupBacklog, CleanupTooFrequent
 from pgcrisis.lab.faults_locks import LeakyRecursiveDelete
 from pgcrisis.lab.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
 from pgcrisis.lab.scenario import Metric
+from pgcrisis.model.findings import Finding
 from pgcrisis.triage import TriageReport
+
+
+def is_about(finding: Finding, kind: str, *, name: str | None = None, contains: str = "",
+           prefix: str = "", pid: int | None = None) -> bool:
+    """Whether ``finding`` is about an object of ``kind`` matching the given name or pid."""
+    for obj in finding.objects:
+        if obj.kind != kind:
+            continue
+        text = obj.name or ""
+        if ((name is not None and text == name) or (contains and contains in text)
+                or (prefix and text.startswith(prefix))
+                or (pid is not None and obj.pid == pid)):
+            return True
+    return False
 
 
 def _is_sql(statement: str) -> bool:
@@ -34,7 +49,8 @@ def _jit(dsn: str, scale: float) -> Cause:
                    tuple(database[:1]))
 
     return Cause("JIT compilation dominates a view query", "JIT", JitDominatesViewQuery(dsn, scale),
-                 ("jit-overhead",), choose, needs=("jit", "pg_stat_statements"))
+                 ("jit-overhead",), choose, needs=("jit", "pg_stat_statements"),
+                 about=lambda f: is_about(f, "query", contains="contact_report"))
 
 
 def _morning_refreshes(dsn: str, scale: float) -> Cause:
@@ -45,10 +61,11 @@ def _morning_refreshes(dsn: str, scale: float) -> Cause:
                    night_plan_sql(Target(dsn, "demo"), window="01:00-05:00"))
 
     return Cause("every cached view refreshes at 09:00", "9am refreshes",
-                 CachedViewTree(dsn, scale), ("refresh-spike",), choose, needs=("pg_cron",))
+                 CachedViewTree(dsn, scale), ("refresh-spike",), choose, needs=("pg_cron",),
+                 about=lambda f: is_about(f, "job", prefix=CachedViewTree.prefix))
 
 
-def _plain_refresh(dsn: str, scale: float) -> Cause:
+def plain_refresh(dsn: str, scale: float) -> Cause:
     def choose(report: TriageReport) -> Fix:
         assert report.by_code("matview-concurrent-unready"), "triage named no unready view"
         return Fix("make the views concurrent-ready (pgcrisis cache prepare --apply): verified "
@@ -58,14 +75,15 @@ def _plain_refresh(dsn: str, scale: float) -> Cause:
     return Cause("a plain REFRESH blocks every reader of the view tree", "plain REFRESH",
                  PlainRefreshBlocksReaders(dsn, scale),
                  ("matview-blocking-refresh", "matview-concurrent-unready"), choose,
-                 fix_order=-1)  # fixed first: the night plan then finds the views ready
+                 fix_order=-1,  # fixed first: the night plan then finds the views ready
+                 about=lambda f: is_about(f, "matview", name=f"public.{CALCULATIONS}"))
 
 
 class _CleanupReads(CleanupBacklog):
-    """The cleanup scenario (with the backlog), measured by what the job reads per hour."""
+    """The cleanup scenario (with the backlog), measured by the rows the job reads in a day."""
 
     def measure(self) -> Metric:
-        return CleanupTooFrequent.measure(self)
+        return self.measure_reads()
 
 
 def _cleanup(dsn: str, scale: float) -> Cause:
@@ -76,7 +94,8 @@ def _cleanup(dsn: str, scale: float) -> Cause:
     return Cause("a cleanup job runs every 5 minutes over rows it can never delete",
                  "cleanup job",
                  _CleanupReads(dsn, scale), ("job-too-frequent", "job-backlog"), choose,
-                 needs=("pg_cron",))
+                 needs=("pg_cron",),
+                 about=lambda f: is_about(f, "job", name=CleanupTooFrequent.jobname))
 
 
 def _leaky_delete(dsn: str, scale: float) -> Cause:
@@ -90,7 +109,8 @@ def _leaky_delete(dsn: str, scale: float) -> Cause:
                    "(the leaking transaction itself was ended)", code_change=deploy_fix)
 
     return Cause("a recursive delete leaks one open cursor per level", "leaky delete", scenario,
-                 ("lock-hoarder",), choose)
+                 ("lock-hoarder",), choose,
+                 about=lambda f: is_about(f, "backend", pid=scenario.hoarder_pid))
 
 
 def _missing_index(dsn: str, scale: float) -> Cause:
@@ -103,7 +123,8 @@ def _missing_index(dsn: str, scale: float) -> Cause:
 
     return Cause("the order-creation workflow misses an index", "missing index",
                  OrderWorkflowMissingIndex(dsn, scale), ("missing-index",), choose,
-                 needs=("pg_stat_statements",), degraded_by=("hypopg",))
+                 needs=("pg_stat_statements",), degraded_by=("hypopg",),
+                 about=lambda f: is_about(f, "relation", name="public.standing_order_items"))
 
 
 def build_causes(dsn: str, scale: float) -> Sequence[Cause]:
@@ -111,7 +132,7 @@ def build_causes(dsn: str, scale: float) -> Sequence[Cause]:
     return [
         _jit(dsn, scale),
         _morning_refreshes(dsn, scale),
-        _plain_refresh(dsn, scale),
+        plain_refresh(dsn, scale),
         _cleanup(dsn, scale),
         _leaky_delete(dsn, scale),
         _missing_index(dsn, scale),

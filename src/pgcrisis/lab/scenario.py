@@ -93,16 +93,41 @@ class Worker(threading.Thread):
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    """One measured symptom, for the demo's before/after table."""
+    """One measured symptom, for the demo's before/after table.
+
+    ``source`` says where the figure came from (what was measured, on the server, while the
+    symptom happened), so the table never shows a number computed from configuration.
+    ``error`` is set when the measurement itself failed (a refresh that errored, a reader
+    that was cancelled): such a figure proves nothing and never counts as an improvement.
+    ``min_ratio`` is the margin an improvement needs (noise is not an improvement).
+    """
 
     label: str       # e.g. "mean order-creation time"
     unit: str        # e.g. "ms"
     value: float
+    source: str = "measured"
     lower_is_better: bool = True
+    error: str | None = None
+    min_ratio: float = 2.0
 
     def improved_over(self, before: Metric) -> bool:
-        """Whether this (after) value is better than ``before``."""
-        return self.value < before.value if self.lower_is_better else self.value > before.value
+        """Whether this (after) value beats ``before`` by at least ``min_ratio``.
+
+        >>> before = Metric("wait", "ms", 100.0)
+        >>> Metric("wait", "ms", 60.0).improved_over(before)   # noise, not a fix
+        False
+        >>> Metric("wait", "ms", 0.0).improved_over(before)
+        True
+        >>> Metric("wait", "ms", 1.0, error="refresh failed").improved_over(before)
+        False
+        """
+        if self.error is not None or before.error is not None:
+            return False
+        better, worse = ((self.value, before.value) if self.lower_is_better
+                         else (before.value, self.value))
+        if worse <= 0:
+            return False
+        return better * self.min_ratio <= worse
 
 
 class Scenario(ABC):
