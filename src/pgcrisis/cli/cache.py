@@ -55,7 +55,7 @@ from pgcrisis.cli.options import dsn_option
 from pgcrisis.collect.cache_catalog import CacheCatalog, resolve_matviews
 from pgcrisis.collect.session import connect
 from pgcrisis.dsn import Target, resolve
-from pgcrisis.errors import ConfigError
+from pgcrisis.errors import ConfigError, first_line
 
 _err = Console(stderr=True)
 
@@ -95,10 +95,10 @@ def _write_picture(svg: str, fmt: str, output: str | None) -> None:
     if not output:
         raise ConfigError("--format png needs --output FILE")
     try:
-        import cairosvg  # type: ignore[import-untyped]
+        import cairosvg
     except (ImportError, OSError) as exc:
-        raise ConfigError(f"PNG needs cairosvg and the cairo library ({exc}); "
-                          "use --format svg") from None
+        raise ConfigError(f"PNG output needs the png extra (pip install 'pgcrisis[png]') and "
+                          f"the cairo library ({first_line(exc)}); or use --format svg") from None
     cairosvg.svg2png(bytestring=svg.encode(), write_to=output)
 
 
