@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from pgcrisis.dsn import redact
+from pgcrisis.errors import first_line
 
 
 def journal_path() -> Path:
@@ -58,8 +59,8 @@ def apply(conn: psycopg.Connection[Any], statements: Sequence[str], *, reason: s
             conn.execute(statement.encode())
             result = Applied(statement, True, (time.perf_counter() - t0) * 1000)
         except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            result = Applied(statement, False, (time.perf_counter() - t0) * 1000, first)
+            result = Applied(statement, False, (time.perf_counter() - t0) * 1000,
+                             first_line(exc))
         results.append(result)
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps({

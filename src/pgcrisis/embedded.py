@@ -37,7 +37,7 @@ from types import TracebackType
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from pgcrisis.errors import ServerError
+from pgcrisis.errors import ServerError, first_line
 from pgcrisis.server_binaries import Binaries, Choice, Missing, find_binaries
 
 __all__ = ["SUPERUSER", "Binaries", "EmbeddedServer", "Missing", "find_binaries", "free_port"]
@@ -318,7 +318,7 @@ class EmbeddedServer:
                 with psycopg.connect(self.dsn_for("postgres"), connect_timeout=2):
                     return
             except psycopg.OperationalError as exc:
-                last_error = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                last_error = first_line(exc)
                 time.sleep(0.1)
         self.stop()
         raise ServerError(f"PostgreSQL did not accept connections within 60 s: {last_error}")

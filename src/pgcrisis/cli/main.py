@@ -15,7 +15,7 @@ import psycopg
 
 from pgcrisis import __version__
 from pgcrisis.dsn import redact
-from pgcrisis.errors import PgcrisisError
+from pgcrisis.errors import PgcrisisError, first_line
 
 #: command name -> "module:attribute" of its click command
 COMMANDS = {
@@ -49,8 +49,7 @@ class Group(click.Group):
             click.echo(f"pgcrisis: {redact(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            click.echo(f"pgcrisis: database error: {redact(first)}", err=True)
+            click.echo(f"pgcrisis: database error: {redact(first_line(exc))}", err=True)
             sys.exit(3)
         except KeyboardInterrupt:
             click.echo("pgcrisis: interrupted", err=True)

@@ -27,7 +27,7 @@ from pgcrisis.collect import (  # noqa: F401
 from pgcrisis.collect.probe import PROBES, ProbeContext, ProbeOptions
 from pgcrisis.collect.sampler import take_sample
 from pgcrisis.collect.server import read_server
-from pgcrisis.errors import ConnectError, ProbeUnavailable
+from pgcrisis.errors import ConnectError, ProbeUnavailable, first_line
 from pgcrisis.model.snapshot import SERVER_PARTS, Snapshot
 
 #: Snapshot fields filled by server-wide parts (``SERVER_PARTS``): lent to the snapshots of
@@ -36,9 +36,6 @@ SERVER_FIELDS = ("activity", "lock_counts", "lock_waits", "strong_locks", "prepa
                  "server_health", "sample")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _read(part: str, read: Callable[[], Mapping[str, Any]],
@@ -50,16 +47,16 @@ def _read(part: str, read: Callable[[], Mapping[str, Any]],
     except ProbeUnavailable as exc:
         unavailable[part] = exc.reason
     except pgerrors.InsufficientPrivilege as exc:
-        unavailable[part] = f"permission denied: {_first_line(exc)}"
+        unavailable[part] = f"permission denied: {first_line(exc)}"
     except pgerrors.LockNotAvailable:
         unavailable[part] = "a lock it needed was not granted within lock_timeout"
     except pgerrors.QueryCanceled:
         unavailable[part] = "it ran past statement_timeout"
     except psycopg.OperationalError as exc:
         raise ConnectError(f"lost the connection while reading {part}: "
-                           f"{_first_line(exc)}") from None
+                           f"{first_line(exc)}") from None
     except psycopg.Error as exc:
-        unavailable[part] = f"query failed: {_first_line(exc)}"
+        unavailable[part] = f"query failed: {first_line(exc)}"
     return None
 
 

@@ -49,7 +49,7 @@ from psycopg.rows import dict_row
 
 from pgcrisis.collect import sql
 from pgcrisis.collect.probe import ProbeContext, probe
-from pgcrisis.errors import ProbeUnavailable
+from pgcrisis.errors import ProbeUnavailable, first_line
 from pgcrisis.model.relations import Relations, Table
 from pgcrisis.model.statements import IndexAdvice, IndexAdviceSet, Statement, Statements
 from pgcrisis.sqlparse import Predicate, Shape, SqlParseError, analyze, index_columns
@@ -99,9 +99,6 @@ def _composed_dicts(ctx: ProbeContext, name: str, version_num: int, params: Mapp
         return cur.fetchall()
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +190,7 @@ def _unverified_reason(exc: psycopg.Error) -> str:
                 "(DDL or another strong lock holds it)")
     if isinstance(exc, pgerrors.QueryCanceled):
         return "planning it ran past statement_timeout"
-    return f"the planner could not cost it: {_first_line(exc)}"
+    return f"the planner could not cost it: {first_line(exc)}"
 
 
 # -- statements ---------------------------------------------------------------------------------
@@ -253,7 +250,7 @@ def statements(ctx: ProbeContext) -> Mapping[str, Any]:
                                 {"limit": limit + MARGIN},
                                 pgss=psql.Identifier(schema, "pg_stat_statements"))
     except pgerrors.ObjectNotInPrerequisiteState as exc:
-        raise ProbeUnavailable(_first_line(exc)) from None
+        raise ProbeUnavailable(first_line(exc)) from None
     kept: list[Statement] = []
     excluded = 0
     for row in found:

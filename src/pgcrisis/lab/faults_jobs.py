@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import sql
 
-from pgcrisis.errors import ScenarioError
+from pgcrisis.errors import ScenarioError, first_line
 from pgcrisis.lab.app import create_app
 from pgcrisis.lab.scenario import Metric, Scenario, admin_connect
 from pgcrisis.model.cron_schedule import CronSchedule
@@ -45,8 +45,8 @@ def require_pg_cron(conn: psycopg.Connection[Any]) -> None:
     try:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ScenarioError(f"this scenario needs pg_cron in this database: {first}") from None
+        raise ScenarioError(
+            f"this scenario needs pg_cron in this database: {first_line(exc)}") from None
 
 
 def schedule_job(conn: psycopg.Connection[Any], name: str, schedule: str, command: str) -> int:
