@@ -40,19 +40,20 @@ class ConsoleObserver:
                                          (f"[{self.n}] {title}", "bold cyan")))
 
     def info(self, text: str) -> None:
-        self.console.print(f"       {text}")
+        # never wrapped: a log or a pipe gets the whole line (paths, DSNs, commands)
+        self.console.print(f"       {text}", soft_wrap=True)
 
     def not_replayed(self, cause: Cause, missing: Missing) -> None:
         self.console.print(Text.assemble(
             "       ", ("– not replayed: ", "yellow"), (cause.label, "bold"),
             f" (needs {missing.piece}: {missing.reason}; to enable: ",
-            (missing.enable, "bold"), ")"))
+            (missing.enable, "bold"), ")"), soft_wrap=True)
 
     def degraded(self, cause: Cause, missing: Missing) -> None:
         self.console.print(Text.assemble(
             "       ", ("– weaker: ", "yellow"), (cause.label, "bold"),
             f" (no {missing.piece}: its advice is shown unverified; to enable: ",
-            (missing.enable, "bold"), ")"))
+            (missing.enable, "bold"), ")"), soft_wrap=True)
 
     def triaged(self, report: TriageReport) -> None:
         triage_terminal.render(report, self.console, panels=self.panels)

@@ -22,7 +22,7 @@ def admin_connect(dsn: str, *, autocommit: bool = True,
     return psycopg.connect(dsn, autocommit=autocommit, application_name=application_name)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0,
                what: str = "condition") -> None:
     """Poll ``predicate`` until true, or raise :class:`ScenarioError` naming ``what``."""
     deadline = time.monotonic() + timeout
