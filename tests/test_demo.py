@@ -21,4 +21,5 @@ def test_demo_names_every_cause_and_improves_every_metric(tmp_path: Path) -> Non
     assert "every cause named and every metric improved" in proc.stdout
     assert "Traceback" not in proc.stderr
     journal = (tmp_path / "journal.jsonl").read_text().splitlines()
+    assert journal, "the demo applies its remedies as journaled actions: none were journaled"
     assert all('"ok": true' in line for line in journal)
