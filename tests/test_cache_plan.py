@@ -58,6 +58,10 @@ def test_plan_is_deterministic_and_jitters_only_independent_lanes() -> None:
     for plan in (one, other):
         chained = {s.view: s for s in plan.slots}
         assert chained["a"].start_s == 0.0 and chained["b"].start_s == 600.0
+    # ... while another seed does move the independent ones (else there is no jitter to test)
+    independent = [{s.view: s.start_s for s in plan.slots if s.view in ("c", "d")}
+                   for plan in (one, other)]
+    assert independent[0] != independent[1]
 
 
 def test_cap_below_the_bound_overruns_instead_of_breaking_the_cap() -> None:

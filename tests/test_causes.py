@@ -69,8 +69,9 @@ def test_link_prefers_the_first_cause_code_and_never_loops() -> None:
         _f("long-transaction", backend),
         _f("idle-in-transaction", backend),
         _f("table-bloat", ObjectRef("relation", name="public.t"), backend),
-        _f("slow-query", ObjectRef("query", id=42)),
-        _f("missing-index", ObjectRef("relation", name="public.t"), ObjectRef("query", id=42)),
+        _f("slow-query", ObjectRef("query", queryid=42)),
+        _f("missing-index", ObjectRef("relation", name="public.t"),
+           ObjectRef("query", queryid=42)),
         _f("table-bloat", ObjectRef("relation", name="public.u")),
     ]
     caused_by = link(findings)
@@ -82,6 +83,6 @@ def test_link_prefers_the_first_cause_code_and_never_loops() -> None:
 def test_findings_in_different_databases_are_not_linked() -> None:
     db = ObjectRef("database", name="a")
     other = ObjectRef("database", name="b")
-    findings = [_f("slow-query", ObjectRef("query", id=1), db),
-                _f("missing-index", ObjectRef("query", id=1), other)]
+    findings = [_f("slow-query", ObjectRef("query", queryid=1), db),
+                _f("missing-index", ObjectRef("query", queryid=1), other)]
     assert link(findings) == ((), ())

@@ -40,6 +40,7 @@ def test_orphaned_prepared_transaction_gives_gid_age_locks_and_rollback(db: str)
     finding = only(report, "long-transaction")
     assert finding.objects[0].kind == "prepared-xact"
     assert finding.objects[0].name == "payment-7781"
+    assert finding.objects[0].gid == "payment-7781"
     assert finding.objects[1].name == "public.transfers"
     assert finding.evidence["locks"] >= 1
     assert finding.evidence["age_s"] >= 0
@@ -53,6 +54,7 @@ def test_inactive_logical_slot_is_a_finding_at_any_size(db: str) -> None:
     finding = only(report, "long-transaction")
     assert finding.objects[0].kind == "slot"
     assert finding.objects[0].name == "crm_cdc"
+    assert finding.objects[0].slot_name == "crm_cdc"  # pg_replication_slots.slot_name
     assert finding.severity is Severity.WARNING
     assert finding.evidence["active"] is False
     assert finding.evidence["retained_bytes"] > 0

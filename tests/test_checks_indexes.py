@@ -36,7 +36,8 @@ def test_order_workflow_missing_index_is_verified_and_critical(pg: PgServer, db:
         assert finding.severity is Severity.CRITICAL
         table, query = finding.objects
         assert (table.kind, table.name) == ("relation", "public.standing_order_items")
-        assert (query.kind, query.id) == ("query", _workflow_queryid(db))
+        assert (query.kind, query.queryid) == ("query", _workflow_queryid(db))
+        assert query.name is not None and query.name.startswith("INSERT INTO order_items")
         evidence = finding.evidence
         assert evidence["verified"] is True, evidence
         assert evidence["columns"] == ["customer_id"]

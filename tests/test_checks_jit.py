@@ -30,7 +30,8 @@ def test_jit_dominating_a_view_query_is_critical_and_turning_it_off_helps(
             row = conn.execute("SELECT queryid FROM pg_stat_statements "
                                "WHERE query = %s AND toplevel", [scenario.QUERY]).fetchone()
         assert row is not None
-        assert (query.kind, query.id, query.name) == ("query", row[0], scenario.QUERY)
+        assert (query.kind, query.queryid, query.name) == ("query", row[0], scenario.QUERY)
+        assert query.id == query.queryid  # the pre-contract key stays, the same number
         assert (setting.kind, setting.name) == ("setting", "jit")
         assert finding.evidence["jit_share"] >= 0.5
         assert finding.evidence["plan_cost"] > 100000  # read by the probe's EXPLAIN

@@ -39,7 +39,7 @@ def cleanup(cron_db: str) -> Iterator[CleanupTooFrequent]:
 
 def _job_object(report_jobs: tuple[CronJob, ...], name: str) -> ObjectRef:
     job = next(j for j in report_jobs if j.jobname == name)
-    return ObjectRef(kind="job", id=job.jobid, name=name)
+    return ObjectRef(kind="job", jobid=job.jobid, name=name)
 
 
 def test_cleanup_every_five_minutes_is_too_frequent(cleanup: CleanupTooFrequent) -> None:
@@ -83,6 +83,10 @@ def test_job_failing_every_run_is_critical(cron_db: str) -> None:
         finding = only(report, "job-failing")
         assert finding.severity is Severity.CRITICAL
         assert finding.objects[0] == _job_object(report.snapshot.cron.jobs, scenario.jobname)
+        with admin_connect(cron_db) as conn:  # the contract's key is cron.job's jobid
+            row = conn.execute("SELECT jobname FROM cron.job WHERE jobid = %s",
+                               (finding.objects[0].jobid,)).fetchone()
+        assert row == (scenario.jobname,)
         assert finding.evidence["consecutive_failures"] == 4
         assert 'relation "orders_archive" does not exist' in finding.detail
         assert 'orders_archive' in finding.title
@@ -130,7 +134,7 @@ def test_runs_back_to_back_are_too_frequent_even_when_they_do_work() -> None:
                    last_start_age_s=60.0, first_start_age_s=600.0, mean_duration_s=58.0,
                    max_duration_s=59.0, mean_interval_s=60.0, overlaps=0)
     (finding,) = job_too_frequent(_snapshot(job, runs), Thresholds())
-    assert finding.objects[0] == ObjectRef(kind="job", id=7, name="CALL rebuild_cache()")
+    assert finding.objects[0] == ObjectRef(kind="job", jobid=7, name="CALL rebuild_cache()")
     assert "back to back" in finding.title
     assert finding.remedy is not None
     assert finding.remedy.sql == ("SELECT cron.alter_job(7, schedule := '7 3 * * *')",)

@@ -47,6 +47,7 @@ def test_prepared_transaction_is_named_by_gid(db: str) -> None:
     finding = only(report, "blocking-lock")
     assert finding.objects[0].kind == "prepared-xact"
     assert finding.objects[0].name == "orphan-42"
+    assert finding.objects[0].gid == "orphan-42"  # the contract's key, pg_prepared_xacts.gid
     assert finding.remedy is not None
     assert finding.remedy.sql == ("ROLLBACK PREPARED 'orphan-42'",)
     (xact,) = report.snapshot.prepared
@@ -59,6 +60,7 @@ def test_leaky_recursive_delete_is_a_lock_hoarder(db: str) -> None:
         report = triage(db)
     finding = only(report, "lock-hoarder")
     assert finding.objects[0].pid == lab.hoarder_pid
+    assert finding.objects[0].name  # every object has a name a person can read
     assert finding.severity is Severity.WARNING
     assert finding.evidence["locks"] > 64
     before = lab.measure()

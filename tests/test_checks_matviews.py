@@ -39,6 +39,7 @@ def test_plain_refresh_blocking_readers_is_critical(db: str) -> None:
         assert finding.severity is Severity.CRITICAL
         assert finding.objects[0] == ObjectRef(kind="matview", name=CALCULATIONS)
         assert finding.objects[1].kind == "backend" and finding.objects[1].pid == pid
+        assert finding.objects[1].name  # who the refresh is, never empty
         assert finding.evidence["readers_waiting"] == 3
         assert finding.evidence["lock"] == "held"
         assert "public.v_customer_report" in finding.evidence["blocked_views"]
@@ -79,13 +80,14 @@ def test_scheduled_plain_refresh_is_a_warning_per_job(tree: CachedViewTree) -> N
     assert calc.severity is Severity.WARNING
     assert calc.objects[0].kind == "job"
     assert calc.objects[0].name == "pgcrisis-lab-refresh-calculations"
+    assert calc.objects[0].jobid is not None
     assert calc.objects[2] == ObjectRef(kind="matview", name="public.mv_region_summary")
     assert set(calc.evidence["blocked_views"]) == {
         "public.v_customer_report", "public.v_region_report"}
     assert calc.remedy is not None
     assert calc.remedy.sql[0].startswith("CREATE UNIQUE INDEX CONCURRENTLY")
     assert calc.remedy.sql[-1] == (
-        f"SELECT cron.alter_job({calc.objects[0].id}, command := 'REFRESH MATERIALIZED VIEW "
+        f"SELECT cron.alter_job({calc.objects[0].jobid}, command := 'REFRESH MATERIALIZED VIEW "
         f"CONCURRENTLY {CALCULATIONS}; REFRESH MATERIALIZED VIEW CONCURRENTLY "
         "public.mv_region_summary')")
 
@@ -94,12 +96,12 @@ def test_scheduled_plain_refresh_is_a_warning_per_job(tree: CachedViewTree) -> N
         for statement in calc.remedy.sql:
             conn.execute(statement.encode())
         command = conn.execute("SELECT command FROM cron.job WHERE jobid = %s",
-                               (calc.objects[0].id,)).fetchone()
+                               (calc.objects[0].jobid,)).fetchone()
         assert command is not None
         conn.execute(command[0].encode())
     after = triage(tree.dsn)
     assert not [f for f in after.by_code("matview-blocking-refresh")
-                if f.objects[0].id == calc.objects[0].id]
+                if f.objects[0].jobid == calc.objects[0].jobid]
     assert not [f for f in after.by_code("matview-concurrent-unready")
                 if f.objects[0].name == CALCULATIONS]
 
@@ -109,7 +111,7 @@ def test_refresh_spike_at_nine(tree: CachedViewTree) -> None:
     finding = only(report, "refresh-spike")
     assert finding.severity is Severity.WARNING
     first_job = min(j.jobid for j in report.snapshot.cron.jobs)
-    assert finding.objects[0] == ObjectRef(kind="job", id=first_job,
+    assert finding.objects[0] == ObjectRef(kind="job", jobid=first_job,
                                            name="pgcrisis-lab-refresh-calculations")
     assert finding.evidence["peak"] == 4
     assert finding.evidence["starting_together"] == 4

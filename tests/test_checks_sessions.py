@@ -19,6 +19,13 @@ def _state(dsn: str, pid: int) -> str | None:
         return row[0] if row else None
 
 
+def _client_addr(dsn: str) -> str | None:
+    """The address the server sees this test's connections come from."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT host(inet_client_addr())").fetchone()
+        return row[0] if row else None
+
+
 def test_idle_transaction_blocking_nobody_is_reported_only_past_the_threshold(db: str) -> None:
     def idle(conn: psycopg.Connection[Any]) -> None:
         with conn.transaction():
@@ -38,6 +45,11 @@ def test_idle_transaction_blocking_nobody_is_reported_only_past_the_threshold(db
         worker.join(10)
     assert finding.objects[0].pid == pid
     assert finding.objects[0].name == "report-builder"
+    # the client by pg_stat_activity's keys (the worker connects over TCP, as this test does)
+    client = finding.objects[1]
+    assert (client.kind, client.application_name, client.client_addr) == (
+        "client", "report-builder", _client_addr(db))
+    assert client.name == f"report-builder@{client.client_addr}"
     assert finding.evidence["blocks"] == 0
     assert finding.remedy is not None and f"pg_terminate_backend({pid})" in finding.remedy.sql[0]
 

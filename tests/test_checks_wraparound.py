@@ -41,8 +41,14 @@ def test_slow_query_lists_the_statement_taking_the_time(db: str) -> None:
         report = triage(db)
     finding = only(report, "slow-query")
     assert finding.severity is Severity.INFO
-    assert finding.objects[0].kind == "query"
-    assert finding.objects[0].name is not None and "reports" in finding.objects[0].name
+    query = finding.objects[0]
+    assert query.kind == "query"
+    assert query.name is not None and "reports" in query.name
+    # the contract's key joins to pg_stat_statements
+    with psycopg.connect(db) as conn:
+        row = conn.execute("SELECT query FROM pg_stat_statements WHERE queryid = %s",
+                           (query.queryid,)).fetchone()
+    assert row is not None and "FROM reports" in row[0]
     assert finding.evidence["calls"] == 20
     assert finding.evidence["mean_ms"] >= 55
     assert finding.evidence["share"] >= 0.5

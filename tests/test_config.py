@@ -65,7 +65,7 @@ def test_cli_reads_the_file_and_flags_override_it(db: str, tmp_path: Path,
         from_file = runner.invoke(cli, ["triage", db, "--format", "json"])
         overridden = runner.invoke(cli, ["triage", db, "--format", "json",
                                          "--threshold", "prepared_xact_s=3600"])
-    gids = [o.get("name") for f in json.loads(from_file.stdout)["findings"]
+    gids = [o.get("gid") for f in json.loads(from_file.stdout)["findings"]
             if f["code"] == "long-transaction" for o in f["objects"]]
     assert "cfg-2pc" in gids
     assert not [f for f in json.loads(overridden.stdout)["findings"]

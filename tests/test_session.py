@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target, redact, resolve
@@ -64,7 +65,10 @@ def test_triage_finishes_while_an_access_exclusive_lock_queue_stands(db: str) ->
             w.cancel()
             w.join(10)
     assert elapsed < 10, f"triage took {elapsed:.1f} s behind the lock queue"
-    assert report.snapshot.server.database == report.snapshot.server.database
+    # it diagnosed this database, and read the locked table's statistics rather than skip them
+    assert report.snapshot.server.database == conninfo_to_dict(db)["dbname"]
+    assert "relations" not in report.snapshot.unavailable
+    assert "public.orders" in {t.name for t in report.snapshot.relations.tables}
     assert any(f.code == "blocking-lock" for f in report.findings)
 
 

@@ -4,8 +4,8 @@
 
 Each query is captured twice, as ``NAME.json`` (EXPLAIN (ANALYZE, BUFFERS, VERBOSE,
 SETTINGS, FORMAT JSON)) and ``NAME.txt`` (the same in text format). The golden analyses in
-tests/plans/golden/ are then refreshed with ``PGCRISIS_UPDATE_GOLDEN=1 uv run pytest
-tests/test_explain_corpus.py``.
+tests/plans/golden/ are then rewritten with ``uv run python -m
+tests.plans.regenerate_golden`` (read the diff before committing).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import ClientRate, client_label
 from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.sqlparse import short_text
 
 
 def clients(snapshot: Snapshot) -> list[Backend]:
@@ -47,6 +48,13 @@ def _label(b: Backend) -> str:
 
 def _top_clients(backends: list[Backend], n: int = 3) -> list[tuple[str, int]]:
     return Counter(_label(b) for b in backends).most_common(n)
+
+
+def _client_refs(backends: list[Backend], n: int = 3) -> tuple[ObjectRef, ...]:
+    """The ``n`` clients (application, address) holding most of ``backends``, as objects
+    with the contract's keys."""
+    ranked = Counter((b.application_name, b.client_addr) for b in backends).most_common(n)
+    return tuple(ObjectRef.client(app, addr) for (app, addr), _ in ranked)
 
 
 def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: list[Backend],
@@ -64,7 +72,7 @@ def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: lis
                 "reached new connections fail with 'too many clients' / 'too many "
                 "connections'. Most held by: "
                 + ", ".join(f"{name} ({n})" for name, n in top) + "."),
-        objects=(*(ObjectRef("client", name=name) for name, _ in top), obj),
+        objects=(*_client_refs(backends), obj),
         evidence={"in_use": used, "limit": limit, "share": round(share, 3),
                   "states": dict(Counter(b.state or "?" for b in backends)),
                   "top_clients": dict(top)},
@@ -99,7 +107,7 @@ def _idle_piles(snapshot: Snapshot, t: Thresholds, backends: list[Backend],
                     f"out of {usable} slots. A pool sized far above its need, or a client that "
                     "opens connections and never closes them; either way they are slots other "
                     "clients cannot have."),
-            objects=(ObjectRef("client", name=name),
+            objects=(*_client_refs(mine),
                      *(ObjectRef("role", name=r) for r, _ in roles.most_common(1))),
             evidence={"idle": n, "usable_slots": usable, "longest_idle_s": round(longest, 1),
                       "roles": dict(roles)},
@@ -153,6 +161,18 @@ def _disproportionate(counts: Counter[str], share: float, ratio: float,
     return None
 
 
+def _group_refs(scope: str, name: str, mine: list[Backend]) -> tuple[ObjectRef, ...]:
+    """The objects a group of connections is about, with the contract's keys. One client:
+    itself. One application from several addresses: that application, with no
+    ``client_addr`` (it has no single one). One address, whatever the application: its
+    clients, most connections first (a client's key is its application_name). One role."""
+    if scope == "role":
+        return (ObjectRef("role", name=name),)
+    if scope == "application":
+        return (ObjectRef.client(mine[0].application_name, None, name=name),)
+    return _client_refs(mine)
+
+
 def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
     backends = clients(snapshot)
     usable = snapshot.server_health.usable_connections
@@ -161,10 +181,11 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
     # the application, one role
     keys: tuple[tuple[str, Callable[[Backend], str]], ...] = (
         ("client", _label),
-        ("client", lambda b: client_label(b.application_name, "*")),
-        ("client", lambda b: client_label("*", b.client_addr)),
+        ("application", lambda b: client_label(b.application_name, "*")),
+        ("address", lambda b: client_label("*", b.client_addr)),
         ("role", lambda b: b.usename or "?"))
-    for kind, key in keys:
+    for scope, key in keys:
+        kind = "role" if scope == "role" else "client"
         counts = Counter(key(b) for b in backends)
         hit = _disproportionate(counts, t.runaway_connection_share, t.runaway_ratio, minimum)
         if hit is None:
@@ -184,7 +205,7 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
                     + ", ".join(f"{s} {c}" for s, c in states.most_common()) + ". One client "
                     "with that many connections is a pool gone wrong or a loop opening "
                     "connections; it crowds everyone else out."),
-            objects=(ObjectRef(kind, name=name),
+            objects=(*_group_refs(scope, name, mine),
                      *((ObjectRef("role", name=roles.most_common(1)[0][0]),)
                        if kind == "client" else ())),
             evidence={"connections": n, "client_connections": len(backends),
@@ -222,6 +243,13 @@ def _dominant(values: dict[str, float], total: float, seconds: float, share_min:
     if top / total < share_min or top / seconds < rate_min or top < ratio * second:
         return None
     return name
+
+
+def _query_ref(snapshot: Snapshot, queryid: int) -> ObjectRef:
+    """A statement by queryid, named by its text where pg_stat_statements' top rows have it."""
+    st = snapshot.statements.by_queryid(queryid)
+    return ObjectRef("query", queryid=queryid,
+                     name=short_text(st.query) if st else f"query {queryid}")
 
 
 def _call_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
@@ -267,9 +295,9 @@ def _call_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
                 f"statement (query {best.top_queryid}). A rate like this from one client, "
                 "repeating itself, is a loop (a retry storm, an integration re-polling, N+1 "
                 "queries), not users."),
-        objects=(ObjectRef("client", name=name),
-                 *(ObjectRef("role", name=r) for r in roles[:1]),
-                 *(ObjectRef("query", id=q) for q in queryids)),
+        objects=((ObjectRef.client(app, rs[0].client_addr),) if rs[0].seen else ())
+                + tuple(ObjectRef("role", name=r) for r in roles[:1])
+                + tuple(_query_ref(snapshot, q) for q in queryids),
         evidence={"calls_per_s": round(rate, 1), "exec_ms_per_s": round(exec_per_s, 1),
                   "share": round(share, 3), "time_share": round(time_share, 3),
                   "window_s": round(sample.seconds, 2),

@@ -88,11 +88,11 @@ def holders(snapshot: Snapshot) -> list[Holder]:
                             f"pid {b.pid} ({who(b)}, {b.state or '?'})", b.xact_age_s,
                             b.backend_xmin_age or b.backend_xid_age, b.datname))
     for p in snapshot.prepared:
-        found.append(Holder(ObjectRef("prepared-xact", name=p.gid),
+        found.append(Holder(ObjectRef("prepared-xact", name=p.gid, gid=p.gid),
                             f"prepared transaction {p.gid!r}", p.age_s, None, p.database))
     for s in snapshot.server_health.slots:
         if s.xmin_age is not None:  # a physical slot's (hot_standby_feedback): every table
-            found.append(Holder(ObjectRef("slot", name=s.name),
+            found.append(Holder(ObjectRef("slot", name=s.name, slot_name=s.name),
                                 f"replication slot {s.name!r}", None, s.xmin_age, None))
     return sorted(found, key=lambda h: (-(h.age_s or 0.0), -(h.xmin_age or 0)))
 
@@ -156,7 +156,7 @@ def _prepared_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     "transaction manager still means to finish it, it is orphaned. It keeps "
                     f"its {plural(locks, 'lock')} and holds the xmin horizon back: at least "
                     f"{kept:,} dead rows of tables vacuumed since are kept alive."),
-            objects=(ObjectRef("prepared-xact", name=p.gid),
+            objects=(ObjectRef("prepared-xact", name=p.gid, gid=p.gid),
                      *(ObjectRef("relation", name=r) for r in relations[:3])),
             evidence={"gid": p.gid, "age_s": round(p.age_s, 1), "owner": p.owner,
                       "database": p.database, "locks": locks,
@@ -197,7 +197,7 @@ def _slot_finding(s: ReplicationSlot, t: Thresholds) -> Finding | None:
                 f"confirms it{'' if s.active else _UNCONSUMED}.{held} "
                 f"WAL status: {s.wal_status or '?'}"
                 + (f"; plugin {s.plugin}, database {s.database}" if s.plugin else "") + "."),
-        objects=(ObjectRef("slot", name=s.name),),
+        objects=(ObjectRef("slot", name=s.name, slot_name=s.name),),
         evidence={"slot_type": s.slot_type, "active": s.active, "retained_bytes": retained,
                   "xmin_age": s.xmin_age, "catalog_xmin_age": s.catalog_xmin_age,
                   "wal_status": s.wal_status, "plugin": s.plugin, "database": s.database},

@@ -99,7 +99,7 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
                if advice.also_queryids else "")
         ),
         objects=(ObjectRef("relation", name=table.name), ObjectRef("query", name=name,
-                                                                    id=st.queryid)),
+                                                                    queryid=st.queryid)),
         evidence={
             "table": table.name,
             "columns": list(advice.columns),

@@ -98,7 +98,7 @@ def jit_overhead(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 "compiles. Without JIT it would take about "
                 f"{(st.total_exec_ms - lost) / max(st.calls, 1):,.0f} ms per call."
             ),
-            objects=(ObjectRef("query", name=name, id=st.queryid),
+            objects=(ObjectRef("query", name=name, queryid=st.queryid),
                      ObjectRef("setting", name="jit")),
             evidence={
                 "calls": st.calls,

@@ -22,7 +22,7 @@ NIGHT_MINUTE = 3 * 60
 
 def job_ref(job: CronJob) -> ObjectRef:
     """The contract's ``job`` object: jobid and the job's name (or command)."""
-    return ObjectRef(kind="job", id=job.jobid, name=job.label)
+    return ObjectRef(kind="job", jobid=job.jobid, name=job.label)
 
 
 def sql_literal(text: str) -> str:

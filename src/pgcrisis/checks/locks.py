@@ -94,10 +94,10 @@ def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[s
             "(or COMMIT PREPARED if its work must be kept).",
             (f"ROLLBACK PREPARED {quote_literal(gid)}",),
         )
-        return ObjectRef("prepared-xact", name=gid), label, remedy, {"gid": gid}
+        return ObjectRef("prepared-xact", name=gid, gid=gid), label, remedy, {"gid": gid}
     b = snapshot.backend(chain.root)
     if b is None:
-        obj = ObjectRef("backend", pid=chain.root)
+        obj = ObjectRef("backend", pid=chain.root, name="?")  # gone since it was seen
         label = f"pid {chain.root}"
         remedy = Remedy("Cancel or terminate the blocking session.",
                         (f"SELECT pg_terminate_backend({chain.root})",))
@@ -163,7 +163,7 @@ def blocking_lock(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                       f"{duration(max_wait)}.")
         objects = [root_obj, *(ObjectRef("relation", name=r) for r in common[:3])]
         objects.extend(ObjectRef("backend", pid=p, name=who(b) if (b := snapshot.backend(p))
-                                 else None) for p in queued[:3])
+                                 else "?") for p in queued[:3])
         yield Finding(
             code="blocking-lock",
             severity=severity,
@@ -207,7 +207,7 @@ def lock_hoarder(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     f"transaction ends. Session state: {state}; transaction open "
                     f"{duration(b.xact_age_s if b else None)}; last statement: "
                     f"{short_query(b.query, 120) if b else '?'}."),
-            objects=(ObjectRef("backend", pid=count.pid, name=name),),
+            objects=(ObjectRef("backend", pid=count.pid, name=name or "?"),),
             evidence={"locks": count.total, "relation_locks": count.relations,
                       "waiting": count.waiting, "max_locks_per_transaction": per_xact,
                       "lock_table_size": table, "share": round(share, 4)},

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pgcrisis.checks._text import who
 from pgcrisis.checks.jobs import job_ref, sql_literal
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
@@ -221,7 +222,7 @@ def _live_finding(r: _LiveRefresh, mv: Matviews) -> Finding:
         detail=detail,
         objects=(ObjectRef(kind="matview", name=r.matview),
                  ObjectRef(kind="backend", pid=r.pid,
-                           name=r.backend.application_name if r.backend else None),
+                           name=who(r.backend) if r.backend else "?"),
                  *(ObjectRef(kind="matview", name=o) for o in r.others)),
         evidence={
             "readers_waiting": n,

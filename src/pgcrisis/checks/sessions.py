@@ -65,7 +65,8 @@ def idle_in_transaction(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     f"{duration(idle_for)}. Its last statement was: {short_query(b.query, 160)}. "
                     "It keeps every lock it took and holds back vacuum until it ends."),
             objects=(ObjectRef("backend", pid=b.pid, name=who(b)),
-                     *((ObjectRef("client", name=b.client_addr),) if b.client_addr else ())),
+                     *((ObjectRef.client(b.application_name, b.client_addr),)
+                       if b.client_addr else ())),
             evidence={"idle_s": round(idle_for, 1), "xact_age_s": round(b.xact_age_s or 0, 1),
                       "blocks": waiting, "state": b.state, "user": b.usename},
             remedy=Remedy(

@@ -34,7 +34,7 @@ def slow_query(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             detail=(f"{name}: {st.total_exec_ms / 1000:,.1f} s in total over {st.calls:,} "
                     f"calls, {st.rows / max(st.calls, 1):,.1f} rows per call, "
                     f"{st.shared_blks_read:,} blocks read from outside shared buffers."),
-            objects=(ObjectRef("query", id=st.queryid, name=name),),
+            objects=(ObjectRef("query", queryid=st.queryid, name=name),),
             evidence={"queryid": st.queryid, "calls": st.calls,
                       "total_ms": round(st.total_exec_ms, 1),
                       "mean_ms": round(st.mean_exec_ms, 2), "share": round(share, 3),

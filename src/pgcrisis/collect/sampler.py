@@ -23,11 +23,10 @@ from psycopg.rows import dict_row
 
 from pgcrisis.collect import sql
 from pgcrisis.collect.probe import ProbeContext
-from pgcrisis.model.health import ClientRate, Sample
+from pgcrisis.model.health import UNSEEN, ClientRate, Sample
 
 #: seconds between two reads of pg_stat_activity during the window
 INTERVAL_S = 0.2
-_UNSEEN = "(not seen)"
 
 ClientKey = tuple[str, str, str]  # application, address, role
 
@@ -83,7 +82,7 @@ def take_sample(ctx: ProbeContext, seconds: float) -> Sample:
                 continue
             observers = seen.get((role, qid))
             if not observers:
-                observers = Counter({(_UNSEEN, _UNSEEN, role): 1})
+                observers = Counter({(UNSEEN, UNSEEN, role): 1})
             total = sum(observers.values())
             for key, n in observers.items():
                 calls[key] += d_calls * n / total

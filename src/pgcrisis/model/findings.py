@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pgcrisis.model.health import client_label
+
 
 class Severity(StrEnum):
     """How bad a finding is; the order is the ranking order."""
@@ -24,26 +26,66 @@ class Severity(StrEnum):
 JsonValue = Any  # evidence values: numbers, strings, lists, small dicts
 
 
+#: the kinds whose pre-contract ``id`` key mirrors their identifying key
+_ID_KEYS = {"query": "queryid", "job": "jobid"}
+
+#: the identifying keys of the contract's table, in the order ``to_json`` writes them
+_KEYS = ("pid", "queryid", "jobid", "id", "application_name", "client_addr", "gid",
+         "slot_name")
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectRef:
     """What a finding is about; ``kind`` is one of the contract's object kinds.
 
-    Relation-like names are schema-qualified. ``pid`` is set for backends, ``id`` for jobs
-    (jobid) and queries (queryid).
+    Besides ``kind`` and a human-readable ``name``, each kind carries the identifying key(s)
+    the contract names after PostgreSQL's catalogs, so a consumer can join on them:
+    ``pid`` (backend), ``queryid`` (query, pg_stat_statements'), ``jobid`` (job, pg_cron's),
+    ``application_name`` and ``client_addr`` (client; the address only where known),
+    ``gid`` (prepared-xact), ``slot_name`` (slot); relation-like names are schema-qualified
+    and are the key of relations, indexes, matviews, settings, roles and databases.
+
+    ``id`` is the key objects carried before the contract named ``queryid``/``jobid``; it is
+    kept (the contract only adds keys) and mirrors them both ways, so code that still builds
+    or reads ``id`` sees the same object as code using the contract's names.
     """
 
     kind: str
     name: str | None = None
     pid: int | None = None
     id: int | None = None
+    queryid: int | None = None
+    jobid: int | None = None
+    application_name: str | None = None
+    client_addr: str | None = None
+    gid: str | None = None
+    slot_name: str | None = None
+
+    def __post_init__(self) -> None:
+        key = _ID_KEYS.get(self.kind)
+        if key is None:
+            return
+        value = getattr(self, key)
+        if value is None and self.id is not None:
+            object.__setattr__(self, key, self.id)
+        elif self.id is None and value is not None:
+            object.__setattr__(self, "id", value)
+
+    @classmethod
+    def client(cls, application_name: str, client_addr: str | None,
+               name: str | None = None) -> ObjectRef:
+        """A client by its catalog keys (``client_addr`` None: a unix socket or many
+        addresses), named ``application@address`` unless ``name`` says otherwise."""
+        return cls("client", name=name or client_label(application_name, client_addr),
+                   application_name=application_name, client_addr=client_addr)
 
     def to_json(self) -> dict[str, JsonValue]:
-        """The contract's object form: only the keys that are set."""
+        """The contract's object form: ``kind``, the keys that are set, ``name``."""
         out: dict[str, JsonValue] = {"kind": self.kind}
-        if self.pid is not None:
-            out["pid"] = self.pid
-        if self.id is not None:
-            out["id"] = self.id
+        for key in _KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
         if self.name is not None:
             out["name"] = self.name
         return out

@@ -219,6 +219,12 @@ def client_label(application: str | None, address: str | None) -> str:
     return f"{application or '(no name)'}@{address or 'local'}"
 
 
+#: the sampler's application and address for calls nobody was seen running (their role's)
+UNSEEN = "(not seen)"
+#: the sampler's address of a unix-socket client (pg_stat_activity.client_addr is NULL)
+LOCAL = "local"
+
+
 @dataclass(frozen=True, slots=True)
 class ClientRate:
     """What one client (application, address, role) did during a ``--sample`` window."""
@@ -237,6 +243,16 @@ class ClientRate:
     def label(self) -> str:
         """``application@address``, the way a person names a client."""
         return client_label(self.application, self.address)
+
+    @property
+    def seen(self) -> bool:
+        """False for the calls of a role that no session was seen making."""
+        return self.application != UNSEEN
+
+    @property
+    def client_addr(self) -> str | None:
+        """The address as pg_stat_activity.client_addr has it (None for a unix socket)."""
+        return None if self.address in (LOCAL, UNSEEN) else self.address
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,16 @@ _BADGE = {Severity.CRITICAL: "🔴 CRITICAL", Severity.WARNING: "🟠 WARNING",
 
 
 def _object(finding: Finding) -> str:
+    """The first objects, each by its identifying key and name (a client's, a prepared
+    transaction's and a slot's names are their keys already)."""
     parts = []
     for o in finding.objects[:3]:
         label = o.name if o.name is not None else ""
+        number = o.queryid if o.queryid is not None else o.jobid
         if o.pid is not None:
             label = f"pid {o.pid}" + (f" ({o.name})" if o.name else "")
-        elif o.id is not None:
-            label = f"#{o.id}" + (f" {o.name}" if o.name else "")
+        elif number is not None:
+            label = f"#{number}" + (f" {o.name}" if o.name else "")
         parts.append(f"{o.kind} `{label}`")
     return ", ".join(parts)
 
