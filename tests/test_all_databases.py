@@ -13,15 +13,15 @@ from click.testing import CliRunner
 
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.cli.main import cli
-from pgcrisis.lab.faults_health import (
-    OrphanedPreparedTransaction,
-    RedundantIndexes,
-    SequenceNearLimit,
-)
 from pgcrisis.model.findings import ObjectRef
 from pgcrisis.triage import per_database_checks
 from tests.helpers import TRIAGE_SCHEMA as SCHEMA
 from tests.helpers import PgServer, triage
+from tests.scenarios.health import (
+    OrphanedPreparedTransaction,
+    RedundantIndexes,
+    SequenceNearLimit,
+)
 
 
 @pytest.fixture

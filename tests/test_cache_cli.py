@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from pgcrisis.actions import apply
 from pgcrisis.cache_actions.runner import night_plan_sql
 from pgcrisis.cli.main import cli
+from pgcrisis.demo.app import create_app
+from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
+from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
-from pgcrisis.lab.app import create_app
-from pgcrisis.lab.faults_cache import CachedViewTree, build_tree
-from pgcrisis.lab.scenario import admin_connect
 from tests.helpers import triage
 
 SCALE = 0.02

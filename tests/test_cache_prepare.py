@@ -7,10 +7,10 @@ import pytest
 from pgcrisis.cache.keys import declared_key
 from pgcrisis.cache_actions.refresh import REFRESHED
 from pgcrisis.cache_actions.runner import catalog, prepare_views, refresh_views
+from pgcrisis.demo.app import create_app
+from pgcrisis.demo.faults_cache import build_tree
+from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
-from pgcrisis.lab.app import create_app
-from pgcrisis.lab.faults_cache import build_tree
-from pgcrisis.lab.scenario import admin_connect
 
 SCALE = 0.02
 

@@ -11,14 +11,11 @@ import psycopg
 from pgcrisis.cache_actions.refresh import BUSY, REFRESHED, UNREADY, RefreshOptions
 from pgcrisis.cache_actions.runner import catalog, refresh_views
 from pgcrisis.cache_actions.schema import ensure_schema
+from pgcrisis.demo.app import create_app
+from pgcrisis.demo.faults_cache import build_tree
+from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
-from pgcrisis.lab.app import create_app
-from pgcrisis.lab.faults_cache import (
-    build_cycle,
-    build_tree,
-    create_slow_view,
-)
-from pgcrisis.lab.scenario import admin_connect
+from tests.scenarios.cache import build_cycle, create_slow_view
 
 SCALE = 0.02
 CALC = "public.mv_customer_totals"

@@ -10,10 +10,10 @@ from rich.console import Console
 
 from pgcrisis.checks.causes import link, tree
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.lab.faults_health import SnapshotHoldsVacuum
 from pgcrisis.model.findings import Finding, ObjectRef, Severity
 from pgcrisis.presentation import triage_json, triage_markdown, triage_terminal
 from tests.helpers import only, triage
+from tests.scenarios.health import SnapshotHoldsVacuum
 
 
 def test_idle_transaction_is_the_root_of_the_lock_chain_and_of_the_bloat(db: str) -> None:

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pgcrisis.lab.faults_health import ApiCallLoop, DatabaseConnectionLimit, IdleConnectionPile
 from pgcrisis.model.findings import Severity
 from pgcrisis.presentation.triage_json import finding_to_json
 from tests.helpers import PgServer, only, triage
+from tests.scenarios.health import ApiCallLoop, DatabaseConnectionLimit, IdleConnectionPile
 
 
 def _client_addr(dsn: str) -> str | None:

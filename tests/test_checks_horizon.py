@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.lab.faults_health import (
+from pgcrisis.model.findings import Severity
+from tests.helpers import only, triage
+from tests.scenarios.health import (
     InactiveLogicalSlot,
     OrphanedPreparedTransaction,
     SnapshotHoldsVacuum,
 )
-from pgcrisis.model.findings import Severity
-from tests.helpers import only, triage
 
 
 def test_old_snapshot_is_named_with_the_dead_rows_it_keeps(db: str) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pgcrisis.lab.faults_health import FailedConcurrentIndex, RedundantIndexes, UnusedIndex
 from pgcrisis.model.findings import Severity
 from tests.helpers import triage
+from tests.scenarios.health import FailedConcurrentIndex, RedundantIndexes, UnusedIndex
 
 
 def test_invalid_index_left_by_a_failed_concurrent_build(db: str) -> None:

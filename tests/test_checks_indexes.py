@@ -10,9 +10,10 @@ import pytest
 
 import pgcrisis.checks.indexes
 import pgcrisis.model.relations
-from pgcrisis.lab.faults_queries import ForeignKeyWithoutIndex, OrderWorkflowMissingIndex
+from pgcrisis.demo.faults_queries import OrderWorkflowMissingIndex
 from pgcrisis.model.findings import Severity
 from tests.helpers import PgServer, only, require, triage
+from tests.scenarios.queries import ForeignKeyWithoutIndex
 
 #: small app; the scenario tops standing_order_items up past the check's 1,000 pages
 WORKFLOW_SCALE = 0.1

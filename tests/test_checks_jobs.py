@@ -16,14 +16,15 @@ from hypothesis import strategies as st
 
 from pgcrisis.checks.jobs import job_too_frequent
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.lab.faults_jobs import CleanupBacklog, CleanupTooFrequent, FailingJob
-from pgcrisis.lab.scenario import admin_connect
+from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
+from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.model.cron_schedule import CronSchedule
 from pgcrisis.model.findings import ObjectRef, Severity
 from pgcrisis.model.jobs import Cron, CronJob, JobRuns
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from tests.helpers import only, triage
+from tests.scenarios.jobs import FailingJob
 
 SCALE = 0.02
 CRON_CHECKS = ("job-too-frequent", "job-failing", "job-backlog", "refresh-spike")

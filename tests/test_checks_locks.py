@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import time
 
-from pgcrisis.lab.faults_locks import (
-    IdleTransactionChain,
-    LeakyRecursiveDelete,
-    PreparedTransactionBlocker,
-)
+from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
 from pgcrisis.model.findings import Severity
 from tests.helpers import only, triage
+from tests.scenarios.locks import IdleTransactionChain, PreparedTransactionBlocker
 
 
 def test_root_blocker_is_the_idle_transaction_not_the_queued_ddl(db: str) -> None:

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from pgcrisis.collect.matview_key import group_key
-from pgcrisis.lab.app import create_app
-from pgcrisis.lab.faults_cache import CachedViewTree, PlainRefreshBlocksReaders, build_tree
-from pgcrisis.lab.scenario import admin_connect
+from pgcrisis.demo.app import create_app
+from pgcrisis.demo.faults_cache import CachedViewTree, PlainRefreshBlocksReaders, build_tree
+from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.model.findings import ObjectRef, Severity
 from tests.helpers import only, triage
 

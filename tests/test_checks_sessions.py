@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.lab.scenario import Worker, wait_until
+from pgcrisis.demo.scenario import Worker, wait_until
 from pgcrisis.model.findings import Severity
 from tests.helpers import only, triage
 
@@ -79,7 +79,7 @@ def test_long_running_query(db: str) -> None:
 
 def test_idle_session_caught_between_statements_is_not_news(db: str) -> None:
     """A blocking idle session is reported only once it or its waiter has sat a second."""
-    from pgcrisis.lab.faults_locks import IdleTransactionChain
+    from tests.scenarios.locks import IdleTransactionChain
 
     with IdleTransactionChain(db, readers=1):
         early = triage(db, Thresholds(idle_blocking_min_s=30.0))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pgcrisis.lab.faults_health import SnapshotHoldsVacuum, StaleStatistics, VacuumDisabled
 from tests.helpers import only, triage
+from tests.scenarios.health import SnapshotHoldsVacuum, StaleStatistics, VacuumDisabled
 
 
 def test_dead_rows_held_back_by_an_idle_snapshot_name_the_holder(db: str) -> None:

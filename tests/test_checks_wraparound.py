@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.lab.faults_health import DominantStatement, SequenceNearLimit
 from pgcrisis.model.findings import Severity
 from tests.helpers import only, triage
+from tests.scenarios.health import DominantStatement, SequenceNearLimit
 
 
 def test_integer_column_fed_by_a_bigint_sequence_near_its_limit(db: str) -> None:

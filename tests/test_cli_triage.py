@@ -14,7 +14,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgcrisis.cli.main import cli
 from pgcrisis.embedded import free_port
-from pgcrisis.lab.faults_locks import IdleTransactionChain
+from tests.scenarios.locks import IdleTransactionChain
 
 SCHEMA = json.loads(resources.files("pgcrisis").joinpath("schemas/triage.schema.json").read_text())
 

@@ -12,7 +12,7 @@ from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.cli.main import cli
 from pgcrisis.config import build_thresholds, load, parse_assignment
 from pgcrisis.errors import ConfigError
-from pgcrisis.lab.faults_health import OrphanedPreparedTransaction
+from tests.scenarios.health import OrphanedPreparedTransaction
 
 
 def test_no_file_means_defaults(tmp_path: Path) -> None:

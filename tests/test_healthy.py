@@ -10,11 +10,11 @@ from typing import Any
 
 import psycopg
 
-from pgcrisis.lab.app import create_app
-from pgcrisis.lab.users import SimulatedUsers
+from pgcrisis.demo.app import create_app
 from pgcrisis.model.findings import Severity
 from pgcrisis.triage import TriageReport
 from tests.helpers import PgServer, triage
+from tests.scenarios.users import SimulatedUsers
 
 
 def _read(conn: psycopg.Connection[Any], i: int) -> None:

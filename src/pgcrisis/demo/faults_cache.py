@@ -20,16 +20,16 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import sql
 
-from pgcrisis.errors import ScenarioError, first_line
-from pgcrisis.lab.app import create_app
-from pgcrisis.lab.faults_jobs import (
+from pgcrisis.demo.app import create_app
+from pgcrisis.demo.faults_jobs import (
     JOB_PREFIX,
     fast_forward,
     require_pg_cron,
     schedule_job,
     unschedule_jobs,
 )
-from pgcrisis.lab.scenario import Metric, Scenario, Worker, admin_connect, wait_until
+from pgcrisis.demo.scenario import Metric, Scenario, Worker, admin_connect, wait_until
+from pgcrisis.errors import ScenarioError, first_line
 from pgcrisis.model.cron_schedule import CronSchedule
 
 #: the cached calculations view at the root of the tree
@@ -402,41 +402,3 @@ class PlainRefreshBlocksReaders(Scenario):
         if worker.error is not None:
             error = f"the refresh failed: {first_line(worker.error)}"
         return waited_ms, error
-
-
-# -- pieces for `pgcrisis cache` tests and benchmarks ------------------------------------
-
-CYCLE_SQL = """
-CREATE OR REPLACE VIEW v_cycle AS SELECT 1 AS x;
-CREATE MATERIALIZED VIEW mv_cycle_a AS SELECT x FROM v_cycle;
-CREATE MATERIALIZED VIEW mv_cycle_b AS SELECT x FROM mv_cycle_a;
-CREATE OR REPLACE VIEW v_cycle AS SELECT x FROM mv_cycle_b;
-"""
-
-
-def build_cycle(conn: psycopg.Connection[Any]) -> None:
-    """``mv_cycle_a -> v_cycle -> mv_cycle_b -> mv_cycle_a``: a loop PostgreSQL accepts,
-    because a matview stores rows instead of expanding its query (proved by
-    :func:`cycle_is_real`)."""
-    conn.execute(CYCLE_SQL)
-    if not cycle_is_real(conn):
-        raise ScenarioError("the matview cycle did not form")
-
-
-def cycle_is_real(conn: psycopg.Connection[Any]) -> bool:
-    """Whether mv_cycle_a is built on mv_cycle_b and mv_cycle_b on mv_cycle_a."""
-    return _reaches(conn, "mv_cycle_a", "mv_cycle_b") and _reaches(conn, "mv_cycle_b",
-                                                                   "mv_cycle_a")
-
-
-def create_slow_view(conn: psycopg.Connection[Any], name: str, *, seconds: float,
-                     rows: int = 1000, key: bool = True) -> None:
-    """A matview whose refresh takes at least ``seconds`` (its query sleeps once), with
-    ``rows`` rows and, with ``key``, the unique index CONCURRENTLY needs."""
-    conn.execute(sql.SQL(
-        "CREATE MATERIALIZED VIEW {} AS WITH pause AS MATERIALIZED (SELECT pg_sleep({}))"
-        " SELECT g AS id, g * 2 AS doubled FROM generate_series(1, {}) g, pause").format(
-        sql.Identifier(name), sql.Literal(seconds), sql.Literal(rows)))
-    if key:
-        conn.execute(sql.SQL("CREATE UNIQUE INDEX {} ON {} (id)").format(
-            sql.Identifier(f"{name}_id_key"), sql.Identifier(name)))

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Protocol
 
 from pgcrisis import actions
+from pgcrisis.demo.app import AppSize, create_app
+from pgcrisis.demo.scenario import Metric, Scenario, admin_connect
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
-from pgcrisis.lab.app import AppSize, create_app
-from pgcrisis.lab.scenario import Metric, Scenario, admin_connect
 from pgcrisis.model.findings import Finding
 from pgcrisis.server_binaries import Missing
 from pgcrisis.triage import TriageReport, run_triage

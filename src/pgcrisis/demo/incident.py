@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pgcrisis.cache_actions.runner import night_plan_sql, prepare_sql
+from pgcrisis.demo.faults_cache import CALCULATIONS, CachedViewTree, PlainRefreshBlocksReaders
+from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
+from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
+from pgcrisis.demo.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
+from pgcrisis.demo.scenario import Metric
+from pgcrisis.demo.service import Cause, Fix, remedy_sql
 from pgcrisis.dsn import Target
-from pgcrisis.lab.demo import Cause, Fix, remedy_sql
-from pgcrisis.lab.faults_cache import CALCULATIONS, CachedViewTree, PlainRefreshBlocksReaders
-from pgcrisis.lab.faults_jobs import CleanupBacklog, CleanupTooFrequent
-from pgcrisis.lab.faults_locks import LeakyRecursiveDelete
-from pgcrisis.lab.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
-from pgcrisis.lab.scenario import Metric
 from pgcrisis.model.findings import Finding
 from pgcrisis.triage import TriageReport
 
