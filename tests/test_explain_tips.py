@@ -12,10 +12,10 @@ from collections.abc import Mapping
 import psycopg
 import pytest
 
-from pgcrisis.collect.capture import capture
 from pgcrisis.dsn import Target
 from pgcrisis.model.findings import Severity
 from pgcrisis.plan import NodeStat, PlanAnalysis, Tip, analyse_bytes
+from pgcrisis.plan.capture import capture
 
 
 def _setup(dsn: str, sql: str) -> None:

@@ -157,8 +157,8 @@ def explain(plan_file: str | None, fmt: str, output: str | None, compact_only: b
         _emit(analysis, fmt, output, title=title)
         return
 
-    from pgcrisis.collect.capture import capture, view_statement
     from pgcrisis.dsn import resolve
+    from pgcrisis.plan.capture import capture, view_statement
 
     target = resolve(dsn)
     statement: Any

@@ -16,13 +16,13 @@ from psycopg import errors as pgerrors
 
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.cache.model import Durations, estimate
-from pgcrisis.collect.cron_command import parse_command
 from pgcrisis.collect.probe import ProbeContext
 from pgcrisis.collect.probe_matviews import matviews as matviews_probe
 from pgcrisis.collect.server import read_server
 from pgcrisis.errors import ConfigError
 from pgcrisis.model.matviews import Matviews
 from pgcrisis.model.server import ServerInfo
+from pgcrisis.sqlparse.cron_command import parse_command
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pgcrisis.collect.cron_command import ParsedCommand, parse_command
 from pgcrisis.collect.probe import ProbeContext, probe
 from pgcrisis.errors import ProbeUnavailable
 from pgcrisis.model.jobs import DELETE, Cron, CronJob, JobRuns, JobStatement, JobTarget
+from pgcrisis.sqlparse.cron_command import ParsedCommand, parse_command
 
 #: recent runs per job the checks judge by
 HISTORY_LIMIT = 50

@@ -12,10 +12,10 @@ from typing import Any
 
 from psycopg import errors as pgerrors
 
-from pgcrisis.collect.matview_key import group_key
 from pgcrisis.collect.probe import ProbeContext, probe
 from pgcrisis.model.activity import HeldLock
 from pgcrisis.model.matviews import Matview, Matviews, ViewEdge
+from pgcrisis.sqlparse.matview_key import group_key
 
 
 def _definitions(ctx: ProbeContext) -> dict[int, str]:

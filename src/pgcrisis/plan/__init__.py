@@ -1,5 +1,8 @@
 """EXPLAIN plan analysis: pure code (no database, no terminal), streaming, bounded memory.
 
+The one module here that talks to a server is :mod:`.capture` (``explain --query``), apart
+from the analysis: it runs the user's statement under EXPLAIN ANALYZE and always rolls back.
+
 ``analyse(open_input(path))`` reads a plan (JSON in any layout, psql's decorated output,
 text format, gzip) and returns a :class:`~pgcrisis.plan.model.PlanAnalysis`. PostgreSQL's
 own indented JSON takes the fast path (``_fastscan``); other JSON, when big, the

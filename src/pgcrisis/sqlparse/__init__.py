@@ -1,5 +1,9 @@
 """Pure helpers over pglast: what a statement reads and which columns its predicates compare.
 
+The package holds every SQL-text parser pgcrisis has, none of which talks to a server: this
+module (statement shapes for index advice), :mod:`.cron_command` (what a pg_cron job's command
+does) and :mod:`.matview_key` (a matview's grouping key).
+
 Index advice starts from the text of a statement as pg_stat_statements keeps it (constants
 replaced by ``$n``). :func:`analyze` parses it once and returns its :class:`Shape`: the kind of
 statement, every table it names, the highest parameter number, and the *predicates* an index
