@@ -31,7 +31,7 @@ def tree(cron_db: str) -> Iterator[CachedViewTree]:
 
 
 def test_plain_refresh_blocking_readers_is_critical(db: str) -> None:
-    with PlainRefreshBlocksReaders(db, scale=SCALE, readers=3, hold_s=0.3) as scenario:
+    with PlainRefreshBlocksReaders(db, scale=SCALE, readers=3) as scenario:
         assert scenario.refresher is not None
         pid = scenario.refresher.pid
         report = triage(db)
