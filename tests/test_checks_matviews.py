@@ -19,6 +19,7 @@ from tests.helpers import only, triage
 
 SCALE = 0.02
 CALCULATIONS = "public.mv_customer_totals"
+REPORT_VIEWS = ("public.mv_report_01", "public.mv_report_02", "public.mv_report_03")
 
 
 @pytest.fixture
@@ -71,37 +72,50 @@ def test_refresh_waiting_for_its_lock_still_names_the_refresh(db: str) -> None:
         assert finding.remedy.sql[0] == f"SELECT pg_cancel_backend({scenario.refresher.pid})"
 
 
-def test_scheduled_plain_refresh_is_a_warning_per_job(tree: CachedViewTree) -> None:
+def test_scheduled_plain_refreshes_are_one_warning_listing_every_job(
+        tree: CachedViewTree) -> None:
     report = triage(tree.dsn)
-    findings = report.by_code("matview-blocking-refresh")
-    assert len(findings) == 4  # the tree's job and one per report view
-    calc = next(f for f in findings if f.objects[1].name == CALCULATIONS)
-    assert calc.severity is Severity.WARNING
-    assert calc.objects[0].kind == "job"
-    assert calc.objects[0].name == "pgcrisis-lab-refresh-calculations"
-    assert calc.objects[2] == ObjectRef(kind="matview", name="public.mv_region_summary")
-    assert set(calc.evidence["blocked_views"]) == {
+    [finding] = report.by_code("matview-blocking-refresh")  # the tree's job and 3 report jobs
+    jobs = sorted(j.jobid for j in report.snapshot.cron.jobs)
+    assert finding.severity is Severity.WARNING
+    assert finding.title == "4 cron jobs refresh 5 materialized views without CONCURRENTLY at 09:00"
+    assert [o.id for o in finding.objects if o.kind == "job"] == jobs
+    assert {o.name for o in finding.objects if o.kind == "matview"} == {
+        CALCULATIONS, "public.mv_region_summary", *REPORT_VIEWS}
+    assert finding.evidence["grouped"] == 4 and finding.evidence["jobs"] == jobs
+    assert finding.evidence["schedules"] == ["0 9 * * *"]
+    # each job's own finding is kept: the one refreshing two views first (most impact)
+    items = finding.evidence["items"]
+    assert sorted(i["objects"][0]["id"] for i in items) == jobs
+    calc = items[0]
+    assert calc["objects"][0]["name"] == "pgcrisis-lab-refresh-calculations"
+    assert calc["objects"][2] == {"kind": "matview", "name": "public.mv_region_summary"}
+    assert set(calc["evidence"]["blocked_views"]) == {
         "public.v_customer_report", "public.v_region_report"}
-    assert calc.remedy is not None
-    assert calc.remedy.sql[0].startswith("CREATE UNIQUE INDEX CONCURRENTLY")
-    assert calc.remedy.sql[-1] == (
-        f"SELECT cron.alter_job({calc.objects[0].id}, command := 'REFRESH MATERIALIZED VIEW "
+    assert calc["remedy_sql"][0].startswith("CREATE UNIQUE INDEX CONCURRENTLY")
+    calc_job = calc["objects"][0]["id"]
+    assert calc["remedy_sql"][-1] == (
+        f"SELECT cron.alter_job({calc_job}, command := 'REFRESH MATERIALIZED VIEW "
         f"CONCURRENTLY {CALCULATIONS}; REFRESH MATERIALIZED VIEW CONCURRENTLY "
         "public.mv_region_summary')")
+    # the group's remedy: every job's statements, in order, once each
+    assert finding.remedy is not None
+    assert list(finding.remedy.sql) == list(dict.fromkeys(
+        s for i in items for s in i["remedy_sql"]))
 
     # the remedy works: indexes, then the job's command refreshes concurrently
     with admin_connect(tree.dsn) as conn:
-        for statement in calc.remedy.sql:
+        for statement in calc["remedy_sql"]:
             conn.execute(statement.encode())
         command = conn.execute("SELECT command FROM cron.job WHERE jobid = %s",
-                               (calc.objects[0].id,)).fetchone()
+                               (calc_job,)).fetchone()
         assert command is not None
         conn.execute(command[0].encode())
     after = triage(tree.dsn)
-    assert not [f for f in after.by_code("matview-blocking-refresh")
-                if f.objects[0].id == calc.objects[0].id]
-    assert not [f for f in after.by_code("matview-concurrent-unready")
-                if f.objects[0].name == CALCULATIONS]
+    assert not [o for f in after.by_code("matview-blocking-refresh") for o in f.objects
+                if o.kind == "job" and o.id == calc_job]
+    assert not [o for f in after.by_code("matview-concurrent-unready") for o in f.objects
+                if o.name == CALCULATIONS]
 
 
 def test_refresh_spike_at_nine(tree: CachedViewTree) -> None:
@@ -127,17 +141,23 @@ def test_refresh_spike_at_nine(tree: CachedViewTree) -> None:
     assert not triage(tree.dsn).by_code("refresh-spike")
 
 
-def test_unready_matview_refreshed_by_a_job_is_a_warning(tree: CachedViewTree) -> None:
+def test_unready_matviews_refreshed_by_jobs_are_one_warning(tree: CachedViewTree) -> None:
     report = triage(tree.dsn)
-    findings = {f.objects[0].name: f for f in report.by_code("matview-concurrent-unready")}
-    assert set(findings) == {CALCULATIONS, "public.mv_region_summary", "public.mv_report_01",
-                             "public.mv_report_02", "public.mv_report_03"}
-    finding = findings[CALCULATIONS]
+    [finding] = report.by_code("matview-concurrent-unready")
+    views = {CALCULATIONS, "public.mv_region_summary", *REPORT_VIEWS}
     assert finding.severity is Severity.WARNING
-    assert finding.objects[1].kind == "job"
-    assert finding.evidence["key_columns"] == ["customer_id"]
-    assert finding.evidence["key_from"] == "definition"
-    assert "public.mv_region_summary" in finding.evidence["dependents"]
+    assert finding.title.startswith("5 materialized views cannot be refreshed CONCURRENTLY")
+    assert "(refreshed by 4 cron jobs)" in finding.title
+    assert {o.name for o in finding.objects if o.kind == "matview"} == views
+    assert len([o for o in finding.objects if o.kind == "job"]) == 4
+    items = {i["objects"][0]["name"]: i for i in finding.evidence["items"]}
+    assert set(items) == views
+    calc = items[CALCULATIONS]
+    assert calc["severity"] == "warning"
+    assert calc["objects"][1]["kind"] == "job"
+    assert calc["evidence"]["key_columns"] == ["customer_id"]
+    assert calc["evidence"]["key_from"] == "definition"
+    assert "public.mv_region_summary" in calc["evidence"]["dependents"]
 
 
 def test_unready_matview_nobody_refreshes_is_info_and_a_proper_index_is_quiet(db: str) -> None:
