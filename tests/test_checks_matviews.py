@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from pgcrisis.collect.matview_key import group_key
 
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import CachedViewTree, PlainRefreshBlocksReaders, build_tree
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.model.findings import ObjectRef, Severity
-from pgcrisis.sqlparse.matview_key import group_key
 from tests.helpers import only, triage
 
 SCALE = 0.02
 CALCULATIONS = "public.mv_customer_totals"
+REPORT_VIEWS = ("public.mv_report_01", "public.mv_report_02", "public.mv_report_03")
 
 
 @pytest.fixture
@@ -39,7 +40,6 @@ def test_plain_refresh_blocking_readers_is_critical(db: str) -> None:
         assert finding.severity is Severity.CRITICAL
         assert finding.objects[0] == ObjectRef(kind="matview", name=CALCULATIONS)
         assert finding.objects[1].kind == "backend" and finding.objects[1].pid == pid
-        assert finding.objects[1].name  # who the refresh is, never empty
         assert finding.evidence["readers_waiting"] == 3
         assert finding.evidence["lock"] == "held"
         assert "public.v_customer_report" in finding.evidence["blocked_views"]
@@ -72,38 +72,50 @@ def test_refresh_waiting_for_its_lock_still_names_the_refresh(db: str) -> None:
         assert finding.remedy.sql[0] == f"SELECT pg_cancel_backend({scenario.refresher.pid})"
 
 
-def test_scheduled_plain_refresh_is_a_warning_per_job(tree: CachedViewTree) -> None:
+def test_scheduled_plain_refreshes_are_one_warning_listing_every_job(
+        tree: CachedViewTree) -> None:
     report = triage(tree.dsn)
-    findings = report.by_code("matview-blocking-refresh")
-    assert len(findings) == 4  # the tree's job and one per report view
-    calc = next(f for f in findings if f.objects[1].name == CALCULATIONS)
-    assert calc.severity is Severity.WARNING
-    assert calc.objects[0].kind == "job"
-    assert calc.objects[0].name == "pgcrisis-lab-refresh-calculations"
-    assert calc.objects[0].jobid is not None
-    assert calc.objects[2] == ObjectRef(kind="matview", name="public.mv_region_summary")
-    assert set(calc.evidence["blocked_views"]) == {
+    [finding] = report.by_code("matview-blocking-refresh")  # the tree's job and 3 report jobs
+    jobs = sorted(j.jobid for j in report.snapshot.cron.jobs)
+    assert finding.severity is Severity.WARNING
+    assert finding.title == "4 cron jobs refresh 5 materialized views without CONCURRENTLY at 09:00"
+    assert [o.id for o in finding.objects if o.kind == "job"] == jobs
+    assert {o.name for o in finding.objects if o.kind == "matview"} == {
+        CALCULATIONS, "public.mv_region_summary", *REPORT_VIEWS}
+    assert finding.evidence["grouped"] == 4 and finding.evidence["jobs"] == jobs
+    assert finding.evidence["schedules"] == ["0 9 * * *"]
+    # each job's own finding is kept: the one refreshing two views first (most impact)
+    items = finding.evidence["items"]
+    assert sorted(i["objects"][0]["id"] for i in items) == jobs
+    calc = items[0]
+    assert calc["objects"][0]["name"] == "pgcrisis-lab-refresh-calculations"
+    assert calc["objects"][2] == {"kind": "matview", "name": "public.mv_region_summary"}
+    assert set(calc["evidence"]["blocked_views"]) == {
         "public.v_customer_report", "public.v_region_report"}
-    assert calc.remedy is not None
-    assert calc.remedy.sql[0].startswith("CREATE UNIQUE INDEX CONCURRENTLY")
-    assert calc.remedy.sql[-1] == (
-        f"SELECT cron.alter_job({calc.objects[0].jobid}, command := 'REFRESH MATERIALIZED VIEW "
+    assert calc["remedy_sql"][0].startswith("CREATE UNIQUE INDEX CONCURRENTLY")
+    calc_job = calc["objects"][0]["id"]
+    assert calc["remedy_sql"][-1] == (
+        f"SELECT cron.alter_job({calc_job}, command := 'REFRESH MATERIALIZED VIEW "
         f"CONCURRENTLY {CALCULATIONS}; REFRESH MATERIALIZED VIEW CONCURRENTLY "
         "public.mv_region_summary')")
+    # the group's remedy: every job's statements, in order, once each
+    assert finding.remedy is not None
+    assert list(finding.remedy.sql) == list(dict.fromkeys(
+        s for i in items for s in i["remedy_sql"]))
 
     # the remedy works: indexes, then the job's command refreshes concurrently
     with admin_connect(tree.dsn) as conn:
-        for statement in calc.remedy.sql:
+        for statement in calc["remedy_sql"]:
             conn.execute(statement.encode())
         command = conn.execute("SELECT command FROM cron.job WHERE jobid = %s",
-                               (calc.objects[0].jobid,)).fetchone()
+                               (calc_job,)).fetchone()
         assert command is not None
         conn.execute(command[0].encode())
     after = triage(tree.dsn)
-    assert not [f for f in after.by_code("matview-blocking-refresh")
-                if f.objects[0].jobid == calc.objects[0].jobid]
-    assert not [f for f in after.by_code("matview-concurrent-unready")
-                if f.objects[0].name == CALCULATIONS]
+    assert not [o for f in after.by_code("matview-blocking-refresh") for o in f.objects
+                if o.kind == "job" and o.id == calc_job]
+    assert not [o for f in after.by_code("matview-concurrent-unready") for o in f.objects
+                if o.name == CALCULATIONS]
 
 
 def test_refresh_spike_at_nine(tree: CachedViewTree) -> None:
@@ -111,7 +123,7 @@ def test_refresh_spike_at_nine(tree: CachedViewTree) -> None:
     finding = only(report, "refresh-spike")
     assert finding.severity is Severity.WARNING
     first_job = min(j.jobid for j in report.snapshot.cron.jobs)
-    assert finding.objects[0] == ObjectRef(kind="job", jobid=first_job,
+    assert finding.objects[0] == ObjectRef(kind="job", id=first_job,
                                            name="pgcrisis-lab-refresh-calculations")
     assert finding.evidence["peak"] == 4
     assert finding.evidence["starting_together"] == 4
@@ -129,17 +141,23 @@ def test_refresh_spike_at_nine(tree: CachedViewTree) -> None:
     assert not triage(tree.dsn).by_code("refresh-spike")
 
 
-def test_unready_matview_refreshed_by_a_job_is_a_warning(tree: CachedViewTree) -> None:
+def test_unready_matviews_refreshed_by_jobs_are_one_warning(tree: CachedViewTree) -> None:
     report = triage(tree.dsn)
-    findings = {f.objects[0].name: f for f in report.by_code("matview-concurrent-unready")}
-    assert set(findings) == {CALCULATIONS, "public.mv_region_summary", "public.mv_report_01",
-                             "public.mv_report_02", "public.mv_report_03"}
-    finding = findings[CALCULATIONS]
+    [finding] = report.by_code("matview-concurrent-unready")
+    views = {CALCULATIONS, "public.mv_region_summary", *REPORT_VIEWS}
     assert finding.severity is Severity.WARNING
-    assert finding.objects[1].kind == "job"
-    assert finding.evidence["key_columns"] == ["customer_id"]
-    assert finding.evidence["key_from"] == "definition"
-    assert "public.mv_region_summary" in finding.evidence["dependents"]
+    assert finding.title.startswith("5 materialized views cannot be refreshed CONCURRENTLY")
+    assert "(refreshed by 4 cron jobs)" in finding.title
+    assert {o.name for o in finding.objects if o.kind == "matview"} == views
+    assert len([o for o in finding.objects if o.kind == "job"]) == 4
+    items = {i["objects"][0]["name"]: i for i in finding.evidence["items"]}
+    assert set(items) == views
+    calc = items[CALCULATIONS]
+    assert calc["severity"] == "warning"
+    assert calc["objects"][1]["kind"] == "job"
+    assert calc["evidence"]["key_columns"] == ["customer_id"]
+    assert calc["evidence"]["key_from"] == "definition"
+    assert "public.mv_region_summary" in calc["evidence"]["dependents"]
 
 
 def test_unready_matview_nobody_refreshes_is_info_and_a_proper_index_is_quiet(db: str) -> None:

@@ -116,3 +116,26 @@ def test_url_dsn_password_is_redacted_in_json(db: str) -> None:
     assert code == 0
     assert str(p["password"]) not in out
     assert ":***@" in json.loads(out)["target"]["dsn"]
+
+
+def test_root_cause_in_full_the_rest_one_line_each_and_all_in_full(db: str) -> None:
+    with IdleTransactionChain(db, readers=2):
+        time.sleep(1.1)  # waited a second: the idle session is a finding of its own
+        code, out, _ = run("triage", db)
+        code_all, out_all, _ = run("triage", db, "--all")
+    assert code == code_all == 1
+    # the root (the idle session) in full, its consequence (the lock chain) one row under it
+    root = next(line for line in out.splitlines() if line.startswith("#1 "))
+    assert "idle-in-transaction" in root
+    assert "pg_terminate_backend" in out
+    row = next(line for line in out.splitlines() if "blocking-lock" in line)
+    assert "↳ #1 " in row and not row.startswith("#")
+    # --all: every finding in full, the consequence under its cause
+    assert "More findings" in out and "More findings" not in out_all
+    assert any(line.startswith("    #2 ") and "blocking-lock" in line
+               for line in out_all.splitlines())
+    assert "↳ consequence of #1" in out_all
+    # not a terminal: no boxes, and no line laid out at 80 columns
+    for text in (out, out_all):
+        assert "╭" not in text
+        assert any(len(line) > 80 for line in text.splitlines())

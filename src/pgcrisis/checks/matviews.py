@@ -302,7 +302,8 @@ def matview_blocking_refresh(snapshot: Snapshot, t: Thresholds) -> Iterable[Find
     Live: a session holds or awaits ACCESS EXCLUSIVE on a matview for a plain refresh;
     critical when sessions wait to read the view (or plain views on it), info otherwise.
     Scheduled (when pg_cron is readable): each active job refreshing without CONCURRENTLY,
-    warning; objects are the job then its matviews.
+    warning; objects are the job then its matviews. Triage merges the scheduled ones into one
+    finding listing every job (:mod:`pgcrisis.checks.grouping`); each live one stays alone.
     """
     for refresh in _live_refreshes(snapshot):
         yield _live_finding(refresh, snapshot.matviews)
@@ -321,6 +322,7 @@ def matview_concurrent_unready(snapshot: Snapshot, t: Thresholds) -> Iterable[Fi
     refreshes it, a session is refreshing it now, or it is large (``MATVIEW_LARGE_PAGES``)
     and read. Otherwise one info finding lists them all: nothing visible refreshes them, so
     it only matters once something does. A view with a proper unique index gives nothing.
+    Triage merges the per-view warnings into one (:mod:`pgcrisis.checks.grouping`).
     """
     block_size = snapshot.server.block_size
     refreshing_now = {lock.relation for lock in snapshot.strong_locks

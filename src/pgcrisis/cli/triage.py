@@ -52,15 +52,23 @@ from pgcrisis.triage import run_triage
                    f"[default: {Thresholds().long_transaction_s:g}].")
 @click.option("--no-verify", is_flag=True,
               help="Do not verify index advice with hypopg (fewer queries).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Terminal format: print every finding in full (default: the worst root "
+                   f"causes, up to {triage_terminal.DEFAULT_PANELS}, in full, the rest one "
+                   "line each).")
 def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms: int,
            lock_timeout_ms: int, config_path: Path | None, all_databases: bool | None,
            sample_s: float | None, threshold_args: tuple[str, ...],
            idle_threshold: float | None, long_query_threshold: float | None,
-           long_transaction_threshold: float | None, no_verify: bool) -> None:
+           long_transaction_threshold: float | None, no_verify: bool, show_all: bool) -> None:
     """One read-only pass over a live server: ranked findings with evidence and remedies.
 
     The session is read-only, named `pgcrisis`, and carries short statement and lock
     timeouts, so it finishes even while another session holds an ACCESS EXCLUSIVE lock.
+
+    Findings of one kind over many objects (cron jobs, views, indexes, tables) come as one
+    finding listing them all. On a terminal the worst root causes are printed in full and the
+    rest one line each (--all: everything in full); piped or redirected, no line is cut.
 
     Thresholds come from the defaults, then ./pgcrisis.toml (or --config FILE), then flags.
 
@@ -88,5 +96,6 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
     elif fmt == "markdown":
         sys.stdout.write(triage_markdown.render(report))
     else:
-        triage_terminal.render(report, Console())
+        triage_terminal.render(report, Console(),
+                               panels=None if show_all else triage_terminal.DEFAULT_PANELS)
     sys.exit(report.exit_code)

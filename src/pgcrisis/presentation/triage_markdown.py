@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pgcrisis.checks.grouping import member_titles
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.triage import TriageReport
 
@@ -52,6 +53,10 @@ def render(report: TriageReport) -> str:
     for n, f, _, caused in rows:
         lines += [f"### {n}. {f.title}", "", f"`{f.code}` · {_BADGE[f.severity]}"
                   + ("".join(f" · consequence of #{c}" for c in caused)), "", f.detail, ""]
+        members = member_titles(f)
+        if members:  # a grouped finding: each of its findings, folded
+            lines += [f"<details><summary>Each of the {len(members)}</summary>", "",
+                      *(f"- {title}" for title in members), "", "</details>", ""]
         if f.remedy is not None:
             lines += [f"**Remedy:** {f.remedy.summary}", ""]
             if f.remedy.sql:
