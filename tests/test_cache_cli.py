@@ -125,6 +125,9 @@ def test_plan_replaces_the_nine_oclock_spike_in_pg_cron(tree: CachedViewTree) ->
     doc = json.loads(run("plan", "--format", "json", dsn=dsn)[1])
     assert doc["current"] == {"peak": 1, "violations": 0}  # the installed lane, read back
 
+    with admin_connect(dsn) as conn:  # measure() replayed the lanes for real: start afresh
+        conn.execute("DELETE FROM pgcrisis.refresh_log")
+
     # pg_cron runs the lane command: every view once, concurrently, bases first
     def call(command: str) -> None:
         with admin_connect(dsn) as conn:
