@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pgcrisis.collect.matview_key import group_key
 
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import CachedViewTree, PlainRefreshBlocksReaders, build_tree
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.model.findings import ObjectRef, Severity
+from pgcrisis.sqlparse.matview_key import group_key
 from tests.helpers import only, triage
 
 SCALE = 0.02
