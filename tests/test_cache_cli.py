@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from pgcrisis.actions import apply
-from pgcrisis.cache_actions.runner import night_plan_sql
+from pgcrisis.cache.service import night_plan_sql
 from pgcrisis.cli.main import cli
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
