@@ -24,6 +24,7 @@ COMMANDS = {
     "cache": "pgcrisis.cli.cache:cache",
     "demo": "pgcrisis.cli.demo:demo",
     "record": "pgcrisis.cli.record:record",
+    "report": "pgcrisis.cli.report:report",
 }
 
 

@@ -76,8 +76,11 @@ def run_recording(target: Target, store_spec: str, *, name: str | None,
         try:
             recorder = Recorder(target, writer, options, on_frame=on_frame)
             if stop is not None:
-                threading.Thread(target=lambda: (stop.wait(), recorder.stop()),
-                                 daemon=True).start()
+                def stop_when_set() -> None:
+                    stop.wait()
+                    recorder.stop()
+
+                threading.Thread(target=stop_when_set, daemon=True).start()
             try:
                 return recorder.run(max_frames=max_frames)
             except KeyboardInterrupt:
