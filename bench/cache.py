@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pgcrisis.cache.planner import lower_bound, observed, plan_schedule
+from pgcrisis.cache.service import refresh_views
 from pgcrisis.cache.synthetic import catalogue, random_starts
-from pgcrisis.cache_actions.runner import refresh_views
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
 

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.cache.planner import lower_bound, observed, plan_schedule
+from pgcrisis.cache.schedule import Window, lane_commands
 from pgcrisis.cache.synthetic import catalogue, random_starts
-from pgcrisis.cache_actions.schedule import Window, lane_commands
 from pgcrisis.model.matviews import Matview, Matviews, ViewEdge
 
 NIGHT = 4 * 3600.0
@@ -97,9 +97,9 @@ def test_any_plan_respects_order_and_cap(n: int, seed: int, cap: int) -> None:
 
 
 def test_an_installed_plan_reads_back_as_the_current_schedule() -> None:
+    from pgcrisis.cache.catalog import CacheCatalog
     from pgcrisis.cache.model import Durations
-    from pgcrisis.cache_actions.schedule import current_schedule
-    from pgcrisis.collect.cache_catalog import CacheCatalog
+    from pgcrisis.cache.schedule import current_schedule
     from pgcrisis.model.jobs import CronJob
     from pgcrisis.model.server import ServerInfo
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from pgcrisis.cache.apply.refresh import REFRESHED
 from pgcrisis.cache.keys import declared_key
-from pgcrisis.cache_actions.refresh import REFRESHED
-from pgcrisis.cache_actions.runner import catalog, prepare_views, refresh_views
+from pgcrisis.cache.service import catalog, prepare_views, refresh_views
+from pgcrisis.cli.main import cli
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import build_tree
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
+from tests.helpers import triage
 
 SCALE = 0.02
 
@@ -67,3 +70,31 @@ def test_prepare_refuses_a_declared_key_that_is_not_unique(db: str) -> None:
 ])
 def test_declared_key(comment: str, key: tuple[str, ...]) -> None:
     assert declared_key(comment) == key
+
+
+def test_a_key_column_named_order_is_quoted_in_the_remedy_and_in_prepare(db: str) -> None:
+    """A reserved word as the key: the triage remedy and `cache prepare` build the same
+    statement, and it runs (a bare `(order)` would be a syntax error)."""
+    with admin_connect(db) as conn:
+        create_app(conn, SCALE)
+        conn.execute('CREATE MATERIALIZED VIEW mv_by_order AS SELECT s."order", sum(s.qty) AS qty'
+                     ' FROM (SELECT order_id AS "order", qty FROM order_items) s'
+                     ' GROUP BY s."order"')
+    finding = next(f for f in triage(db).by_code("matview-concurrent-unready")
+                   if any(o.name == "public.mv_by_order" for o in f.objects))
+    assert finding.remedy is not None
+    create = ('CREATE UNIQUE INDEX CONCURRENTLY mv_by_order_order_key'
+              ' ON public.mv_by_order ("order")')
+    assert create in finding.remedy.sql
+    with admin_connect(db) as conn:
+        conn.execute(create)  # the remedy as shown runs
+        conn.execute("DROP INDEX mv_by_order_order_key")
+
+    target = Target(db, "test")
+    step = prepare_views(target, ["mv_by_order"]).steps[0]
+    assert (step.status, step.key, step.sql) == ("index", ("order",), (create,))
+    code = CliRunner().invoke(cli, ["cache", "prepare", "mv_by_order", "--apply",
+                                    "--dsn", db]).exit_code
+    assert code == 0
+    view = next(v for v in catalog(target).matviews.views if v.name == "public.mv_by_order")
+    assert view.concurrent_ready

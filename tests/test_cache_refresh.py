@@ -8,9 +8,9 @@ import time
 
 import psycopg
 
-from pgcrisis.cache_actions.refresh import BUSY, REFRESHED, UNREADY, RefreshOptions
-from pgcrisis.cache_actions.runner import catalog, refresh_views
-from pgcrisis.cache_actions.schema import ensure_schema
+from pgcrisis.cache.apply.refresh import BUSY, REFRESHED, UNREADY, RefreshOptions
+from pgcrisis.cache.apply.schema import ensure_schema
+from pgcrisis.cache.service import catalog, refresh_views
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import build_tree
 from pgcrisis.demo.scenario import admin_connect

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import psycopg
 
-from pgcrisis.cache_actions.runner import prepare_views
-from pgcrisis.cache_actions.schema import ensure_schema
-from pgcrisis.cache_actions.watch import TRIGGER, Watcher, WatchOptions
+from pgcrisis.cache.apply.schema import ensure_schema
+from pgcrisis.cache.apply.watch import TRIGGER, Watcher, WatchOptions
+from pgcrisis.cache.service import prepare_views
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import build_tree
 from pgcrisis.demo.scenario import admin_connect

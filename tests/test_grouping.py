@@ -98,7 +98,8 @@ def test_scheduled_refreshes_become_one_finding_listing_every_job_and_view() -> 
     assert evidence["jobs"] == list(range(1, 14)) and evidence["reads"] == 130
     assert len(evidence["matviews"]) == 14 and evidence["schedules"] == ["0 9 * * *"]
     assert [i["evidence"]["jobid"] for i in evidence["items"]] == list(range(1, 14))
-    assert evidence["items"][0]["objects"][0] == {"kind": "job", "id": 1, "name": "refresh-1"}
+    assert evidence["items"][0]["objects"][0] == {"kind": "job", "jobid": 1, "id": 1,
+                                                  "name": "refresh-1"}
     assert evidence["items"][0]["title"] == members[0].title
     # the remedy: every member's statements in member order, once each
     assert grouped.remedy is not None

@@ -19,7 +19,7 @@ from pgcrisis.demo.incident import build_causes
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.presentation import triage_terminal
 from pgcrisis.triage import TriageReport
-from tests.helpers import PgServer, triage
+from tests.helpers import PgServer, require, triage
 
 SCALE = 0.02
 #: the codes the demo checks triage names (one or two per cause of the incident)
@@ -38,9 +38,8 @@ def _clear_cron(dsn: str) -> None:
 def incident(pg: PgServer) -> Iterator[TriageReport]:
     """Every fault of the seed incident injected at once (as ``pgcrisis demo`` does), triaged
     once for the whole module, then released and removed."""
-    for ext in ("pg_cron", "pg_stat_statements"):
-        if ext in pg.unavailable:
-            pytest.fail(f"{ext} is required by this test: {pg.unavailable[ext]}")
+    for piece in ("pg_cron", "pg_stat_statements", "jit"):  # every cause is replayed here
+        require(pg, piece)
     dsn = pg.dsn  # pg_cron's database
     with admin_connect(dsn) as conn:
         for ext in ("pg_stat_statements", "pg_cron", "hypopg"):

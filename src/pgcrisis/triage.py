@@ -27,7 +27,7 @@ from pgcrisis.collect.probe import ProbeOptions
 from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConnectError
-from pgcrisis.model.findings import Finding, ObjectRef, Severity, Skipped, rank
+from pgcrisis.model.findings import Finding, ObjectRef, Skipped, exit_code, rank
 from pgcrisis.model.snapshot import PARTS, SERVER_PARTS, Snapshot
 
 #: databases read at the same time by ``--all-databases`` (each is one more connection)
@@ -73,12 +73,7 @@ class TriageReport:
     @property
     def exit_code(self) -> int:
         """Nagios convention: 0 nothing above info, 1 warning, 2 critical."""
-        severities = {f.severity for f in self.findings}
-        if Severity.CRITICAL in severities:
-            return 2
-        if Severity.WARNING in severities:
-            return 1
-        return 0
+        return exit_code(self.findings)
 
     def by_code(self, code: str) -> list[Finding]:
         """Findings with this code, in rank order."""

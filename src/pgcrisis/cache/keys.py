@@ -14,7 +14,13 @@ index is built: a declared key that is not unique is refused, not forced.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from psycopg import sql
+
+from pgcrisis.model.matviews import Matview
+from pgcrisis.sqltext import Ident
 
 _DECLARED = re.compile(r"pgcrisis\s+key\s*[:=]\s*\(?([^);\n]+)\)?", re.IGNORECASE)
 
@@ -43,6 +49,54 @@ class KeyCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyIndex:
+    """The unique index ``REFRESH ... CONCURRENTLY`` needs, on a view's row key.
+
+    Built once (:func:`key_index`) and rendered from here only, for ``cache prepare`` and for
+    triage's matview remedies alike, so the statement shown is the statement run, and the
+    failed build's clean-up names the very index that was attempted.
+
+    >>> ix = key_index(Matview(1, 'public."Sales"', True, False, relname="Sales",
+    ...                        schema="public"), ["order"])
+    >>> ix.create_sql()
+    'CREATE UNIQUE INDEX CONCURRENTLY "Sales_order_key" ON public."Sales" ("order")'
+    >>> ix.drop_sql()
+    'DROP INDEX CONCURRENTLY IF EXISTS public."Sales_order_key"'
+    """
+
+    view: str                  # the view's canonical (quote_ident) name, from the catalogue
+    schema: str                # unquoted; the index lives in its view's schema
+    name: str                  # unquoted
+    columns: tuple[str, ...]   # unquoted
+
+    def create(self) -> sql.Composed:
+        """``CREATE UNIQUE INDEX CONCURRENTLY name ON view (columns)``."""
+        return sql.SQL("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({})").format(
+            Ident(self.name), sql.SQL(self.view),
+            sql.SQL(", ").join(Ident(c) for c in self.columns))
+
+    def drop(self) -> sql.Composed:
+        """Drop what a failed concurrent build leaves behind (an invalid index)."""
+        name = Ident(self.schema, self.name) if self.schema else Ident(self.name)
+        return sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(name)
+
+    def create_sql(self) -> str:
+        """:meth:`create` as the text that is shown, journaled and run."""
+        return self.create().as_string(None)
+
+    def drop_sql(self) -> str:
+        """:meth:`drop` as text."""
+        return self.drop().as_string(None)
+
+
+def key_index(view: Matview, key: Sequence[str]) -> KeyIndex:
+    """The unique index on ``key`` for ``view``, named ``<view>_<columns>_key`` (cut to
+    PostgreSQL's 63 characters)."""
+    name = f"{view.relname}_{'_'.join(key)}_key"[:63]
+    return KeyIndex(view.name, view.schema, name, tuple(key))
+
+
+@dataclass(frozen=True, slots=True)
 class PrepareStep:
     """What ``cache prepare`` does (or would do) for one view.
 
@@ -57,3 +111,4 @@ class PrepareStep:
     key_from: str = ""        # declared, definition, data
     sql: tuple[str, ...] = ()
     reason: str = ""
+    index: KeyIndex | None = None   # status ``index``: the index ``sql`` builds

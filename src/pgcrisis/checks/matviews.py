@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pgcrisis.cache.keys import key_index
 from pgcrisis.checks._text import who
 from pgcrisis.checks.jobs import job_ref, sql_literal
 from pgcrisis.checks.registry import check
@@ -42,16 +43,6 @@ _PLAIN_REFRESH = re.compile(r"\brefresh\s+materialized\s+view\s+(?!concurrently\
 _OTHER_DDL = re.compile(
     r"^\s*(drop|alter|cluster|vacuum|lock|reindex|truncate|create|comment|grant|revoke)\b",
     re.IGNORECASE)
-_SIMPLE_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-def quote_ident(name: str) -> str:
-    """Quote an identifier the way PostgreSQL's ``quote_ident`` would (roughly: no keyword list).
-
-    >>> quote_ident("customer_id"), quote_ident("Total")
-    ('customer_id', '"Total"')
-    """
-    return name if _SIMPLE_IDENT.match(name) else '"' + name.replace('"', '""') + '"'
 
 
 def _is_plain_refresh(query: str) -> bool:
@@ -69,12 +60,11 @@ def _is_plain_refresh(query: str) -> bool:
 
 
 def key_index_sql(view: Matview) -> str | None:
-    """``CREATE UNIQUE INDEX CONCURRENTLY`` on the view's likely row key, if one is known."""
+    """``CREATE UNIQUE INDEX CONCURRENTLY`` on the view's likely row key, if one is known
+    (the same statement ``cache prepare`` builds, from :func:`pgcrisis.cache.keys.key_index`)."""
     if not view.key_columns:
         return None
-    index = quote_ident(f"{view.relname}_{'_'.join(view.key_columns)}_key"[:63])
-    columns = ", ".join(quote_ident(c) for c in view.key_columns)
-    return f"CREATE UNIQUE INDEX CONCURRENTLY {index} ON {view.name} ({columns})"
+    return key_index(view, view.key_columns).create_sql()
 
 
 def _key_words(view: Matview) -> str:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from psycopg import errors as pgerrors
 
 # Probe modules register themselves on import; the order here is the run order.
 from pgcrisis.collect import (  # noqa: F401
@@ -24,7 +23,13 @@ from pgcrisis.collect import (  # noqa: F401
     probe_relations,
     probe_statements,
 )
-from pgcrisis.collect.probe import PROBES, ProbeContext, ProbeOptions
+from pgcrisis.collect.probe import (
+    PROBES,
+    UNREADABLE,
+    ProbeContext,
+    ProbeOptions,
+    unavailable_reason,
+)
 from pgcrisis.collect.sampler import take_sample
 from pgcrisis.collect.server import read_clock, read_server
 from pgcrisis.errors import ConnectError, ProbeUnavailable, first_line
@@ -47,17 +52,13 @@ def _read(part: str, read: Callable[[], Mapping[str, Any]],
         return read()
     except ProbeUnavailable as exc:
         unavailable[part] = exc.reason
-    except pgerrors.InsufficientPrivilege as exc:
-        unavailable[part] = f"permission denied: {first_line(exc)}"
-    except pgerrors.LockNotAvailable:
-        unavailable[part] = "a lock it needed was not granted within lock_timeout"
-    except pgerrors.QueryCanceled:
-        unavailable[part] = "it ran past statement_timeout"
+    except UNREADABLE as exc:
+        unavailable[part] = unavailable_reason(exc)
     except psycopg.OperationalError as exc:
         raise ConnectError(f"lost the connection while reading {part}: "
                            f"{first_line(exc)}") from None
     except psycopg.Error as exc:
-        unavailable[part] = f"query failed: {first_line(exc)}"
+        unavailable[part] = unavailable_reason(exc)
     return None
 
 

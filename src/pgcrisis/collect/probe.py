@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import errors as pgerrors
 from psycopg.rows import RowFactory, class_row, dict_row
 
 from pgcrisis.collect import sql
+from pgcrisis.errors import first_line
 from pgcrisis.model.server import ServerInfo
 
 T = TypeVar("T")
@@ -61,6 +63,24 @@ class ProbeContext:
         with self.conn.cursor(row_factory=factory) as cur:
             cur.execute(text.encode(), params)
             return cur.fetchall()
+
+
+#: server errors that mean "cannot be read here" (record why), not "something broke"
+UNREADABLE: tuple[type[psycopg.Error], ...] = (
+    pgerrors.InsufficientPrivilege, pgerrors.LockNotAvailable, pgerrors.QueryCanceled,
+    pgerrors.ObjectNotInPrerequisiteState)
+
+
+def unavailable_reason(exc: psycopg.Error) -> str:
+    """Why a read could not be done, in the words of a ``skipped`` entry (shared by the
+    collector and the cache catalogue, so a missing privilege reads the same in both)."""
+    if isinstance(exc, pgerrors.InsufficientPrivilege):
+        return f"permission denied: {first_line(exc)}"
+    if isinstance(exc, pgerrors.LockNotAvailable):
+        return "a lock it needed was not granted within lock_timeout"
+    if isinstance(exc, pgerrors.QueryCanceled):
+        return "it ran past statement_timeout"
+    return f"query failed: {first_line(exc)}"
 
 
 ProbeFunc = Callable[[ProbeContext], Mapping[str, Any]]

@@ -9,18 +9,16 @@ snapshot and no lock between probes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import psycopg
 
-from pgcrisis.dsn import Target, redact
-from pgcrisis.errors import ConnectError
+from pgcrisis.connection import DEFAULT_CONNECT_TIMEOUT_S, open_connection
+from pgcrisis.dsn import Target
 
 APPLICATION_NAME = "pgcrisis"
 DEFAULT_STATEMENT_TIMEOUT_MS = 5000
 DEFAULT_LOCK_TIMEOUT_MS = 100
-DEFAULT_CONNECT_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,48 +40,10 @@ class SessionLimits:
         )
 
 
-def _explain(exc: psycopg.OperationalError, target: Target) -> str:
-    """One line that says what went wrong, in the words a person would search for."""
-    raw = str(exc).strip()
-    sqlstate = getattr(exc, "sqlstate", None)
-    text = raw.lower()
-    if sqlstate == "28P01" or "password authentication failed" in text:
-        reason = "authentication failed (check the user and password)"
-    elif "no password supplied" in text:
-        reason = "the server wants a password and none was given"
-    elif sqlstate == "28000" or "no pg_hba.conf entry" in text:
-        reason = "the server's pg_hba.conf does not allow this connection"
-    elif (sqlstate == "53300" or "too many clients" in text or "too many connections" in text
-          or "remaining connection slots" in text):
-        fatal = re.search(r"FATAL:\s*(.+)", raw)
-        reason = "no free connection slots" + (f" ({fatal[1].strip()})" if fatal else "")
-    elif sqlstate == "3D000" or ("database" in text and "does not exist" in text):
-        reason = "that database does not exist"
-    elif "connection refused" in text:
-        reason = "connection refused (is the server running, host and port right?)"
-    elif "timeout expired" in text:
-        reason = "the connection timed out"
-    elif "could not translate host name" in text:
-        reason = "unknown host name"
-    else:
-        last = [line for line in raw.splitlines() if line.strip()]
-        reason = last[-1].strip() if last else type(exc).__name__
-    return redact(f"cannot connect to {target.redacted}: {reason}")
-
-
 def connect(
     target: Target, limits: SessionLimits | None = None
 ) -> psycopg.Connection[tuple[object, ...]]:
     """Open a safe diagnostic session, or raise :class:`ConnectError` with one line."""
     limits = limits or SessionLimits()
-    try:
-        conn = psycopg.connect(
-            target.conninfo,
-            autocommit=True,
-            application_name=APPLICATION_NAME,
-            options=limits.options,
-            connect_timeout=limits.connect_timeout_s,
-        )
-    except psycopg.OperationalError as exc:
-        raise ConnectError(_explain(exc, target)) from None
-    return conn
+    return open_connection(target, application_name=APPLICATION_NAME, options=limits.options,
+                           connect_timeout_s=limits.connect_timeout_s)

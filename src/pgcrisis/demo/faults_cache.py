@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import sql
 
+from pgcrisis.cache.schedule import LANE_PREFIX
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_jobs import (
     JOB_PREFIX,
@@ -216,8 +217,8 @@ class CachedViewTree(Scenario):
             # the scenario's jobs, and the lanes `pgcrisis cache plan --apply` put in their place
             rows = conn.execute(
                 "SELECT schedule, command FROM cron.job WHERE active"
-                " AND (jobname LIKE %s OR jobname LIKE 'pgcrisis-cache-lane-%%')",
-                (self.prefix + "%",)).fetchall()
+                " AND (jobname LIKE %s OR jobname LIKE %s)",
+                (self.prefix + "%", LANE_PREFIX + "%")).fetchall()
         firing: dict[int, list[str]] = {}
         for text, command in rows:
             for minute in CronSchedule.parse(text).minutes_of_day:

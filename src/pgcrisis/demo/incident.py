@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pgcrisis.cache_actions.runner import night_plan_sql, prepare_sql
+from pgcrisis.cache.service import night_plan_sql, prepare_sql
 from pgcrisis.demo.faults_cache import CALCULATIONS, CachedViewTree, PlainRefreshBlocksReaders
 from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
 from pgcrisis.demo.faults_locks import LeakyRecursiveDelete

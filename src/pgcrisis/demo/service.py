@@ -89,6 +89,8 @@ class DemoResult:
     journal: Path
     fixes: dict[str, Fix] = field(default_factory=dict)
     not_replayed: list[tuple[Cause, Missing]] = field(default_factory=list)
+    #: every piece the server lacks (also those that only weaken a replayed cause's evidence)
+    missing: tuple[Missing, ...] = ()
 
     @property
     def all_named(self) -> bool:
@@ -192,4 +194,4 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
         cause.after = cause.scenario.measure()
         observer.measured(cause, "after", cause.after)
     return DemoResult(causes, report, size, time.perf_counter() - started, journal, fixes,
-                      not_replayed)
+                      not_replayed, tuple(server.missing))

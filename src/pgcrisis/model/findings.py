@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -124,6 +124,17 @@ class Skipped:
 
     check: str
     reason: str
+
+
+def exit_code(findings: Iterable[Finding]) -> int:
+    """The Nagios exit status of a set of findings: 0 nothing above info, 1 a warning,
+    2 a critical one (``triage`` and ``cache check`` alike)."""
+    severities = {f.severity for f in findings}
+    if Severity.CRITICAL in severities:
+        return 2
+    if Severity.WARNING in severities:
+        return 1
+    return 0
 
 
 def rank(findings: list[Finding]) -> list[Finding]:

@@ -35,6 +35,7 @@ class Matview:
     reads: int = 0                    # seq_scan + idx_scan since the statistics were reset
     key_columns: tuple[str, ...] = ()
     key_from: str = ""
+    schema: str = ""                  # unquoted, where an index on it is created
 
 
 @dataclass(frozen=True, slots=True)

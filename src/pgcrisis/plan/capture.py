@@ -19,8 +19,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.string import TextLoader
 
+from pgcrisis.connection import open_connection
 from pgcrisis.dsn import Target
-from pgcrisis.errors import ConnectError, InputError
+from pgcrisis.errors import InputError
 
 APPLICATION_NAME = "pgcrisis explain"
 
@@ -48,13 +49,7 @@ def capture(target: Target, statement: str | sql.Composable, *, analyze: bool = 
     """Run EXPLAIN on ``statement`` and return the plan; the transaction is rolled back."""
     settings = dict(settings or {})
     timeout_ms = max(1, int(timeout_s * 1000))
-    try:
-        conn = psycopg.connect(target.conninfo, application_name=APPLICATION_NAME,
-                               connect_timeout=10, autocommit=False)
-    except psycopg.OperationalError as exc:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        reason = lines[-1].strip() if lines else type(exc).__name__
-        raise ConnectError(f"cannot connect to {target.redacted}: {reason}") from None
+    conn = open_connection(target, application_name=APPLICATION_NAME, autocommit=False)
     conn.adapters.register_loader("json", TextLoader)
     try:
         text = statement if isinstance(statement, str) else statement.as_string(conn)

@@ -136,8 +136,8 @@ def summary(console: Console, result: DemoResult) -> None:
                       _bar(cause.before, cause.after), _change(cause.before, cause.after),
                       Text(source, style="dim"))
     for cause, missing in result.not_replayed:
-        table.add_row(cause.short, Text(f"not replayed: needs {missing.piece} "
-                                        f"({missing.enable})", style="yellow"),
+        table.add_row(cause.short, Text(f"not replayed: needs {missing.piece}",
+                                        style="yellow"),
                       "—", "—", "", Text("not replayed", style="yellow"), "")
     console.print(table)
     verdict = result.all_named and result.all_improved
@@ -151,7 +151,8 @@ def summary(console: Console, result: DemoResult) -> None:
          "some causes were not named or did not improve (see above).",
          "green" if verdict else "red"),
         (f"  Actions journaled to {result.journal}", "dim"),
-    ))
-    if result.not_replayed:
-        command = combined_command(m for _, m in result.not_replayed)
-        console.print(Text(f"For the full incident: {command}", style="yellow"))
+    ), soft_wrap=True)
+    if result.missing:
+        command = combined_command(result.missing)
+        console.print(Text(f"For the full incident: {command}", style="yellow"),
+                      soft_wrap=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from pglast import ast, parse_sql
 from pglast.parser import ParseError, split
+from psycopg import sql
 
 from pgcrisis.model.jobs import DELETE, OTHER, REFRESH
 
@@ -42,13 +43,10 @@ class ParsedCommand:
     error: str | None = None
 
 
-def _quoted(part: str) -> str:
-    return '"' + part.replace('"', '""') + '"'
-
-
 def _names(rel: ast.RangeVar) -> tuple[str, str]:
+    """``lookup`` (every part quoted by psycopg: the name exactly as parsed) and ``shown``."""
     parts = [p for p in (rel.catalogname, rel.schemaname, rel.relname) if p]
-    return ".".join(_quoted(p) for p in parts), ".".join(parts)
+    return sql.Identifier(*parts).as_string(None), ".".join(parts)
 
 
 def _statement(text: str) -> ParsedStatement:

@@ -5,6 +5,7 @@
 SELECT c.oid::bigint AS oid,
        quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name,
        c.relname::text AS relname,
+       n.nspname::text AS schema,
        c.relispopulated AS populated,
        k.has_key_index,
        k.has_key_index AND c.relispopulated AS concurrent_ready,

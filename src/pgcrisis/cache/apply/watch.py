@@ -33,8 +33,8 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.actions import apply
-from pgcrisis.cache_actions import connect_writer
-from pgcrisis.cache_actions.refresh import (
+from pgcrisis.cache.apply import connect_writer
+from pgcrisis.cache.apply.refresh import (
     REFRESHED,
     UNREADY,
     RefreshOptions,
@@ -43,8 +43,8 @@ from pgcrisis.cache_actions.refresh import (
     refresh_one,
     refresh_parallel,
 )
-from pgcrisis.cache_actions.schema import CHANNEL, LOCK_CLASS, WATCH_LOCK, ensure_schema
-from pgcrisis.collect.cache_catalog import CacheCatalog, base_tables, read_catalog
+from pgcrisis.cache.apply.schema import CHANNEL, LOCK_CLASS, WATCH_LOCK, ensure_schema
+from pgcrisis.cache.catalog import CacheCatalog, base_tables, read_catalog
 from pgcrisis.collect.session import connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConfigError, PgcrisisError
@@ -205,15 +205,12 @@ class Watcher:
     def _refresh(self, name: str, wave_id: int) -> RefreshOutcome:
         assert self.catalog is not None
         view = next(v for v in self.catalog.matviews.views if v.name == name)
-        conn = self.writers.take()
-        try:
+        with self.writers.session() as conn:
             outcome = refresh_one(conn, view, self.options.refresh, self.show)
             if outcome.status in (REFRESHED, UNREADY):  # unready views are not watched
                 conn.execute("DELETE FROM pgcrisis.dirty WHERE view = %s AND wave = %s",
                              (name, wave_id))
             return outcome
-        finally:
-            self.writers.give(conn)
 
     def wave(self) -> Wave | None:
         """Refresh what is due now, once each, bases first; None when nothing is due."""

@@ -2,13 +2,16 @@
 dependency graph, measured refresh durations, the tables each view reads, and names.
 
 Read over a safe diagnostic session (read-only, short timeouts). A few queries in all,
-never one per view.
+never one per view. A duration source that is not there (no pgcrisis schema yet) simply
+measured nothing; one that is there but cannot be read (a missing privilege, a library not
+loaded) is recorded in :attr:`CacheCatalog.unavailable` with the reason, as triage records
+a skipped check: an empty answer is never mistaken for "nothing measured".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -16,7 +19,7 @@ from psycopg import errors as pgerrors
 
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.cache.model import Durations, estimate
-from pgcrisis.collect.probe import ProbeContext
+from pgcrisis.collect.probe import UNREADABLE, ProbeContext, unavailable_reason
 from pgcrisis.collect.probe_matviews import matviews as matviews_probe
 from pgcrisis.collect.server import read_server
 from pgcrisis.errors import ConfigError
@@ -24,30 +27,42 @@ from pgcrisis.model.matviews import Matviews
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.sqlparse.cron_command import parse_command
 
+#: the duration sources, as named in :attr:`CacheCatalog.unavailable`
+REFRESH_LOG = "pgcrisis.refresh_log"
+PG_CRON = "pg_cron"
+PG_STAT_STATEMENTS = "pg_stat_statements"
+
 
 @dataclass(frozen=True, slots=True)
 class CacheCatalog:
-    """The matviews, their graph and their refresh durations (every view has one)."""
+    """The matviews, their graph and their refresh durations (every view has one).
+
+    ``unavailable`` maps a duration source that could not be read to why (its views fall
+    back to less trusted sources, down to the size estimate).
+    """
 
     server: ServerInfo
     matviews: Matviews
     graph: CacheGraph
     durations: Mapping[str, Durations]
     queries: int = 0
+    unavailable: Mapping[str, str] = field(default_factory=dict)
 
 
 def _context(conn: psycopg.Connection[Any]) -> ProbeContext:
     return ProbeContext(conn=conn, server=read_server(conn), queries=1)
 
 
-def _optional(ctx: ProbeContext, name: str, params: Any = None) -> list[dict[str, Any]]:
-    """Rows of a query on an optional source (pgcrisis schema, pg_cron, pg_stat_statements);
-    none when it is missing or unreadable."""
+def _optional(ctx: ProbeContext, source: str, unavailable: dict[str, str], name: str,
+              params: Any = None) -> list[dict[str, Any]]:
+    """Rows of a query on an optional ``source``: none when it is not there (nothing was
+    measured), none and the reason in ``unavailable`` when it is there but unreadable."""
     try:
         return ctx.dicts(name, params)
-    except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction,
-            pgerrors.InvalidSchemaName, pgerrors.InsufficientPrivilege,
-            pgerrors.ObjectNotInPrerequisiteState):
+    except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.InvalidSchemaName):
+        return []
+    except UNREADABLE as exc:
+        unavailable.setdefault(source, unavailable_reason(exc))
         return []
 
 
@@ -59,27 +74,28 @@ def _resolve(ctx: ProbeContext, lookups: Iterable[str]) -> dict[str, tuple[str, 
             for r in ctx.dicts("cache_resolve", {"names": names})}
 
 
-def _measured(ctx: ProbeContext) -> dict[str, Durations]:
+def _measured(ctx: ProbeContext, unavailable: dict[str, str]) -> dict[str, Durations]:
     found: dict[str, Durations] = {}
-    for row in _optional(ctx, "cache_logged_durations"):
+    for row in _optional(ctx, REFRESH_LOG, unavailable, "cache_logged_durations"):
         found[row["view"]] = Durations(row["view"], row["p50_s"], row["p95_s"], row["runs"],
                                        "pgcrisis")
     if "pg_cron" in ctx.server.extensions:
         jobs = {r["jobid"]: parse_command(r["command"])
-                for r in _optional(ctx, "cron_jobs") if r["database"] == ctx.server.database}
+                for r in _optional(ctx, PG_CRON, unavailable, "cron_jobs")
+                if r["database"] == ctx.server.database}
         single = {jobid: p.statements[0].lookup for jobid, p in jobs.items()
                   if len(p.statements) == 1 and p.statements[0].lookup
                   and p.statements[0].kind == "refresh"}
         resolved = _resolve(ctx, (v for v in single.values() if v))
-        rows = _optional(ctx, "cache_cron_durations", {"jobids": sorted(single)}) \
-            if single else []
+        rows = _optional(ctx, PG_CRON, unavailable, "cache_cron_durations",
+                         {"jobids": sorted(single)}) if single else []
         for row in rows:
             lookup = single[row["jobid"]]
             name = resolved.get(lookup or "", ("", ""))[0]
             if name and name not in found:
                 found[name] = Durations(name, row["p50_s"], row["p95_s"], row["runs"], "pg_cron")
     if "pg_stat_statements" in ctx.server.extensions:
-        rows = _optional(ctx, "cache_statement_durations")
+        rows = _optional(ctx, PG_STAT_STATEMENTS, unavailable, "cache_statement_durations")
         parsed = {}
         for row in rows:
             statements = parse_command(row["query"]).statements
@@ -99,9 +115,11 @@ def read_catalog(conn: psycopg.Connection[Any]) -> CacheCatalog:
     """Matviews, graph and durations (measured where possible, else estimated from size)."""
     ctx = _context(conn)
     mv: Matviews = matviews_probe(ctx)["matviews"]
-    measured = _measured(ctx)
+    unavailable: dict[str, str] = {}
+    measured = _measured(ctx, unavailable)
     durations = {v.name: measured.get(v.name) or estimate(v.name, v.relpages) for v in mv.views}
-    return CacheCatalog(ctx.server, mv, CacheGraph.from_matviews(mv), durations, ctx.queries)
+    return CacheCatalog(ctx.server, mv, CacheGraph.from_matviews(mv), durations, ctx.queries,
+                        unavailable)
 
 
 def resolve_matviews(conn: psycopg.Connection[Any], names: Iterable[str]) -> tuple[str, ...]:

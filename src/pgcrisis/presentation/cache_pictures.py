@@ -2,17 +2,24 @@
 
 Hand-written SVG (no dependency): boxes per matview in columns by level, arrows from a base
 to what is built on it, each box labelled with the refresh duration and reads; and one row
-per lane (or per job) with a bar per refresh on a time axis. PNG is converted from the SVG
-by the CLI when ImageMagick or rsvg-convert is installed.
+per lane (or per job) with a bar per refresh on a time axis. :func:`write_picture` writes
+the SVG, or a PNG drawn from it by cairosvg (the ``png`` extra, which needs libcairo).
+A renderer like the terminal and JSON ones: it draws what the service returned.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from html import escape
+from pathlib import Path
 
+from pgcrisis.cache.catalog import CacheCatalog
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.cache.planner import Schedule
+from pgcrisis.cache.service import PlanRun
+from pgcrisis.errors import ConfigError, first_line
+from pgcrisis.presentation.units import human_s
 
 _BOX_W, _BOX_H, _GAP_X, _GAP_Y, _PAD = 260, 54, 80, 18, 20
 _FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
@@ -100,3 +107,43 @@ def timeline_svg(plan: Schedule, title: str, start_label: str = "") -> str:
                 f"x2='{left + plan.window_s * scale:.0f}' y2='{axis_y:.0f}' stroke='#c00' "
                 "stroke-dasharray='4 3'/>")
     return _svg(left + chart_w + _PAD * 2 + 60, height, body)
+
+
+def node_labels(cat: CacheCatalog) -> dict[str, str]:
+    """Each view's refresh duration (and where it comes from) and reads: the second line of
+    its box here, and its note in the terminal tree."""
+    return {v.name: (f"refresh {human_s(cat.durations[v.name].p50_s)} "
+                     f"({cat.durations[v.name].source}), {v.reads:,} reads")
+            for v in cat.matviews.views}
+
+
+def tree_svg(cat: CacheCatalog) -> str:
+    """``cache tree --format svg``: the graph, views that cannot refresh CONCURRENTLY marked."""
+    unready = frozenset(v.name for v in cat.matviews.views if not v.concurrent_ready)
+    return graph_svg(cat.graph, node_labels(cat), unready)
+
+
+def plan_svg(run: PlanRun) -> str:
+    """``cache plan --format svg``: the plan's lanes over the window."""
+    p, label = run.plan, run.window.label
+    return timeline_svg(p, f"cache plan {label}: {p.lanes} lane(s), peak {p.peak}, lower "
+                           f"bound {p.lower_bound}", label.split("-")[0])
+
+
+def write_picture(svg: str, fmt: str, output: str | None) -> None:
+    """SVG as is (to ``output``, else stdout); PNG drawn from it by cairosvg (which needs the
+    system's libcairo), only to a file."""
+    if fmt == "svg":
+        if output:
+            Path(output).write_text(svg, encoding="utf-8")
+        else:
+            sys.stdout.write(svg)
+        return
+    if not output:
+        raise ConfigError("--format png needs --output FILE")
+    try:
+        import cairosvg
+    except (ImportError, OSError) as exc:
+        raise ConfigError(f"PNG output needs the png extra (pip install 'pgcrisis[png]') and "
+                          f"the cairo library ({first_line(exc)}); or use --format svg") from None
+    cairosvg.svg2png(bytestring=svg.encode(), write_to=output)

@@ -17,8 +17,7 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.actions import apply
-from pgcrisis.cache.keys import KeyCheck, PrepareStep, declared_key
-from pgcrisis.checks.matviews import quote_ident
+from pgcrisis.cache.keys import KeyCheck, PrepareStep, declared_key, key_index
 from pgcrisis.collect.probe import ProbeContext
 from pgcrisis.collect.server import read_server
 from pgcrisis.model.matviews import Matview
@@ -53,13 +52,6 @@ def _single_columns(conn: psycopg.Connection[Any], view: str,
         if ok:
             return (column,)
     return ()
-
-
-def index_sql(view: Matview, key: Sequence[str]) -> str:
-    """``CREATE UNIQUE INDEX CONCURRENTLY`` on ``key``."""
-    name = quote_ident(f"{view.relname}_{'_'.join(key)}_key"[:63])
-    return (f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {view.name} "
-            f"({', '.join(quote_ident(c) for c in key)})")
 
 
 def plan_prepare(conn: psycopg.Connection[Any], views: Iterable[Matview]) -> list[PrepareStep]:
@@ -111,9 +103,10 @@ def plan_prepare(conn: psycopg.Connection[Any], views: Iterable[Matview]) -> lis
                            "in its comment (COMMENT ON MATERIALIZED VIEW ... IS "
                            "'pgcrisis key: a, b')"))
                 continue
-        steps.append(PrepareStep(view.name, "index", key, source, (index_sql(view, key),),
+        index = key_index(view, key)
+        steps.append(PrepareStep(view.name, "index", key, source, (index.create_sql(),),
                                  reason=f"key ({', '.join(key)}) from the {source}, verified "
-                                        "unique with no NULLs"))
+                                        "unique with no NULLs", index=index))
     return steps
 
 
@@ -126,12 +119,9 @@ def apply_prepare(conn: psycopg.Connection[Any], steps: Iterable[PrepareStep],
             continue
         results = apply(conn, step.sql, reason=f"cache prepare {step.view}", show=show)
         failed = next((r for r in results if not r.ok), None)
-        if failed is not None and step.status == "index":
+        if failed is not None and step.index is not None:
             # a failed CREATE INDEX CONCURRENTLY leaves an invalid index behind
-            name = step.sql[0].split(" ON ")[0].rsplit(" ", 1)[-1]
-            schema = step.view.rsplit(".", 1)[0] if "." in step.view else ""
-            apply(conn, [f"DROP INDEX CONCURRENTLY IF EXISTS "
-                         f"{schema + '.' if schema else ''}{name}"],
+            apply(conn, [step.index.drop_sql()],
                   reason=f"cache prepare {step.view}: drop the failed index", show=show)
         done.append((step, failed.error if failed else ""))
     return done

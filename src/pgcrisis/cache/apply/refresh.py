@@ -19,8 +19,9 @@ from __future__ import annotations
 import queue
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,9 +30,9 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.actions import apply
+from pgcrisis.cache.apply import connect_writer
+from pgcrisis.cache.apply.schema import LOCK_CLASS
 from pgcrisis.cache.graph import CacheGraph
-from pgcrisis.cache_actions import connect_writer
-from pgcrisis.cache_actions.schema import LOCK_CLASS
 from pgcrisis.dsn import Target
 from pgcrisis.model.matviews import Matview
 
@@ -174,6 +175,15 @@ class Writers:
     def give(self, conn: psycopg.Connection[Any]) -> None:
         """Give a session back."""
         self._free.put(conn)
+
+    @contextmanager
+    def session(self) -> Iterator[psycopg.Connection[Any]]:
+        """A session for one refresh, given back afterwards even when the refresh raised."""
+        conn = self.take()
+        try:
+            yield conn
+        finally:
+            self.give(conn)
 
     def close(self) -> None:
         """Close every session."""

@@ -1,10 +1,12 @@
-"""``cache plan --apply`` and ``cache run``: carry out a refresh plan.
+"""Refresh plans in time: daily windows, the current pg_cron schedule, and a plan's lanes as
+pg_cron jobs. Pure: the statements are built here and run by :mod:`pgcrisis.cache.apply.cron`.
 
 pg_cron is the scheduler of record. Each lane of the plan becomes one daily job
-(``pgcrisis-cache-lane-N``) that ``CALL``s ``pgcrisis.refresh_chain``: the lane's views one
-after another, each in its own transaction, each waiting for its bases in other lanes to
-finish in this cycle (not for a clock time). Jobs that refreshed only planned views before
-are deactivated (``cron.alter_job(..., active := false)``: reversible), never deleted.
+(:func:`lane_job_name`: ``pgcrisis-cache-lane-N``) that ``CALL``s
+``pgcrisis.refresh_chain``: the lane's views one after another, each in its own
+transaction, each waiting for its bases in other lanes to finish in this cycle (not for a
+clock time). Jobs that refreshed only planned views before are deactivated
+(``cron.alter_job(..., active := false)``: reversible), never deleted.
 
 Where pg_cron is not installed, ``cache run`` executes the same plan itself: at the window's
 start each day, the views by plan priority, bases first, at most ``lanes`` at once.
@@ -14,24 +16,46 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
-import psycopg
 from psycopg import sql
 
-from pgcrisis.actions import apply
 from pgcrisis.cache.model import job_views
 from pgcrisis.cache.planner import Schedule, observed, plan_schedule
-from pgcrisis.collect.cache_catalog import CacheCatalog
-from pgcrisis.errors import ConfigError, PgcrisisError
+from pgcrisis.errors import ConfigError
 from pgcrisis.model.cron_schedule import MINUTES_PER_DAY, daily_at
 from pgcrisis.model.jobs import CronJob
 
-#: names of the jobs a plan installs
+if TYPE_CHECKING:
+    from pgcrisis.cache.catalog import CacheCatalog
+
+#: what the name of every job a plan installs starts with (the one place it is spelled)
 LANE_PREFIX = "pgcrisis-cache-lane-"
+
+
+def lane_job_name(lane: int) -> str:
+    """The pg_cron job name of a plan's ``lane`` (counted from 1, as shown).
+
+    >>> lane_job_name(2)
+    'pgcrisis-cache-lane-2'
+    """
+    return f"{LANE_PREFIX}{lane}"
+
+
+def is_lane_job(jobname: str | None) -> bool:
+    """Whether a pg_cron job is a lane an earlier plan installed."""
+    return (jobname or "").startswith(LANE_PREFIX)
+
+
+class LaneJob(NamedTuple):
+    """One lane of a plan as a pg_cron job: its name, cron schedule and command."""
+
+    name: str
+    schedule: str
+    command: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +165,8 @@ def current_schedule(cat: CacheCatalog, jobs: Iterable[CronJob]) -> Schedule:
 
 
 def lane_commands(plan: Schedule, window: Window, *, allow_plain: bool = False,
-                  ) -> list[tuple[str, str, str]]:
-    """``(jobname, schedule, command)`` per lane."""
+                  ) -> list[LaneJob]:
+    """One pg_cron job per lane that has views."""
     lane_of = {s.view: s.lane for s in plan.slots}
     out = []
     for lane in range(plan.lanes):
@@ -156,7 +180,7 @@ def lane_commands(plan: Schedule, window: Window, *, allow_plain: bool = False,
             "CALL pgcrisis.refresh_chain({}, {}, {}::time, {}, {})").format(
             _array(views), _array(waits), sql.Literal(_clock(window.start_min)),
             sql.Literal(math.ceil(plan.window_s)), sql.Literal(allow_plain)).as_string(None)
-        out.append((f"{LANE_PREFIX}{lane + 1}", daily_at(first), command))
+        out.append(LaneJob(lane_job_name(lane + 1), daily_at(first), command))
     return out
 
 
@@ -169,10 +193,9 @@ def install_statements(plan: Schedule, window: Window, jobs: Iterable[CronJob], 
     """Unschedule the previous plan's lanes, deactivate jobs that only refreshed planned
     views, schedule the new lanes."""
     planned = {s.view for s in plan.slots}
-    out = [f"SELECT cron.unschedule({j.jobid})" for j in jobs
-           if (j.jobname or "").startswith(LANE_PREFIX)]
+    out = [f"SELECT cron.unschedule({j.jobid})" for j in jobs if is_lane_job(j.jobname)]
     for job in jobs:
-        if (job.active and job.refreshes and not (job.jobname or "").startswith(LANE_PREFIX)
+        if (job.active and job.refreshes and not is_lane_job(job.jobname)
                 and len(job.refreshes) == len(job.statements)
                 and all(s.target in planned for s in job.refreshes)):
             out.append(f"SELECT cron.alter_job({job.jobid}, active := false)")
@@ -180,15 +203,6 @@ def install_statements(plan: Schedule, window: Window, jobs: Iterable[CronJob], 
         out.append(sql.SQL("SELECT cron.schedule({}, {}, {})").format(
             sql.Literal(name), sql.Literal(schedule), sql.Literal(command)).as_string(None))
     return out
-
-
-def install(conn: psycopg.Connection[Any], statements: list[str],
-            show: Callable[[str], None] | None = None) -> None:
-    """Run the install statements (journaled); raise on the first failure."""
-    results = apply(conn, statements, reason="cache plan --apply", show=show)
-    failed = next((r for r in results if not r.ok), None)
-    if failed is not None:
-        raise PgcrisisError(f"installing the plan failed at {failed.sql[:60]!r}: {failed.error}")
 
 
 def next_start(window: Window, now: datetime) -> datetime:
@@ -211,8 +225,3 @@ def sleep_until(when: datetime, stop: Callable[[], bool], now: Callable[[], date
             return True
         time.sleep(min(left, 1.0))
     return False
-
-
-def bases_in(plan: Schedule) -> Mapping[str, tuple[str, ...]]:
-    """Each planned view's bases (for running the plan)."""
-    return {s.view: s.bases for s in plan.slots}
