@@ -16,7 +16,6 @@ from pgcrisis.dsn import resolve
 from pgcrisis.errors import ConfigError
 from pgcrisis.presentation import triage_json, triage_markdown, triage_terminal
 from pgcrisis.triage import TriageReport, run_triage
-from pgcrisis.when import parse_moment
 
 
 @click.command()
@@ -100,7 +99,12 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
             flags[name] = value
     thresholds = build_thresholds(config.thresholds, flags)
     if store is not None or at is not None or start is not None or end is not None:
-        report = _past(store, recording, at, start, end, thresholds, dsn_arg or dsn)
+        from pgcrisis.record.past import triage_past
+
+        if dsn_arg or dsn:
+            raise ConfigError("--store judges a recording, not a server: drop the DSN")
+        report = triage_past(store, recording, at=at, start=start, end=end,
+                             thresholds=thresholds)
     else:
         report = _live(dsn_arg or dsn, statement_timeout_ms, lock_timeout_ms, thresholds,
                        config, all_databases, sample_s, no_verify)
@@ -112,31 +116,6 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
         triage_terminal.render(report, Console(),
                                panels=None if show_all else triage_terminal.DEFAULT_PANELS)
     sys.exit(report.exit_code)
-
-
-def _past(store: str | None, recording: str | None, at: str | None, start: str | None,
-          end: str | None, thresholds: Thresholds, dsn: str | None) -> TriageReport:
-    """A moment (--at) or a window (--from/--to) of a recording."""
-    from pgcrisis.record.past import triage_at, triage_window
-    from pgcrisis.record.store import open_store
-
-    if store is None:
-        raise ConfigError("--at, --from and --to judge a recording: give --store PATH|DSN")
-    if dsn is not None:
-        raise ConfigError("--store judges a recording, not a server: drop the DSN")
-    if at is not None and (start is not None or end is not None):
-        raise ConfigError("give either --at or --from/--to, not both")
-    if at is None and (start is None or end is None):
-        raise ConfigError("with --store give --at TIME, or both --from and --to")
-    opened = open_store(store, create=False)
-    try:
-        if at is not None:
-            return triage_at(opened, recording, parse_moment(at), thresholds)
-        assert start is not None and end is not None
-        return triage_window(opened, recording, parse_moment(start), parse_moment(end),
-                             thresholds)
-    finally:
-        opened.close()
 
 
 def _live(dsn: str | None, statement_timeout_ms: int, lock_timeout_ms: int,

@@ -20,7 +20,7 @@ from pgcrisis.model.findings import Skipped
 from pgcrisis.record.frame import Store
 from pgcrisis.record.window import as_findings, judge_window
 from pgcrisis.triage import Recorded, TriageReport, judge
-from pgcrisis.when import shown
+from pgcrisis.when import parse_moment, shown
 
 #: a moment this close after the last frame is still "in" the recording (the next sample was
 #: due); later than that, the recording does not cover it
@@ -96,3 +96,24 @@ def triage_window(store: Store, name: str | None, start: datetime, end: datetime
                         (time.perf_counter() - t0) * 1000, caused_by=link(findings),
                         databases=(last.server.database,), queries=0,
                         recording=Recorded(name, start, end, line))
+
+
+def triage_past(store: str | None, name: str | None, *, at: str | None, start: str | None,
+                end: str | None, thresholds: Thresholds | None = None) -> TriageReport:
+    """``triage --store``: a moment (``at``) or a window (``start``/``end``) as typed."""
+    from pgcrisis.record.store import open_store
+
+    if store is None:
+        raise ConfigError("--at, --from and --to judge a recording: give --store PATH|DSN")
+    if at is not None and (start is not None or end is not None):
+        raise ConfigError("give either --at or --from/--to, not both")
+    if at is None and (start is None or end is None):
+        raise ConfigError("with --store give --at TIME, or both --from and --to")
+    opened = open_store(store, create=False)
+    try:
+        if at is not None:
+            return triage_at(opened, name, parse_moment(at), thresholds)
+        assert start is not None and end is not None
+        return triage_window(opened, name, parse_moment(start), parse_moment(end), thresholds)
+    finally:
+        opened.close()
