@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -23,7 +24,15 @@ from pgcrisis.record.clocks import Refs, seconds_age, seconds_origin
 from pgcrisis.record.codec import FIELD_TYPES, SERVER_FIELD, Codec, dumps, loads, unseal
 from pgcrisis.record.compaction import LOCK_COUNT_MIN, compact, compact_activity, keeps_row
 from pgcrisis.record.frame import Store
-from pgcrisis.record.layout import DecodeContext, Decoders, Layout, RowRefs, StrRef, type_key
+from pgcrisis.record.layout import (
+    DecodeContext,
+    Decoders,
+    Encoder,
+    Layout,
+    RowRefs,
+    StrRef,
+    type_key,
+)
 from tests import record_helpers
 from tests.record_helpers import backend, collected, frame_of
 from tests.scenarios.locks import IdleTransactionChain, PreparedTransactionBlocker
@@ -46,10 +55,10 @@ class Memory:
         self.texts[len(self.texts) + 1] = text
         return StrRef(len(self.texts))
 
-    def rows(self, rows: list[Any]) -> RowRefs:
+    def rows(self, values: Sequence[Any], encode: Encoder, *, same_always: bool) -> RowRefs:
         ids = []
-        for row in rows:
-            self.plain_rows[len(self.plain_rows) + 1] = loads(dumps(row))
+        for value in values:
+            self.plain_rows[len(self.plain_rows) + 1] = loads(dumps(encode(value, self)))
             ids.append(len(self.plain_rows))
         return RowRefs(tuple(ids))
 

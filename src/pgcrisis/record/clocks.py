@@ -28,6 +28,7 @@ from typing import Any
 from pgcrisis.model.activity import Backend, PreparedXact
 from pgcrisis.model.health import DatabaseInfo, ReplicationSlot, TableHealth
 from pgcrisis.model.jobs import JobRuns
+from pgcrisis.record.compaction import Sessions
 
 #: how far (µs) a snapped time reference may stray from the frame's server time: the probes'
 #: ``now()`` and the recorder's clock query are milliseconds apart, never a second
@@ -97,7 +98,9 @@ def _measured(row: Any) -> bool:
 def clocked_rows(value: Any) -> Iterator[Any]:
     """The rows with measured ages in one field value: its elements, or those of its tuple
     attributes."""
-    if isinstance(value, tuple):
+    if isinstance(value, Sessions):
+        yield from (v for v in value.full if _measured(v))
+    elif isinstance(value, tuple):
         yield from (v for v in value if _measured(v))
     elif is_dataclass(value):
         for f in fields(value):

@@ -28,7 +28,7 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.clocks import CLOCKED
-from pgcrisis.record.compaction import SessionGroup, groups_of, rebuild
+from pgcrisis.record.compaction import SessionGroup, Sessions
 from pgcrisis.record.frame import RECORDED_FIELDS
 from pgcrisis.record.layout import (
     DecodeContext,
@@ -192,14 +192,15 @@ class Codec:
         self._decoders: dict[str, Decoders] = {}
 
     def encode(self, field: str, value: Any, ctx: EncodeContext) -> bytes:
-        """The value blob of ``field``'s ``value`` (rows and strings go through ``ctx``)."""
+        """The value blob of ``field``'s ``value`` (rows and strings go through ``ctx``);
+        sessions as :class:`~.compaction.Sessions`, or rows already compacted."""
         if field == "activity":
-            full = [b for b in value if b.pid >= 0]
-            counted = groups_of(b for b in value if b.pid < 0)
+            sessions = value if isinstance(value, Sessions) else Sessions.of(value)
             row = self._encoders.encoder(Backend)
             group = self._encoders.encoder(SessionGroup)
-            plain: Any = [ctx.rows([row(b, ctx) for b in full]),
-                          ctx.rows([group(g, ctx) for g in counted]), list(counted.values())]
+            plain: Any = [ctx.rows(sessions.full, row, same_always=False),
+                          ctx.rows(list(sessions.groups), group, same_always=True),
+                          list(sessions.groups.values())]
         else:
             plain = self._encoders.encoder(FIELD_TYPES[field], split=True)(value, ctx)
         return seal(dumps(plain))
@@ -216,8 +217,8 @@ class Codec:
             full_refs, group_refs, counts = plain
             row = decoders.decoder(Backend)
             group = decoders.decoder(SessionGroup)
-            full = [row(ctx.rows[i], ctx) for i in full_refs.ids]
+            full = tuple(row(ctx.rows[i], ctx) for i in full_refs.ids)
             groups = {group(ctx.rows[i], ctx): n
                       for i, n in zip(group_refs.ids, counts, strict=True)}
-            return rebuild(full, groups)
+            return Sessions(full, groups).rows()
         return decoders.decoder(FIELD_TYPES[field])(plain, ctx)

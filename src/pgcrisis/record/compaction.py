@@ -32,6 +32,7 @@ a replayed snapshot of a server configured below 16 misses hoarders of 10 to 15 
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ _HEAVY = re.compile(
     r"^(?:\s+|/\*.*?\*/|--[^\n]*(?:\n|$))*(?:autovacuum:\s*)?"
     r"(?:REFRESH\s+MATERIALIZED|CALL|CREATE|ALTER|DROP|TRUNCATE|VACUUM|ANALYZE|REINDEX|CLUSTER)\b",
     re.IGNORECASE | re.DOTALL)
+
+
+_group_key = operator.attrgetter("datname", "usename", "application_name", "client_addr",
+                                 "backend_type", "state", "wait_event_type", "wait_event")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,7 @@ def keeps_row(b: Backend, named: set[int]) -> bool:
 
 
 def groups_of(rows: Iterable[Backend]) -> dict[SessionGroup, int]:
-    """The stand-in rows (negative pids) counted per group, in order of first appearance."""
+    """Sessions counted per group, in order of first appearance."""
     counts: dict[SessionGroup, int] = {}
     for b in rows:
         group = SessionGroup.of(b)
@@ -115,27 +120,52 @@ def groups_of(rows: Iterable[Backend]) -> dict[SessionGroup, int]:
     return counts
 
 
-def rebuild(full: Iterable[Backend], groups: Mapping[SessionGroup, int]) -> tuple[Backend, ...]:
-    """The session rows of a frame: the full rows, then the counted ones."""
-    out = list(full)
-    pid = -1
-    for group, count in groups.items():
-        out.extend(group.rows(count, pid))
-        pid -= count
-    return tuple(out)
+@dataclass(frozen=True, slots=True)
+class Sessions:
+    """A frame's sessions as a store keeps them: the full rows, and counts of the others."""
+
+    full: tuple[Backend, ...]
+    groups: Mapping[SessionGroup, int]
+
+    @classmethod
+    def of(cls, activity: Iterable[Backend]) -> Sessions:
+        """Already compacted rows (stand-ins have negative pids) as kept."""
+        rows = list(activity)
+        return cls(tuple(b for b in rows if b.pid >= 0), groups_of(b for b in rows if b.pid < 0))
+
+    def rows(self) -> tuple[Backend, ...]:
+        """The session rows reading the frame gives: the full rows, then the stand-ins."""
+        out = list(self.full)
+        pid = -1
+        for group, count in self.groups.items():
+            out.extend(group.rows(count, pid))
+            pid -= count
+        return tuple(out)
+
+
+def split_activity(activity: Iterable[Backend], named: set[int]) -> Sessions:
+    """Which sessions keep their rows (``named``: pids other parts of the frame point at)."""
+    rows = list(activity)
+    named = named | {pid for b in rows for pid in b.blocked_by}
+    full: list[Backend] = []
+    counts: dict[tuple[Any, ...], int] = {}
+    for b in rows:
+        if b.pid >= 0 and keeps_row(b, named):
+            full.append(b)
+        else:
+            key = _group_key(b)
+            counts[key] = counts.get(key, 0) + 1
+    return Sessions(tuple(full), {SessionGroup(*k): n for k, n in counts.items()})
 
 
 def compact_activity(activity: Iterable[Backend], named: set[int]) -> tuple[Backend, ...]:
-    """``activity`` as a frame keeps it (exactly what reading the frame gives back)."""
-    rows = list(activity)
-    named = named | {pid for b in rows for pid in b.blocked_by}
-    full = [b for b in rows if b.pid >= 0 and keeps_row(b, named)]
-    counted = [b for b in rows if not (b.pid >= 0 and keeps_row(b, named))]
-    return rebuild(full, groups_of(counted))
+    """``activity`` as reading a frame gives it back."""
+    return split_activity(activity, named).rows()
 
 
-def compact(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of a frame as stored: sessions and lock counts compacted, the rest as is."""
+def stored_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a frame as a store keeps them: lock counts filtered, sessions split into
+    full rows and counts (:class:`Sessions`), the rest as is."""
     out = dict(fields)
     if "lock_counts" in out:
         out["lock_counts"] = tuple(c for c in out["lock_counts"]
@@ -144,5 +174,13 @@ def compact(fields: Mapping[str, Any]) -> dict[str, Any]:
         named = {c.pid for c in out.get("lock_counts", ())}
         named |= {w.pid for w in out.get("lock_waits", ())}
         named |= {h.pid for h in out.get("strong_locks", ())}
-        out["activity"] = compact_activity(out["activity"], named)
+        out["activity"] = split_activity(out["activity"], named)
+    return out
+
+
+def compact(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a frame as reading it gives them back."""
+    out = stored_fields(fields)
+    if "activity" in out:
+        out["activity"] = out["activity"].rows()
     return out

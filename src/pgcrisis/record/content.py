@@ -11,13 +11,13 @@ hour) without scanning what refers to what.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from pgcrisis.record.clocks import Refs
 from pgcrisis.record.codec import content_hash, dumps, loads, references, unseal
 from pgcrisis.record.db import Db
-from pgcrisis.record.layout import RowRefs, StrRef
+from pgcrisis.record.layout import Encoder, RowRefs, StrRef
 
 #: content needed again is marked as used at most this often (µs)
 TOUCH_EVERY_US = 3600 * 1_000_000
@@ -37,14 +37,16 @@ class Content:
         self.refs = Refs()
         self._strings: dict[str, list[int]] = {}   # text -> [id, used]
         self._elements: dict[bytes, list[int]] = {}  # body -> [id, used]
+        self._bodies: dict[Any, bytes] = {}  # row (without ages) -> its body
+        self._strings_of: dict[bytes, list[int]] = {}  # body -> the strings it refers to
         self._values: dict[tuple[int, bytes], list[int]] = {}  # (layout, blob) -> [id, used]
         self._touch: dict[str, set[int]] = {"strings": set(), "elements": set(), "values": set()}
 
     def reset(self) -> None:
         """Forget what the caches know (after a rollback or a garbage collection)."""
-        self._strings.clear()
-        self._elements.clear()
-        self._values.clear()
+        for cache in (self._strings, self._elements, self._bodies, self._strings_of,
+                      self._values):
+            cache.clear()
         for ids in self._touch.values():
             ids.clear()
 
@@ -70,16 +72,28 @@ class Content:
         self._used(entry, "strings")
         return StrRef(entry[0])
 
-    def rows(self, rows: list[Any]) -> RowRefs:
-        bodies = [dumps(r) for r in rows]
+    def rows(self, values: Sequence[Any], encode: Encoder, *, same_always: bool) -> RowRefs:
+        if max(len(self._bodies), len(self._elements)) + len(values) >= CACHE_MAX:
+            for cache in (self._bodies, self._elements, self._strings_of):
+                cache.clear()
+        bodies: list[bytes] = []
+        for value in values:
+            body = self._bodies.get(value) if same_always else None
+            if body is None:
+                plain = encode(value, self)
+                body = dumps(plain)
+                self._strings_of[body] = _string_ids(plain)
+                if same_always:
+                    self._bodies[value] = body
+            bodies.append(body)
         missing = [b for b in dict.fromkeys(bodies) if b not in self._elements]
         if missing:
-            if len(self._elements) + len(missing) >= CACHE_MAX:
-                self._elements.clear()
             self._find_elements(missing)
         ids: list[int] = []
         for body in bodies:
             entry = self._elements[body]
+            if entry[1] < self.t - TOUCH_EVERY_US:  # its strings are needed as long as it is
+                self._touch["strings"].update(self._strings_of.get(body, ()))
             self._used(entry, "elements")
             ids.append(entry[0])
         return RowRefs(tuple(ids))
@@ -141,6 +155,12 @@ class Content:
                 ids.clear()
 
 
-def ids_of(rows: Iterable[tuple[Any, ...]]) -> list[int]:
-    """The first column of ``rows``, as ints."""
-    return [int(r[0]) for r in rows]
+def _string_ids(plain: list[Any]) -> list[int]:
+    """The strings a plain row refers to (rows nest only lists)."""
+    out: list[int] = []
+    for item in plain:
+        if type(item) is StrRef:
+            out.append(item.id)
+        elif type(item) is list:
+            out.extend(_string_ids(item))
+    return out

@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import operator
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -82,8 +83,10 @@ class EncodeContext(Protocol):
     def string(self, text: str) -> StrRef:
         """The reference of ``text``, stored if new."""
 
-    def rows(self, rows: list[Any]) -> RowRefs:
-        """References of these plain rows, each stored if new."""
+    def rows(self, values: Sequence[Any], encode: Encoder, *, same_always: bool) -> RowRefs:
+        """References of these rows (``encode`` makes each plain), each stored if new;
+        ``same_always``: a row's plain form depends on the row alone (no ages), so equal
+        rows may be looked up without encoding them again."""
 
 
 @dataclass(slots=True)
@@ -180,6 +183,14 @@ def _sort_key(value: Any) -> tuple[str, str]:
     return (type(value).__name__, repr(value))
 
 
+def _identity(v: Any, ctx: Any) -> Any:
+    return v
+
+
+def _enc_str(v: str, ctx: EncodeContext) -> Any:
+    return ctx.string(v) if len(v) >= STRING_MIN else v
+
+
 class Encoders:
     """Converters from today's classes to the plain form (compiled once per type)."""
 
@@ -198,14 +209,14 @@ class Encoders:
         inner = _optional(tp)
         if inner is not None:
             enc = self.encoder(inner, split=split)
+            if enc is _identity:
+                return _identity
             return lambda v, ctx: None if v is None else enc(v, ctx)
         origin = typing.get_origin(tp)
         if tp is str:
-            def enc_str(v: str, ctx: EncodeContext) -> Any:
-                return ctx.string(v) if len(v) >= STRING_MIN else v
-            return enc_str
+            return _enc_str
         if tp in (int, float, bool, type(None)):
-            return lambda v, ctx: v
+            return _identity
         if tp is datetime:
             return lambda v, ctx: v if v.tzinfo is not None else v.isoformat()
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -218,7 +229,8 @@ class Encoders:
                 item = self.encoder(args[0])
                 element = args[0]
                 if split and isinstance(element, type) and dataclasses.is_dataclass(element):
-                    return lambda v, ctx: ctx.rows([item(x, ctx) for x in v])
+                    fixed = element not in CLOCKED
+                    return lambda v, ctx: ctx.rows(v, item, same_always=fixed)
                 return lambda v, ctx: [item(x, ctx) for x in v]
             items = [self.encoder(a) for a in args]
             return lambda v, ctx: [e(x, ctx) for e, x in zip(items, v, strict=True)]
@@ -246,15 +258,27 @@ class Encoders:
                 encoders.append(lambda v, ctx: None if v is None else ctx.refs.xid - v)
             else:
                 encoders.append(self.encoder(hints[f.name], split=split))
-        pairs = list(zip(names, encoders, strict=True))
+        # plain numbers and flags go through as they are: only the others are converted
+        special = [(i, e) for i, e in enumerate(encoders) if e is not _identity]
+        many = operator.attrgetter(*names) if len(names) > 1 else None
+
+        def values_of(obj: Any) -> tuple[Any, ...]:
+            if many is not None:
+                return many(obj)
+            return tuple(getattr(obj, n) for n in names)
 
         def enc(obj: Any, ctx: EncodeContext) -> list[Any]:
-            values = [getattr(obj, n) for n in names]
+            values = values_of(obj)
             end = len(values)
             while end and defaults[end - 1] is not dataclasses.MISSING and _same(
                     values[end - 1], defaults[end - 1]):
                 end -= 1
-            return [e(v, ctx) for (_, e), v in zip(pairs[:end], values[:end], strict=True)]
+            out = list(values[:end])
+            for i, e in special:
+                if i >= end:
+                    break
+                out[i] = e(out[i], ctx)
+            return out
         return enc
 
 

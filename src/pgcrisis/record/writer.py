@@ -16,12 +16,13 @@ from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pgcrisis.errors import StoreError
 from pgcrisis.record import thinning
 from pgcrisis.record.clocks import Origins, Refs, clocked_rows, origins, snap
 from pgcrisis.record.codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec
-from pgcrisis.record.compaction import compact
+from pgcrisis.record.compaction import stored_fields
 from pgcrisis.record.content import TOUCH_EVERY_US, Content
 from pgcrisis.record.db import Db, to_us
 from pgcrisis.record.frame import Event, Frame
@@ -89,6 +90,7 @@ class RecordingWriter:
         """Read back where the recording stands: the last frame, each field's latest value,
         and the origins of the clocked rows (so the first frame snaps onto the last)."""
         self.content.reset()
+        self._last_objects: dict[str, Any] = {}  # the unclocked values of the last frame
         row = self.db.one("last_frame", self.rec)
         self.last_t = int(row[0]) if row is not None else 0
         self.last_values = self.reader.latest(self.rec, self.last_t) if row else {}
@@ -145,7 +147,7 @@ class RecordingWriter:
 
     def append(self, frame: Frame) -> None:
         t = max(to_us(frame.server_time), self.last_t + 1)
-        fields = {SERVER_FIELD: frame.server, **compact(frame.fields)}
+        fields = {SERVER_FIELD: frame.server, **stored_fields(frame.fields)}
         unknown = set(fields) - set(FIELD_TYPES)
         if unknown:
             raise ValueError(f"frames cannot carry {sorted(unknown)}")
@@ -159,6 +161,9 @@ class RecordingWriter:
             for name, value in fields.items():
                 fid = self.fields[name]
                 seen |= 1 << fid
+                if name not in CLOCKED_FIELDS and fid in self.last_values and (
+                        self._last_objects.get(name) == value):
+                    continue  # as in the previous frame (ages aside, equal means unchanged)
                 self.content.refs = Refs(t)
                 if name in CLOCKED_FIELDS:
                     rows = list(clocked_rows(value))
@@ -178,6 +183,7 @@ class RecordingWriter:
                         pack_unavailable(frame.unavailable), pack_refs(refs, t))
         self.last_t = t
         self.last_values.update(changes)
+        self._last_objects.update((n, v) for n, v in fields.items() if n not in CLOCKED_FIELDS)
         self.origins.update(new_origins)
         for name in new_origins:
             self.xids[name] = refs[self.fields[name]].xid
