@@ -1,0 +1,1 @@
+SELECT field, t, value FROM changes WHERE rec = ? AND t >= ? AND t <= ? ORDER BY t

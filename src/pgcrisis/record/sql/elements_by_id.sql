@@ -1,0 +1,1 @@
+SELECT id, body FROM elements WHERE rec = ? AND id IN ({ids})

@@ -1,0 +1,1 @@
+DELETE FROM elements WHERE rec = ? AND used < ?

@@ -1,0 +1,1 @@
+DELETE FROM strings WHERE rec = ? AND used < ?

@@ -1,0 +1,1 @@
+INSERT INTO elements (rec, hash, used, body) VALUES (?, ?, ?, ?) RETURNING id

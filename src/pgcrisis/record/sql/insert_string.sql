@@ -1,0 +1,1 @@
+INSERT INTO strings (rec, hash, used, text) VALUES (?, ?, ?, ?) RETURNING id

@@ -1,0 +1,1 @@
+INSERT INTO field_values (rec, hash, layout, used, body) VALUES (?, ?, ?, ?, ?) RETURNING id

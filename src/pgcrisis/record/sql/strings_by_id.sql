@@ -1,0 +1,1 @@
+SELECT id, text FROM strings WHERE rec = ? AND id IN ({ids})

@@ -1,0 +1,1 @@
+UPDATE strings SET used = ? WHERE rec = ? AND id IN ({ids}) AND used < ?

@@ -1,0 +1,1 @@
+UPDATE field_values SET used = ? WHERE rec = ? AND id IN ({ids}) AND used < ?
