@@ -76,14 +76,12 @@ def record(dsn_arg: str | None, dsn: str | None, store: str | None, name: str | 
                               limits=limits_from(statement_timeout_ms, lock_timeout_ms))
     target = resolve(dsn_arg or dsn)
     spec = store or default_store()
-    frames = None
-    if duration is not None:
-        frames = max(1, round(parse_duration(duration).total_seconds() / step))
+    seconds = parse_duration(duration).total_seconds() if duration is not None else None
     click.echo(f"pgcrisis record: {target.redacted} -> {spec} every {interval}; Ctrl-C stops",
                err=True)
     stats = run_recording(target, spec, name=name, options=options,
                           max_bytes=parse_size(max_size) if max_size else None,
-                          allow_watched=allow_watched, max_frames=frames,
+                          allow_watched=allow_watched, seconds=seconds,
                           on_frame=_progress(60.0))
     last = shown(stats.last_server_time) if stats.last_server_time else "never"
     click.echo(f"\npgcrisis record: stopped after {stats.frames:,} samples (last at {last}), "

@@ -190,7 +190,8 @@ class RecordingReader:
                        if k not in FAST_PARTS}
         unavailable.update((k, v) for k, v in frame.unavailable.items()
                            if k in FAST_PARTS or frame.kind == FULL)
-        return Snapshot(server=server, taken_at=from_us(frame.t), unavailable=unavailable,
+        return Snapshot(server=server, taken_at=from_us(frame.t), server_time=from_us(frame.t),
+                        unavailable=unavailable,
                         **fields)
 
     # -- content ---------------------------------------------------------------------------

@@ -118,14 +118,21 @@ class Recorder:
 
     # -- the loop -------------------------------------------------------------------------
 
-    def run(self, max_frames: int | None = None) -> RecorderStats:
-        """Record until :meth:`stop` is called or ``max_frames`` frames are stored."""
+    def run(self, max_frames: int | None = None, seconds: float | None = None) -> RecorderStats:
+        """Record until :meth:`stop` is called, ``max_frames`` frames are stored or
+        ``seconds`` have passed. A server that cannot be reached at the start is an error
+        (a wrong DSN should not be retried forever); once recording, a lost server is an
+        event and the recorder reconnects with backoff."""
+        self._conn = connect(self.target, self.options.limits)  # raises ConnectError
         self._event("start", f"recording {self.target.redacted}")
         backoff = 1.0
         next_tick = self._clock()
+        end = None if seconds is None else next_tick + seconds
         try:
             while not self._stopping and (max_frames is None
                                           or self.stats.frames < max_frames):
+                if end is not None and self._clock() >= end:
+                    break
                 if self._conn is None:
                     if not self._reconnect():
                         self._wait(backoff)
@@ -152,7 +159,7 @@ class Recorder:
         return self.stats
 
     def _wait(self, seconds: float) -> None:
-        end = self._clock() + max(0.0, seconds)
+        end = self._clock() + max(0.0, min(seconds, MAX_BACKOFF_S))
         while not self._stopping:
             left = end - self._clock()
             if left <= 0:

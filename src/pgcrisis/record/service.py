@@ -14,7 +14,7 @@ from pgcrisis.dsn import Target, redact
 from pgcrisis.errors import ConfigError
 from pgcrisis.record.frame import Frame, Store
 from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
-from pgcrisis.record.store import open_store
+from pgcrisis.record.store import is_central, open_store
 
 #: where recordings go when ``--store`` is not given (beside the actions journal)
 STORE_ENV = "PGCRISIS_STORE"
@@ -27,11 +27,6 @@ def default_store() -> str:
         return explicit
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return str(state / "pgcrisis" / "recordings.sqlite")
-
-
-def is_dsn(spec: str) -> bool:
-    """Whether a ``--store`` is a PostgreSQL connection string (else a file path)."""
-    return spec.startswith(("postgresql://", "postgres://")) or "dbname=" in spec
 
 
 def _where(conninfo: str) -> tuple[str, str, str]:
@@ -52,7 +47,7 @@ def default_name(target: Target) -> str:
 def refuse_watched(store: str, target: Target) -> None:
     """A history kept in the database it describes is lost exactly when it is needed (that
     database is the one locked, full or down): refuse unless asked for explicitly."""
-    if is_dsn(store) and _where(store) == _where(target.conninfo):
+    if is_central(store) and _where(store) == _where(target.conninfo):
         raise ConfigError("the store is the database being recorded: keep the history "
                           "elsewhere, or pass --store-in-watched-database to do it anyway")
 
@@ -60,14 +55,15 @@ def refuse_watched(store: str, target: Target) -> None:
 def run_recording(target: Target, store_spec: str, *, name: str | None,
                   options: RecorderOptions, max_bytes: int | None = None,
                   allow_watched: bool = False, max_frames: int | None = None,
+                  seconds: float | None = None,
                   stop: threading.Event | None = None,
                   on_frame: Callable[[Frame, RecorderStats], None] | None = None,
                   ) -> RecorderStats:
     """Record ``target`` into ``store_spec`` until ``stop`` is set, ``max_frames`` frames
-    are stored, or Ctrl-C."""
+    are stored, ``seconds`` have passed, or Ctrl-C."""
     if not allow_watched:
         refuse_watched(store_spec, target)
-    if not is_dsn(store_spec):
+    if not is_central(store_spec):
         Path(store_spec).expanduser().parent.mkdir(parents=True, exist_ok=True)
     store: Store = open_store(store_spec, create=True)
     try:
@@ -82,7 +78,7 @@ def run_recording(target: Target, store_spec: str, *, name: str | None,
 
                 threading.Thread(target=stop_when_set, daemon=True).start()
             try:
-                return recorder.run(max_frames=max_frames)
+                return recorder.run(max_frames=max_frames, seconds=seconds)
             except KeyboardInterrupt:
                 recorder.stop()
                 return recorder.stats
