@@ -30,8 +30,11 @@ class Minute:
     statement_ms: float
 
 
-def _minute(at: datetime) -> datetime:
-    return at.replace(second=0, microsecond=0)
+def _bucket(at: datetime, seconds: int) -> datetime:
+    if seconds == 60:
+        return at.replace(second=0, microsecond=0)
+    stamp = int(at.timestamp()) // seconds * seconds
+    return datetime.fromtimestamp(stamp, tz=at.tzinfo)
 
 
 def _counts(snapshot: Snapshot) -> tuple[int, int, int]:
@@ -46,11 +49,11 @@ def _counts(snapshot: Snapshot) -> tuple[int, int, int]:
     return active, waiting, refreshing
 
 
-def per_minute(snapshots: Sequence[Snapshot]) -> list[Minute]:
-    """One :class:`Minute` per minute that has samples, oldest first."""
+def per_minute(snapshots: Sequence[Snapshot], seconds: int = 60) -> list[Minute]:
+    """One :class:`Minute` per minute (or per ``seconds``) that has samples, oldest first."""
     minutes: dict[datetime, list[Snapshot]] = {}
     for s in snapshots:
-        minutes.setdefault(_minute(s.server_time or s.taken_at), []).append(s)
+        minutes.setdefault(_bucket(s.server_time or s.taken_at, seconds), []).append(s)
     out: list[Minute] = []
     previous_runs: int | None = None
     previous_ms: float | None = None
