@@ -237,12 +237,12 @@ def test_bad_input_is_one_line_and_exit_3_and_the_file_is_untouched(db: str,
 
 
 @pytest.mark.slow
-def test_triage_of_a_window_names_a_refresh_wave_after_it_ended(db: str,
-                                                                 tmp_path: Path) -> None:
+def test_triage_of_a_window_names_a_refresh_wave_after_it_ended(
+        db: str, spec: str) -> None:  # noqa: F811
     with admin_connect(db) as conn:
         for i in range(4):
             create_slow_view(conn, f"mv_wave_{i}", seconds=1.5, rows=10)
-    path = str(tmp_path / "r.db")
+    path = spec
     with Background(db, path) as rec:
         rec.wait_frames(2)
         start = _server_now(db)
@@ -270,11 +270,11 @@ def _refresh(dsn: str, view: str) -> None:
 
 
 def test_triage_at_names_a_jit_heavy_statement_after_its_counters_are_gone(
-        pg: PgServer, db: str, tmp_path: Path) -> None:
+        pg: PgServer, db: str, spec: str) -> None:  # noqa: F811
     require(pg, "jit")
     from pgcrisis.demo.faults_queries import JitDominatesViewQuery
 
-    path = str(tmp_path / "r.db")
+    path = spec
     with Background(db, path) as rec, JitDominatesViewQuery(db, scale=0.1):
         rec.wait_frames(6)  # at least one full sample after the statement ran
         during = _server_now(db)
@@ -286,3 +286,38 @@ def test_triage_at_names_a_jit_heavy_statement_after_its_counters_are_gone(
     finally:
         store.close()
     assert report.by_code("jit-overhead"), [f.code for f in report.findings]
+
+
+def test_the_store_is_never_the_watched_database_unless_asked(db: str) -> None:
+    from pgcrisis.errors import ConfigError
+    from pgcrisis.record.service import refuse_watched
+    from tests.record_helpers import uri
+
+    with pytest.raises(ConfigError, match="the store is the database being recorded"):
+        refuse_watched(uri(db), Target(db, "test"))
+    refuse_watched("/tmp/elsewhere.sqlite", Target(db, "test"))  # a file is never the server
+    cli = _cli("record", db, "--store", uri(db), "--duration", "1s")
+    _out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 3 and "being recorded" in err
+
+
+def test_report_draws_the_window_as_markdown_and_html(db: str, tmp_path: Path) -> None:
+    path = str(tmp_path / "r.db")
+    with Background(db, path) as rec:
+        rec.wait_frames(2)
+        start = _server_now(db)
+        with IdleTransactionChain(db, readers=2):
+            rec.wait_frames(4)
+        end = _server_now(db)
+    since, until = start.isoformat(), end.isoformat()
+    md = _cli("report", "--store", path, "--from", since, "--to", until)
+    out, err = md.communicate(timeout=60)
+    assert md.returncode == 0, err
+    assert "## Incident timeline" in out and "lock waiters" in out and "blocking-lock" in out
+    page = tmp_path / "incident.html"
+    html = _cli("report", "--store", path, "--from", since, "--to", until, "--format", "html",
+                "-o", str(page))
+    html.communicate(timeout=60)
+    assert html.returncode == 0
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "<svg" in text and "<script" not in text

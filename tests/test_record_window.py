@@ -127,3 +127,25 @@ def test_times_and_durations_as_people_type_them() -> None:
             parse_moment(bad)
     with pytest.raises(ConfigError):
         parse_duration("soon")
+
+
+def _statements(second: int, calls: int, total_ms: float) -> Snapshot:
+    from pgcrisis.model.statements import Statement, Statements
+
+    row = Statement(42, "SELECT * FROM orders WHERE customer_id = $1", "app", calls, total_ms,
+                    total_ms / max(calls, 1), calls, 0, 0)
+    when = T0 + timedelta(seconds=second)
+    return Snapshot(SERVER, when, statements=Statements((row,)), server_time=when)
+
+
+def test_a_statement_slower_than_the_same_window_the_day_before() -> None:
+    from pgcrisis.record.window import regressions
+
+    day_before = [_statements(0, 1000, 2000.0), _statements(600, 7000, 14000.0)]  # 2 ms
+    today = [_statements(0, 1000, 2000.0), _statements(600, 7000, 134000.0)]      # 22 ms
+    [found] = regressions(today, day_before)
+    assert found.finding.code == "statement-regression"
+    assert found.finding.objects[0].queryid == 42
+    assert round(found.finding.evidence["mean_ms"]) == 22
+    assert round(found.finding.evidence["day_before_mean_ms"]) == 2
+    assert regressions(day_before, day_before) == []
