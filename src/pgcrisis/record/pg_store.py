@@ -50,7 +50,7 @@ DDL_LOCK_TIMEOUT = "2s"
 SIZE_CHECK_EVERY = 30
 APPLICATION_NAME = "pgcrisis-record"
 #: the tables with one partition per recording; those with day partitions under it
-TABLES = ("frames", "changes", "events", "field_values", "elements", "strings")
+TABLES = ("frames", "changes", "events", "content")
 BY_DAY = ("frames", "changes", "events")
 
 

@@ -17,7 +17,15 @@ from typing import Any
 from pgcrisis.errors import StoreError
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.clocks import Refs
-from pgcrisis.record.codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec, loads, unseal
+from pgcrisis.record.codec import (
+    CLOCKED_FIELDS,
+    FIELD_TYPES,
+    SERVER_FIELD,
+    Codec,
+    loads,
+    unpack_value,
+    unseal,
+)
 from pgcrisis.record.codec import references as refs_in
 from pgcrisis.record.db import Db, from_us, to_us
 from pgcrisis.record.frame import FAST_PARTS, Event
@@ -200,6 +208,12 @@ class RecordingReader:
             self._layouts = {int(i): str(b) for i, b in self.db.all("layouts")}
         return self._layouts[layout]
 
+    def _content(self, rec: int, ids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(id, body) of these pieces of content."""
+        for chunk in _chunks(ids):
+            for id_, body in self.db.all("content_by_id", rec, chunk):
+                yield int(id_), bytes(body)
+
     def _load(self, rec: int, value_ids: Iterable[int]) -> None:
         """Fetch the values, element rows and strings not in the caches yet."""
         if len(self._elements) > CACHE_MAX:
@@ -211,26 +225,24 @@ class RecordingReader:
         todo = [v for v in dict.fromkeys(value_ids) if v not in self._complete]
         if not todo:
             return
-        for chunk in _chunks([v for v in todo if v not in self._values]):
-            for vid, layout, body in self.db.all("values_by_id", rec, chunk):
-                plain = loads(unseal(bytes(body)))
-                row_ids, string_ids = refs_in(plain)
-                self._values[int(vid)] = (int(layout), plain, row_ids, string_ids)
+        for vid, body in self._content(rec, [v for v in todo if v not in self._values]):
+            layout, blob = unpack_value(body)
+            plain = loads(unseal(blob))
+            row_ids, string_ids = refs_in(plain)
+            self._values[vid] = (layout, plain, row_ids, string_ids)
         missing = [v for v in todo if v not in self._values]
         if missing:
             raise StoreError(f"the recording refers to values {missing[:5]} it does not hold "
                              "(a damaged store)")
         rows = dict.fromkeys(i for v in todo for i in self._values[v][2])
-        for chunk in _chunks([i for i in rows if i not in self._elements]):
-            for eid, body in self.db.all("elements_by_id", rec, chunk):
-                plain = loads(bytes(body))
-                self._elements[int(eid)] = plain
-                self._element_strings[int(eid)] = refs_in(plain)[1]
+        for eid, body in self._content(rec, [i for i in rows if i not in self._elements]):
+            plain = loads(body)
+            self._elements[eid] = plain
+            self._element_strings[eid] = refs_in(plain)[1]
         strings = dict.fromkeys(s for v in todo for s in self._values[v][3])
         strings.update(dict.fromkeys(s for i in rows for s in self._element_strings.get(i, ())))
-        for chunk in _chunks([s for s in strings if s not in self._strings]):
-            for sid, text in self.db.all("strings_by_id", rec, chunk):
-                self._strings[int(sid)] = str(text)
+        for sid, body in self._content(rec, [s for s in strings if s not in self._strings]):
+            self._strings[sid] = body.decode()
         self._complete.update(todo)
 
 

@@ -216,9 +216,7 @@ class RecordingWriter:
             done = end
         if self._gc_cut is None or cut - self._gc_cut >= HOUR_US:
             with self._writing():
-                self.db.run("gc_values", self.rec, cut)
-                self.db.run("gc_elements", self.rec, cut - TOUCH_EVERY_US)
-                self.db.run("gc_strings", self.rec, cut - TOUCH_EVERY_US)
+                self.db.run("gc_content", self.rec, cut - TOUCH_EVERY_US)
             self.content.reset()
             self._gc_cut = cut
         self.after_maintain()
