@@ -59,6 +59,7 @@ class PgDb(Db):
 
     placeholder = "%s"
     id_list = "SELECT unnest(?::bigint[])"
+    rec_by_id = "rec"
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         super().__init__()

@@ -74,7 +74,7 @@ class RecordingReader:
 
     def coverage(self, name: str) -> tuple[datetime, datetime] | None:
         rec = self.recording(name)
-        row = None if rec is None else self.db.one("coverage", rec)
+        row = None if rec is None else self.db.one("coverage", rec, rec)
         if row is None or row[0] is None:
             return None
         return from_us(int(row[0])), from_us(int(row[1]))
@@ -91,10 +91,10 @@ class RecordingReader:
             self._fields = {int(i): str(n) for i, n in self.db.all("fields")}
         return self._fields.get(fid, "")
 
-    def field_id(self, name: str) -> int | None:
-        if name not in self._fields.values():
-            self._fields = {int(i): str(n) for i, n in self.db.all("fields")}
-        return next((i for i, n in self._fields.items() if n == name), None)
+    def field_ids(self) -> list[int]:
+        """Every field's id (for queries that go field by field down the index)."""
+        self._fields = {int(i): str(n) for i, n in self.db.all("fields")}
+        return sorted(self._fields)
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -130,7 +130,8 @@ class RecordingReader:
                     full = None if before is None else StoredFrame.of(before)
                     known = {fid: self.refs(rec, page[0], fid) for fid in state
                              if self.field_name(fid) in CLOCKED_FIELDS}
-                changes = self.db.all("changes_between", rec, page[0].t, page[-1].t)
+                changes = self.db.all("changes_between", rec, self.field_ids(), page[0].t,
+                                      page[-1].t)
                 built: list[Snapshot] = []
                 i = 0
                 for frame in page:

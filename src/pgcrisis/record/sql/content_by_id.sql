@@ -1,1 +1,1 @@
-SELECT id, body FROM content WHERE rec = ? AND id IN ({ids})
+SELECT id, body FROM content WHERE {rec} = ? AND id IN ({ids})
