@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
@@ -22,6 +23,7 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.record.codec import loads
 from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, RECORDED_FIELDS, Frame, Store
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer
@@ -115,3 +117,16 @@ def query(spec: str, sql: str) -> list[tuple[Any, ...]]:
 
 def count(spec: str, table: str) -> int:
     return int(query(spec, f"SELECT count(*) FROM {table}")[0][0])
+
+
+def session_rows(spec: str, pid: int) -> list[list[Any]]:
+    """The stored rows of session ``pid``: content that reads as a session row of it."""
+    out = []
+    for (body,) in query(spec, "SELECT body FROM content"):
+        try:
+            plain = loads(bytes(body))
+        except msgspec.DecodeError:
+            continue  # a string or a field value
+        if isinstance(plain, list) and len(plain) >= 14 and plain[0] == pid:
+            out.append(plain)
+    return out

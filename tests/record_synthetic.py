@@ -37,7 +37,7 @@ from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import IndexAdviceSet, Statement, Statements
 from pgcrisis.record.compaction import compact
-from pgcrisis.record.frame import Frame
+from pgcrisis.record.frame import Frame, StoreWriter
 
 APPS = ("web", "web", "web", "api", "api", "worker", "billing", "reports")
 STATES = ("idle", "idle", "idle", "idle", "idle", "active", "active", "idle in transaction")
@@ -47,6 +47,11 @@ SETTINGS = {"max_connections": "300", "max_locks_per_transaction": "64",
             "autovacuum_naptime": "60", "track_activity_query_size": "1024",
             "shared_preload_libraries": "pg_stat_statements,pg_cron", "work_mem": "4096"}
 US = 1_000_000
+
+
+def _s(seconds: float) -> float:
+    """Seconds in whole microseconds, as the server measures an age."""
+    return round(seconds * US) / US
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +102,13 @@ def _long(load: Load, i: int) -> list[Backend]:
     out = []
     for n, since in ((1, 0.0), (2, 3600.0)):
         if now >= since:
-            age = now - since + 0.125
+            age = _s(now - since + 0.125)
             out.append(Backend(9000 + n, "shop", "billing_user", "billing-worker", "10.0.9.9",
-                               "client backend", "idle in transaction", age, age, age - 0.1,
+                               "client backend", "idle in transaction", age, age, _s(age - 0.1),
                                "Client", "ClientRead",
                                "update invoices set state = 'sent' where batch = $1",
                                (), 4242 + n, None))
-    report_age = now % 900 + 0.5
+    report_age = _s(now % 900 + 0.5)
     out.append(Backend(9100 + int(now // 900), "shop", "reports_user", "reports", "10.0.8.1",
                        "client backend", "active", report_age, report_age, report_age,
                        "IO", "DataFileRead",
@@ -117,7 +122,7 @@ def _locks(load: Load, i: int) -> dict[str, Any]:
     now = load.seconds(i)
     if now % 300 >= 20:
         return {"activity": [], "lock_counts": (), "lock_waits": (), "strong_locks": ()}
-    waited = now % 300 + 0.25
+    waited = _s(now % 300 + 0.25)
     ddl = Backend(9500, "shop", "deploy", "migration", "10.0.5.5", "client backend", "active",
                   waited, waited, waited, "Lock", "relation",
                   "alter table orders add column note text", (9001,), 900, 1200)
@@ -180,7 +185,7 @@ def slow_fields(load: Load, i: int) -> dict[str, Any]:
                  for n, d in enumerate(defs))
     health = tuple(TableHealth(t.oid, t.name, "r", t.relpages, t.reltuples, 1000,
                                (minute * 7) % 500 if n < busy_t else 3, 0,
-                               (load.seconds(i) % 3600) + 0.5 if n < busy_t else None, None,
+                               _s(load.seconds(i) % 3600 + 0.5) if n < busy_t else None, None,
                                minute // 60 if n < busy_t else 0, 5000 + (i if n < busy_t else 0))
                    for n, t in enumerate(tables))
     rows = tuple(Statement(7_000_000 + n, f"select * from table_{n:04d} where id = $1 "
@@ -195,12 +200,13 @@ def slow_fields(load: Load, i: int) -> dict[str, Any]:
                                                   "public.sales_daily", "public.sales_daily",
                                                   True, True),))
     runs = JobRuns(1, 50, 50, 0, 0, 0, None, 0, None, 0, "succeeded", None,
-                   load.seconds(i) % 300 + 0.25, 15_000.5, 2.5, 4.0, 300.0, 0)
+                   _s(load.seconds(i) % 300 + 0.25), 15_000.5, 2.5, 4.0, 300.0, 0)
     return {
         "statements": Statements(rows, True, float(minute * 1000), 12),
         "relations": Relations(tables, indexes, tuple(
             ForeignKey(90_000 + n, f"fk_{n}", tables[n].oid, tables[n].name, ("parent_id",),
-                       tables[0].oid, tables[0].name, ("id",)) for n in range(1, 40))),
+                       tables[0].oid, tables[0].name, ("id",))
+            for n in range(1, min(40, len(tables))))),
         "index_advice": IndexAdviceSet((), True, 0),
         "matviews": Matviews((Matview(80_000, "public.sales_daily", True, True, "sales_daily",
                                       True, 1, 200, 5000.0, minute),)),
@@ -235,3 +241,18 @@ def expected(load: Load, i: int, last_full: int) -> Snapshot:
     fields = compact(fast_fields(load, i))
     fields.update(slow_fields(load, last_full))
     return Snapshot(server=server(load), taken_at=load.time(i), **fields)
+
+
+def write(writer: StoreWriter, load: Load, *, days: float, detail_hours: float,
+          thinned_every_s: int = 60, full_every_s: int = 60) -> list[int]:
+    """Write ``days`` of ``load`` the way a recording looks once thinned: one full frame
+    every ``thinned_every_s`` seconds, then every frame of the last ``detail_hours`` (a full
+    one each ``full_every_s``). Returns the frame numbers written."""
+    per_s = 1 / load.interval_s
+    end = int(days * 86_400 * per_s)
+    detail = end - int(detail_hours * 3600 * per_s)
+    step, full = int(thinned_every_s * per_s), int(full_every_s * per_s)
+    written = [*range(0, detail, step), *range(detail - detail % full, end)]
+    for i in dict.fromkeys(written):
+        writer.append(frame(load, i, full=i < detail or i % full == 0))
+    return list(dict.fromkeys(written))

@@ -28,7 +28,7 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.clocks import CLOCKED
-from pgcrisis.record.compaction import SessionGroup, Sessions
+from pgcrisis.record.compaction import GroupKey, Sessions
 from pgcrisis.record.frame import RECORDED_FIELDS
 from pgcrisis.record.layout import (
     DecodeContext,
@@ -72,7 +72,7 @@ CLOCKED_FIELDS = frozenset(name for name, tp in FIELD_TYPES.items() if _has_cloc
 
 def current_layout() -> Layout:
     """The layout of today's model, as this pgcrisis writes it."""
-    return Layout.of([*FIELD_TYPES.values(), SessionGroup])
+    return Layout.of(FIELD_TYPES.values())
 
 
 # -- bytes --------------------------------------------------------------------------------
@@ -157,6 +157,21 @@ def unseal(blob: bytes) -> bytes:
     return zlib.decompress(blob[1:]) if blob[:1] == _ZLIB else blob[1:]
 
 
+def value_body(layout: int, blob: bytes) -> bytes:
+    """A field value as the content table keeps it: its layout's id, then the blob.
+
+    >>> unpack_value(value_body(300, b"blob"))
+    (300, b'blob')
+    """
+    return pack_ids([layout]) + blob
+
+
+def unpack_value(body: bytes) -> tuple[int, bytes]:
+    """The layout id and the (sealed) blob of a stored field value."""
+    end = next(i for i, byte in enumerate(body) if not byte & 0x80) + 1
+    return unpack_ids(body[:end])[0], body[end:]
+
+
 def content_hash(data: bytes) -> int:
     """A 64-bit signed hash (fits an SQL bigint) by which content is looked up; equal hashes
     are confirmed by comparing the bytes, so a collision costs a duplicate, never a mix-up."""
@@ -197,7 +212,7 @@ class Codec:
         if field == "activity":
             sessions = value if isinstance(value, Sessions) else Sessions.of(value)
             row = self._encoders.encoder(Backend)
-            group = self._encoders.encoder(SessionGroup)
+            group = self._encoders.encoder(GroupKey)
             plain: Any = [ctx.rows(sessions.full, row, same_always=False),
                           ctx.rows(list(sessions.groups), group, same_always=True),
                           list(sessions.groups.values())]
@@ -216,7 +231,7 @@ class Codec:
         if field == "activity":
             full_refs, group_refs, counts = plain
             row = decoders.decoder(Backend)
-            group = decoders.decoder(SessionGroup)
+            group = decoders.decoder(GroupKey)
             full = tuple(row(ctx.rows[i], ctx) for i in full_refs.ids)
             groups = {group(ctx.rows[i], ctx): n
                       for i, n in zip(group_refs.ids, counts, strict=True)}

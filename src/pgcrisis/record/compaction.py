@@ -53,37 +53,28 @@ _HEAVY = re.compile(
     re.IGNORECASE | re.DOTALL)
 
 
-_group_key = operator.attrgetter("datname", "usename", "application_name", "client_addr",
-                                 "backend_type", "state", "wait_event_type", "wait_event")
+#: what the counted sessions of one group share, in the order a group key holds them (the
+#: stored form: changing it changes the encoding, see codec.FORMAT_VERSION)
+GROUP_FIELDS = ("datname", "usename", "application_name", "client_addr", "backend_type",
+                "state", "wait_event_type", "wait_event")
+#: a group's key: the values of :data:`GROUP_FIELDS`
+GroupKey = tuple[str | None, ...]
+_group_key = operator.attrgetter(*GROUP_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionGroup:
-    """What the counted sessions of one kind share."""
+def stand_ins(key: GroupKey, count: int, first_pid: int) -> list[Backend]:
+    """``count`` stand-in rows of group ``key``, pids ``first_pid``, ``first_pid - 1``, ...
 
-    datname: str | None
-    usename: str | None
-    application_name: str
-    client_addr: str | None
-    backend_type: str
-    state: str | None
-    wait_event_type: str | None
-    wait_event: str | None
-
-    @classmethod
-    def of(cls, b: Backend) -> SessionGroup:
-        return cls(b.datname, b.usename, b.application_name, b.client_addr, b.backend_type,
-                   b.state, b.wait_event_type, b.wait_event)
-
-    def rows(self, count: int, first_pid: int) -> list[Backend]:
-        """``count`` stand-in rows, pids ``first_pid``, ``first_pid - 1``, ..."""
-        no_state = self.state is None
-        xact = None if no_state or self.state == "idle" else 0.0
-        other = None if no_state else 0.0
-        return [Backend(first_pid - i, self.datname, self.usename, self.application_name,
-                        self.client_addr, self.backend_type, self.state, xact, other, other,
-                        self.wait_event_type, self.wait_event, "", ())
-                for i in range(count)]
+    >>> [b.pid for b in stand_ins(("db", "u", "web", None, "client backend", "idle", None,
+    ...                            None), 2, -3)]
+    [-3, -4]
+    """
+    datname, usename, app, addr, backend_type, state, wait_type, wait = key
+    xact = None if state is None or state == "idle" else 0.0
+    other = None if state is None else 0.0
+    return [Backend(first_pid - i, datname, usename, app or "", addr, backend_type or "", state,
+                    xact, other, other, wait_type, wait, "", ())
+            for i in range(count)]
 
 
 def is_heavy(query: str) -> bool:
@@ -111,12 +102,12 @@ def keeps_row(b: Backend, named: set[int]) -> bool:
     return state not in ("", "idle") and is_heavy(b.query)
 
 
-def groups_of(rows: Iterable[Backend]) -> dict[SessionGroup, int]:
+def groups_of(rows: Iterable[Backend]) -> dict[GroupKey, int]:
     """Sessions counted per group, in order of first appearance."""
-    counts: dict[SessionGroup, int] = {}
+    counts: dict[GroupKey, int] = {}
     for b in rows:
-        group = SessionGroup.of(b)
-        counts[group] = counts.get(group, 0) + 1
+        key = _group_key(b)
+        counts[key] = counts.get(key, 0) + 1
     return counts
 
 
@@ -125,7 +116,7 @@ class Sessions:
     """A frame's sessions as a store keeps them: the full rows, and counts of the others."""
 
     full: tuple[Backend, ...]
-    groups: Mapping[SessionGroup, int]
+    groups: Mapping[GroupKey, int]
 
     @classmethod
     def of(cls, activity: Iterable[Backend]) -> Sessions:
@@ -137,8 +128,8 @@ class Sessions:
         """The session rows reading the frame gives: the full rows, then the stand-ins."""
         out = list(self.full)
         pid = -1
-        for group, count in self.groups.items():
-            out.extend(group.rows(count, pid))
+        for key, count in self.groups.items():
+            out.extend(stand_ins(key, count, pid))
             pid -= count
         return tuple(out)
 
@@ -147,15 +138,9 @@ def split_activity(activity: Iterable[Backend], named: set[int]) -> Sessions:
     """Which sessions keep their rows (``named``: pids other parts of the frame point at)."""
     rows = list(activity)
     named = named | {pid for b in rows for pid in b.blocked_by}
-    full: list[Backend] = []
-    counts: dict[tuple[Any, ...], int] = {}
-    for b in rows:
-        if b.pid >= 0 and keeps_row(b, named):
-            full.append(b)
-        else:
-            key = _group_key(b)
-            counts[key] = counts.get(key, 0) + 1
-    return Sessions(tuple(full), {SessionGroup(*k): n for k, n in counts.items()})
+    full = [b for b in rows if b.pid >= 0 and keeps_row(b, named)]
+    kept = {id(b) for b in full}
+    return Sessions(tuple(full), groups_of(b for b in rows if id(b) not in kept))
 
 
 def compact_activity(activity: Iterable[Backend], named: set[int]) -> tuple[Backend, ...]:

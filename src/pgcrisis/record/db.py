@@ -2,8 +2,9 @@
 
 The SQLite file and the PostgreSQL schema have the same tables with the same columns (the
 PostgreSQL ones partitioned, see :mod:`.pg_store`), so every query is written once, in
-``sql/<name>.sql``, with ``?`` placeholders and ``{ids}`` where a list of ids goes
-(``IN ({ids})``); each dialect spells those its own way. Times are integers: microseconds
+``sql/<name>.sql``, with ``?`` placeholders, ``{ids}`` where a list of ids goes
+(``IN ({ids})``) and ``{rec}`` for the recording's column in a lookup by id; each dialect
+spells those its own way. Times are integers: microseconds
 since the Unix epoch, UTC, in both stores.
 """
 
@@ -67,6 +68,10 @@ class Db(ABC):
     #: how the dialect writes a placeholder, and a list of ids to compare with ``IN``
     placeholder: str = "?"
     id_list: str = "SELECT value FROM json_each(?)"
+    #: the recording's column where a lookup goes by id: SQLite must not take ``rec = ?``
+    #: for a reason to scan the recording's index (``+rec`` is no index's column), while
+    #: PostgreSQL needs it plain to pick the recording's partition
+    rec_by_id: str = "+rec"
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
@@ -75,7 +80,8 @@ class Db(ABC):
     def text(self, name: str) -> str:
         """Query ``name`` in this dialect."""
         if name not in self._texts:
-            raw = sql_file(name).replace("{ids}", self.id_list.replace("?", "\x00"))
+            raw = sql_file(name).replace("{ids}", self.id_list.replace("?", "\x00")).replace(
+                "{rec}", self.rec_by_id)
             self._texts[name] = raw.replace("?", self.placeholder).replace(
                 "\x00", self.placeholder)
         return self._texts[name]

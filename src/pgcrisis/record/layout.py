@@ -38,41 +38,47 @@ from pgcrisis.record.clocks import CLOCKED, Refs, seconds_age, seconds_origin
 STRING_MIN = 24
 
 
-class StrRef:
-    """A string stored once, by id. (Not a dataclass: msgspec would encode it as a map
-    instead of handing it to the extension hook.)"""
+class _Ref:
+    """A reference in the plain form. Not a dataclass: msgspec would encode a dataclass as a
+    map instead of handing it to the codec's extension hook."""
+
+    __slots__ = ()
+
+    def _key(self) -> object:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Ref) and type(other) is type(self) and other._key() == self._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._key()!r})"
+
+
+class StrRef(_Ref):
+    """A string stored once, by id."""
 
     __slots__ = ("id",)
 
     def __init__(self, id: int) -> None:
         self.id = id
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, StrRef) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(("StrRef", self.id))
-
-    def __repr__(self) -> str:
-        return f"StrRef({self.id})"
+    def _key(self) -> object:
+        return self.id
 
 
-class RowRefs:
-    """The elements of a tuple, each stored once, by id, in order (not a dataclass either)."""
+class RowRefs(_Ref):
+    """The elements of a tuple, each stored once, by id, in order."""
 
     __slots__ = ("ids",)
 
     def __init__(self, ids: tuple[int, ...]) -> None:
         self.ids = ids
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RowRefs) and other.ids == self.ids
-
-    def __hash__(self) -> int:
-        return hash(("RowRefs", self.ids))
-
-    def __repr__(self) -> str:
-        return f"RowRefs({self.ids})"
+    def _key(self) -> object:
+        return self.ids
 
 
 class EncodeContext(Protocol):

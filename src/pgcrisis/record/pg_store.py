@@ -50,7 +50,7 @@ DDL_LOCK_TIMEOUT = "2s"
 SIZE_CHECK_EVERY = 30
 APPLICATION_NAME = "pgcrisis-record"
 #: the tables with one partition per recording; those with day partitions under it
-TABLES = ("frames", "changes", "events", "field_values", "elements", "strings")
+TABLES = ("frames", "changes", "events", "content")
 BY_DAY = ("frames", "changes", "events")
 
 
@@ -59,6 +59,7 @@ class PgDb(Db):
 
     placeholder = "%s"
     id_list = "SELECT unnest(?::bigint[])"
+    rec_by_id = "rec"
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         super().__init__()

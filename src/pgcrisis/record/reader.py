@@ -17,7 +17,15 @@ from typing import Any
 from pgcrisis.errors import StoreError
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.clocks import Refs
-from pgcrisis.record.codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec, loads, unseal
+from pgcrisis.record.codec import (
+    CLOCKED_FIELDS,
+    FIELD_TYPES,
+    SERVER_FIELD,
+    Codec,
+    loads,
+    unpack_value,
+    unseal,
+)
 from pgcrisis.record.codec import references as refs_in
 from pgcrisis.record.db import Db, from_us, to_us
 from pgcrisis.record.frame import FAST_PARTS, Event
@@ -66,7 +74,7 @@ class RecordingReader:
 
     def coverage(self, name: str) -> tuple[datetime, datetime] | None:
         rec = self.recording(name)
-        row = None if rec is None else self.db.one("coverage", rec)
+        row = None if rec is None else self.db.one("coverage", rec, rec)
         if row is None or row[0] is None:
             return None
         return from_us(int(row[0])), from_us(int(row[1]))
@@ -83,10 +91,10 @@ class RecordingReader:
             self._fields = {int(i): str(n) for i, n in self.db.all("fields")}
         return self._fields.get(fid, "")
 
-    def field_id(self, name: str) -> int | None:
-        if name not in self._fields.values():
-            self._fields = {int(i): str(n) for i, n in self.db.all("fields")}
-        return next((i for i, n in self._fields.items() if n == name), None)
+    def field_ids(self) -> list[int]:
+        """Every field's id (for queries that go field by field down the index)."""
+        self._fields = {int(i): str(n) for i, n in self.db.all("fields")}
+        return sorted(self._fields)
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -122,7 +130,8 @@ class RecordingReader:
                     full = None if before is None else StoredFrame.of(before)
                     known = {fid: self.refs(rec, page[0], fid) for fid in state
                              if self.field_name(fid) in CLOCKED_FIELDS}
-                changes = self.db.all("changes_between", rec, page[0].t, page[-1].t)
+                changes = self.db.all("changes_between", rec, self.field_ids(), page[0].t,
+                                      page[-1].t)
                 built: list[Snapshot] = []
                 i = 0
                 for frame in page:
@@ -201,6 +210,12 @@ class RecordingReader:
             self._layouts = {int(i): str(b) for i, b in self.db.all("layouts")}
         return self._layouts[layout]
 
+    def _content(self, rec: int, ids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(id, body) of these pieces of content."""
+        for chunk in _chunks(ids):
+            for id_, body in self.db.all("content_by_id", rec, chunk):
+                yield int(id_), bytes(body)
+
     def _load(self, rec: int, value_ids: Iterable[int]) -> None:
         """Fetch the values, element rows and strings not in the caches yet."""
         if len(self._elements) > CACHE_MAX:
@@ -212,26 +227,24 @@ class RecordingReader:
         todo = [v for v in dict.fromkeys(value_ids) if v not in self._complete]
         if not todo:
             return
-        for chunk in _chunks([v for v in todo if v not in self._values]):
-            for vid, layout, body in self.db.all("values_by_id", rec, chunk):
-                plain = loads(unseal(bytes(body)))
-                row_ids, string_ids = refs_in(plain)
-                self._values[int(vid)] = (int(layout), plain, row_ids, string_ids)
+        for vid, body in self._content(rec, [v for v in todo if v not in self._values]):
+            layout, blob = unpack_value(body)
+            plain = loads(unseal(blob))
+            row_ids, string_ids = refs_in(plain)
+            self._values[vid] = (layout, plain, row_ids, string_ids)
         missing = [v for v in todo if v not in self._values]
         if missing:
             raise StoreError(f"the recording refers to values {missing[:5]} it does not hold "
                              "(a damaged store)")
         rows = dict.fromkeys(i for v in todo for i in self._values[v][2])
-        for chunk in _chunks([i for i in rows if i not in self._elements]):
-            for eid, body in self.db.all("elements_by_id", rec, chunk):
-                plain = loads(bytes(body))
-                self._elements[int(eid)] = plain
-                self._element_strings[int(eid)] = refs_in(plain)[1]
+        for eid, body in self._content(rec, [i for i in rows if i not in self._elements]):
+            plain = loads(body)
+            self._elements[eid] = plain
+            self._element_strings[eid] = refs_in(plain)[1]
         strings = dict.fromkeys(s for v in todo for s in self._values[v][3])
         strings.update(dict.fromkeys(s for i in rows for s in self._element_strings.get(i, ())))
-        for chunk in _chunks([s for s in strings if s not in self._strings]):
-            for sid, text in self.db.all("strings_by_id", rec, chunk):
-                self._strings[int(sid)] = str(text)
+        for sid, body in self._content(rec, [s for s in strings if s not in self._strings]):
+            self._strings[sid] = body.decode()
         self._complete.update(todo)
 
 

@@ -213,8 +213,9 @@ class SqliteWriter(RecordingWriter):
             self.checkpoint()
 
     def drop_before(self, cut: int) -> None:
-        for query in ("delete_frames_before", "delete_changes_before", "delete_events_before"):
-            self.db.run(query, self.rec, cut)
+        self.db.run("delete_frames_before", self.rec, cut)
+        self.db.run("delete_changes_before", self.rec, sorted(self.fields.values()), cut)
+        self.db.run("delete_events_before", self.rec, cut)
 
     def after_maintain(self) -> None:
         self.checkpoint()

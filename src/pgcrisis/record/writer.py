@@ -83,6 +83,7 @@ class RecordingWriter:
             self.fields = register_fields(db)
             self.layout = register_layout(db, codec.layout.to_json())
         self._clocked_ids = [self.fields[n] for n in CLOCKED_FIELDS]
+        self._field_ids = sorted(self.fields.values())
         self._gc_cut: int | None = None
         self._resume()
 
@@ -216,9 +217,7 @@ class RecordingWriter:
             done = end
         if self._gc_cut is None or cut - self._gc_cut >= HOUR_US:
             with self._writing():
-                self.db.run("gc_values", self.rec, cut)
-                self.db.run("gc_elements", self.rec, cut - TOUCH_EVERY_US)
-                self.db.run("gc_strings", self.rec, cut - TOUCH_EVERY_US)
+                self.db.run("gc_content", self.rec, cut - TOUCH_EVERY_US)
             self.content.reset()
             self._gc_cut = cut
         self.after_maintain()
@@ -232,8 +231,8 @@ class RecordingWriter:
             first = StoredFrame.of(row)
             self.content.t = first.t
             at = self.reader.latest(self.rec, first.t)
-            own = {int(f) for f, _, _ in self.db.all("changes_between", self.rec, first.t,
-                                                       first.t)}
+            own = {int(f) for f, _, _ in self.db.all("changes_between", self.rec,
+                                                       self._field_ids, first.t, first.t)}
             for fid, vid in at.items():
                 if fid not in own:
                     self.db.run("insert_change", self.rec, fid, first.t, vid)
@@ -266,7 +265,7 @@ class RecordingWriter:
         after = StoredFrame.of(after_row).info if after_row is not None else None
         last = after.t if after is not None else end - 1
         values = {(int(f), int(t)): int(v) for f, t, v in
-                  self.db.all("changes_between", self.rec, start, last)}
+                  self.db.all("changes_between", self.rec, self._field_ids, start, last)}
         plan = thinning.plan(frames, after, values, self._clocked_ids, self.last_t)
         for fid, source, target in plan.ref_copies:
             self._copy_refs(fid, source, target)

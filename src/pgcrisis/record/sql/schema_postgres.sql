@@ -42,17 +42,9 @@ CREATE TABLE events (
 ) PARTITION BY LIST (rec);
 CREATE INDEX events_t ON events (rec, t);
 CREATE SEQUENCE content_ids;
-CREATE TABLE field_values (
-    id bigint NOT NULL DEFAULT nextval('content_ids'),
-    rec integer NOT NULL,
-    hash bigint NOT NULL,
-    layout integer NOT NULL,
-    used bigint NOT NULL,
-    body bytea NOT NULL,
-    PRIMARY KEY (rec, id)
-) PARTITION BY LIST (rec);
-CREATE INDEX field_values_hash ON field_values (rec, hash);
-CREATE TABLE elements (
+-- content stored once per recording, found by hash: element rows (msgpack), strings (UTF-8)
+-- and field values (their layout's id, then the value); used: the latest time it was needed
+CREATE TABLE content (
     id bigint NOT NULL DEFAULT nextval('content_ids'),
     rec integer NOT NULL,
     hash bigint NOT NULL,
@@ -60,13 +52,4 @@ CREATE TABLE elements (
     body bytea NOT NULL,
     PRIMARY KEY (rec, id)
 ) PARTITION BY LIST (rec);
-CREATE INDEX elements_hash ON elements (rec, hash);
-CREATE TABLE strings (
-    id bigint NOT NULL DEFAULT nextval('content_ids'),
-    rec integer NOT NULL,
-    hash bigint NOT NULL,
-    used bigint NOT NULL,
-    text text NOT NULL,
-    PRIMARY KEY (rec, id)
-) PARTITION BY LIST (rec);
-CREATE INDEX strings_hash ON strings (rec, hash);
+CREATE INDEX content_hash ON content (rec, hash);

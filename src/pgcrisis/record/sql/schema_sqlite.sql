@@ -33,32 +33,16 @@ CREATE TABLE changes (
     value INTEGER NOT NULL,
     PRIMARY KEY (rec, field, t)
 ) WITHOUT ROWID;
--- content stored once per recording, found by hash; used: the latest time it was needed
-CREATE TABLE field_values (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    rec INTEGER NOT NULL,
-    hash INTEGER NOT NULL,
-    layout INTEGER NOT NULL,
-    used INTEGER NOT NULL,
-    body BLOB NOT NULL
-);
-CREATE INDEX field_values_hash ON field_values (rec, hash);
-CREATE TABLE elements (
+-- content stored once per recording, found by hash: element rows (msgpack), strings (UTF-8)
+-- and field values (their layout's id, then the value); used: the latest time it was needed
+CREATE TABLE content (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     rec INTEGER NOT NULL,
     hash INTEGER NOT NULL,
     used INTEGER NOT NULL,
     body BLOB NOT NULL
 );
-CREATE INDEX elements_hash ON elements (rec, hash);
-CREATE TABLE strings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    rec INTEGER NOT NULL,
-    hash INTEGER NOT NULL,
-    used INTEGER NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE INDEX strings_hash ON strings (rec, hash);
+CREATE INDEX content_hash ON content (rec, hash);
 CREATE TABLE events (
     rec INTEGER NOT NULL,
     t INTEGER NOT NULL,

@@ -1,1 +1,0 @@
-SELECT id, body FROM elements WHERE rec = ? AND id IN ({ids})

@@ -1,1 +1,0 @@
-DELETE FROM elements WHERE rec = ? AND used < ?

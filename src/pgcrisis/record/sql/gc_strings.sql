@@ -1,1 +1,0 @@
-DELETE FROM strings WHERE rec = ? AND used < ?

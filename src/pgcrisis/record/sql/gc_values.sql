@@ -1,1 +1,0 @@
-DELETE FROM field_values WHERE rec = ? AND used < ?

@@ -1,1 +1,0 @@
-INSERT INTO elements (rec, hash, used, body) VALUES (?, ?, ?, ?) RETURNING id

@@ -1,1 +1,0 @@
-INSERT INTO strings (rec, hash, used, text) VALUES (?, ?, ?, ?) RETURNING id

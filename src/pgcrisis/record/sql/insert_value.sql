@@ -1,1 +1,0 @@
-INSERT INTO field_values (rec, hash, layout, used, body) VALUES (?, ?, ?, ?, ?) RETURNING id

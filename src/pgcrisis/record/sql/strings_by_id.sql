@@ -1,1 +1,0 @@
-SELECT id, text FROM strings WHERE rec = ? AND id IN ({ids})

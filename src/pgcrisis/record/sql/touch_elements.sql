@@ -1,1 +1,0 @@
-UPDATE elements SET used = ? WHERE rec = ? AND id IN ({ids}) AND used < ?

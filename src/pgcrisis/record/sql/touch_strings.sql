@@ -1,1 +1,0 @@
-UPDATE strings SET used = ? WHERE rec = ? AND id IN ({ids}) AND used < ?

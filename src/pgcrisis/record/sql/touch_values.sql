@@ -1,1 +1,0 @@
-UPDATE field_values SET used = ? WHERE rec = ? AND id IN ({ids}) AND used < ?

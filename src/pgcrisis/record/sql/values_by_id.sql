@@ -1,1 +1,0 @@
-SELECT id, layout, body FROM field_values WHERE rec = ? AND id IN ({ids})
