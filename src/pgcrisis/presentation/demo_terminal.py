@@ -191,11 +191,11 @@ def summary(console: Console, result: DemoResult) -> None:
     if result.past is not None:
         missed = [f"{c.short}: {code}" for c in result.causes for code in c.named
                   if code not in c.named_past]
-        verdict = ("every cause the live triage named." if not missed
-                   else f"less: missed {', '.join(missed)}.")
+        said = ("every cause the live triage named." if not missed
+                else f"less: missed {', '.join(missed)}.")
         console.print(Text(
             f"Recorded: triage --at {shown(result.past.at)} (the worst recorded moment, after "
-            f"the faults were gone) named {verdict}",
+            f"the faults were gone) named {said}",
             style="green" if not missed else "red"), soft_wrap=True)
     if result.missing:
         command = combined_command(result.missing)
