@@ -52,6 +52,8 @@ def test_demo_names_every_cause_it_replays_and_improves_every_metric(
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     out = _ANSI.sub("", proc.stdout)
     assert "named and every metric improved" in out
+    # recorded while replayed: triage of the worst past moment names the same causes
+    assert "(the worst recorded moment, after the faults were gone) named every cause" in out
     assert "Traceback" not in proc.stderr
     for piece, line in NOT_REPLAYED.items():
         if piece in pg.missing:

@@ -59,6 +59,9 @@ class Recorder:
     def measured(self, cause: Cause, phase: str, metric: Metric) -> None:
         self.lines.append(f"{phase}: {metric.value} {metric.error}")
 
+    def recorded(self, past: object, causes: object) -> None:
+        self.lines.append("recorded")
+
 
 @pytest.fixture
 def server(pg: PgServer) -> Iterator[EmbeddedServer]:

@@ -30,10 +30,14 @@ class Target:
 
     conninfo: str
     source: str
+    #: what to call a target that is not a server (a recording), instead of its DSN
+    label: str | None = None
 
     @property
     def redacted(self) -> str:
         """The connection string with any password replaced by ``***``."""
+        if self.label is not None:
+            return self.label
         return redact(self.conninfo) or "(libpq defaults: PG* variables, service file)"
 
 

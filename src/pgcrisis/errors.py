@@ -9,6 +9,8 @@ The tree::
     ├── ProbeUnavailable          one probe cannot run here (missing extension, privilege);
     │                             becomes a ``skipped`` entry, never a crash
     ├── InputError                a file or stream that is not what was expected
+    ├── StoreError                a recording store that cannot be used (not one, newer,
+    │                             written by another recorder, full)
     └── ScenarioError             a lab scenario failed to produce the fault it promises
 
 The CLI turns any of these into ``pgcrisis: <message>`` on stderr and exits with
@@ -46,6 +48,11 @@ class ProbeUnavailable(PgcrisisError):
 
 class InputError(PgcrisisError):
     """Input (a file, a stream) that is not what was expected."""
+
+
+class StoreError(PgcrisisError):
+    """A recording store that cannot be opened or written: not a store, written by a newer
+    pgcrisis, already written by another recorder, or full."""
 
 
 class ScenarioError(PgcrisisError):

@@ -35,6 +35,17 @@ PARALLEL_DATABASES = 4
 
 
 @dataclass(frozen=True, slots=True)
+class Recorded:
+    """What part of a recording a report judges: a moment (``start == end``) or a window;
+    ``line`` is how the renderers say it (times in the local zone, named)."""
+
+    name: str
+    start: datetime
+    end: datetime
+    line: str
+
+
+@dataclass(frozen=True, slots=True)
 class TriageReport:
     """Everything a renderer needs: the snapshot, ranked findings, skipped checks, timing.
 
@@ -51,6 +62,8 @@ class TriageReport:
     caused_by: tuple[tuple[int, ...], ...] = ()
     databases: tuple[str, ...] = ()
     queries: int = 0
+    #: set when the report judges a recording, not the live server
+    recording: Recorded | None = None
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -138,6 +151,18 @@ def _merge_skipped(primary: Sequence[Skipped], others: Sequence[_Other]) -> tupl
                 merged.append(Skipped(code, f"database {o.database}: {o.error}"))
                 break
     return tuple(merged)
+
+
+def judge(target: Target, snapshot: Snapshot, thresholds: Thresholds | None = None, *,
+          started_at: datetime | None = None, duration_ms: float = 0.0,
+          recording: Recorded | None = None) -> TriageReport:
+    """The report on one snapshot, live or rebuilt from a recording: the same checks, grouped
+    and linked the same way."""
+    results = _grouped(run_checks(snapshot, thresholds))
+    return TriageReport(target, snapshot, results, started_at or snapshot.taken_at,
+                        duration_ms, caused_by=link(results.findings),
+                        databases=(snapshot.server.database,),
+                        queries=snapshot.query_count, recording=recording)
 
 
 def run_triage(target: Target, *, limits: SessionLimits | None = None,

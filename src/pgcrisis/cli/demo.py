@@ -58,6 +58,8 @@ def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: 
         if require_all and server.missing:
             lacking = "; ".join(m.line() for m in server.missing)
             raise ServerError(f"--require-all: this server lacks {lacking}")
-        result = run_demo(server, build_causes, observer, scale=scale)
+        assert server.directory is not None
+        result = run_demo(server, build_causes, observer, scale=scale,
+                          recording=server.directory / "recording.sqlite")
     demo_terminal.summary(console, result)
-    sys.exit(0 if result.all_named and result.all_improved else 1)
+    sys.exit(0 if result.all_named and result.all_improved and result.past_named_all else 1)

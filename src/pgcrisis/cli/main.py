@@ -23,6 +23,8 @@ COMMANDS = {
     "explain": "pgcrisis.cli.explain:explain",
     "cache": "pgcrisis.cli.cache:cache",
     "demo": "pgcrisis.cli.demo:demo",
+    "record": "pgcrisis.cli.record:record",
+    "report": "pgcrisis.cli.report:report",
 }
 
 

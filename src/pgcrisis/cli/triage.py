@@ -11,11 +11,11 @@ from rich.console import Console
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.cli.options import dsn_option, limits_from, session_options
 from pgcrisis.collect.probe import ProbeOptions
-from pgcrisis.config import build_thresholds, load, parse_assignment
+from pgcrisis.config import Config, build_thresholds, load, parse_assignment
 from pgcrisis.dsn import resolve
 from pgcrisis.errors import ConfigError
 from pgcrisis.presentation import triage_json, triage_markdown, triage_terminal
-from pgcrisis.triage import run_triage
+from pgcrisis.triage import TriageReport, run_triage
 
 
 @click.command()
@@ -52,6 +52,18 @@ from pgcrisis.triage import run_triage
                    f"[default: {Thresholds().long_transaction_s:g}].")
 @click.option("--no-verify", is_flag=True,
               help="Do not verify index advice with hypopg (fewer queries).")
+@click.option("--store", default=None, metavar="PATH|DSN",
+              help="Judge a recording (pgcrisis record) instead of the live server: with --at, "
+                   "or --from and --to.")
+@click.option("--name", "recording", default=None,
+              help="Which recording of the store (needed when it holds several).")
+@click.option("--at", "at", default=None, metavar="TIME",
+              help="The moment to triage: HH:MM[:SS] (today, local time) or ISO 8601.")
+@click.option("--from", "start", default=None, metavar="TIME",
+              help="Start of a window to judge (with --to): each finding with when it started, "
+                   "ended and peaked, plus stalls, refresh waves, connection spikes, statement "
+                   "regressions and what changed.")
+@click.option("--to", "end", default=None, metavar="TIME", help="End of the window.")
 @click.option("--all", "show_all", is_flag=True,
               help="Terminal format: print every finding in full (default: the worst root "
                    f"causes, up to {triage_terminal.DEFAULT_PANELS}, in full, the rest one "
@@ -60,7 +72,9 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
            lock_timeout_ms: int, config_path: Path | None, all_databases: bool | None,
            sample_s: float | None, threshold_args: tuple[str, ...],
            idle_threshold: float | None, long_query_threshold: float | None,
-           long_transaction_threshold: float | None, no_verify: bool, show_all: bool) -> None:
+           long_transaction_threshold: float | None, no_verify: bool, store: str | None,
+           recording: str | None, at: str | None, start: str | None, end: str | None,
+           show_all: bool) -> None:
     """One read-only pass over a live server: ranked findings with evidence and remedies.
 
     The session is read-only, named `pgcrisis`, and carries short statement and lock
@@ -84,13 +98,16 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
         if value is not None:
             flags[name] = value
     thresholds = build_thresholds(config.thresholds, flags)
-    target = resolve(dsn_arg or dsn)
-    report = run_triage(target, limits=limits_from(statement_timeout_ms, lock_timeout_ms),
-                        thresholds=thresholds,
-                        options=ProbeOptions(verify_index_advice=not no_verify),
-                        all_databases=(config.all_databases if all_databases is None
-                                       else all_databases),
-                        sample_s=config.sample_s if sample_s is None else sample_s)
+    if store is not None or at is not None or start is not None or end is not None:
+        from pgcrisis.record.past import triage_past
+
+        if dsn_arg or dsn:
+            raise ConfigError("--store judges a recording, not a server: drop the DSN")
+        report = triage_past(store, recording, at=at, start=start, end=end,
+                             thresholds=thresholds)
+    else:
+        report = _live(dsn_arg or dsn, statement_timeout_ms, lock_timeout_ms, thresholds,
+                       config, all_databases, sample_s, no_verify)
     if fmt == "json":
         sys.stdout.write(triage_json.render(report))
     elif fmt == "markdown":
@@ -99,3 +116,16 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
         triage_terminal.render(report, Console(),
                                panels=None if show_all else triage_terminal.DEFAULT_PANELS)
     sys.exit(report.exit_code)
+
+
+def _live(dsn: str | None, statement_timeout_ms: int, lock_timeout_ms: int,
+          thresholds: Thresholds, config: Config, all_databases: bool | None,
+          sample_s: float | None, no_verify: bool) -> TriageReport:
+    target = resolve(dsn)
+    """One pass over the live server."""
+    return run_triage(target, limits=limits_from(statement_timeout_ms, lock_timeout_ms),
+                      thresholds=thresholds,
+                      options=ProbeOptions(verify_index_advice=not no_verify),
+                      all_databases=(config.all_databases if all_databases is None
+                                     else all_databases),
+                      sample_s=config.sample_s if sample_s is None else sample_s)

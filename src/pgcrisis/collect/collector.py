@@ -31,8 +31,9 @@ from pgcrisis.collect.probe import (
     unavailable_reason,
 )
 from pgcrisis.collect.sampler import take_sample
-from pgcrisis.collect.server import read_server
+from pgcrisis.collect.server import read_clock, read_server
 from pgcrisis.errors import ConnectError, ProbeUnavailable, first_line
+from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import SERVER_PARTS, Snapshot
 
 #: Snapshot fields filled by server-wide parts (``SERVER_PARTS``): lent to the snapshots of
@@ -62,11 +63,18 @@ def _read(part: str, read: Callable[[], Mapping[str, Any]],
 
 
 def collect(conn: psycopg.Connection[Any], options: ProbeOptions | None = None, *,
-            parts: Collection[str] | None = None, sample_s: float = 0.0) -> Snapshot:
+            parts: Collection[str] | None = None, sample_s: float = 0.0,
+            server: ServerInfo | None = None) -> Snapshot:
     """Read every part (or only ``parts``); a part that cannot be read is recorded with the
-    reason, not raised. With ``sample_s``, also watch call rates over that many seconds."""
-    server = read_server(conn)
-    ctx = ProbeContext(conn=conn, server=server, options=options or ProbeOptions(), queries=1)
+    reason, not raised. With ``sample_s``, also watch call rates over that many seconds.
+    ``server`` reuses facts read before on this session (the recorder reads them once a
+    minute, not every second)."""
+    queries = 2 if server is None else 1
+    if server is None:
+        server = read_server(conn)
+    server_time, started_at = read_clock(conn)
+    ctx = ProbeContext(conn=conn, server=server, options=options or ProbeOptions(),
+                       queries=queries)
     fields: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
     for spec in PROBES.values():
@@ -87,6 +95,8 @@ def collect(conn: psycopg.Connection[Any], options: ProbeOptions | None = None, 
         taken_at=datetime.now(UTC),
         unavailable=unavailable,
         query_count=ctx.queries,
+        server_time=server_time,
+        server_started_at=started_at,
         **fields,
     )
 

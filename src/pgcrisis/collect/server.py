@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -18,6 +19,13 @@ SETTINGS = (
     "shared_preload_libraries", "cron.database_name", "track_io_timing",
     "pg_stat_statements.track", "server_version_num", "work_mem",
 )
+
+
+def read_clock(conn: psycopg.Connection[Any]) -> tuple[datetime, datetime]:
+    """The server's ``now()`` and its start time (both aware datetimes)."""
+    row = conn.execute(sql.query("clock").encode()).fetchone()
+    assert row is not None
+    return row[0], row[1]
 
 
 def read_server(conn: psycopg.Connection[Any]) -> ServerInfo:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from pgcrisis import actions
 from pgcrisis.demo.app import AppSize, create_app
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect
+from pgcrisis.demo.recording import DemoRecorder, PastTriage, judge_recording
+from pgcrisis.demo.scenario import Metric, Scenario, admin_connect, wait_until
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.model.findings import Finding
@@ -57,6 +59,7 @@ class Cause:
     before: Metric | None = None
     after: Metric | None = None
     named: dict[str, Finding] = field(default_factory=dict)
+    named_past: dict[str, Finding] = field(default_factory=dict)
 
     @property
     def improved(self) -> bool:
@@ -75,6 +78,7 @@ class DemoObserver(Protocol):
     def applying(self, cause: Cause, fix: Fix) -> None: ...
     def sql(self, statement: str) -> None: ...
     def measured(self, cause: Cause, phase: str, metric: Metric) -> None: ...
+    def recorded(self, past: PastTriage, causes: Sequence[Cause]) -> None: ...
 
 
 @dataclass
@@ -91,6 +95,14 @@ class DemoResult:
     not_replayed: list[tuple[Cause, Missing]] = field(default_factory=list)
     #: every piece the server lacks (also those that only weaken a replayed cause's evidence)
     missing: tuple[Missing, ...] = ()
+    #: triage of the worst moment of the recording made while the incident was replayed
+    past: PastTriage | None = None
+
+    @property
+    def past_named_all(self) -> bool:
+        """Whether triage of the recording named every cause the live triage named."""
+        return self.past is None or all(set(c.named) <= set(c.named_past)
+                                        for c in self.causes)
 
     @property
     def all_named(self) -> bool:
@@ -128,8 +140,10 @@ def remedy_sql(report: TriageReport, code: str, *, keep: Callable[[str], bool] =
 
 def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Cause]],
              observer: DemoObserver, *, scale: float = 1.0,
-             journal: Path | None = None) -> DemoResult:
-    """Replay, diagnose, fix and measure; returns the figures for the before/after table."""
+             journal: Path | None = None, recording: Path | None = None) -> DemoResult:
+    """Replay, diagnose, fix and measure; returns the figures for the before/after table.
+    With ``recording``, ``pgcrisis record`` runs while the incident is replayed, and the
+    worst recorded moment is triaged once the faults are gone."""
     started = time.perf_counter()
     journal = journal or actions.journal_path()
     dsn = server.dsn
@@ -154,6 +168,8 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
                 observer.degraded(cause, lacking[piece])
     for cause in causes:
         cause.scenario.setup()
+    recorder = DemoRecorder(dsn, recording).start() if recording is not None else None
+    recorded_from = datetime.now(UTC)
     try:
         for cause in causes:
             cause.scenario.inject()
@@ -170,6 +186,11 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
     finally:
         for cause in causes:
             cause.scenario.stop()
+        if recorder is not None:
+            seen = recorder.frames()
+            wait_until(lambda: recorder.frames() >= seen + 2, what="the recorder")
+            recorder.stop()
+    recorded_to = datetime.now(UTC)
     observer.step("Measuring each symptom before the fix")
     for cause in causes:
         cause.before = cause.scenario.measure()
@@ -193,5 +214,16 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
     for cause in causes:
         cause.after = cause.scenario.measure()
         observer.measured(cause, "after", cause.after)
+    past = None
+    if recording is not None:
+        observer.step("pgcrisis triage --at the worst recorded moment (the faults are gone)")
+        past = judge_recording(recording, recorded_from, recorded_to)
+        if past is not None:
+            for cause in causes:
+                for code in cause.codes:
+                    found = [f for f in past.report.by_code(code) if cause.about(f)]
+                    if found:
+                        cause.named_past[code] = found[0]
+            observer.recorded(past, causes)
     return DemoResult(causes, report, size, time.perf_counter() - started, journal, fixes,
-                      not_replayed, tuple(server.missing))
+                      not_replayed, tuple(server.missing), past)

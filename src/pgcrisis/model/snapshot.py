@@ -52,6 +52,10 @@ class Snapshot:
     primary: bool = True
     unavailable: Mapping[str, str] = field(default_factory=dict)
     query_count: int = 0
+    #: the server's clock when the sample was read, and when the server started (a recording
+    #: times frames by the former and sees a restart in the latter)
+    server_time: datetime | None = None
+    server_started_at: datetime | None = None
 
     def backend(self, pid: int) -> Backend | None:
         """The session with this pid, if it was seen."""

@@ -4,16 +4,31 @@ tables (causes named, before/after with where each figure came from). Draws only
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pgcrisis.demo.recording import BUCKET_S, PastTriage
 from pgcrisis.demo.scenario import Metric
 from pgcrisis.demo.service import Cause, DemoResult, Fix
 from pgcrisis.presentation import triage_terminal
+from pgcrisis.record.timeline import ROWS, sparkline
 from pgcrisis.server_binaries import Missing, combined_command
 from pgcrisis.triage import TriageReport
+from pgcrisis.when import shown
+
+#: the demo's picture: the timeline's rows that move within seconds
+PICTURE = tuple(row for row in ROWS if row[1] in ("active", "waiting", "refreshing"))
+
+
+def _joined(parts: list[Text]) -> list[Text | str]:
+    out: list[Text | str] = []
+    for i, part in enumerate(parts):
+        out += [", "] if i else []
+        out.append(part)
+    return out
 
 
 class ConsoleObserver:
@@ -48,6 +63,27 @@ class ConsoleObserver:
             "       ", ("– weaker: ", "yellow"), (cause.label, "bold"),
             f" (no {missing.piece}: its advice is shown unverified; to enable: ",
             (missing.enable, "bold"), ")"), soft_wrap=True)
+
+    def recorded(self, past: PastTriage, causes: Sequence[Cause]) -> None:
+        self.console.print(Text.assemble(
+            "       ", (f"{past.frames} samples recorded; the worst moment, ", "dim"),
+            (shown(past.at), "bold"), (", judged by the same checks:", "dim")),
+            soft_wrap=True)
+        for cause in causes:
+            codes = [(code, code in cause.named_past) for code in cause.named]
+            marks = [Text(f"{'✓' if ok else '✗'} {code}", style="green" if ok else "red")
+                     for code, ok in codes]
+            self.console.print(Text.assemble("         ", (f"{cause.short}: ", "bold"),
+                                             *_joined(marks)), soft_wrap=True)
+        width = max(len(label) for label, _, _ in PICTURE)
+        self.console.print(Text(f"       every {BUCKET_S} s, scaled to each row's peak:",
+                                style="dim"))
+        for label, attribute, unit in PICTURE:
+            values = [float(getattr(m, attribute)) for m in past.picture]
+            top = max(values, default=0)
+            self.console.print(Text.assemble(
+                f"         {label:<{width}}  ", (sparkline(values), "cyan"),
+                (f"  peak {top:,.0f}{' ' + unit if unit else ''}", "dim")), soft_wrap=True)
 
     def triaged(self, report: TriageReport) -> None:
         triage_terminal.render(report, self.console, panels=self.panels)
@@ -152,6 +188,15 @@ def summary(console: Console, result: DemoResult) -> None:
          "green" if verdict else "red"),
         (f"  Actions journaled to {result.journal}", "dim"),
     ), soft_wrap=True)
+    if result.past is not None:
+        missed = [f"{c.short}: {code}" for c in result.causes for code in c.named
+                  if code not in c.named_past]
+        said = ("every cause the live triage named." if not missed
+                else f"less: missed {', '.join(missed)}.")
+        console.print(Text(
+            f"Recorded: triage --at {shown(result.past.at)} (the worst recorded moment, after "
+            f"the faults were gone) named {said}",
+            style="green" if not missed else "red"), soft_wrap=True)
     if result.missing:
         command = combined_command(result.missing)
         console.print(Text(f"For the full incident: {command}", style="yellow"),

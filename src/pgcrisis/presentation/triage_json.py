@@ -41,6 +41,10 @@ def report_to_json(report: TriageReport) -> dict[str, Any]:
             "dsn": report.target.redacted,
             **({"databases": list(report.databases)} if len(report.databases) > 1 else {}),
         },
+        **({"recording": {"name": report.recording.name,
+                          "from": report.recording.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "to": report.recording.end.strftime("%Y-%m-%dT%H:%M:%SZ")}}
+           if report.recording is not None else {}),
         "started_at": report.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_ms": round(report.duration_ms, 1),
         "findings": [finding_to_json(f, report.caused_by[i] if report.caused_by else ())

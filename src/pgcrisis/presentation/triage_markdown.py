@@ -31,7 +31,8 @@ def render(report: TriageReport) -> str:
     lines = [
         f"## pgcrisis triage — {s.database} on PostgreSQL {s.server_version}",
         "",
-        f"{report.started_at:%Y-%m-%d %H:%M:%S} UTC · {report.duration_ms:.0f} ms · "
+        (f"{report.recording.line} · " if report.recording else "")
+        + f"{report.started_at:%Y-%m-%d %H:%M:%S} UTC · {report.duration_ms:.0f} ms · "
         f"{len(report.findings)} findings",
         "",
     ]

@@ -253,6 +253,7 @@ def _title_line(report: TriageReport) -> Text:
     counts = {sev: sum(1 for f in report.findings if f.severity is sev) for sev in Severity}
     return Text.assemble(
         ("pgcrisis triage ", "bold"), f"{s.database} @ PostgreSQL {s.server_version}  ",
+        (f"{report.recording.line}  " if report.recording else "", "bold magenta"),
         (f"{counts[Severity.CRITICAL]} critical", "red"), " · ",
         (f"{counts[Severity.WARNING]} warning", "yellow"), " · ",
         (f"{counts[Severity.INFO]} info", "blue"),

@@ -1,0 +1,239 @@
+"""Field values to compact bytes and back, the same for every store.
+
+A frame's field value (``activity``, ``statements``, ...) becomes one *value* blob: msgpack
+(msgspec) of its positional form (:mod:`.layout`), zlib-compressed when that pays. Inside
+it, the elements of tuples of dataclasses (sessions, statements, tables, indexes, jobs...)
+are references to *element* rows, each stored once by content, so a session or a table
+that did not change costs a few bytes of reference, not a row; long strings (query texts,
+commands, definitions) are references to a strings table. References are msgpack extension
+types, so a blob's references can be listed without knowing its type (for garbage
+collection). Sessions are kept compacted (:mod:`.compaction`): full rows, then counts per
+group.
+
+:data:`FORMAT_VERSION` numbers this encoding; a store records the one it was written with
+and refuses a newer one. Decoding takes each field's type from ``Snapshot``'s type hints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import typing
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import msgspec
+
+from pgcrisis.model.activity import Backend
+from pgcrisis.model.server import ServerInfo
+from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.record.clocks import CLOCKED
+from pgcrisis.record.compaction import GroupKey, Sessions
+from pgcrisis.record.frame import RECORDED_FIELDS
+from pgcrisis.record.layout import (
+    DecodeContext,
+    Decoders,
+    EncodeContext,
+    Encoders,
+    Layout,
+    RowRefs,
+    StrRef,
+)
+
+#: the encoding's version (bump on any change to how values are laid out in bytes)
+FORMAT_VERSION = 1
+#: the pseudo-field that holds a frame's ServerInfo (changes rarely, stored like a field)
+SERVER_FIELD = "server"
+
+_HINTS = typing.get_type_hints(Snapshot)
+#: every stored field's type
+FIELD_TYPES: Mapping[str, Any] = {SERVER_FIELD: ServerInfo,
+                                  **{name: _HINTS[name] for name in RECORDED_FIELDS}}
+
+_EXT_STRING = 1
+_EXT_ROWS = 2
+#: blobs shorter than this are not worth compressing
+_COMPRESS_MIN = 200
+_RAW, _ZLIB = b"\x00", b"\x01"
+
+
+def _has_clock(tp: Any) -> bool:
+    if isinstance(tp, type) and tp in CLOCKED:
+        return True
+    if isinstance(tp, type) and hasattr(tp, "__dataclass_fields__"):
+        hints = typing.get_type_hints(tp)
+        return any(_has_clock(hints[name]) for name in tp.__dataclass_fields__)
+    return any(_has_clock(arg) for arg in typing.get_args(tp))
+
+
+#: the fields whose values hold ages (their frames keep the references, see .clocks)
+CLOCKED_FIELDS = frozenset(name for name, tp in FIELD_TYPES.items() if _has_clock(tp))
+
+
+def current_layout() -> Layout:
+    """The layout of today's model, as this pgcrisis writes it."""
+    return Layout.of(FIELD_TYPES.values())
+
+
+# -- bytes --------------------------------------------------------------------------------
+
+def _varint(n: int, out: bytearray) -> None:
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def pack_ids(ids: Iterable[int]) -> bytes:
+    """Ids as zigzag varints of their differences (ids of one value are close together).
+
+    >>> unpack_ids(pack_ids([5, 900, 901, 3]))
+    (5, 900, 901, 3)
+    """
+    out = bytearray()
+    previous = 0
+    for i in ids:
+        d = i - previous
+        previous = i
+        _varint(d * 2 if d >= 0 else -d * 2 - 1, out)
+    return bytes(out)
+
+
+def unpack_ids(data: bytes | memoryview) -> tuple[int, ...]:
+    out: list[int] = []
+    previous = shift = n = 0
+    for byte in bytes(data):
+        n |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            continue
+        previous += (n >> 1) if not n & 1 else -((n + 1) >> 1)
+        out.append(previous)
+        n = shift = 0
+    return tuple(out)
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, StrRef):
+        return msgspec.msgpack.Ext(_EXT_STRING, pack_ids([obj.id]))
+    if isinstance(obj, RowRefs):
+        return msgspec.msgpack.Ext(_EXT_ROWS, pack_ids(obj.ids))
+    raise TypeError(f"cannot encode {type(obj).__name__}")
+
+
+def _ext_hook(code: int, data: memoryview) -> Any:
+    if code == _EXT_STRING:
+        return StrRef(unpack_ids(data)[0])
+    if code == _EXT_ROWS:
+        return RowRefs(unpack_ids(data))
+    raise msgspec.DecodeError(f"unknown extension type {code}")
+
+
+_ENCODER = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+_DECODER = msgspec.msgpack.Decoder(ext_hook=_ext_hook)
+
+
+def dumps(plain: Any) -> bytes:
+    """The msgpack bytes of a plain value (references included)."""
+    return _ENCODER.encode(plain)
+
+
+def loads(data: bytes) -> Any:
+    """The plain value of :func:`dumps` bytes."""
+    return _DECODER.decode(data)
+
+
+def seal(body: bytes) -> bytes:
+    """A value blob: one header byte, then the body, compressed when that makes it shorter."""
+    if len(body) >= _COMPRESS_MIN:
+        packed = zlib.compress(body, 6)
+        if len(packed) < len(body):
+            return _ZLIB + packed
+    return _RAW + body
+
+
+def unseal(blob: bytes) -> bytes:
+    """The body of a :func:`seal` blob."""
+    return zlib.decompress(blob[1:]) if blob[:1] == _ZLIB else blob[1:]
+
+
+def value_body(layout: int, blob: bytes) -> bytes:
+    """A field value as the content table keeps it: its layout's id, then the blob.
+
+    >>> unpack_value(value_body(300, b"blob"))
+    (300, b'blob')
+    """
+    return pack_ids([layout]) + blob
+
+
+def unpack_value(body: bytes) -> tuple[int, bytes]:
+    """The layout id and the (sealed) blob of a stored field value."""
+    end = next(i for i, byte in enumerate(body) if not byte & 0x80) + 1
+    return unpack_ids(body[:end])[0], body[end:]
+
+
+def content_hash(data: bytes) -> int:
+    """A 64-bit signed hash (fits an SQL bigint) by which content is looked up; equal hashes
+    are confirmed by comparing the bytes, so a collision costs a duplicate, never a mix-up."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
+
+
+def references(plain: Any) -> tuple[list[int], list[int]]:
+    """The element ids and string ids a plain value refers to, found without its type."""
+    rows: list[int] = []
+    strings: list[int] = []
+    todo = [plain]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, RowRefs):
+            rows.extend(item.ids)
+        elif isinstance(item, StrRef):
+            strings.append(item.id)
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+    return rows, strings
+
+
+# -- values -------------------------------------------------------------------------------
+
+class Codec:
+    """Encodes field values under today's layout; decodes under any layout a store holds."""
+
+    def __init__(self) -> None:
+        self.layout = current_layout()
+        self._encoders = Encoders()
+        self._decoders: dict[str, Decoders] = {}
+
+    def encode(self, field: str, value: Any, ctx: EncodeContext) -> bytes:
+        """The value blob of ``field``'s ``value`` (rows and strings go through ``ctx``);
+        sessions as :class:`~.compaction.Sessions`, or rows already compacted."""
+        if field == "activity":
+            sessions = value if isinstance(value, Sessions) else Sessions.of(value)
+            row = self._encoders.encoder(Backend)
+            group = self._encoders.encoder(GroupKey)
+            plain: Any = [ctx.rows(sessions.full, row, same_always=False),
+                          ctx.rows(list(sessions.groups), group, same_always=True),
+                          list(sessions.groups.values())]
+        else:
+            plain = self._encoders.encoder(FIELD_TYPES[field], split=True)(value, ctx)
+        return seal(dumps(plain))
+
+    def decoders(self, layout_json: str) -> Decoders:
+        """The decoders for values written under a stored layout (compiled once)."""
+        if layout_json not in self._decoders:
+            self._decoders[layout_json] = Decoders(Layout.from_json(layout_json))
+        return self._decoders[layout_json]
+
+    def decode(self, field: str, plain: Any, decoders: Decoders, ctx: DecodeContext) -> Any:
+        """The typed value of a parsed value blob (its rows and strings already in ``ctx``)."""
+        if field == "activity":
+            full_refs, group_refs, counts = plain
+            row = decoders.decoder(Backend)
+            group = decoders.decoder(GroupKey)
+            full = tuple(row(ctx.rows[i], ctx) for i in full_refs.ids)
+            groups = {group(ctx.rows[i], ctx): n
+                      for i, n in zip(group_refs.ids, counts, strict=True)}
+            return Sessions(full, groups).rows()
+        return decoders.decoder(FIELD_TYPES[field])(plain, ctx)

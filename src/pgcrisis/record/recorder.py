@@ -1,0 +1,256 @@
+"""The recorder loop: sample with triage's own probes and safe sessions, store frames.
+
+Fast parts (sessions, locks, prepared transactions) every interval; every part once a
+minute. Each sample runs on the same read-only, time-limited session triage uses, so a lock
+queue on a table the probes read cannot hold the recorder up for longer than the session's
+``lock_timeout``: a part that cannot be read becomes ``unavailable`` in that frame, and the
+next sample comes on time. A sample that takes longer than the interval makes the recorder
+skip the next tick rather than queue. A lost server is recorded as an event (a gap is evidence
+too), and the recorder reconnects with backoff. It never writes to the watched server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from pgcrisis.checks import catalogue  # noqa: F401  (registers every check)
+from pgcrisis.checks.registry import run_checks
+from pgcrisis.checks.thresholds import Thresholds
+from pgcrisis.collect.collector import collect
+from pgcrisis.collect.probe import ProbeOptions
+from pgcrisis.collect.session import SessionLimits, connect
+from pgcrisis.dsn import Target
+from pgcrisis.errors import ConnectError, first_line
+from pgcrisis.model.findings import Severity
+from pgcrisis.model.server import ServerInfo
+from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, SLOW_PARTS, Event, Frame, StoreWriter
+
+#: the longest wait between two reconnection attempts
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderOptions:
+    """How often to sample, what to keep, and the session's limits."""
+
+    interval_s: float = 1.0
+    slow_every_s: float = 60.0
+    retention: timedelta = timedelta(days=14)
+    thin_after: timedelta = timedelta(hours=48)
+    maintain_every_s: float = 600.0
+    limits: SessionLimits = field(default_factory=SessionLimits)
+    #: index advice is verified once a minute at most, with hypopg, like triage does
+    probe_options: ProbeOptions = field(default_factory=ProbeOptions)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass
+class RecorderStats:
+    """What the recorder has done so far (for its progress line and the tests)."""
+
+    frames: int = 0
+    full_frames: int = 0
+    events: int = 0
+    last_server_time: datetime | None = None
+    last_sample_s: float = 0.0
+    reconnects: int = 0
+
+
+def worst(snapshot: Snapshot, thresholds: Thresholds) -> Severity | None:
+    """The worst severity the checks find in ``snapshot`` (``None``: nothing above info)."""
+    severities = {f.severity for f in run_checks(snapshot, thresholds).findings}
+    for level in (Severity.CRITICAL, Severity.WARNING):
+        if level in severities:
+            return level
+    return None
+
+
+def frame_of(snapshot: Snapshot, parts: tuple[str, ...], *, local_time: datetime,
+             worst_severity: Severity | None) -> Frame:
+    """The frame that stores the ``parts`` of ``snapshot``."""
+    fields = {name: getattr(snapshot, name) for part in parts for name in FIELDS_OF_PART[part]}
+    return Frame(
+        server_time=snapshot.server_time or local_time,
+        local_time=local_time,
+        server=snapshot.server,
+        fields=fields,
+        unavailable=dict(snapshot.unavailable),
+        worst=worst_severity,
+        kind="full" if set(parts) >= set(SLOW_PARTS) else "fast",
+    )
+
+
+class Recorder:
+    """Samples ``target`` into ``writer`` until :meth:`stop` (or ``max_frames``)."""
+
+    def __init__(self, target: Target, writer: StoreWriter,
+                 options: RecorderOptions | None = None, *,
+                 on_frame: Callable[[Frame, RecorderStats], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.target = target
+        self.writer = writer
+        self.options = options or RecorderOptions()
+        self.on_frame = on_frame
+        self.stats = RecorderStats()
+        self._clock = clock
+        self._sleep = sleep
+        self._stopping = False
+        self._conn: psycopg.Connection[Any] | None = None
+        self._server: ServerInfo | None = None
+        self._slow: Snapshot | None = None  # the latest full sample: slow parts for judging
+        self._next_slow = 0.0
+        self._next_maintain = 0.0
+        self._started_at: datetime | None = None
+        self._last_ok: float | None = None
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current sample (safe from another thread)."""
+        self._stopping = True
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(self, max_frames: int | None = None, seconds: float | None = None) -> RecorderStats:
+        """Record until :meth:`stop` is called, ``max_frames`` frames are stored or
+        ``seconds`` have passed. A server that cannot be reached at the start is an error
+        (a wrong DSN should not be retried forever); once recording, a lost server is an
+        event and the recorder reconnects with backoff."""
+        self._conn = connect(self.target, self.options.limits)  # raises ConnectError
+        self._event("start", f"recording {self.target.redacted}")
+        backoff = 1.0
+        next_tick = self._clock()
+        end = None if seconds is None else next_tick + seconds
+        try:
+            while not self._stopping and (max_frames is None
+                                          or self.stats.frames < max_frames):
+                if end is not None and self._clock() >= end:
+                    break
+                if self._conn is None:
+                    if not self._reconnect():
+                        self._wait(backoff)
+                        backoff = min(backoff * 2, MAX_BACKOFF_S)
+                        next_tick = self._clock()
+                        continue
+                    backoff = 1.0
+                began = self._clock()
+                self._sample_once(began)
+                took = self._clock() - began
+                self.stats.last_sample_s = took
+                next_tick += self.options.interval_s
+                if took > self.options.interval_s:
+                    # skip, never queue: the next sample starts on the next whole interval
+                    missed = int((self._clock() - next_tick) // self.options.interval_s) + 1
+                    if missed > 0:
+                        self._event("slow-sample", f"a sample took {took:.2f} s; "
+                                    f"{missed} skipped")
+                        next_tick += missed * self.options.interval_s
+                self._wait(next_tick - self._clock())
+        finally:
+            self._close()
+            self._event("stop", f"{self.stats.frames} frames")
+        return self.stats
+
+    def _wait(self, seconds: float) -> None:
+        end = self._clock() + max(0.0, min(seconds, MAX_BACKOFF_S))
+        while not self._stopping:
+            left = end - self._clock()
+            if left <= 0:
+                return
+            self._sleep(min(left, 0.2))
+
+    def _reconnect(self) -> bool:
+        try:
+            self._conn = connect(self.target, self.options.limits)
+        except ConnectError as exc:
+            if self.stats.reconnects == 0 or self._last_ok is not None:
+                self._event("disconnect", str(exc))
+            self._last_ok = None
+            self.stats.reconnects += 1
+            return False
+        if self.stats.reconnects:
+            self._event("reconnect", "the server accepts connections again")
+        self._server = None
+        self._next_slow = 0.0
+        return True
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):  # closing a dead connection
+                conn.close()
+
+    def _sample_once(self, now: float) -> None:
+        assert self._conn is not None
+        slow = now >= self._next_slow
+        parts = (*FAST_PARTS, *SLOW_PARTS) if slow else FAST_PARTS
+        try:
+            snapshot = collect(self._conn, self.options.probe_options, parts=set(parts),
+                               server=None if slow else self._server)
+        except (ConnectError, psycopg.Error) as exc:
+            self._event("disconnect", first_line(exc))
+            self._close()
+            self.stats.reconnects += 1
+            return
+        if self._last_ok is not None and now - self._last_ok > 2 * self.options.interval_s:
+            self._event("gap", f"no sample for {now - self._last_ok:.1f} s")
+        self._last_ok = now
+        if slow:
+            self._next_slow = now + self.options.slow_every_s
+            previous = self._slow
+            self._server = snapshot.server
+            self._slow = snapshot
+            self._watch_restart(previous, snapshot)
+        judged = snapshot if slow or self._slow is None else self._merged(snapshot)
+        local = datetime.now(UTC)
+        frame = frame_of(snapshot, parts, local_time=local,
+                         worst_severity=worst(judged, self.options.thresholds))
+        self.writer.append(frame)
+        self.stats.frames += 1
+        self.stats.full_frames += slow
+        self.stats.last_server_time = frame.server_time
+        if self.on_frame is not None:
+            self.on_frame(frame, self.stats)
+        if now >= self._next_maintain:
+            self._next_maintain = now + self.options.maintain_every_s
+            self.writer.maintain(frame.server_time, retention=self.options.retention,
+                                 thin_after=self.options.thin_after)
+
+    def _merged(self, fast: Snapshot) -> Snapshot:
+        """The latest slow parts with this sample's fast parts: what a triage now would see."""
+        assert self._slow is not None
+        fields = {name: getattr(fast, name) for part in FAST_PARTS
+                  for name in FIELDS_OF_PART[part]}
+        unavailable = {**{k: v for k, v in self._slow.unavailable.items()
+                          if k not in FAST_PARTS}, **fast.unavailable}
+        return replace(self._slow, **fields, unavailable=unavailable,
+                       server_time=fast.server_time, taken_at=fast.taken_at)
+
+    def _watch_restart(self, previous: Snapshot | None, current: Snapshot) -> None:
+        """A changed start time is a restart (every counter restarted); falling statement
+        totals are a statistics reset: both are events, so deltas across them are not read as
+        work done."""
+        if previous is None:
+            return
+        if (previous.server_started_at and current.server_started_at
+                and current.server_started_at != previous.server_started_at):
+            self._event("restart", f"the server started again at "
+                        f"{current.server_started_at.isoformat()}")
+            return
+        before = {s.queryid: s.calls for s in previous.statements.rows}
+        fell = [q for q, calls in ((s.queryid, s.calls) for s in current.statements.rows)
+                if q in before and calls < before[q]]
+        if fell:
+            self._event("stats-reset", f"pg_stat_statements counters went down for "
+                        f"{len(fell)} statements")
+
+    def _event(self, kind: str, detail: str) -> None:
+        self.writer.event(Event(datetime.now(UTC), kind, detail))
+        self.stats.events += 1

@@ -1,0 +1,88 @@
+"""``pgcrisis record``'s one orchestration entry: choose the store and the recording's name,
+refuse to store in the watched database, run the recorder until stopped."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict
+
+from pgcrisis.dsn import Target, redact
+from pgcrisis.errors import ConfigError
+from pgcrisis.record.frame import Frame, Store
+from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
+from pgcrisis.record.store import is_central, open_store
+
+#: where recordings go when ``--store`` is not given (beside the actions journal)
+STORE_ENV = "PGCRISIS_STORE"
+
+
+def default_store() -> str:
+    """``$PGCRISIS_STORE``, else ``~/.local/state/pgcrisis/recordings.sqlite``."""
+    explicit = os.environ.get(STORE_ENV)
+    if explicit:
+        return explicit
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return str(state / "pgcrisis" / "recordings.sqlite")
+
+
+def _where(conninfo: str) -> tuple[str, str, str]:
+    params = conninfo_to_dict(conninfo)
+    env = os.environ
+    return (str(params.get("host") or env.get("PGHOST") or "localhost"),
+            str(params.get("port") or env.get("PGPORT") or "5432"),
+            str(params.get("dbname") or env.get("PGDATABASE") or params.get("user")
+                or env.get("PGUSER") or ""))
+
+
+def default_name(target: Target) -> str:
+    """``app@db.example:5432``: the watched database, as the recording's name."""
+    host, port, dbname = _where(target.conninfo)
+    return f"{dbname}@{host}:{port}"
+
+
+def refuse_watched(store: str, target: Target) -> None:
+    """A history kept in the database it describes is lost exactly when it is needed (that
+    database is the one locked, full or down): refuse unless asked for explicitly."""
+    if is_central(store) and _where(store) == _where(target.conninfo):
+        raise ConfigError("the store is the database being recorded: keep the history "
+                          "elsewhere, or pass --store-in-watched-database to do it anyway")
+
+
+def run_recording(target: Target, store_spec: str, *, name: str | None,
+                  options: RecorderOptions, max_bytes: int | None = None,
+                  allow_watched: bool = False, max_frames: int | None = None,
+                  seconds: float | None = None,
+                  stop: threading.Event | None = None,
+                  on_frame: Callable[[Frame, RecorderStats], None] | None = None,
+                  ) -> RecorderStats:
+    """Record ``target`` into ``store_spec`` until ``stop`` is set, ``max_frames`` frames
+    are stored, ``seconds`` have passed, or Ctrl-C."""
+    if not allow_watched:
+        refuse_watched(store_spec, target)
+    if not is_central(store_spec):
+        Path(store_spec).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    store: Store = open_store(store_spec, create=True)
+    try:
+        writer = store.writer(name or default_name(target), source=redact(target.conninfo),
+                              max_bytes=max_bytes)
+        try:
+            recorder = Recorder(target, writer, options, on_frame=on_frame)
+            if stop is not None:
+                def stop_when_set() -> None:
+                    stop.wait()
+                    recorder.stop()
+
+                threading.Thread(target=stop_when_set, daemon=True).start()
+            try:
+                return recorder.run(max_frames=max_frames, seconds=seconds)
+            except KeyboardInterrupt:
+                recorder.stop()
+                return recorder.stats
+        finally:
+            writer.close()
+    finally:
+        store.close()

@@ -1,0 +1,1 @@
+SELECT id, body FROM content WHERE {rec} = ? AND id IN ({ids})

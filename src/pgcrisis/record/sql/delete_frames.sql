@@ -1,0 +1,1 @@
+DELETE FROM frames WHERE rec = ? AND t IN ({ids})

@@ -1,0 +1,1 @@
+DELETE FROM changes WHERE rec = ? AND field = ? AND t = ?

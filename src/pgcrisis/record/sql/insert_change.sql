@@ -1,0 +1,1 @@
+INSERT INTO changes (rec, field, t, value) VALUES (?, ?, ?, ?)

@@ -1,0 +1,1 @@
+INSERT INTO content (rec, hash, used, body) VALUES (?, ?, ?, ?) RETURNING id

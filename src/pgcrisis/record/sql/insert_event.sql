@@ -1,0 +1,1 @@
+INSERT INTO events (rec, t, kind, detail) VALUES (?, ?, ?, ?)

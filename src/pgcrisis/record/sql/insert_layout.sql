@@ -1,0 +1,1 @@
+INSERT INTO layouts (body) VALUES (?) ON CONFLICT (body) DO NOTHING

@@ -1,0 +1,1 @@
+SELECT t FROM frames WHERE rec = ? ORDER BY t DESC LIMIT 1

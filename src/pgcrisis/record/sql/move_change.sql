@@ -1,0 +1,1 @@
+UPDATE changes SET t = ? WHERE rec = ? AND field = ? AND t = ?

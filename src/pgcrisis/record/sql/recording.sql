@@ -1,0 +1,1 @@
+SELECT id, thinned_until FROM recordings WHERE name = ?

@@ -1,0 +1,1 @@
+UPDATE frames SET seen = ?, refs = ? WHERE rec = ? AND t = ?

@@ -1,0 +1,1 @@
+UPDATE recordings SET source = ? WHERE id = ?

@@ -1,0 +1,1 @@
+UPDATE recordings SET thinned_until = ? WHERE id = ?

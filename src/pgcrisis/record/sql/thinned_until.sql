@@ -1,0 +1,1 @@
+SELECT thinned_until FROM recordings WHERE id = ?

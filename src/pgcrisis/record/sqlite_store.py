@@ -1,0 +1,270 @@
+"""The recording store in one SQLite file: the recorder's default, next to the person using it.
+
+WAL mode: one writer per recording and any number of readers across processes, readers never
+blocking the writer nor the writer them. Every connection waits (``busy_timeout``) instead of
+failing with "database is locked"; each frame is one short ``BEGIN IMMEDIATE`` transaction
+(the write lock is taken up front, so a transaction never fails halfway for want of it), and
+the WAL is truncated after maintenance and every few hundred frames, or it grows without
+bound while readers come and go.
+
+A recording is written by one recorder: an OS lock (``flock``) on ``<store>.<name>.lock``
+next to the file refuses a second one, and dies with the process holding it, so a recorder
+killed with ``kill -9`` leaves nothing to clean up. The last frame it was writing was never
+committed; a new writer resumes after the last committed one.
+
+Opening checks the file read-only first, so a file that is not a store, or one written by a
+newer pgcrisis, is refused with one line and left untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pgcrisis.errors import StoreError, first_line
+from pgcrisis.record.codec import Codec
+from pgcrisis.record.db import Db
+from pgcrisis.record.reader import ReadingStore, RecordingReader
+from pgcrisis.record.store_meta import check_meta, meta_rows
+from pgcrisis.record.writer import RecordingWriter, recording_id
+
+#: how long any connection waits for a lock before giving up (s)
+BUSY_TIMEOUT_S = 30.0
+#: the busy timeout while truncating the WAL (a reader in the way makes it wait, not fail)
+CHECKPOINT_WAIT_MS = 200
+#: how every SQLite database file begins
+_SQLITE_HEADER = b"SQLite format 3\x00"
+#: frames between two WAL truncations
+CHECKPOINT_EVERY = 300
+
+
+class SqliteDb(Db):
+    """One SQLite connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def params(self, params: Sequence[Any]) -> Sequence[Any]:
+        return [json.dumps(p) if isinstance(p, list) else p for p in params]
+
+    def rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self.conn.execute(sql, params).fetchall()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.conn.execute("COMMIT")
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    def serialize(self) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already lets one writer in at a time."""
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self.lock:
+            if self.conn.in_transaction:
+                yield
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("COMMIT")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                           check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    # WAL with NORMAL: a killed process loses nothing committed; only a power cut can lose
+    # the last transactions, never the file
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def _inspect(path: Path) -> dict[str, str] | None:
+    """The store's meta table read without writing anything; ``None``: an empty file.
+
+    Not even a ``-wal`` or ``-shm`` file appears beside it: unless a connection has them
+    open already (then they exist), the file is opened as immutable.
+    """
+    if path.stat().st_size == 0:
+        return None
+    with path.open("rb") as f:
+        if f.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            raise StoreError(f"{path} is not a pgcrisis recording store")
+    live = path.with_name(path.name + "-wal").exists()
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro" + ("" if live else "&immutable=1")
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path}: {first_line(exc)}") from None
+    try:
+        rows = conn.execute("SELECT key, value FROM meta").fetchall()
+    except sqlite3.DatabaseError:
+        raise StoreError(f"{path} is not a pgcrisis recording store") from None
+    finally:
+        conn.close()
+    return {str(k): str(v) for k, v in rows}
+
+
+def _create(path: Path) -> None:
+    """Lay out a new store (safe against another process doing the same)."""
+    conn = _connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        exists = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'"
+                              ).fetchone()[0]
+        if not exists:
+            schema = resources.files("pgcrisis.record").joinpath("sql", "schema_sqlite.sql")
+            lines = [line for line in schema.read_text(encoding="utf-8").splitlines()
+                     if not line.lstrip().startswith("--")]
+            for statement in "\n".join(lines).split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta_rows())
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+class WriterLock:
+    """An exclusive ``flock`` on a file next to the store, held while a writer lives."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+            raise StoreError(f"{what} is being written by another recorder "
+                             f"(it holds {path})") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class SqliteWriter(RecordingWriter):
+    """The writer of one recording in a SQLite store."""
+
+    def __init__(self, path: Path, name: str, *, source: str, codec: Codec,
+                 max_bytes: int | None) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self._lock = WriterLock(path.with_name(f"{path.name}.{quote(name, safe='')}.lock"),
+                                f"recording {name!r} in {path}")
+        try:
+            conn = _connect(path)
+            if max_bytes is not None:
+                page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+                conn.execute(f"PRAGMA max_page_count = {max(1, max_bytes // page_size)}")
+            db = SqliteDb(conn)
+            rec = recording_id(db, name, source)
+            super().__init__(db, rec, codec)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._frames = 0
+
+    def full_error(self, exc: Exception) -> StoreError | None:
+        if not (isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)):
+            return None
+        conn = self._conn
+        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+        size = pages * int(conn.execute("PRAGMA page_size").fetchone()[0])
+        if self.max_bytes is not None and size + 65536 >= self.max_bytes:
+            return StoreError(f"the store {self.path} is full: it reached its size limit of "
+                              f"{self.max_bytes:,} bytes (--max-size)")
+        return StoreError(f"the disk holding {self.path} is full ({first_line(exc)})")
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        assert isinstance(self.db, SqliteDb)
+        return self.db.conn
+
+    def append(self, frame: Any) -> None:
+        super().append(frame)
+        self._frames += 1
+        if self._frames % CHECKPOINT_EVERY == 0:
+            self.checkpoint()
+
+    def drop_before(self, cut: int) -> None:
+        self.db.run("delete_frames_before", self.rec, cut)
+        self.db.run("delete_changes_before", self.rec, sorted(self.fields.values()), cut)
+        self.db.run("delete_events_before", self.rec, cut)
+
+    def after_maintain(self) -> None:
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Truncate the WAL, waiting briefly for readers (it is tried again later)."""
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.OperationalError:
+            pass  # busy: a reader holds an old snapshot; the next checkpoint will do
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
+    def close(self) -> None:
+        with suppress(sqlite3.Error):
+            self._conn.close()
+        self._lock.release()
+
+
+class SqliteStore(ReadingStore):
+    """A recording store in the SQLite file at ``path``."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"no recording store at {self.path}")
+            if not self.path.parent.is_dir():
+                raise StoreError(f"cannot create {self.path}: no directory "
+                                 f"{self.path.parent}")
+        meta = _inspect(self.path) if self.path.exists() else None
+        if meta is None:
+            if not create:
+                raise StoreError(f"{self.path} is empty, not a pgcrisis recording store")
+            try:
+                _create(self.path)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot create {self.path}: {first_line(exc)}") from None
+            meta = _inspect(self.path)
+        check_meta(meta or {}, str(self.path))
+        self.codec = Codec()
+        self._db = SqliteDb(_connect(self.path))
+        self.reader = RecordingReader(self._db, self.codec)
+
+    def writer(self, name: str, *, source: str, max_bytes: int | None = None) -> SqliteWriter:
+        return SqliteWriter(self.path, name, source=source, codec=self.codec,
+                            max_bytes=max_bytes)
+
+    def close(self) -> None:
+        self._db.conn.close()

@@ -1,0 +1,38 @@
+"""What marks a recording store, and which versions of it this pgcrisis can read.
+
+Both stores keep a ``meta`` table: ``store`` (this mark), ``schema`` (the tables' version)
+and ``format`` (the encoding's, :data:`pgcrisis.record.codec.FORMAT_VERSION`). A store whose
+schema or format is newer than this pgcrisis knows is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pgcrisis.errors import StoreError
+from pgcrisis.record.codec import FORMAT_VERSION
+
+#: the value of ``meta.store`` in every recording store
+STORE_MARK = "pgcrisis-record"
+#: the version of the tables (bump with a migration when they change)
+SCHEMA_VERSION = 1
+
+
+def meta_rows() -> list[tuple[str, str]]:
+    """The ``meta`` rows of a store this pgcrisis creates."""
+    return [("store", STORE_MARK), ("schema", str(SCHEMA_VERSION)),
+            ("format", str(FORMAT_VERSION))]
+
+
+def check_meta(meta: Mapping[str, str], where: str) -> None:
+    """Refuse, with one line, a store that is not one or that is newer than this pgcrisis."""
+    if meta.get("store") != STORE_MARK:
+        raise StoreError(f"{where} is not a pgcrisis recording store")
+    try:
+        schema, fmt = int(meta["schema"]), int(meta["format"])
+    except (KeyError, ValueError):
+        raise StoreError(f"{where} is a damaged pgcrisis recording store (no version)") from None
+    if schema > SCHEMA_VERSION or fmt > FORMAT_VERSION:
+        raise StoreError(f"{where} was written by a newer pgcrisis (store schema {schema}, "
+                         f"encoding {fmt}; this one reads up to {SCHEMA_VERSION} and "
+                         f"{FORMAT_VERSION}): upgrade pgcrisis to read it")

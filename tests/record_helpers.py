@@ -1,0 +1,132 @@
+"""What the recording-store tests share: frames made by hand or from a real server, and a
+store of either kind (a SQLite file, or a central store in a fresh PostgreSQL database)."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from pgcrisis.collect.collector import collect
+from pgcrisis.collect.session import connect
+from pgcrisis.dsn import Target
+from pgcrisis.model.activity import Backend
+from pgcrisis.model.findings import Severity
+from pgcrisis.model.server import ServerInfo
+from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.record.codec import loads
+from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, RECORDED_FIELDS, Frame, Store
+from pgcrisis.record.store import open_store
+from tests.helpers import PgServer
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+SERVER = ServerInfo(160004, "16.4", "app", "postgres", True, 4242,
+                    {"max_connections": "100", "max_locks_per_transaction": "64"},
+                    {"plpgsql": "1.0"}, frozenset({"pg_stat_statements", "hypopg"}))
+FAST_FIELDS = tuple(f for part in FAST_PARTS for f in FIELDS_OF_PART[part])
+
+
+def uri(conninfo: str) -> str:
+    """A ``postgresql://`` URI for a key=value DSN (the store takes URIs)."""
+    p = conninfo_to_dict(conninfo)
+    auth = quote(str(p.get("user", "")), safe="")
+    if p.get("password"):
+        auth += ":" + quote(str(p["password"]), safe="")
+    return (f"postgresql://{auth}@{p.get('host', 'localhost')}:{p.get('port', 5432)}/"
+            f"{quote(str(p['dbname']), safe='')}")
+
+
+@pytest.fixture
+def central(pg: PgServer) -> Iterator[str]:
+    """The URI of a fresh database for a central store; dropped afterwards."""
+    name = f"rec_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield uri(pg.dsn_for(name))
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store goes: a file, or a central store's URI (each test runs on both)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "recording.db")
+    return str(request.getfixturevalue("central"))
+
+
+@pytest.fixture
+def store(spec: str) -> Iterator[Store]:
+    st = open_store(spec, create=True)
+    yield st
+    st.close()
+
+
+def backend(pid: int, *, state: str | None = "active", age: float | None = 0.01,
+            query: str = "select 1", app: str = "web", blocked_by: tuple[int, ...] = (),
+            xmin_age: int | None = None, wait: tuple[str, str] | None = None,
+            backend_type: str = "client backend") -> Backend:
+    """A session row: ``age`` for its transaction, statement and state alike."""
+    return Backend(pid, "app", "web_user", app, "10.0.0.7", backend_type, state, age, age, age,
+                   wait[0] if wait else None, wait[1] if wait else None, query, blocked_by,
+                   None, xmin_age)
+
+
+def frame(at: datetime, fields: Mapping[str, Any], *, kind: str = "fast",
+          worst: Severity | None = None, server: ServerInfo = SERVER,
+          unavailable: Mapping[str, str] | None = None) -> Frame:
+    return Frame(at, at + timedelta(milliseconds=3), server, dict(fields),
+                 unavailable=dict(unavailable or {}), worst=worst, kind=kind)
+
+
+def collected(dsn: str) -> Snapshot:
+    """A snapshot of the real server, taken the way triage takes one."""
+    with connect(Target(dsn, "test")) as conn:
+        return collect(conn)
+
+
+def frame_of(snapshot: Snapshot, at: datetime | None = None, *, kind: str = "full") -> Frame:
+    """The frame the recorder would make of ``snapshot`` (every field, or the fast ones)."""
+    names = RECORDED_FIELDS if kind == "full" else FAST_FIELDS
+    return Frame(at or snapshot.taken_at, snapshot.taken_at, snapshot.server,
+                 {name: getattr(snapshot, name) for name in names},
+                 unavailable=dict(snapshot.unavailable), kind=kind)
+
+
+def query(spec: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` run directly on the store's tables (to count what was stored)."""
+    if spec.startswith("postgresql://"):
+        with psycopg.connect(spec, autocommit=True) as conn:
+            conn.execute("SET search_path = pgcrisis_record")
+            return [tuple(r) for r in conn.execute(sql.encode()).fetchall()]
+    conn = sqlite3.connect(spec)
+    try:
+        return [tuple(r) for r in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
+def count(spec: str, table: str) -> int:
+    return int(query(spec, f"SELECT count(*) FROM {table}")[0][0])
+
+
+def session_rows(spec: str, pid: int) -> list[list[Any]]:
+    """The stored rows of session ``pid``: content that reads as a session row of it."""
+    out = []
+    for (body,) in query(spec, "SELECT body FROM content"):
+        try:
+            plain = loads(bytes(body))
+        except msgspec.DecodeError:
+            continue  # a string or a field value
+        if isinstance(plain, list) and len(plain) >= 14 and plain[0] == pid:
+            out.append(plain)
+    return out
