@@ -240,7 +240,8 @@ def expected(load: Load, i: int, last_full: int) -> Snapshot:
     frame at or before it)."""
     fields = compact(fast_fields(load, i))
     fields.update(slow_fields(load, last_full))
-    return Snapshot(server=server(load), taken_at=load.time(i), **fields)
+    return Snapshot(server=server(load), taken_at=load.time(i), server_time=load.time(i),
+                    **fields)
 
 
 def write(writer: StoreWriter, load: Load, *, days: float, detail_hours: float,

@@ -331,6 +331,12 @@ def changes(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
     return [WindowFinding(finding, Seen(first_at, last_at, last_at, len(snapshots)))]
 
 
+#: which function makes each history code (the docs test checks every code has one)
+HISTORY_CHECKS = {"stall": stalls, "refresh-wave": refresh_waves,
+                  "connection-spike": connection_spikes, "statement-regression": regressions,
+                  "schema-change": changes}
+
+
 def judge_window(snapshots: Sequence[Snapshot], thresholds: Thresholds | None = None, *,
                  day_before: Sequence[Snapshot] = (),
                  ) -> list[WindowFinding]:
