@@ -9,9 +9,11 @@ shared machine hits both alike. Prints, beside the baseline "pgbench alone":
   (``/proc/PID/stat`` utime + stime over the run), target under 2%;
 - pgbench's TPS with the recorder against without, and the run-to-run noise of the runs
   without (max - min over median): the change should be within that noise;
-- the store's growth extrapolated to a day, target under 30 MiB/day.
+- the store's growth extrapolated to a day, target under 30 MiB/day: measured in steady state,
+  from 5 s into each run (after the first full sample) to its end, WAL included; run with
+  ``--seconds`` above 60 so that the minute's full samples are in it.
 
-    uv run python bench/record.py [--clients 200] [--seconds 30] [--pairs 3] [--interval 1s]
+    uv run python bench/record.py [--clients 200] [--seconds 70] [--pairs 3] [--interval 1s]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -68,7 +71,7 @@ def recorder_backend(dsn: str) -> int | None:
 
 
 def with_recorder(tool: Path, dsn: str, store: Path, clients: int, seconds: int,
-                  interval: str) -> tuple[float, float, float, int]:
+                  interval: str, growth: list[float]) -> tuple[float, float, float, int]:
     """pgbench while the recorder runs: (tps, recorder cpu s, backend cpu s, wall s)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "pgcrisis", "record", dsn, "--store", str(store),
@@ -84,11 +87,18 @@ def with_recorder(tool: Path, dsn: str, store: Path, clients: int, seconds: int,
         raise SystemExit("the recorder did not connect: "
                          + (proc.stderr.read().decode() if proc.stderr else ""))
     cpu0, back0, t0 = cpu_seconds(proc.pid), cpu_seconds(backend), time.monotonic()
-    tps = pgbench(tool, dsn, clients, seconds)
+    bench = threading.Thread(target=lambda: result.append(pgbench(tool, dsn, clients, seconds)))
+    result: list[float] = []
+    bench.start()
+    time.sleep(5)  # the first full sample (every part) is written: growth from here is steady
+    size0, g0 = store_bytes(store), time.monotonic()
+    bench.join()
+    size1, g1 = store_bytes(store), time.monotonic()
     cpu1, back1, t1 = cpu_seconds(proc.pid), cpu_seconds(backend), time.monotonic()
     proc.send_signal(signal.SIGINT)
-    proc.wait(30)
-    return tps, cpu1 - cpu0, back1 - back0, int(t1 - t0)
+    proc.communicate(timeout=30)
+    growth.append((size1 - size0) / (g1 - g0))
+    return result[0], cpu1 - cpu0, back1 - back0, int(t1 - t0)
 
 
 def store_bytes(store: Path) -> int:
@@ -99,7 +109,7 @@ def store_bytes(store: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=70)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--interval", default="1s")
     args = parser.parse_args()
@@ -118,16 +128,17 @@ def main() -> None:
                        capture_output=True)
         alone: list[float] = []
         recorded: list[tuple[float, float, float, int]] = []
+        growth: list[float] = []
         for i in range(args.pairs):
             alone.append(pgbench(tool, dsn, args.clients, args.seconds))
             console.print(f"  pair {i + 1}: pgbench alone {alone[-1]:,.0f} tps")
             before = store_bytes(store) if store.exists() else 0
-            run = with_recorder(tool, dsn, store, args.clients, args.seconds, args.interval)
+            run = with_recorder(tool, dsn, store, args.clients, args.seconds, args.interval,
+                                growth)
             recorded.append(run)
             grew = store_bytes(store) - before
             console.print(f"  pair {i + 1}: with recorder {run[0]:,.0f} tps, store +{grew:,} B")
-        recorded_s = sum(r[3] for r in recorded)
-        per_day = store_bytes(store) / max(recorded_s, 1) * 86400 / 2**20
+        per_day = statistics.median(growth) * 86400 / 2**20
     base = statistics.median(alone)
     noise = (max(alone) - min(alone)) / base
     tps = statistics.median(r[0] for r in recorded)

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 from pgcrisis.checks import catalogue  # noqa: F401  (registers every check)
-from pgcrisis.checks.registry import run_checks
+from pgcrisis.checks.registry import CHECKS, run_checks
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.collect.collector import collect
 from pgcrisis.collect.probe import ProbeOptions
@@ -64,9 +64,18 @@ class RecorderStats:
     reconnects: int = 0
 
 
-def worst(snapshot: Snapshot, thresholds: Thresholds) -> Severity | None:
-    """The worst severity the checks find in ``snapshot`` (``None``: nothing above info)."""
-    severities = {f.severity for f in run_checks(snapshot, thresholds).findings}
+def fast_checks() -> tuple[str, ...]:
+    """The checks that read only the parts sampled every interval (sessions, locks, prepared
+    transactions): between two full samples nothing else they read has changed."""
+    return tuple(code for code, spec in CHECKS.items()
+                 if set(spec.needs) <= set(FAST_PARTS))
+
+
+def worst(snapshot: Snapshot, thresholds: Thresholds,
+          only: tuple[str, ...] | None = None) -> Severity | None:
+    """The worst severity the checks (or ``only`` those) find in ``snapshot`` (``None``:
+    nothing above info)."""
+    severities = {f.severity for f in run_checks(snapshot, thresholds, only=only).findings}
     for level in (Severity.CRITICAL, Severity.WARNING):
         if level in severities:
             return level
@@ -86,6 +95,12 @@ def frame_of(snapshot: Snapshot, parts: tuple[str, ...], *, local_time: datetime
         worst=worst_severity,
         kind="full" if set(parts) >= set(SLOW_PARTS) else "fast",
     )
+
+
+def _worse(a: Severity | None, b: Severity | None) -> Severity | None:
+    if a is None or b is None:
+        return a or b
+    return a if a.rank <= b.rank else b
 
 
 class Recorder:
@@ -111,6 +126,9 @@ class Recorder:
         self._next_maintain = 0.0
         self._started_at: datetime | None = None
         self._last_ok: float | None = None
+        self._fast_codes = fast_checks()
+        self._slow_codes = tuple(code for code in CHECKS if code not in self._fast_codes)
+        self._slow_worst: Severity | None = None
 
     def stop(self) -> None:
         """Ask the loop to end after the current sample (safe from another thread)."""
@@ -208,10 +226,17 @@ class Recorder:
             self._server = snapshot.server
             self._slow = snapshot
             self._watch_restart(previous, snapshot)
-        judged = snapshot if slow or self._slow is None else self._merged(snapshot)
+        # a full sample is judged by every check; a fast one by the checks of what it read,
+        # the slow parts' verdict carried over from the last full sample
+        if slow or self._slow is None:
+            severity = worst(snapshot, self.options.thresholds)
+            self._slow_worst = worst(snapshot, self.options.thresholds,
+                                     only=self._slow_codes)
+        else:
+            severity = _worse(worst(snapshot, self.options.thresholds, only=self._fast_codes),
+                              self._slow_worst)
         local = datetime.now(UTC)
-        frame = frame_of(snapshot, parts, local_time=local,
-                         worst_severity=worst(judged, self.options.thresholds))
+        frame = frame_of(snapshot, parts, local_time=local, worst_severity=severity)
         self.writer.append(frame)
         self.stats.frames += 1
         self.stats.full_frames += slow
@@ -222,16 +247,6 @@ class Recorder:
             self._next_maintain = now + self.options.maintain_every_s
             self.writer.maintain(frame.server_time, retention=self.options.retention,
                                  thin_after=self.options.thin_after)
-
-    def _merged(self, fast: Snapshot) -> Snapshot:
-        """The latest slow parts with this sample's fast parts: what a triage now would see."""
-        assert self._slow is not None
-        fields = {name: getattr(fast, name) for part in FAST_PARTS
-                  for name in FIELDS_OF_PART[part]}
-        unavailable = {**{k: v for k, v in self._slow.unavailable.items()
-                          if k not in FAST_PARTS}, **fast.unavailable}
-        return replace(self._slow, **fields, unavailable=unavailable,
-                       server_time=fast.server_time, taken_at=fast.taken_at)
 
     def _watch_restart(self, previous: Snapshot | None, current: Snapshot) -> None:
         """A changed start time is a restart (every counter restarted); falling statement
