@@ -48,11 +48,7 @@ class CompactScanner(FastScanner):
             where = "inside a string" if in_string else f"with {end_depth} open bracket(s)"
             raise InputError(f"{self._name}: truncated plan: the input ends {where} at byte "
                              f"offset {offset}")
-        if self._plan_indent < 0:
-            raise InputError(f"{self._name}: not a PostgreSQL plan: JSON without a \"Plan\" "
-                             f"key (byte offset {offset})")
-        self._end_section()
-        self._an.end_plan()
+        self._close_plan(f"byte offset {offset}")
 
     def _scan(self, buf: bytes, depth: int, *, final: bool) -> tuple[int, int, int, bool]:
         """Handle the complete keys of ``buf`` (which starts outside any string).

@@ -283,8 +283,12 @@ class FastScanner:
                 f"{self._name}: truncated plan: the input ends at line {position.line}, byte "
                 f"offset {position.offset} after {shown!r}, inside the JSON; expected the "
                 f"closing '}}' / ']' of the plan")
+        self._close_plan(f"line {position.line}, byte offset {position.offset}")
+
+    def _close_plan(self, where: str) -> None:
+        """End the last plan, or say the input was JSON but no plan (``where``: the end)."""
         if self._plan_indent < 0:
             raise InputError(f"{self._name}: not a PostgreSQL plan: JSON without a \"Plan\" "
-                             f"key (line {position.line}, byte offset {position.offset})")
+                             f"key ({where})")
         self._end_section()
         self._an.end_plan()
