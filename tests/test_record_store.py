@@ -136,6 +136,7 @@ def test_a_session_idle_in_transaction_is_stored_once(store: Store, spec: str, d
           connect(Target(db, "test")) as probe):
         idle.execute("INSERT INTO jobs VALUES (1)")  # holds an XID from now on
         pid = idle.info.backend_pid
+        time.sleep(1.1)  # idle in transaction for a second: a row the checks act on
         samples = []
         for _ in range(100):
             busy.execute("SELECT pg_current_xact_id()")

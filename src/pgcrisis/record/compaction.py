@@ -8,8 +8,9 @@ use. A session keeps its full row when it matters to a check:
 - it waits on a lock (``wait_event_type = 'Lock'``), or blocks someone (its pid is in another
   session's ``blocked_by``), or another part of the same frame names it (a lock count kept
   below, a strong lock, a lock wait: the lock checks look its row up for a name and a query);
-- it has been in a transaction, or active in one statement, for at least a second;
-- it is idle in transaction (aborted or not);
+- it has been in a transaction (idle in it or not), or active in one statement, for at least
+  a second (a client between two statements of a short transaction is counted: the checks
+  judge an idle transaction from a second on);
 - its ``backend_xmin_age`` or ``backend_xid_age`` is at least 1000 (it may hold the horizon);
 - it is running (any state but idle) a ``REFRESH MATERIALIZED VIEW``, a ``CALL``, or DDL:
   ``CREATE``, ``ALTER``, ``DROP``, ``TRUNCATE``, ``VACUUM``, ``ANALYZE``, ``REINDEX``,
@@ -93,8 +94,8 @@ def keeps_row(b: Backend, named: set[int]) -> bool:
     if b.pid in named or b.blocked_by or b.wait_event_type == "Lock":
         return True
     state = b.state or ""
-    if state.startswith("idle in transaction"):
-        return True
+    # idle in transaction for under a second is a client between two statements: the checks
+    # only judge it from a second on (idle_blocking_min_s), so it is counted, not kept
     if (b.xact_age_s or 0.0) >= LONG_S or (state == "active" and (b.query_age_s or 0.0) >= LONG_S):
         return True
     if max(b.backend_xmin_age or 0, b.backend_xid_age or 0) >= XID_AGE_MIN:
