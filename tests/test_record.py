@@ -22,6 +22,7 @@ from pgcrisis.collect.session import SessionLimits
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
+from pgcrisis.errors import StoreError
 from pgcrisis.record.past import triage_at, triage_window
 from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
 from pgcrisis.record.store import open_store
@@ -165,7 +166,11 @@ def _cli(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
 
 
 def _frames(path: str) -> int:
-    store = open_store(path, create=False)
+    """Frames of recording ``r`` so far (0 while the recorder is still creating the file)."""
+    try:
+        store = open_store(path, create=False)
+    except StoreError:
+        return 0
     try:
         cover = store.coverage("r")
         return 0 if cover is None else sum(1 for _ in store.snapshots("r", *cover))
@@ -178,11 +183,13 @@ def test_kill_9_mid_write_then_the_store_opens_and_the_recorder_resumes(
         db: str, tmp_path: Path) -> None:
     path = str(tmp_path / "r.db")
     first = _cli("record", db, "--store", path, "--name", "r", "--interval", "100ms")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (not Path(path).exists() or _frames(path) < 5):
-        time.sleep(0.2)
-    first.send_signal(signal.SIGKILL)
-    first.communicate(timeout=10)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _frames(path) < 5:
+            time.sleep(0.2)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=10)
     assert _frames(path) >= 5
     second = _cli("record", db, "--store", path, "--name", "r", "--interval", "100ms",
                   "--duration", "1s")
@@ -200,7 +207,7 @@ def test_a_second_recorder_on_the_same_store_and_name_is_refused(db: str,
     first = _cli("record", db, "--store", path, "--name", "r", "--interval", "200ms")
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not Path(path).exists() or _frames(path) < 1):
+        while time.monotonic() < deadline and _frames(path) < 1:
             time.sleep(0.2)
         second = _cli("record", db, "--store", path, "--name", "r")
         _out, err = second.communicate(timeout=60)
