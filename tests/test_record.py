@@ -178,15 +178,20 @@ def _frames(path: str) -> int:
         store.close()
 
 
+def _await_frames(path: str, n: int, timeout: float = 30) -> None:
+    """Until a recorder subprocess has stored ``n`` frames (or ``timeout`` passes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _frames(path) < n:
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_kill_9_mid_write_then_the_store_opens_and_the_recorder_resumes(
         db: str, tmp_path: Path) -> None:
     path = str(tmp_path / "r.db")
     first = _cli("record", db, "--store", path, "--name", "r", "--interval", "100ms")
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and _frames(path) < 5:
-            time.sleep(0.2)
+        _await_frames(path, 5)
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=10)
@@ -206,9 +211,7 @@ def test_a_second_recorder_on_the_same_store_and_name_is_refused(db: str,
     path = str(tmp_path / "r.db")
     first = _cli("record", db, "--store", path, "--name", "r", "--interval", "200ms")
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and _frames(path) < 1:
-            time.sleep(0.2)
+        _await_frames(path, 1)
         second = _cli("record", db, "--store", path, "--name", "r")
         _out, err = second.communicate(timeout=60)
         assert second.returncode == 3
