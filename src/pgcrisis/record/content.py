@@ -79,16 +79,17 @@ class Content:
         """The cache entries of ``bodies``, found in the store or stored."""
         if len(self._blobs) + len(bodies) >= CACHE_MAX:
             self._forget()
-        missing = {content_hash(b): b for b in dict.fromkeys(bodies) if b not in self._blobs}
+        missing = {b: content_hash(b) for b in bodies if b not in self._blobs}
         if missing:
-            for id_, used, digest, body in self.db.all("find_content", self.rec,
-                                                       list(missing)):
-                if missing.get(int(digest)) == bytes(body):
+            for id_, used, _, body in self.db.all("find_content", self.rec,
+                                                  sorted(set(missing.values()))):
+                if bytes(body) in missing:  # the same hash and the same bytes
                     self._blobs[bytes(body)] = [int(id_), int(used)]
-            for digest, body in missing.items():
-                if body not in self._blobs:
-                    self._blobs[body] = [
-                        self.db.insert("insert_content", self.rec, digest, self.t, body), self.t]
+            new = [b for b in missing if b not in self._blobs]
+            ids = self.db.insert_many("insert_content", [
+                (self.rec, missing[b], self.t, b) for b in new])
+            for body, id_ in zip(new, ids, strict=True):
+                self._blobs[body] = [id_, self.t]
         return [self._blobs[b] for b in bodies]
 
     def _stale(self, entry: list[int]) -> bool:
