@@ -87,6 +87,9 @@ def growth(folder: Path, load: Load) -> None:
 
 
 def build(path: Path, load: Load, days: float, detail_hours: float) -> None:
+    if path.exists():  # --keep DIR of an earlier run: measure again without building
+        print(f"  {path.name}: kept from an earlier run, {store_bytes(path) / 1e6:.0f} MB")
+        return
     store = SqliteStore(path, create=True)
     writer = store.writer("shop", source="bench")
     t0 = time.perf_counter()
@@ -154,7 +157,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=float, default=14)
     parser.add_argument("--detail-hours", type=float, default=48)
-    parser.add_argument("--keep", type=Path, help="build the stores here and keep them")
+    parser.add_argument("--keep", type=Path, help="build the stores here and keep them (a "
+                        "store already there is measured again, not rebuilt)")
     parser.add_argument("--central", action="store_true",
                         help="also measure a central store on an embedded PostgreSQL")
     parser.add_argument("--central-days", type=float, default=3,

@@ -26,6 +26,7 @@ from pgcrisis.record.codec import (
     dumps,
     loads,
     references,
+    row_strings,
     unpack_value,
     unseal,
     value_body,
@@ -37,17 +38,6 @@ from pgcrisis.record.layout import Encoder, RowRefs, StrRef
 TOUCH_EVERY_US = 3600 * 1_000_000
 #: entries the caches may hold before they are emptied (and refilled from the store)
 CACHE_MAX = 200_000
-
-
-def _string_ids(plain: list[Any]) -> list[int]:
-    """The strings a plain row refers to (rows nest only lists)."""
-    out: list[int] = []
-    for item in plain:
-        if type(item) is StrRef:
-            out.append(item.id)
-        elif type(item) is list:
-            out.extend(_string_ids(item))
-    return out
 
 
 class Content:
@@ -116,7 +106,7 @@ class Content:
             if body is None:
                 plain = encode(value, self)
                 body = dumps(plain)
-                self._strings_of[body] = _string_ids(plain)
+                self._strings_of[body] = row_strings(plain)
                 if same_always:
                     self._bodies[value] = body
             bodies.append(body)
@@ -148,7 +138,7 @@ class Content:
         element_ids, string_ids = references(loads(unseal(blob)))
         self._touch.update(element_ids)
         for _, body in self.db.all("content_by_id", self.rec, element_ids):
-            string_ids.extend(_string_ids(loads(bytes(body))))
+            string_ids.extend(row_strings(loads(bytes(body))))
         self._touch.update(string_ids)
 
     def flush(self) -> None:
