@@ -14,6 +14,10 @@ health, 200 statements, 50 sequences, cron, matviews; a tenth of the counters mo
    freshly opened store (cold caches) and again (warm).
 
     uv run python bench/record_store.py [--days 14] [--detail-hours 48] [--keep DIR]
+                                        [--central [--central-days 3]]
+
+With ``--central``, the same lookups in a central store on an embedded PostgreSQL (a shorter
+recording: a central store writes a frame in several round trips).
 
 Figures go to stdout; there is no target, only the baseline beside each figure.
 """
@@ -26,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' synth
 
 from tests.record_synthetic import Load, frame, write
 
+from pgcrisis.record.frame import Store
 from pgcrisis.record.sqlite_store import SqliteStore
 
 START = datetime(2025, 2, 1, tzinfo=UTC)
@@ -81,6 +87,9 @@ def growth(folder: Path, load: Load) -> None:
 
 
 def build(path: Path, load: Load, days: float, detail_hours: float) -> None:
+    if path.exists():  # --keep DIR of an earlier run: measure again without building
+        print(f"  {path.name}: kept from an earlier run, {store_bytes(path) / 1e6:.0f} MB")
+        return
     store = SqliteStore(path, create=True)
     writer = store.writer("shop", source="bench")
     t0 = time.perf_counter()
@@ -91,33 +100,78 @@ def build(path: Path, load: Load, days: float, detail_hours: float) -> None:
           f"{store_bytes(path) / 1e6:.0f} MB in {time.perf_counter() - t0:.0f} s")
 
 
-def lookups(path: Path, middle: datetime) -> tuple[float, float]:
+def lookups(opener: Callable[[], Store], name: str, middle: datetime) -> tuple[float, float]:
     """Median ms of ``snapshot_at`` at 10 moments around ``middle``: cold (on a store just
     opened) and warm (the same moment again)."""
     cold, warm = [], []
     for k in range(-5, 5):
         when = middle + timedelta(seconds=97 * k)
-        store = SqliteStore(path, create=False)
+        store = opener()
         t0 = time.perf_counter()
-        snap = store.snapshot_at("shop", when)
+        snap = store.snapshot_at(name, when)
         cold.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        store.snapshot_at("shop", when)
+        store.snapshot_at(name, when)
         warm.append(time.perf_counter() - t0)
         assert snap is not None and snap.statements.rows
         store.close()
     return statistics.median(cold) * 1000, statistics.median(warm) * 1000
 
 
+def central(load: Load, days: float) -> None:
+    """The same lookups in a central store, on an embedded server (``--central``): a
+    ``days``-day recording beside a 1-day one, both with their last hour in detail."""
+    import psycopg
+    from tests.record_helpers import uri
+
+    from pgcrisis.embedded import EmbeddedServer
+    from pgcrisis.record.pg_store import PgStore
+
+    with EmbeddedServer() as server:
+        with psycopg.connect(server.dsn, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE recordings")
+        spec = uri(server.dsn_for("recordings"))
+        store = PgStore(spec, create=True)
+        for name, span in (("1-day", 1.0), (f"{days:g}-day", days)):
+            writer = store.writer(name, source="bench")
+            t0 = time.perf_counter()
+            written = write(writer, load, days=span, detail_hours=1)
+            elapsed = time.perf_counter() - t0
+            writer.close()
+            print(f"  built {name} in the central store: {len(written):,} frames in "
+                  f"{elapsed:.0f} s ({elapsed / len(written) * 1000:.1f} ms per frame)")
+        with psycopg.connect(spec) as conn:
+            row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+        print(f"  central store database: {int(row[0]) / 1e6 if row else 0:.0f} MB")
+        store.close()
+        print("snapshot_at in the central store (median of 10 moments):")
+        day = timedelta(days=1)
+        for name, middle in (("1-day", START + day / 2),
+                             (f"{days:g}-day", START + days * day / 2)):
+            cold, warm = lookups(lambda: PgStore(spec, create=False), name, middle)
+            print(f"  {name + ' recording, its middle':<36} cold {cold:7.1f} ms   "
+                  f"warm {warm:7.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=float, default=14)
     parser.add_argument("--detail-hours", type=float, default=48)
-    parser.add_argument("--keep", type=Path, help="build the stores here and keep them")
+    parser.add_argument("--keep", type=Path, help="build the stores here and keep them (a "
+                        "store already there is measured again, not rebuilt)")
+    parser.add_argument("--central", action="store_true",
+                        help="also measure a central store on an embedded PostgreSQL")
+    parser.add_argument("--central-days", type=float, default=3,
+                        help="the central recording's length (days, thinned but the last "
+                             "hour; writing it takes a while)")
+    parser.add_argument("--only-central", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="pgcrisis-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     load = Load(START)
+    if args.only_central:
+        central(load, args.central_days)
+        return
     growth(folder, load)
     print("stores:")
     long_store, short_store = folder / "14-day.db", folder / "1-day.db"
@@ -130,8 +184,11 @@ def main() -> None:
             (f"{args.days:g}-day store, its middle", long_store, START + args.days * day / 2),
             (f"{args.days:g}-day store, its last day", long_store,
              START + (args.days - 0.5) * day)):
-        cold, warm = lookups(path, middle)
+        cold, warm = lookups(lambda path=path: SqliteStore(path, create=False), "shop",
+                             middle)
         print(f"  {label:<36} cold {cold:7.1f} ms   warm {warm:7.1f} ms")
+    if args.central:
+        central(load, args.central_days)
     if args.keep is None:
         for p in folder.iterdir():
             os.unlink(p)

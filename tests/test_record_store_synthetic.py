@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from pgcrisis.record.frame import Store
 from tests import record_helpers
 from tests.record_synthetic import Load, expected, write
@@ -18,6 +20,7 @@ central = record_helpers.central
 START = datetime(2025, 2, 1, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_a_14_day_recording_reads_back_exactly_in_its_middle(store: Store) -> None:
     load = Load(START, sessions=60, tables=20, statements=20)
     writer = store.writer("shop", source="synthetic")

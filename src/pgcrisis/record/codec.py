@@ -20,6 +20,7 @@ import hashlib
 import typing
 import zlib
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -70,9 +71,16 @@ def _has_clock(tp: Any) -> bool:
 CLOCKED_FIELDS = frozenset(name for name, tp in FIELD_TYPES.items() if _has_clock(tp))
 
 
+@cache
 def current_layout() -> Layout:
     """The layout of today's model, as this pgcrisis writes it."""
     return Layout.of(FIELD_TYPES.values())
+
+
+@cache
+def _decoders(layout_json: str) -> Decoders:
+    """Decoders for a stored layout, compiled once per process (type hints are slow)."""
+    return Decoders(Layout.from_json(layout_json))
 
 
 # -- bytes --------------------------------------------------------------------------------
@@ -130,6 +138,8 @@ def _ext_hook(code: int, data: memoryview) -> Any:
 
 
 _ENCODER = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+#: today's classes' encoders, compiled once per process
+_ENCODERS = Encoders()
 _DECODER = msgspec.msgpack.Decoder(ext_hook=_ext_hook)
 
 
@@ -178,6 +188,18 @@ def content_hash(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
+def row_strings(plain: list[Any]) -> list[int]:
+    """The string ids an element row refers to (rows nest only lists: quicker than
+    :func:`references`)."""
+    out: list[int] = []
+    for item in plain:
+        if type(item) is StrRef:
+            out.append(item.id)
+        elif type(item) is list:
+            out.extend(row_strings(item))
+    return out
+
+
 def references(plain: Any) -> tuple[list[int], list[int]]:
     """The element ids and string ids a plain value refers to, found without its type."""
     rows: list[int] = []
@@ -203,8 +225,7 @@ class Codec:
 
     def __init__(self) -> None:
         self.layout = current_layout()
-        self._encoders = Encoders()
-        self._decoders: dict[str, Decoders] = {}
+        self._encoders = _ENCODERS
 
     def encode(self, field: str, value: Any, ctx: EncodeContext) -> bytes:
         """The value blob of ``field``'s ``value`` (rows and strings go through ``ctx``);
@@ -222,9 +243,7 @@ class Codec:
 
     def decoders(self, layout_json: str) -> Decoders:
         """The decoders for values written under a stored layout (compiled once)."""
-        if layout_json not in self._decoders:
-            self._decoders[layout_json] = Decoders(Layout.from_json(layout_json))
-        return self._decoders[layout_json]
+        return _decoders(layout_json)
 
     def decode(self, field: str, plain: Any, decoders: Decoders, ctx: DecodeContext) -> Any:
         """The typed value of a parsed value blob (its rows and strings already in ``ctx``)."""

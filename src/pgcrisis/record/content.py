@@ -26,6 +26,7 @@ from pgcrisis.record.codec import (
     dumps,
     loads,
     references,
+    row_strings,
     unpack_value,
     unseal,
     value_body,
@@ -37,17 +38,6 @@ from pgcrisis.record.layout import Encoder, RowRefs, StrRef
 TOUCH_EVERY_US = 3600 * 1_000_000
 #: entries the caches may hold before they are emptied (and refilled from the store)
 CACHE_MAX = 200_000
-
-
-def _string_ids(plain: list[Any]) -> list[int]:
-    """The strings a plain row refers to (rows nest only lists)."""
-    out: list[int] = []
-    for item in plain:
-        if type(item) is StrRef:
-            out.append(item.id)
-        elif type(item) is list:
-            out.extend(_string_ids(item))
-    return out
 
 
 class Content:
@@ -79,16 +69,17 @@ class Content:
         """The cache entries of ``bodies``, found in the store or stored."""
         if len(self._blobs) + len(bodies) >= CACHE_MAX:
             self._forget()
-        missing = {content_hash(b): b for b in dict.fromkeys(bodies) if b not in self._blobs}
+        missing = {b: content_hash(b) for b in bodies if b not in self._blobs}
         if missing:
-            for id_, used, digest, body in self.db.all("find_content", self.rec,
-                                                       list(missing)):
-                if missing.get(int(digest)) == bytes(body):
+            for id_, used, _, body in self.db.all("find_content", self.rec,
+                                                  sorted(set(missing.values()))):
+                if bytes(body) in missing:  # the same hash and the same bytes
                     self._blobs[bytes(body)] = [int(id_), int(used)]
-            for digest, body in missing.items():
-                if body not in self._blobs:
-                    self._blobs[body] = [
-                        self.db.insert("insert_content", self.rec, digest, self.t, body), self.t]
+            new = [b for b in missing if b not in self._blobs]
+            ids = self.db.insert_many("insert_content", [
+                (self.rec, missing[b], self.t, b) for b in new])
+            for body, id_ in zip(new, ids, strict=True):
+                self._blobs[body] = [id_, self.t]
         return [self._blobs[b] for b in bodies]
 
     def _stale(self, entry: list[int]) -> bool:
@@ -115,7 +106,7 @@ class Content:
             if body is None:
                 plain = encode(value, self)
                 body = dumps(plain)
-                self._strings_of[body] = _string_ids(plain)
+                self._strings_of[body] = row_strings(plain)
                 if same_always:
                     self._bodies[value] = body
             bodies.append(body)
@@ -147,7 +138,7 @@ class Content:
         element_ids, string_ids = references(loads(unseal(blob)))
         self._touch.update(element_ids)
         for _, body in self.db.all("content_by_id", self.rec, element_ids):
-            string_ids.extend(_string_ids(loads(bytes(body))))
+            string_ids.extend(row_strings(loads(bytes(body))))
         self._touch.update(string_ids)
 
     def flush(self) -> None:

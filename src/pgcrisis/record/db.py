@@ -127,3 +127,7 @@ class Db(ABC):
         row = self.one(name, *params)
         assert row is not None
         return int(row[0])
+
+    def insert_many(self, name: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """Run an ``INSERT ... RETURNING id`` for each of ``rows``; their ids, in order."""
+        return [self.insert(name, *row) for row in rows]

@@ -69,6 +69,22 @@ class PgDb(Db):
         cur = self.conn.execute(query.encode(), params)
         return cur.fetchall() if cur.description is not None else []
 
+    def insert_many(self, name: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """All in one pipeline (one round trip, not one per row)."""
+        if not rows:
+            return []
+        ids: list[int] = []
+        with self.lock, self.conn.cursor() as cur:
+            cur.executemany(self.text(name).encode(), [self.params(r) for r in rows],
+                            returning=True)
+            while True:
+                row = cur.fetchone()
+                assert row is not None
+                ids.append(int(row[0]))
+                if not cur.nextset():
+                    break
+        return ids
+
     @contextmanager
     def write(self) -> Iterator[None]:
         with self.lock, self.conn.transaction():

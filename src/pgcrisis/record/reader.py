@@ -23,6 +23,7 @@ from pgcrisis.record.codec import (
     SERVER_FIELD,
     Codec,
     loads,
+    row_strings,
     unpack_value,
     unseal,
 )
@@ -240,7 +241,7 @@ class RecordingReader:
         for eid, body in self._content(rec, [i for i in rows if i not in self._elements]):
             plain = loads(body)
             self._elements[eid] = plain
-            self._element_strings[eid] = refs_in(plain)[1]
+            self._element_strings[eid] = row_strings(plain)
         strings = dict.fromkeys(s for v in todo for s in self._values[v][3])
         strings.update(dict.fromkeys(s for i in rows for s in self._element_strings.get(i, ())))
         for sid, body in self._content(rec, [s for s in strings if s not in self._strings]):

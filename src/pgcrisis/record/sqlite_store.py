@@ -212,6 +212,9 @@ class SqliteWriter(RecordingWriter):
         if self._frames % CHECKPOINT_EVERY == 0:
             self.checkpoint()
 
+    def before_write(self, t: int) -> None:
+        """Nothing to prepare: the size limit is SQLite's own (``max_page_count``)."""
+
     def drop_before(self, cut: int) -> None:
         self.db.run("delete_frames_before", self.rec, cut)
         self.db.run("delete_changes_before", self.rec, sorted(self.fields.values()), cut)

@@ -12,7 +12,7 @@ back) is stored one microsecond after it: a recording's frames are in time order
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -38,6 +38,9 @@ from pgcrisis.record.stored_frame import (
 HOUR_US = 3600 * 1_000_000
 #: thinning works through old detail this much per transaction
 THIN_BATCH_US = HOUR_US
+#: garbage collection scans the recording's content, so it runs when retention has moved on
+#: by a day (and at a writer's first maintenance): what is left meanwhile costs only space
+GC_EVERY_US = 24 * HOUR_US
 #: the largest field id a frame's ``seen`` mask can hold
 MAX_FIELD_ID = 62
 
@@ -69,7 +72,7 @@ def recording_id(db: Db, name: str, source: str) -> int:
     return rec
 
 
-class RecordingWriter:
+class RecordingWriter(ABC):
     """The one writer of one recording (``rec``) through ``db``."""
 
     def __init__(self, db: Db, rec: int, codec: Codec) -> None:
@@ -113,6 +116,7 @@ class RecordingWriter:
     def full_error(self, exc: Exception) -> StoreError | None:
         """The error to raise when ``exc`` says the store is full (else ``None``)."""
 
+    @abstractmethod
     def before_write(self, t: int) -> None:
         """Called before a frame or event at ``t`` is written (partitions, size checks)."""
 
@@ -124,6 +128,7 @@ class RecordingWriter:
         """Where retention can cut, at or before ``cut`` (partitions cut whole days)."""
         return cut
 
+    @abstractmethod
     def after_maintain(self) -> None:
         """Upkeep after thinning and retention (checkpoints, partitions ahead)."""
 
@@ -215,7 +220,7 @@ class RecordingWriter:
                 self._thin(done, end)
                 self.db.run("set_thinned", end, self.rec)
             done = end
-        if self._gc_cut is None or cut - self._gc_cut >= HOUR_US:
+        if self._gc_cut is None or cut - self._gc_cut >= GC_EVERY_US:
             with self._writing():
                 self.db.run("gc_content", self.rec, cut - TOUCH_EVERY_US)
             self.content.reset()
