@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -118,6 +119,35 @@ def lookups(opener: Callable[[], Store], name: str, middle: datetime) -> tuple[f
     return statistics.median(cold) * 1000, statistics.median(warm) * 1000
 
 
+def cli(path: Path, when: datetime, runs: int = 7) -> tuple[float, float, float]:
+    """Median, min and max seconds of the whole ``pgcrisis triage --store PATH --at WHEN``
+    command (a new process each run: interpreter start, imports, store open, rebuild, checks,
+    rendering), at moments a few minutes apart. Exit 0/1/2 are verdicts; anything else fails."""
+    took = []
+    for k in range(runs):
+        at = (when + timedelta(seconds=173 * k)).isoformat()
+        argv = [sys.executable, "-m", "pgcrisis", "triage", "--store", str(path),
+                "--name", "shop", "--at", at, "--format", "json"]
+        t0 = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        took.append(time.perf_counter() - t0)
+        if done.returncode not in (0, 1, 2):
+            raise SystemExit(f"triage --at {at} exited {done.returncode}: "
+                             f"{done.stderr.strip()}")
+    return statistics.median(took), min(took), max(took)
+
+
+def startup(runs: int = 7) -> tuple[float, float, float]:
+    """The same figures for ``pgcrisis --version``: what any command pays before it works."""
+    took = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pgcrisis", "--version"], capture_output=True,
+                       check=True)
+        took.append(time.perf_counter() - t0)
+    return statistics.median(took), min(took), max(took)
+
+
 def central(load: Load, days: float) -> None:
     """The same lookups in a central store, on an embedded server (``--central``): a
     ``days``-day recording beside a 1-day one, both with their last hour in detail."""
@@ -187,6 +217,14 @@ def main() -> None:
         cold, warm = lookups(lambda path=path: SqliteStore(path, create=False), "shop",
                              middle)
         print(f"  {label:<36} cold {cold:7.1f} ms   warm {warm:7.1f} ms")
+    print("pgcrisis triage --store ... --at ... (the whole command, median of 7 runs, "
+          "[min-max]; target < 1 s on the 14-day store):")
+    figures = (("pgcrisis --version (baseline: start-up)", startup()),
+               ("1-day store, its middle", cli(short_store, START + day / 2)),
+               (f"{args.days:g}-day store, its middle",
+                cli(long_store, START + args.days * day / 2)))
+    for label, (median, low, high) in figures:
+        print(f"  {label:<40} {median:6.2f} s   [{low:.2f}-{high:.2f}]")
     if args.central:
         central(load, args.central_days)
     if args.keep is None:

@@ -38,8 +38,8 @@ from pgcrisis.model.snapshot import SERVER_PARTS, Snapshot
 
 #: Snapshot fields filled by server-wide parts (``SERVER_PARTS``): lent to the snapshots of
 #: the other databases of ``--all-databases`` instead of being read again there
-SERVER_FIELDS = ("activity", "lock_counts", "lock_waits", "strong_locks", "prepared",
-                 "server_health", "sample")
+SERVER_FIELDS = ("activity", "transactions", "lock_counts", "lock_waits", "strong_locks",
+                 "prepared", "server_health", "sample")
 
 
 

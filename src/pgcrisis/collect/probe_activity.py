@@ -6,17 +6,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from pgcrisis.collect.probe import ProbeContext, probe
-from pgcrisis.model.activity import Backend, HeldLock, LockCount, LockWait, PreparedXact
+from pgcrisis.model.activity import (
+    Backend,
+    HeldLock,
+    LockCount,
+    LockWait,
+    PreparedXact,
+    Transactions,
+)
 
 
 @probe("activity")
 def activity(ctx: ProbeContext) -> Mapping[str, Any]:
-    """Every other session in ``pg_stat_activity``."""
+    """Every other session in ``pg_stat_activity``, and the server's transaction counters."""
     rows = ctx.dicts("activity")
     backends = tuple(
         Backend(**{**row, "blocked_by": tuple(row["blocked_by"] or ())}) for row in rows
     )
-    return {"activity": backends}
+    counted = ctx.rows("transactions", Transactions)
+    return {"activity": backends, "transactions": counted[0] if counted else None}
 
 
 @probe("locks")

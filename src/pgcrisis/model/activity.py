@@ -29,11 +29,26 @@ class Backend:
     blocked_by: tuple[int, ...]
     backend_xid_age: int | None = None
     backend_xmin_age: int | None = None
+    backend_age_s: float | None = None  # since the session connected
+
 
     @property
     def is_client(self) -> bool:
         """A client backend (not autovacuum, not a background worker)."""
         return self.backend_type == "client backend"
+
+
+@dataclass(frozen=True, slots=True)
+class Transactions:
+    """Transactions committed and rolled back in every database since the statistics were last
+    reset (``pg_stat_database``): two samples give transactions per second."""
+
+    committed: int
+    rolled_back: int
+
+    @property
+    def total(self) -> int:
+        return self.committed + self.rolled_back
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pgcrisis.model.activity import Backend, HeldLock, LockCount, LockWait, PreparedXact
+from pgcrisis.model.activity import (
+    Backend,
+    HeldLock,
+    LockCount,
+    LockWait,
+    PreparedXact,
+    Transactions,
+)
 from pgcrisis.model.health import IndexDef, Sample, SequenceUse, ServerHealth, TableHealth
 from pgcrisis.model.jobs import Cron
 from pgcrisis.model.matviews import Matviews
@@ -33,6 +40,7 @@ class Snapshot:
     server: ServerInfo
     taken_at: datetime
     activity: tuple[Backend, ...] = ()
+    transactions: Transactions | None = None
     lock_counts: tuple[LockCount, ...] = ()
     lock_waits: tuple[LockWait, ...] = ()
     strong_locks: tuple[HeldLock, ...] = ()

@@ -46,7 +46,7 @@ class Clocked:
 
 #: the model types with ages, by class
 CLOCKED: Mapping[type, Clocked] = {
-    Backend: Clocked("pid", ("xact_age_s", "query_age_s", "state_age_s"),
+    Backend: Clocked("pid", ("xact_age_s", "query_age_s", "state_age_s", "backend_age_s"),
                      ("backend_xid_age", "backend_xmin_age")),
     PreparedXact: Clocked("gid", ("age_s",)),
     TableHealth: Clocked("oid", ("vacuum_age_s", "analyze_age_s"), ("frozen_xid_age",)),

@@ -28,7 +28,7 @@ SLOW_PARTS = ("statements", "relations", "index_advice", "matviews", "cron", "se
 
 #: the Snapshot fields each probe part fills (a test checks this against the probes)
 FIELDS_OF_PART: Mapping[str, tuple[str, ...]] = {
-    "activity": ("activity",),
+    "activity": ("activity", "transactions"),
     "locks": ("lock_counts", "lock_waits", "strong_locks"),
     "prepared": ("prepared",),
     "statements": ("statements",),
@@ -119,6 +119,11 @@ class Store(Protocol):
 
     def snapshots(self, name: str, start: datetime, end: datetime) -> Iterator[Snapshot]:
         """The snapshot at each frame between ``start`` and ``end`` (inclusive), oldest first."""
+
+    def frame_near(self, name: str, when: datetime, *, forward: bool,
+                   flagged: bool = False) -> datetime | None:
+        """The time of the next (``forward``) or previous frame strictly after or before
+        ``when``; with ``flagged``, of one in which a warning or critical finding held."""
 
     def events(self, name: str, start: datetime, end: datetime) -> list[Event]:
         """The events between ``start`` and ``end``, oldest first."""

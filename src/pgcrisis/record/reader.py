@@ -111,6 +111,18 @@ class RecordingReader:
             full = self.full_frame_at(rec, frame)
             return self.build(rec, frame, full, self.latest(rec, frame.t))
 
+    def frame_near(self, name: str, when: datetime, *, forward: bool,
+                   flagged: bool = False) -> datetime | None:
+        """The time of the next (or previous) frame strictly after (before) ``when``; with
+        ``flagged``, of one in which a warning or critical finding held. ``None``: none."""
+        rec = self.recording(name)
+        if rec is None:
+            return None
+        query = ("flagged_" if flagged else "frame_") + ("after" if forward else "before")
+        with self.db.read():
+            row = self.db.one(query, rec, to_us(when))
+        return None if row is None else from_us(int(row[0]))
+
     def snapshots(self, name: str, start: datetime, end: datetime) -> Iterator[Snapshot]:
         rec = self.recording(name)
         if rec is None:
@@ -266,6 +278,10 @@ class ReadingStore:
 
     def snapshots(self, name: str, start: datetime, end: datetime) -> Iterator[Snapshot]:
         return self.reader.snapshots(name, start, end)
+
+    def frame_near(self, name: str, when: datetime, *, forward: bool,
+                   flagged: bool = False) -> datetime | None:
+        return self.reader.frame_near(name, when, forward=forward, flagged=flagged)
 
     def events(self, name: str, start: datetime, end: datetime) -> list[Event]:
         return self.reader.events(name, start, end)

@@ -50,6 +50,8 @@ class RecorderOptions:
     #: index advice is verified once a minute at most, with hypopg, like triage does
     probe_options: ProbeOptions = field(default_factory=ProbeOptions)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    #: judge each frame (its ``worst``, which thinning keeps); ``top`` judges its own view
+    judge: bool = True
 
 
 @dataclass
@@ -228,7 +230,9 @@ class Recorder:
             self._watch_restart(previous, snapshot)
         # a full sample is judged by every check; a fast one by the checks of what it read,
         # the slow parts' verdict carried over from the last full sample
-        if slow or self._slow is None:
+        if not self.options.judge:
+            severity = None
+        elif slow or self._slow is None:
             severity = worst(snapshot, self.options.thresholds)
             self._slow_worst = worst(snapshot, self.options.thresholds,
                                      only=self._slow_codes)

@@ -16,6 +16,7 @@ SELECT a.pid,
        CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) ELSE '{}'::int[] END
            AS blocked_by,
        age(a.backend_xid) AS backend_xid_age,
-       age(a.backend_xmin) AS backend_xmin_age
+       age(a.backend_xmin) AS backend_xmin_age,
+       extract(epoch FROM now() - a.backend_start)::float8 AS backend_age_s
   FROM pg_stat_activity a
  WHERE a.pid <> pg_backend_pid()
