@@ -54,6 +54,11 @@ class Event:
     def roots(self) -> tuple[Root, ...]:
         return tuple(Root.from_json(r) for r in self.data.get("roots", ()))
 
+    @property
+    def consequences(self) -> tuple[Root, ...]:
+        """The non-root findings of a triage (their remedies are action items too)."""
+        return tuple(Root.from_json(r) for r in self.data.get("consequences", ()))
+
 
 @dataclass(frozen=True, slots=True)
 class Milestones:
@@ -109,6 +114,16 @@ class Incident:
         for event in self.of("triage"):
             for root in event.roots:
                 seen.setdefault((root.code, root.title), root)
+        return list(seen.values())
+
+    def consequences(self) -> list[Root]:
+        """Every distinct finding seen that was not a root, first seen first."""
+        roots = {(r.code, r.title) for r in self.roots()}
+        seen: dict[tuple[str, str], Root] = {}
+        for event in self.of("triage"):
+            for found in event.consequences:
+                if (found.code, found.title) not in roots:
+                    seen.setdefault((found.code, found.title), found)
         return list(seen.values())
 
     def latest_status(self) -> Event | None:

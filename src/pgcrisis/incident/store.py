@@ -115,12 +115,13 @@ def _latest() -> str:
     return files[-1].stem
 
 
-def roots_of(report: TriageReport) -> list[Root]:
-    """The root findings of a report (depth 0 of its cause tree), info left out."""
+def roots_of(report: TriageReport, *, depth_0: bool = True) -> list[Root]:
+    """The root findings of a report (depth 0 of its cause tree; every finding with
+    ``depth_0`` False), info left out."""
     out: list[Root] = []
     for index, depth in report.tree():
         f = report.findings[index]
-        if depth == 0 and f.severity.value != "info":
+        if (depth == 0 or not depth_0) and f.severity.value != "info":
             out.append(Root(f.code, f.severity.value, f.title,
                             f.remedy.summary if f.remedy else "",
                             f.remedy.sql if f.remedy else ()))
@@ -135,7 +136,9 @@ def record_triage(report: TriageReport, *, by: str) -> None:
         return
     try:
         append(ident, "triage", by=by, server=report.target.redacted,
-               findings=len(report.findings), roots=[r.to_json() for r in roots_of(report)])
+               findings=len(report.findings), roots=[r.to_json() for r in roots_of(report)],
+               consequences=[r.to_json() for r in roots_of(report, depth_0=False)
+                             if r not in roots_of(report)])
     except OSError as exc:
         import sys
 

@@ -71,13 +71,36 @@ def status_update(incident: Incident, *, state: str, impact: str, at: datetime,
 
 @dataclass(frozen=True, slots=True)
 class ActionItem:
+    """A lasting fix to plan: a remedy's words, the SQL of it not yet run, and the actions
+    that already ran part of it (a mitigation, not the fix)."""
+
     summary: str
     sql: tuple[str, ...]
     from_code: str
+    mitigated_by: tuple[str, ...] = ()
+
+
+def action_items(roots: Sequence[Root], actions: Sequence[JournaledAction]) -> list[ActionItem]:
+    """One item per distinct remedy of the incident's findings: what of its SQL has not
+    been run, and which actions ran the rest (ending a session is not fixing the client)."""
+    kept = [a for a in actions if a.undone_by is None and a.undoes is None]
+    items: list[ActionItem] = []
+    seen: set[str] = set()
+    for root in roots:
+        if not root.remedy or root.remedy in seen:
+            continue
+        seen.add(root.remedy)
+        by = tuple(a.id for a in kept if set(a.done) & set(root.sql))
+        ran = {s for a in kept for s in a.done}
+        items.append(ActionItem(root.remedy, tuple(s for s in root.sql if s not in ran),
+                                root.code, by))
+    return items
 
 
 @dataclass(frozen=True, slots=True)
 class PostMortem:
+    """What the post-mortem draft says, before it is worded."""
+
     incident: Incident
     milestones: Milestones
     roots: tuple[Root, ...]
@@ -89,20 +112,6 @@ class PostMortem:
     last_findings: int | None
     window: tuple[Finding, ...] = ()
     window_line: str = ""
-
-
-def action_items(roots: Sequence[Root], actions: Sequence[JournaledAction]) -> list[ActionItem]:
-    """The remedies of the root causes whose SQL has not all been run: the lasting fixes."""
-    ran = {s for a in actions if a.undone_by is None for s in a.done}
-    items: list[ActionItem] = []
-    seen: set[tuple[str, ...]] = set()
-    for root in roots:
-        left = tuple(s for s in root.sql if s not in ran)
-        if not root.remedy or (root.sql and not left) or left in seen:
-            continue
-        seen.add(left)
-        items.append(ActionItem(root.remedy, left, root.code))
-    return items
 
 
 def postmortem(incident: Incident, actions: Sequence[JournaledAction], *,
@@ -118,7 +127,7 @@ def postmortem(incident: Incident, actions: Sequence[JournaledAction], *,
     triages = incident.of("triage")
     return PostMortem(
         incident, milestones(incident, actions), tuple(roots), tuple(actions),
-        tuple(action_items(roots, actions)), impact, noticed,
+        tuple(action_items([*roots, *incident.consequences()], actions)), impact, noticed,
         int(triages[0].data.get("findings", 0)) if triages else None,
         int(triages[-1].data.get("findings", 0)) if triages else None,
         tuple(window), window_line)

@@ -96,8 +96,10 @@ def render_postmortem(pm: PostMortem) -> str:
     if not pm.action_items:
         out.append("_(fill in)_")
     for item in pm.action_items:
-        out.append(f"- [ ] {item.summary} (from `{item.from_code}`)")
-        out += [f"  - `{s}`" for s in item.sql]
+        done = (f"; mitigated meanwhile by {', '.join(item.mitigated_by)}"
+                if item.mitigated_by else "")
+        out.append(f"- [ ] {item.summary} (from `{item.from_code}`{done})")
+        out += [f"  - not yet run: `{s}`" for s in item.sql]
     return "\n".join(out) + "\n"
 
 
