@@ -211,7 +211,12 @@ def test_without_apply_the_server_is_never_changed(db: str, journal: Path) -> No
         code, out, _ = run("mitigate", db, answers="y\ny\ny\n")
         assert code == 0 and "rollback-prepared-pgcrisis-no-apply" in out
         code, out, _ = run("mitigate", db, "--format", "json", answers="y\n")
-        assert code == 0 and len(json.loads(out)["steps"]) >= 2
+        steps = json.loads(out)["steps"]
+        assert code == 0 and len(steps) >= 2
+        # what unblocks most comes first
+        assert [s["unblocks"] for s in steps] == sorted((s["unblocks"] for s in steps),
+                                                        reverse=True)
+        assert steps[0]["unblocks"] >= 2
         code, _, err = run("mitigate", db, "rollback-prepared-pgcrisis-no-apply")
         assert code == 3 and "--apply" in err
         assert _state(db) == before
