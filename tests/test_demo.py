@@ -63,6 +63,12 @@ def test_demo_names_every_cause_it_replays_and_improves_every_metric(
             assert line not in out
     journal = (tmp_path / "journal.jsonl").read_text().splitlines()
     assert journal and all('"ok": true' in line for line in journal)
+    # it ends with the playbook it followed and the post-mortem draft, in a file it names
+    assert "The playbook (pgcrisis mitigate) for this triage:" in out
+    draft = tmp_path / "demo-postmortem.md"
+    assert f"Post-mortem draft written to {draft}" in "".join(out.split("\n"))
+    text = draft.read_text()
+    assert "## Root causes" in text and "lock-hoarder" in text and "Time to resolve" in text
 
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("pgcrisis triage "))

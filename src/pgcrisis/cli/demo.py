@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from pgcrisis.demo.incident import build_causes
-from pgcrisis.demo.service import run_demo
+from pgcrisis.demo.service import DemoResult, run_demo
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.errors import ServerError
 from pgcrisis.presentation import demo_terminal
@@ -62,4 +62,22 @@ def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: 
         result = run_demo(server, build_causes, observer, scale=scale,
                           recording=server.directory / "recording.sqlite")
     demo_terminal.summary(console, result)
+    _write_up(console, result)
     sys.exit(0 if result.all_named and result.all_improved and result.past_named_all else 1)
+
+
+def _write_up(console: Console, result: DemoResult) -> None:
+    """End with the playbook of the replayed incident and its post-mortem draft, written
+    beside the actions journal."""
+    from pgcrisis.actions import journal_path
+    from pgcrisis.demo.writeup import demo_playbook, demo_postmortem
+    from pgcrisis.presentation.incident_markdown import render_postmortem
+
+    book = demo_playbook(result)
+    console.print(Text("\nThe playbook (pgcrisis mitigate) for this triage:", style="bold"))
+    for n, step in enumerate(book.steps, 1):
+        console.print(Text(f"  {n}. {step.id}: {step.action.title}; {step.effect}"))
+    path = journal_path().parent / "demo-postmortem.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_postmortem(demo_postmortem(result)), encoding="utf-8")
+    console.print(Text(f"Post-mortem draft written to {path}", style="bold"))

@@ -25,6 +25,8 @@ COMMANDS = {
     "demo": "pgcrisis.cli.demo:demo",
     "record": "pgcrisis.cli.record:record",
     "report": "pgcrisis.cli.report:report",
+    "mitigate": "pgcrisis.cli.mitigate:mitigate",
+    "incident": "pgcrisis.cli.incident:incident",
 }
 
 

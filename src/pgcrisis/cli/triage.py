@@ -108,6 +108,9 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
     else:
         report = _live(dsn_arg or dsn, statement_timeout_ms, lock_timeout_ms, thresholds,
                        config, all_databases, sample_s, no_verify)
+        from pgcrisis.incident.store import record_triage
+
+        record_triage(report, by="triage")  # an open incident collects its root findings
     if fmt == "json":
         sys.stdout.write(triage_json.render(report))
     elif fmt == "markdown":

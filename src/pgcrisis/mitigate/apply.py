@@ -1,0 +1,105 @@
+"""What changes a server: run playbook steps and undos through the journaled actions.
+
+Each step runs on a connection of its own (never the diagnostic one, which is read-only),
+with short lock and statement timeouts so it cannot queue behind the very locks it is meant
+to clear, in the database its object lives in. A role brake first reads the role's current
+values (``collect/sql/role_settings.sql``) and journals the SQL that restores them as its
+undo, before it changes anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from pgcrisis import actions as journal_actions
+from pgcrisis.actions import JournaledAction
+from pgcrisis.collect.sql import query
+from pgcrisis.connection import open_connection
+from pgcrisis.dsn import Target, with_overrides
+from pgcrisis.errors import ConfigError, ConnectError
+from pgcrisis.mitigate.actions import Action, role_undo
+
+APPLICATION_NAME = "pgcrisis mitigate (action)"
+#: the action's session: it must not queue behind the very locks it is meant to clear
+ACTION_OPTIONS = "-c lock_timeout=2000 -c statement_timeout=10000"
+
+
+def _there(target: Target, database: str | None) -> Target:
+    if not database:
+        return target
+    return Target(with_overrides(target.conninfo, dbname=database), target.source)
+
+
+def _with_role_undo(conn: psycopg.Connection[Any], action: Action) -> Action:
+    """``action`` with the undo that restores its role's values as they are now."""
+    if action.role is None or action.setting is None:
+        return action
+    row = conn.execute(query("role_settings"), {"role": action.role}).fetchone()
+    if row is None:
+        raise ConfigError(f"role {action.role!r} does not exist on this server")
+    limit, _superuser, settings = row
+    return replace(action, undo=role_undo(action.role, action.setting, int(limit),
+                                          list(settings or ())))
+
+
+def run_action(action: Action, target: Target, *, step: str,
+               show: Callable[[str], None] | None = None, journal: Path | None = None,
+               undoes: str | None = None) -> JournaledAction:
+    """Apply ``action`` (journaled) as playbook step ``step``; raises
+    :class:`~pgcrisis.errors.ConnectError` when the server cannot be reached (then nothing
+    ran and nothing is journaled)."""
+    with open_connection(_there(target, action.database), application_name=APPLICATION_NAME,
+                         options=ACTION_OPTIONS) as conn:
+        action = _with_role_undo(conn, action)
+        return journal_actions.apply_action(
+            conn, action.sql, step=step, title=action.title, undo=action.undo,
+            undoes=undoes, kind=action.kind, risk=action.risk, database=action.database,
+            show=show, journal=journal)
+
+
+def undo(ident: str, target: Target, *, show: Callable[[str], None] | None = None,
+         journal: Path | None = None) -> tuple[JournaledAction, JournaledAction]:
+    """Run the undo of journaled action ``ident`` (an id, or a step id: its latest action);
+    returns ``(the action, its undo)``. Unknown, already undone, or nothing to undo: one
+    :class:`~pgcrisis.errors.ConfigError` line."""
+    path = journal or journal_actions.journal_path()
+    found = journal_actions.find_action(ident, path)
+    if found is None:
+        raise ConfigError(f"no action {ident!r} in the journal {path}")
+    if found.undone_by is not None:
+        raise ConfigError(f"action {found.id} ({found.title}) was already undone by "
+                          f"{found.undone_by}")
+    if not found.undo:
+        raise ConfigError(f"action {found.id} ({found.title}) cannot be undone "
+                          f"({found.kind or 'no undo'}: what it did is done)")
+    if not found.done:
+        raise ConfigError(f"action {found.id} ({found.title}) changed nothing (it failed "
+                          "before its first statement): nothing to undo")
+    back = Action(f"undo-{found.kind}" if found.kind else "undo", f"undo: {found.title}",
+                  found.undo, "puts back what the action changed", undo=found.done,
+                  database=found.database)
+    return found, run_action(back, target, step=f"undo-{found.step}", show=show,
+                             journal=path, undoes=found.id)
+
+
+def wait_gone(target: Target, pids: list[int], timeout_s: float = 5.0) -> None:
+    """Wait (briefly) until terminated sessions have left pg_stat_activity, so the triage
+    that follows sees the server as it now is."""
+    if not pids:
+        return
+    deadline = time.monotonic() + timeout_s
+    try:
+        with open_connection(target, application_name=APPLICATION_NAME,
+                             options=ACTION_OPTIONS) as conn:
+            while time.monotonic() < deadline:
+                if not conn.execute(query("pids_alive"), {"pids": pids}).fetchall():
+                    return
+                time.sleep(0.05)
+    except (ConnectError, psycopg.Error):
+        return  # the triage that follows says what it finds

@@ -1,0 +1,93 @@
+"""`pgcrisis incident` around a live fault: the file collects triage's root findings, the
+actions come from the journal, the status update is for customers (no SQL), the post-mortem
+names the root cause, the action taken and the time to resolve."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pgcrisis.cli.main import cli
+from tests.scenarios.locks import IdleTransactionChain
+
+
+@pytest.fixture(autouse=True)
+def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PGCRISIS_JOURNAL", str(tmp_path / "journal.jsonl"))
+    monkeypatch.setenv("PGCRISIS_INCIDENT_DIR", str(tmp_path / "incidents"))
+    return tmp_path
+
+
+def run(*args: str, answers: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=answers)
+    return result.exit_code, result.stdout, result.stderr
+
+
+SQL_WORDS = re.compile(r"\b(SELECT|ALTER|ROLLBACK|pg_\w+|cron\.)", re.I)
+
+
+def test_an_incident_from_start_to_close_around_a_lock_chain(db: str, dirs: Path) -> None:
+    """Start, triage (root finding recorded), a customer update with no SQL and no internal
+    names, mitigate --apply (answered y), close; the post-mortem names the root cause, the
+    action taken and the time to resolve, and keeps the lasting fix as an action item."""
+    code, out, _ = run("incident", "start", "Checkout hangs", "--since", "2020-01-01T00:00Z")
+    assert code == 0 and "opened" in out
+    with IdleTransactionChain(db, readers=2) as lab:
+        assert isinstance(lab, IdleTransactionChain)
+        assert run("triage", db)[0] in (1, 2)
+        code, update, _ = run("incident", "status", "--state", "identified", "--impact",
+                              "major", "--next", "30m")
+        assert code == 0
+        run("incident", "note", "the billing worker left a transaction open")
+        code, out, err = run("mitigate", db, "--apply", answers="y\nq\n")
+        assert code == 0, out + err
+    code, out, _ = run("incident", "close")
+    assert code == 0
+    report = dirs / "pm.md"
+    code, out, _ = run("incident", "postmortem", "--output", str(report))
+    assert code == 0
+    pm = report.read_text()
+
+    assert "Identified" in update and "Major" in update and "Next update:" in update
+    assert "hang" in update  # what users notice, in plain words
+    assert not SQL_WORDS.search(update), update
+    assert str(lab.root_pid) not in update and "blocking-lock" not in update
+
+    root_cause = pm.split("## Root causes", 1)[1].split("##", 1)[0]
+    assert f"pid {lab.root_pid} blocks" in root_cause and "blocking-lock" in root_cause
+    resolution = pm.split("## Resolution", 1)[1].split("## Timeline", 1)[0]
+    assert f"terminate-pid-{lab.root_pid}" in resolution
+    assert f"pg_terminate_backend({lab.root_pid})" in resolution
+    assert re.search(r"Time to resolve: \d+ h \d+ min", pm)  # began 2020-01-01
+    assert "note: the billing worker" in pm
+    items = pm.split("## Action items", 1)[1]
+    assert "idle_in_transaction_session_timeout" in items or "fix the client" in items
+    events = [json.loads(line)["event"]
+              for line in next((dirs / "incidents").glob("*.jsonl")).read_text().splitlines()]
+    assert events[0] == "started" and events[-1] == "closed"
+    assert events.count("triage") >= 3  # triage, mitigate before and after applying
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("note", "hello"), "no incident is open"),
+    (("close",), "no incident is open"),
+    (("status", "--state", "fixed"), "not one of"),
+    (("start", "x", "--since", "yesterday"), "is not a time"),
+    (("postmortem",), "no incident in"),
+])
+def test_incident_bad_input_is_one_line_and_exit_3(args: tuple[str, ...], says: str) -> None:
+    """Mistakes are one line, exit 3."""
+    code, out, err = run("incident", *args)
+    assert code == 3, out + err
+    assert len(err.strip().splitlines()) == 1 and says in err, err
+
+
+def test_one_incident_at_a_time() -> None:
+    """A second start while one is open is refused in one line."""
+    assert run("incident", "start", "first")[0] == 0
+    code, _, err = run("incident", "start", "second")
+    assert code == 3 and "still open" in err
