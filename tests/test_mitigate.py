@@ -22,7 +22,8 @@ from pgcrisis.actions import read_actions
 from pgcrisis.cli.main import cli
 from pgcrisis.demo.faults_jobs import CleanupTooFrequent
 from pgcrisis.demo.scenario import admin_connect
-from pgcrisis.dsn import Target
+from pgcrisis.dsn import Target, with_overrides
+from pgcrisis.errors import ConfigError
 from pgcrisis.mitigate import playbook
 from pgcrisis.mitigate.actions import role_setting
 from pgcrisis.mitigate.apply import run_action, undo
@@ -158,6 +159,9 @@ def test_a_role_setting_brake_is_undone_to_its_previous_value(
     target = Target(db, "test")
     done = run_action(role_setting(runaway_role, "jit", "off"), target, step="jit-off-role")
     assert done.ok and _one(db, settings, (runaway_role,)) == ["jit=off"]
+    elsewhere = Target(with_overrides(db, port=1), "test")
+    with pytest.raises(ConfigError, match=r"was applied on .*:\d+, not on .*:1: give"):
+        undo(done.id, elsewhere)  # another server: refused before connecting
     undo(done.id, target)
     assert _one(db, settings, (runaway_role,)) == ["jit=on"]
 

@@ -9,6 +9,7 @@ undo, before it changes anything.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis import actions as journal_actions
 from pgcrisis.actions import JournaledAction
@@ -81,11 +83,27 @@ def undo(ident: str, target: Target, *, show: Callable[[str], None] | None = Non
     if not found.done:
         raise ConfigError(f"action {found.id} ({found.title}) changed nothing (it failed "
                           "before its first statement): nothing to undo")
+    there, here = _address(found.server), _address(target.conninfo)
+    if there and here and there != here:
+        raise ConfigError(f"action {found.id} was applied on {there[0]}:{there[1]}, not on "
+                          f"{here[0]}:{here[1]}: give that server's DSN to undo it")
     back = Action(f"undo-{found.kind}" if found.kind else "undo", f"undo: {found.title}",
                   found.undo, "puts back what the action changed", undo=found.done,
                   database=found.database)
     return found, run_action(back, target, step=f"undo-{found.step}", show=show,
                              journal=path, undoes=found.id)
+
+
+def _address(conninfo: str) -> tuple[str, str] | None:
+    """Host and port of a DSN (libpq's defaults filled in), to tell two servers apart."""
+    try:
+        params = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return None
+    host = str(params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST")
+               or "localhost")
+    port = str(params.get("port") or os.environ.get("PGPORT") or "5432")
+    return host, port
 
 
 def wait_gone(target: Target, pids: list[int], timeout_s: float = 5.0) -> None:
