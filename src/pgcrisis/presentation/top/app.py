@@ -31,9 +31,6 @@ from pgcrisis.top.details import finding_actions, pids_of, session_detail
 from pgcrisis.top.sessions import DURATIONS, SORT_KEYS, SessionFilter, parse_filter
 from pgcrisis.top.source import Moment
 
-#: the smallest terminal the screens are laid out for (the CLI refuses a smaller one)
-MIN_SIZE = (80, 24)
-
 #: actions that change the server: gone in --read-only and in replay
 CHANGING = frozenset({"cancel", "terminate", "rollback_prepared", "job"})
 #: actions that move through a recording: replay only
