@@ -105,6 +105,13 @@ class TopApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # the widgets of the main screen, kept: a details screen or a modal may be on top
+        self.header_panel = self.query_one(HeaderPanel)
+        self.tabs = self.query_one(TabbedContent)
+        self.sessions_pane = self.query_one(SessionsPane)
+        self.blocking = self.query_one(BlockingTree)
+        self.findings_pane = self.query_one(FindingsPane)
+        self.message = self.query_one("#message", Static)
         # the tab bar takes no focus: 1, 2, 3 switch tabs, and keys reach the tab's content
         self.query_one("ContentTabs").can_focus = False
         self._focus_tab("sessions")
@@ -124,7 +131,7 @@ class TopApp(App[None]):
         moment = self.moment
         where = self.target.redacted
         error = getattr(self.source, "error", None)
-        self.query_one(HeaderPanel).show(moment, where=where, zone=self.zone,
+        self.header_panel.show(moment, where=where, zone=self.zone,
                                          read_only=self.read_only)
         if error is not None:
             self.say(f"sampling stopped: {error}")
@@ -134,22 +141,22 @@ class TopApp(App[None]):
         view = moment.view
         self.tagged = frozenset(p for p in self.tagged
                                 if any(r.pid == p for r in view.sessions))
-        self.query_one(SessionsPane).show(view.sessions, where=self.where, sort=self.sort,
+        self.sessions_pane.show(view.sessions, where=self.where, sort=self.sort,
                                           basis=self.basis, tagged=self.tagged)
-        self.query_one(BlockingTree).show(view.tree)
-        self.query_one(FindingsPane).show(view.findings)
+        self.blocking.show(view.tree)
+        self.findings_pane.show(view.findings)
         if isinstance(self.screen, DetailsScreen):
             self.screen.show(session_detail(moment.snapshot, self.screen.pid, view.findings))
 
     def redraw_sessions(self) -> None:
         if self.moment is not None:
-            self.query_one(SessionsPane).show(self.moment.view.sessions, where=self.where,
+            self.sessions_pane.show(self.moment.view.sessions, where=self.where,
                                               sort=self.sort, basis=self.basis,
                                               tagged=self.tagged)
 
     def say(self, line: str) -> None:
         """The message line above the footer (an action's result, a hint)."""
-        self.query_one("#message", Static).update(line)
+        self.message.update(line)
 
     # -- which keys exist -------------------------------------------------------------------
 
@@ -163,10 +170,10 @@ class TopApp(App[None]):
     # -- navigation, sorting, filtering -------------------------------------------------------
 
     def active_tab(self) -> str:
-        return self.query_one(TabbedContent).active
+        return self.tabs.active
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.tabs.active = tab
         self._focus_tab(tab)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -174,16 +181,10 @@ class TopApp(App[None]):
             self._focus_tab(event.pane.id)
 
     def _focus_tab(self, tab: str) -> None:
-        """Keys act on what the tab shows: its table or tree takes the focus (once the tab
-        shows; focusing inside another tab would switch back to it)."""
-
-        def focus() -> None:
-            tabs = self.query(TabbedContent)
-            if tabs and tabs.first().active == tab:
-                for widget in self.query(_FOCUS[tab]):
-                    widget.focus()
-
-        self.call_after_refresh(focus)
+        """Keys act on what the tab shows: its table or tree takes the focus (focusing a
+        widget of a pane also makes that pane the active one)."""
+        if self.screen is self.tabs.screen:
+            self.tabs.query_one(_FOCUS[tab]).focus()
 
     def action_toggle_idle(self) -> None:
         self.where = self.where.with_(show_idle=not self.where.show_idle)
@@ -200,18 +201,18 @@ class TopApp(App[None]):
 
     def action_filter(self) -> None:
         self.action_tab("sessions")
-        box = self.query_one("#filter", Input)
+        box = self.sessions_pane.query_one("#filter", Input)
         box.display = True
         box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.where = parse_filter(event.value, self.where)
         event.input.display = False
-        self.query_one("#session-table", DataTable).focus()
+        self.sessions_pane.query_one("#session-table", DataTable).focus()
         self.redraw_sessions()
 
     def action_tag(self) -> None:
-        pid = self.query_one(SessionsPane).current_pid()
+        pid = self.sessions_pane.current_pid()
         if self.active_tab() != "sessions" or pid is None:
             return
         self.tagged = self.tagged ^ {pid}
@@ -219,11 +220,11 @@ class TopApp(App[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "session-table":
-            pid = self.query_one(SessionsPane).current_pid()
+            pid = self.sessions_pane.current_pid()
             if pid is not None:
                 self.open_details(pid)
         elif event.data_table.id == "finding-table":
-            finding = self.query_one(FindingsPane).current()
+            finding = self.findings_pane.current()
             if finding is not None:
                 self.where = SessionFilter(show_idle=self.where.show_idle,
                                            only_pids=pids_of(finding))
@@ -280,11 +281,11 @@ class TopApp(App[None]):
         if tab == "sessions":
             if self.tagged:
                 return sorted(self.tagged)
-            pid = self.query_one(SessionsPane).current_pid()
+            pid = self.sessions_pane.current_pid()
         elif tab == "tree":
-            pid = self.query_one(BlockingTree).current_pid()
+            pid = self.blocking.current_pid()
         else:
-            finding = self.query_one(FindingsPane).current()
+            finding = self.findings_pane.current()
             return sorted(pids_of(finding)) if finding else []
         return [pid] if pid else []
 
@@ -312,7 +313,7 @@ class TopApp(App[None]):
         self.confirm(top_actions.terminate(pids))
 
     def _finding_action(self, kinds: tuple[str, ...], what: str) -> None:
-        finding = self.query_one(FindingsPane).current()
+        finding = self.findings_pane.current()
         if self.active_tab() != "findings" or finding is None or self.moment is None:
             self.say(f"select a finding (3) whose objects include {what}")
             return

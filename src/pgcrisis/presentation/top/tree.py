@@ -31,29 +31,33 @@ class BlockingTree(Tree[int]):
 
     auto_expand = False  # Enter opens the session's details, it does not fold the branch
 
+    def __init__(self, label: str, *, id: str | None = None) -> None:
+        super().__init__(label, id=id)
+        self.wanted: int | None = None  # the pid the cursor stays on across redraws
+
     def show(self, roots: tuple[TreeNode, ...]) -> None:
-        current = self.current_pid()
         self.clear()
         self.show_root = False
         if not roots:
             self.root.add_leaf(Text("no session waits on another", style="green"))
             return
-        keep: UINode[int] | None = None
+        lines: list[int] = []  # pids in display order (every branch is expanded)
 
         def add(parent: UINode[int], node: TreeNode) -> None:
-            nonlocal keep
+            lines.append(node.pid)
             branch = parent.add(node_label(node), data=node.pid, expand=True,
                                 allow_expand=bool(node.children))
-            if node.pid == current and keep is None:
-                keep = branch
             for child in node.children:
                 add(branch, child)
 
         for root in roots:
             add(self.root, root)
-        if keep is not None:
-            target = keep
-            self.call_after_refresh(self.move_cursor, target)
+        if self.wanted in lines:
+            self.cursor_line = lines.index(self.wanted)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[int]) -> None:
+        if event.node.data is not None:
+            self.wanted = event.node.data
 
     def current_pid(self) -> int | None:
         node = self.cursor_node
