@@ -3,7 +3,7 @@
 >>> age(None), age(4.2), age(184), age(7300), age(200000)
 ('', '4s', '3m04s', '2h01m', '2d07h')
 >>> excerpt("SELECT *\\n  FROM orders   WHERE id = 1", 20)
-'SELECT * FROM orders…'
+'SELECT * FROM order…'
 """
 
 from __future__ import annotations
