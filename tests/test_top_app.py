@@ -261,3 +261,16 @@ def test_cli_without_a_terminal_is_one_line(recorded: tuple[str, datetime, int])
     assert (code, output.strip().splitlines()) == (
         3, ["pgcrisis: top needs a terminal (stdin and stdout are not one); for a report use "
             "pgcrisis triage"])
+
+
+def test_textual_is_imported_only_when_top_runs() -> None:
+    """Loading the CLI and the top command does not import Textual (other commands never pay
+    for it)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pgcrisis.cli.main, pgcrisis.cli.top, pgcrisis.top.source; "
+            "print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
