@@ -192,9 +192,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory, pg: object) -> tuple[str,
 
 def test_replay_shows_the_chain_after_it_ended_and_steps_by_sample(
         recorded: tuple[str, datetime, int]) -> None:
-    """Opened at a moment during the chain, the replay's tree shows the root first; ] and [
-    move the position by one sample each way, n jumps to a later moment with a finding (or
-    says there is none), and no action is offered."""
+    """Opened at a moment during the chain, the replay's tree shows the root first and the
+    header the replayed moment with its zone; ] and [ move the position by one sample each
+    way, and no action is offered."""
     path, during, root = recorded
     store = open_store(path, create=False)
     try:
