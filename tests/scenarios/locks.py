@@ -125,3 +125,54 @@ class PreparedTransactionBlocker(Scenario):
         with admin_connect(self.dsn) as conn:
             conn.execute(sql.SQL("ROLLBACK PREPARED {}").format(sql.Literal(self.gid)))
         super().stop()
+
+
+class ActiveStatementChain(IdleTransactionChain):
+    """A long statement (autocommit) reads the table; an ALTER TABLE queues behind it; readers
+    queue behind the ALTER. Cancelling the root's statement releases its lock, so the whole
+    chain drains (unlike an idle-in-transaction root, which a cancel does not touch)."""
+
+    title = "a long statement, a queued ALTER TABLE and readers stuck behind both"
+    ROOT_QUERY = "SELECT count(*) FROM {}, pg_sleep(600)"
+
+    def inject(self) -> None:
+        table = sql.Identifier(self.table)
+
+        def long_read(conn: psycopg.Connection[Any]) -> None:
+            conn.execute(sql.SQL(self.ROOT_QUERY).format(table))
+
+        self.root_pid = self.spawn(long_read, name="long-root",
+                                   application_name="report-job").pid or 0
+        wait_until(lambda: self._state(self.root_pid) == "active" and self._sleeping(),
+                   what="the long statement")
+
+        def ddl(conn: psycopg.Connection[Any]) -> None:
+            conn.execute("SET lock_timeout = 0")
+            conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS note text")
+                         .format(table))
+
+        self.ddl_pid = self.spawn(ddl, name="queued-ddl", application_name="migration").pid or 0
+        wait_until(lambda: self._waiting(self.ddl_pid), what="the ALTER TABLE to queue")
+
+        def read(conn: psycopg.Connection[Any]) -> None:
+            conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
+
+        for i in range(self.readers):
+            pid = self.spawn(read, name=f"reader-{i}", application_name="ordersvc").pid or 0
+            self.reader_pids.append(pid)
+        for pid in self.reader_pids:
+            wait_until(lambda p=pid: self._waiting(p), what="readers to queue")  # type: ignore[misc]
+
+    def _sleeping(self) -> bool:
+        with admin_connect(self.dsn) as conn:
+            row = conn.execute("SELECT wait_event FROM pg_stat_activity WHERE pid = %s",
+                               (self.root_pid,)).fetchone()
+            return bool(row) and row[0] == "PgSleep"  # type: ignore[index]
+
+    def waiting(self) -> int:
+        """Sessions of this database that wait on another now (pg_blocking_pids)."""
+        with admin_connect(self.dsn) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "current_database() AND cardinality(pg_blocking_pids(pid)) > 0"
+                               ).fetchone()
+            return int(row[0]) if row else 0

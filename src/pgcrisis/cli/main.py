@@ -27,6 +27,7 @@ COMMANDS = {
     "report": "pgcrisis.cli.report:report",
     "mitigate": "pgcrisis.cli.mitigate:mitigate",
     "incident": "pgcrisis.cli.incident:incident",
+    "top": "pgcrisis.cli.top:top",
 }
 
 

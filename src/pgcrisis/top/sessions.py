@@ -142,3 +142,32 @@ def sort_rows(rows: Iterable[SessionRow], key: str = "duration", *, basis: str =
         return sorted(rows, key=lambda r: r.pid, reverse=descending)
     return sorted(rows, key=lambda r: (str(getattr(r, key)).lower(), r.pid),
                   reverse=descending)
+
+
+#: the ``field:value`` forms the filter line accepts, and the SessionFilter field each sets
+FILTER_FIELDS: Mapping[str, str] = {
+    "database": "database", "db": "database", "user": "user", "application": "application",
+    "app": "application", "client": "client", "state": "state"}
+
+
+def parse_filter(text: str, base: SessionFilter | None = None) -> SessionFilter:
+    """The filter a person typed: ``field:value`` words (database/db, user, application/app,
+    client, state) and free text (matched in the query, application, user, client, pid).
+    The idle toggle of ``base`` is kept; a finding's pids are not (a new filter replaces it).
+
+    >>> f = parse_filter("db:shop state:active count(*)")
+    >>> (f.database, f.state, f.text)
+    ('shop', 'active', 'count(*)')
+    >>> parse_filter("").describe()
+    ''
+    """
+    changes: dict[str, str] = {}
+    words: list[str] = []
+    for word in text.split():
+        name, sep, value = word.partition(":")
+        if sep and name.lower() in FILTER_FIELDS and value:
+            changes[FILTER_FIELDS[name.lower()]] = value
+        else:
+            words.append(word)
+    show_idle = base.show_idle if base is not None else False
+    return SessionFilter(show_idle=show_idle, text=" ".join(words)).with_(**changes)

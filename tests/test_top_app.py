@@ -1,0 +1,276 @@
+"""``pgcrisis top`` driven headless (Textual's pilot) against a real server: a live lock chain
+through a queued ALTER TABLE shows its root first, a confirmed cancel on the root drains the
+chain and is journaled, read-only offers no action, a recording replays the chain after it
+ended, and the command's errors are one line with exit 3."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from textual.pilot import Pilot
+
+from pgcrisis.cli.main import cli
+from pgcrisis.collect.session import SessionLimits
+from pgcrisis.dsn import Target
+from pgcrisis.presentation.top.app import TopApp
+from pgcrisis.presentation.top.confirm import ConfirmAction
+from pgcrisis.record.recorder import Recorder, RecorderOptions
+from pgcrisis.record.store import open_store
+from pgcrisis.top.source import LiveSource, ReplaySource
+from tests.scenarios.locks import ActiveStatementChain
+
+SIZE = (120, 40)
+FAST = RecorderOptions(slow_every_s=2.0,
+                       limits=SessionLimits(statement_timeout_ms=2000, lock_timeout_ms=50))
+
+
+def run(app: TopApp, script: Callable[[Pilot[None]], Awaitable[None]]) -> None:
+    """Run ``script`` against ``app`` headless at 120x40."""
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await script(pilot)
+
+    asyncio.run(main())
+
+
+async def until(pilot: Pilot[None], ready: Callable[[], bool], what: str,
+                timeout: float = 15.0) -> None:
+    """Let the app run until ``ready()``; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.1)
+
+
+def tree_lines(app: TopApp) -> list[str]:
+    return app.blocking.lines()
+
+
+@contextmanager
+def live(dsn: str) -> Iterator[LiveSource]:
+    source = LiveSource(Target(dsn, "test"), interval_s=0.25, options=FAST)
+    source.start()
+    try:
+        yield source
+    finally:
+        source.stop()
+
+
+def test_live_chain_root_first_and_a_confirmed_cancel_drains_it(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The blocking tree puts the long statement first, the ALTER TABLE under it and the
+    readers under the ALTER; c on the root opens a modal with the exact SQL, y runs it: nobody
+    waits on the server any more and the journal holds pg_cancel_backend(root)."""
+    journal = tmp_path / "journal.jsonl"
+    monkeypatch.setenv("PGCRISIS_JOURNAL", str(journal))
+    with ActiveStatementChain(db, readers=2) as chain, live(db) as source:
+        app = TopApp(source, target=Target(db, "test"))
+
+        async def script(pilot: Pilot[None]) -> None:
+            await until(pilot, lambda: len(tree_lines(app)) == 4, "the chain in the tree")
+            lines = tree_lines(app)
+            assert lines[0].startswith(f"pid {chain.root_pid} ")
+            assert "pg_sleep(600)" in lines[0] and "3 behind" in lines[0]
+            assert lines[1].startswith(f"  pid {chain.ddl_pid} ")
+            assert "AccessExclusiveLock on public.orders" in lines[1]
+            assert {int(line.split()[1]) for line in lines[2:]} == set(chain.reader_pids)
+
+            await pilot.press("2")  # the tree tab; its first line is the root
+            await until(pilot, lambda: app.focused is app.blocking, "the tree's focus")
+            await pilot.press("down")
+            await until(pilot, lambda: app.blocking.current_pid() is not None,
+                        "the tree's cursor")
+            assert app.blocking.current_pid() == chain.root_pid
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmAction), "the modal")
+            assert isinstance(app.screen, ConfirmAction)
+            assert app.screen.action_.sql == (f"SELECT pg_cancel_backend({chain.root_pid})",)
+            await pilot.press("y")
+            await until(pilot, lambda: chain.waiting() == 0, "the chain to drain")
+            await until(pilot, lambda: "done" in str(app.message.render()),
+                        "the result line")
+
+        run(app, script)
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [e["sql"] for e in entries] == [f"SELECT pg_cancel_backend({chain.root_pid})"]
+    assert entries[0]["ok"] is True
+
+
+def test_read_only_offers_no_action(db: str) -> None:
+    """With --read-only the action keys are neither shown nor active: c, k, p and j open no
+    modal, while the tree still shows the chain."""
+    with ActiveStatementChain(db, readers=1) as chain, live(db) as source:
+        app = TopApp(source, target=Target(db, "test"), read_only=True)
+
+        async def script(pilot: Pilot[None]) -> None:
+            await until(pilot, lambda: len(tree_lines(app)) == 3, "the chain in the tree")
+            assert tree_lines(app)[0].startswith(f"pid {chain.root_pid} ")
+            await pilot.press("2")
+            await until(pilot, lambda: app.focused is app.blocking, "the tree's focus")
+            await pilot.press("down")
+            bindings = app.screen.active_bindings
+            for key in ("c", "k", "p", "j"):
+                assert key not in bindings, f"{key} is offered in read-only mode"
+            await pilot.press("c", "k", "p", "j")
+            assert not isinstance(app.screen, ConfirmAction)
+
+        run(app, script)
+        assert chain.waiting() == 2  # the ALTER and the reader: nothing was cancelled
+
+
+class Recording:
+    """The recorder on a thread, writing into a SQLite store."""
+
+    def __init__(self, dsn: str, path: str) -> None:
+        self.store = open_store(path, create=True)
+        self.writer = self.store.writer("test", source="test")
+        self.recorder = Recorder(Target(dsn, "test"), self.writer,
+                                 RecorderOptions(interval_s=0.25, slow_every_s=1.0,
+                                                 limits=FAST.limits))
+        self.thread = threading.Thread(target=self.recorder.run, daemon=True)
+        self.thread.start()
+
+    def wait_frames(self, n: int, timeout: float = 30) -> None:
+        goal = self.recorder.stats.frames + n
+        deadline = time.monotonic() + timeout
+        while self.recorder.stats.frames < goal:
+            assert time.monotonic() < deadline, "the recorder stalled"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.recorder.stop()
+        self.thread.join(30)
+        self.writer.close()
+        self.store.close()
+
+
+def _server_now(dsn: str) -> datetime:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    value: datetime = row[0]
+    return value
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory, pg: object) -> tuple[str, datetime, int]:
+    """A recording of a lock chain that has since ended: (store path, a moment during the
+    chain, the root's pid)."""
+    from tests.helpers import PgServer
+
+    assert isinstance(pg, PgServer)
+    name = f"t_top_{int(time.time() * 1000) % 10**9}"
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = pg.dsn_for(name)
+    path = str(tmp_path_factory.mktemp("top") / "recording.sqlite")
+    rec = Recording(dsn, path)
+    try:
+        with ActiveStatementChain(dsn, readers=2) as chain:
+            rec.wait_frames(3)
+            during = _server_now(dsn)
+            rec.wait_frames(3)
+            root = chain.root_pid
+        rec.wait_frames(4)
+    finally:
+        rec.close()
+        with psycopg.connect(pg.dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return path, during, root
+
+
+def test_replay_shows_the_chain_after_it_ended_and_steps_by_sample(
+        recorded: tuple[str, datetime, int]) -> None:
+    """Opened at a moment during the chain, the replay's tree shows the root first and the
+    header the replayed moment with its zone; ] and [ move the position by one sample each
+    way, and no action is offered."""
+    path, during, root = recorded
+    store = open_store(path, create=False)
+    try:
+        source = ReplaySource(store, None, during)
+        app = TopApp(source, target=Target("", "recording", label="recording test"),
+                     zone=UTC)
+
+        async def script(pilot: Pilot[None]) -> None:
+            await until(pilot, lambda: bool(tree_lines(app)), "the tree")
+            assert tree_lines(app)[0].startswith(f"pid {root} ")
+            assert "replay of test" in str(app.header_panel.render())
+            assert "UTC" in str(app.header_panel.render())
+            start = source.position
+            await pilot.press("right_square_bracket")
+            await until(pilot, lambda: source.position > start, "a step forward")
+            await pilot.press("left_square_bracket")
+            await until(pilot, lambda: source.position == start, "a step back")
+            assert "c" not in app.screen.active_bindings
+            await pilot.press("c")
+            assert not isinstance(app.screen, ConfirmAction)
+
+        run(app, script)
+    finally:
+        store.close()
+
+
+def _top(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["top", *args])
+    return result.exit_code, result.output
+
+
+def test_cli_refused_connection_is_one_line() -> None:
+    """A server that refuses the connection: one line naming it, exit 3, no traceback."""
+    code, output = _top("postgresql://nobody@127.0.0.1:1/none")
+    assert code == 3
+    assert output.strip().splitlines() == [
+        "pgcrisis: cannot connect to postgresql://nobody@127.0.0.1:1/none: connection refused "
+        "(is the server running, host and port right?)"]
+
+
+def test_cli_moment_outside_the_recording_is_one_line(
+        recorded: tuple[str, datetime, int]) -> None:
+    """--at before the recording began: one line saying what it covers, exit 3."""
+    path, _, _ = recorded
+    code, output = _top("--store", path, "--at", "2001-01-01T00:00+00:00")
+    assert code == 3
+    [line] = output.strip().splitlines()
+    assert line.startswith("pgcrisis: 2001-01-01") and "outside the recording" in line
+
+
+def test_cli_not_a_store_is_one_line(tmp_path: Path) -> None:
+    """A file that is not a recording store: one line, exit 3."""
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_text("not a store")
+    code, output = _top("--store", str(bogus), "--at", "09:14")
+    assert (code, output.strip().splitlines()) == (
+        3, [f"pgcrisis: {bogus} is not a pgcrisis recording store"])
+
+
+def test_cli_without_a_terminal_is_one_line(recorded: tuple[str, datetime, int]) -> None:
+    """stdout that is not a terminal (a pipe, a file): one line, exit 3."""
+    path, during, _ = recorded
+    code, output = _top("--store", path, "--at", during.isoformat())
+    assert (code, output.strip().splitlines()) == (
+        3, ["pgcrisis: top needs a terminal (stdin and stdout are not one); for a report use "
+            "pgcrisis triage"])
+
+
+def test_textual_is_imported_only_when_top_runs() -> None:
+    """Loading the CLI and the top command does not import Textual (other commands never pay
+    for it)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pgcrisis.cli.main, pgcrisis.cli.top, pgcrisis.top.source; "
+            "print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
