@@ -6,7 +6,6 @@ ended, and the command's errors are one line with exit 3."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from textual.pilot import Pilot
 
+from pgcrisis.actions import read_actions
 from pgcrisis.cli.main import cli
 from pgcrisis.collect.session import SessionLimits
 from pgcrisis.dsn import Target
@@ -102,9 +102,9 @@ def test_live_chain_root_first_and_a_confirmed_cancel_drains_it(
                         "the result line")
 
         run(app, script)
-    entries = [json.loads(line) for line in journal.read_text().splitlines()]
-    assert [e["sql"] for e in entries] == [f"SELECT pg_cancel_backend({chain.root_pid})"]
-    assert entries[0]["ok"] is True
+    (done,) = read_actions(journal)
+    assert done.sql == (f"SELECT pg_cancel_backend({chain.root_pid})",)
+    assert done.ok and done.step == "top-cancel"
 
 
 def test_read_only_offers_no_action(db: str) -> None:

@@ -352,9 +352,10 @@ class TopApp(App[None]):
         except PgcrisisError as exc:
             line = f"{action.title}: failed: {exc}"
         else:
-            failed = [a for a in applied if not a.ok]
-            line = (f"{action.title}: failed: {failed[0].error}" if failed else
-                    f"{action.title}: done ({len(applied)} statements, journaled)")
+            line = (f"{action.title}: failed: {applied.error or 'not finished'}"
+                    if not applied.ok else
+                    f"{action.title}: done, journaled as {applied.id}"
+                    + (f" (pgcrisis mitigate --undo {applied.id})" if applied.undo else ""))
         self.call_from_thread(self.say, line)
         self.call_from_thread(self._untag)
 
