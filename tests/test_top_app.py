@@ -6,6 +6,13 @@ ended, and the command's errors are one line with exit 3."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -274,3 +281,20 @@ def test_textual_is_imported_only_when_top_runs() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_in_a_terminal_too_small_is_one_line(db: str) -> None:
+    """A real (pseudo) terminal of 60 by 20: top says how big it is and what it needs, before
+    connecting, and exits 3; nothing is drawn."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 60, 0, 0))
+    try:
+        done = subprocess.run([sys.executable, "-m", "pgcrisis", "top", db, "--read-only"],
+                              stdin=follower, stdout=follower, stderr=subprocess.PIPE,
+                              timeout=60, check=False)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    lines = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 3
+    assert lines == ["pgcrisis: the terminal is 60×20; top needs at least 80×24"]
