@@ -318,9 +318,12 @@ def find_pg_activity(explicit: str | None) -> tuple[str, str] | None:
             if first.startswith("#!"):
                 candidates.append(first[2:].strip().split()[0])
     for python in candidates:
-        probe = subprocess.run(
-            [python, "-c", "import pgactivity, psycopg; print(pgactivity.__version__)"],
-            capture_output=True, text=True, check=False)
+        try:
+            probe = subprocess.run(
+                [python, "-c", "import pgactivity, psycopg; print(pgactivity.__version__)"],
+                capture_output=True, text=True, check=False)
+        except OSError:  # no such interpreter
+            continue
         if probe.returncode == 0:
             return python, probe.stdout.strip()
     return None
@@ -446,8 +449,8 @@ def report(console: Console, runs: list[Run], pga: tuple[str, str] | None,
                       f"{statistics.median(calls):.1f}")
     console.print(table)
     if not pga:
-        console.print(f"pg_activity: not installed (install with: {PGA_INSTALL}; or pass "
-                      "--pg-activity-python PATH)")
+        console.print(escape(f"pg_activity: not installed (install with: {PGA_INSTALL}; or "
+                             "pass --pg-activity-python PATH)"))
     mine = [r for r in runs if r.tool == "pgcrisis top"]
     client = statistics.median(s for r in mine for s in r.client_shares)
     server = statistics.median(r.server_exec_ms / r.refreshes for r in mine)
