@@ -557,7 +557,7 @@ def main() -> None:
                              f"bench, mean exec ms x calls):"))
         for line in lines:
             console.print(escape(f"  {line}"))
-    console.print(f"Work dir {work}.")
+    shutil.rmtree(work, ignore_errors=True)  # kept when a sampler fails (its stderr is there)
 
 
 if __name__ == "__main__":
