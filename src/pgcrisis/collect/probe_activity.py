@@ -15,6 +15,10 @@ from pgcrisis.model.activity import (
     Transactions,
 )
 
+#: relation lock modes that mark DDL, REFRESH or LOCK TABLE (ShareLock and above)
+STRONG_MODES = frozenset({"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock",
+                          "AccessExclusiveLock"})
+
 
 @probe("activity")
 def activity(ctx: ProbeContext) -> Mapping[str, Any]:
@@ -29,20 +33,24 @@ def activity(ctx: ProbeContext) -> Mapping[str, Any]:
 
 @probe("locks")
 def locks(ctx: ProbeContext) -> Mapping[str, Any]:
-    """Lock counts per backend, awaited locks, and strong relation locks."""
-    counts = tuple(ctx.rows("lock_counts", LockCount))
+    """Lock counts per backend, awaited locks, and strong relation locks: one read of
+    ``pg_locks``."""
+    counts: list[LockCount] = []
     waits: list[LockWait] = []
     strong: list[HeldLock] = []
-    for row in ctx.dicts("lock_details"):
+    for row in ctx.dicts("locks"):
+        if row["row_kind"] == "count":
+            counts.append(LockCount(row["pid"], row["total"], row["granted_count"],
+                                    row["waiting"], row["relations"]))
+            continue
         if not row["granted"]:
             waits.append(LockWait(row["pid"], row["locktype"], row["mode"], row["relation"],
                                   row["relkind"]))
-        if row["relation"] is not None and row["mode"] in {
-            "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"
-        }:
+        if row["relation"] is not None and row["mode"] in STRONG_MODES:
             strong.append(HeldLock(row["pid"], row["mode"], row["relation"], row["relkind"],
                                    row["granted"]))
-    return {"lock_counts": counts, "lock_waits": tuple(waits), "strong_locks": tuple(strong)}
+    return {"lock_counts": tuple(counts), "lock_waits": tuple(waits),
+            "strong_locks": tuple(strong)}
 
 
 @probe("prepared")

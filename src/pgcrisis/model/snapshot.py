@@ -66,8 +66,15 @@ class Snapshot:
     server_started_at: datetime | None = None
 
     def backend(self, pid: int) -> Backend | None:
-        """The session with this pid, if it was seen."""
-        for b in self.activity:
-            if b.pid == pid:
-                return b
-        return None
+        """The session with this pid, if it was seen (checks ask this for every session they
+        name: with a thousand sessions, an index of the last snapshot asked pays for itself)."""
+        global _LAST_INDEX
+        index = _LAST_INDEX
+        if index is None or index[0] is not self.activity:
+            index = (self.activity, {b.pid: b for b in reversed(self.activity)})
+            _LAST_INDEX = index  # one assignment: safe to race, it is only a cache
+        return index[1].get(pid)
+
+
+#: the pid index of the last ``activity`` tuple :meth:`Snapshot.backend` was asked about
+_LAST_INDEX: tuple[tuple[Backend, ...], dict[int, Backend]] | None = None
