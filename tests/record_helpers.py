@@ -4,6 +4,8 @@ store of either kind (a SQLite file, or a central store in a fresh PostgreSQL da
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -17,7 +19,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis.collect.collector import collect
-from pgcrisis.collect.session import connect
+from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target
 from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Severity
@@ -25,6 +27,7 @@ from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.codec import loads
 from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, RECORDED_FIELDS, Frame, Store
+from pgcrisis.record.recorder import Recorder, RecorderOptions
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer
 
@@ -130,3 +133,31 @@ def session_rows(spec: str, pid: int) -> list[list[Any]]:
         if isinstance(plain, list) and len(plain) >= 14 and plain[0] == pid:
             out.append(plain)
     return out
+
+
+class Recording:
+    """The recorder on a thread, writing into a SQLite store."""
+
+    def __init__(self, dsn: str, path: str, interval_s: float = 0.25) -> None:
+        self.store = open_store(path, create=True)
+        self.writer = self.store.writer("test", source="test")
+        self.recorder = Recorder(Target(dsn, "test"), self.writer,
+                                 RecorderOptions(interval_s=interval_s, slow_every_s=1.0,
+                                                 limits=SessionLimits(
+                                                     statement_timeout_ms=2000,
+                                                     lock_timeout_ms=50)))
+        self.thread = threading.Thread(target=self.recorder.run, daemon=True)
+        self.thread.start()
+
+    def wait_frames(self, n: int, timeout: float = 30) -> None:
+        goal = self.recorder.stats.frames + n
+        deadline = time.monotonic() + timeout
+        while self.recorder.stats.frames < goal:
+            assert time.monotonic() < deadline, "the recorder stalled"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.recorder.stop()
+        self.thread.join(30)
+        self.writer.close()
+        self.store.close()

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from pgcrisis.cli.main import cli
+from tests.record_helpers import Recording
 from tests.scenarios.locks import IdleTransactionChain
 
 
@@ -70,6 +71,30 @@ def test_an_incident_from_start_to_close_around_a_lock_chain(db: str, dirs: Path
               for line in next((dirs / "incidents").glob("*.jsonl")).read_text().splitlines()]
     assert events[0] == "started" and events[-1] == "closed"
     assert events.count("triage") >= 3  # triage, mitigate before and after applying
+
+
+def test_a_recorded_incident_has_before_and_after_figures(db: str, dirs: Path) -> None:
+    """With a recording that covers the incident, the post-mortem shows the lock waiters
+    measured before the mitigation and after it, split at the action applied."""
+    store = str(dirs / "recording.sqlite")
+    rec = Recording(db, store, interval_s=0.2)
+    try:
+        run("incident", "start", "Orders time out")
+        with IdleTransactionChain(db, readers=3):
+            rec.wait_frames(15)
+            code, out, err = run("mitigate", db, "--apply", "--yes")
+            assert code == 0, out + err
+        rec.wait_frames(15)
+        run("incident", "close")
+    finally:
+        rec.close()
+    code, pm, err = run("incident", "postmortem", "--store", store)
+    assert code == 0, err
+    figures = pm.split("Before and after the mitigation at", 1)[1].split("##", 1)[0]
+    waiters = next(line for line in figures.splitlines() if line.startswith("| lock waiters"))
+    before, after = (cell.strip() for cell in waiters.split("|")[2:4])
+    assert int(before.split(" / ")[0]) >= 4  # the ALTER and three readers
+    assert after == "0 / 0"
 
 
 @pytest.mark.parametrize(("args", "says"), [

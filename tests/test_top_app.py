@@ -13,7 +13,6 @@ import struct
 import subprocess
 import sys
 import termios
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -31,9 +30,10 @@ from pgcrisis.collect.session import SessionLimits
 from pgcrisis.dsn import Target
 from pgcrisis.presentation.top.app import TopApp
 from pgcrisis.presentation.top.confirm import ConfirmAction
-from pgcrisis.record.recorder import Recorder, RecorderOptions
+from pgcrisis.record.recorder import RecorderOptions
 from pgcrisis.record.store import open_store
 from pgcrisis.top.source import LiveSource, ReplaySource
+from tests.record_helpers import Recording
 from tests.scenarios.locks import ActiveStatementChain
 
 SIZE = (120, 40)
@@ -134,32 +134,6 @@ def test_read_only_offers_no_action(db: str) -> None:
 
         run(app, script)
         assert chain.waiting() == 2  # the ALTER and the reader: nothing was cancelled
-
-
-class Recording:
-    """The recorder on a thread, writing into a SQLite store."""
-
-    def __init__(self, dsn: str, path: str) -> None:
-        self.store = open_store(path, create=True)
-        self.writer = self.store.writer("test", source="test")
-        self.recorder = Recorder(Target(dsn, "test"), self.writer,
-                                 RecorderOptions(interval_s=0.25, slow_every_s=1.0,
-                                                 limits=FAST.limits))
-        self.thread = threading.Thread(target=self.recorder.run, daemon=True)
-        self.thread.start()
-
-    def wait_frames(self, n: int, timeout: float = 30) -> None:
-        goal = self.recorder.stats.frames + n
-        deadline = time.monotonic() + timeout
-        while self.recorder.stats.frames < goal:
-            assert time.monotonic() < deadline, "the recorder stalled"
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        self.recorder.stop()
-        self.thread.join(30)
-        self.writer.close()
-        self.store.close()
 
 
 def _server_now(dsn: str) -> datetime:

@@ -15,6 +15,7 @@ from pgcrisis.incident.writeup import postmortem as build_postmortem
 from pgcrisis.incident.writeup import status_update
 from pgcrisis.model.findings import Finding
 from pgcrisis.presentation.incident_markdown import render_postmortem, render_status
+from pgcrisis.record.timeline import Minute
 from pgcrisis.when import parse_duration, parse_moment, shown
 
 
@@ -106,6 +107,8 @@ def postmortem(ident: str | None, store_at: str | None, recording: str | None,
     actions = in_window(read_actions(), inc.started, inc.closed)
     window: tuple[Finding, ...] = ()
     line = ""
+    minutes: list[Minute] = []
+    step = 60
     if store_at is not None:
         from pgcrisis.record.past import triage_past
 
@@ -114,8 +117,32 @@ def postmortem(ident: str | None, store_at: str | None, recording: str | None,
                              end=end.isoformat())
         window = report.findings
         line = report.recording.line if report.recording else ""
-    _write(render_postmortem(build_postmortem(inc, actions, window=window, window_line=line)),
-           output)
+        minutes, step = _minutes(store_at, recording, inc.began, end)
+    _write(render_postmortem(build_postmortem(inc, actions, window=window, window_line=line,
+                                              minutes=minutes, step_s=step)), output)
+
+
+def _minutes(spec: str, name: str | None, start: datetime,
+             end: datetime) -> tuple[list[Minute], int]:
+    """The recording's picture of the incident (for before/after figures) and its step in
+    seconds: a minute, or finer for an incident the recording covers for under half an hour
+    (about 30 steps), so a short one still has a before and an after."""
+    from pgcrisis.record.past import recording_name
+    from pgcrisis.record.store import open_store
+    from pgcrisis.record.timeline import per_minute
+
+    recorded = open_store(spec, create=False)
+    try:
+        name = recording_name(recorded, name)
+        cover = recorded.coverage(name)
+        if cover is None:
+            return [], 60
+        start, end = max(start, cover[0]), min(end, cover[1])
+        span = (end - start).total_seconds()
+        step = 60 if span >= 1800 else max(1, int(span // 30))
+        return per_minute(list(recorded.snapshots(name, start, end)), step), step
+    finally:
+        recorded.close()
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pgcrisis.actions import JournaledAction
+from pgcrisis.incident.figures import BeforeAfter, before_after
 from pgcrisis.incident.model import Incident, Milestones, Root, milestones
 from pgcrisis.model.findings import Finding
+from pgcrisis.record.timeline import Minute
 
 #: what users notice, per finding code, in plain words
 NOTICED = {
@@ -112,10 +114,14 @@ class PostMortem:
     last_findings: int | None
     window: tuple[Finding, ...] = ()
     window_line: str = ""
+    figures: tuple[BeforeAfter, ...] = ()
+    pivot: datetime | None = None  # the moment the figures are split at (mitigation)
+    step_s: int = 60  # the figures' time step
 
 
 def postmortem(incident: Incident, actions: Sequence[JournaledAction], *,
-               window: Sequence[Finding] = (), window_line: str = "") -> PostMortem:
+               window: Sequence[Finding] = (), window_line: str = "",
+               minutes: Sequence[Minute] = (), step_s: int = 60) -> PostMortem:
     """The post-mortem draft's content (``actions``: the journal's, in the incident's
     window; ``window``: a recording's window findings, if one covers the period)."""
     roots = incident.roots()
@@ -125,9 +131,12 @@ def postmortem(incident: Incident, actions: Sequence[JournaledAction], *,
                  key=lambda i: order.index(i) if i in order else 0, default="not stated")
     noticed = tuple(dict.fromkeys(n for e in statuses for n in e.data.get("noticed", ())))
     triages = incident.of("triage")
+    reached = milestones(incident, actions)
+    pivot = reached.mitigated or (actions[0].at if actions else None)
+    figures = before_after(minutes, pivot) if pivot is not None else ()
     return PostMortem(
-        incident, milestones(incident, actions), tuple(roots), tuple(actions),
+        incident, reached, tuple(roots), tuple(actions),
         tuple(action_items([*roots, *incident.consequences()], actions)), impact, noticed,
         int(triages[0].data.get("findings", 0)) if triages else None,
         int(triages[-1].data.get("findings", 0)) if triages else None,
-        tuple(window), window_line)
+        tuple(window), window_line, figures, pivot if figures else None, step_s)

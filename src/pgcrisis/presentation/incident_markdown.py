@@ -91,6 +91,15 @@ def render_postmortem(pm: PostMortem) -> str:
     if pm.window_line:
         out += ["", "## Before and after (from the recording)", "", pm.window_line, ""]
         out += [f"- [{f.code}] {f.title}" for f in pm.window] or ["- no finding in the window"]
+        if pm.figures and pm.pivot is not None:
+            step = "minute" if pm.step_s == 60 else f"{pm.step_s}-second step"
+            out += ["", f"Before and after the mitigation at {_utc(pm.pivot)}, from the "
+                        f"recorded samples (highest / mean over the {step}s, each {step} "
+                        "counted at its worst sample):", "",
+                    "| | before | after |", "|---|---|---|"]
+            out += [f"| {r.label} | {_figure(r.before_peak, r.unit)} / "
+                    f"{_figure(r.before_mean, r.unit)} | {_figure(r.after_peak, r.unit)} / "
+                    f"{_figure(r.after_mean, r.unit)} |" for r in pm.figures]
     out += ["", "## What went well", "", "_(fill in)_", "", "## What went badly", "",
             "_(fill in)_", "", "## Action items", ""]
     if not pm.action_items:
@@ -124,3 +133,8 @@ def _timeline(pm: PostMortem) -> list[tuple[datetime, str]]:
     for a in pm.actions:
         rows.append((a.at, f"action {a.id}: {a.title} ({'done' if a.ok else 'failed'})"))
     return [(at, text.replace("|", "\\|")) for at, text in sorted(rows, key=lambda r: r[0])]
+
+
+def _figure(value: float, unit: str) -> str:
+    text = f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+    return f"{text} {unit}".rstrip()

@@ -1,0 +1,52 @@
+"""Before and after: the recording's per-minute picture on each side of the mitigation.
+
+A post-mortem says what the damage looked like and that the fix worked; both are figures the
+recording measured, never estimates: the peak and the mean of each row of the report's
+picture (:data:`pgcrisis.record.timeline.ROWS`) over the minutes before the mitigation and
+the minutes after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import fmean
+
+from pgcrisis.record.timeline import ROWS, Minute
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeAfter:
+    """One row of the picture, on both sides of the mitigation."""
+
+    label: str
+    unit: str
+    before_peak: float
+    before_mean: float
+    after_peak: float
+    after_mean: float
+
+
+def before_after(minutes: Sequence[Minute], pivot: datetime) -> tuple[BeforeAfter, ...]:
+    """Each row's peak and mean over the minutes that start before ``pivot`` and over those
+    that start at or after it; nothing when either side has no minute.
+
+    >>> from datetime import UTC, timedelta
+    >>> t = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    >>> ms = [Minute(t + timedelta(minutes=i), 60, a, w, 0, 0, 0.0)
+    ...       for i, (a, w) in enumerate([(9, 7), (12, 10), (2, 0)])]
+    >>> rows = before_after(ms, t + timedelta(minutes=2))
+    >>> [(r.label, r.before_peak, r.before_mean, r.after_peak) for r in rows[:2]]
+    [('active sessions', 12.0, 10.5, 2.0), ('lock waiters', 10.0, 8.5, 0.0)]
+    """
+    before = [m for m in minutes if m.start < pivot]
+    after = [m for m in minutes if m.start >= pivot]
+    if not before or not after:
+        return ()
+    out = []
+    for label, attribute, unit in ROWS:
+        b = [float(getattr(m, attribute)) for m in before]
+        a = [float(getattr(m, attribute)) for m in after]
+        out.append(BeforeAfter(label, unit, max(b), fmean(b), max(a), fmean(a)))
+    return tuple(out)
