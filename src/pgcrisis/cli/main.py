@@ -25,6 +25,7 @@ COMMANDS = {
     "demo": "pgcrisis.cli.demo:demo",
     "record": "pgcrisis.cli.record:record",
     "report": "pgcrisis.cli.report:report",
+    "serve": "pgcrisis.cli.serve:serve",
 }
 
 
