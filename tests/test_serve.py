@@ -153,7 +153,7 @@ def test_a_token_is_required_on_every_request(tmp_path: Path) -> None:
 
 def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pgcrisis", "serve", *args],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_bad_input_is_one_line_and_exit_3(tmp_path: Path) -> None:

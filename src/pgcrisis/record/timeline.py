@@ -197,7 +197,7 @@ def _grow(total: float | None, now: float | None) -> float:
     return now - total
 
 
-def fold(bucket: Bucket | None, t_us: int, r: Reading) -> Bucket:
+def fold(bucket: Bucket | None, t_us: int, r: Reading, step_us: int = MINUTE_US) -> Bucket:
     """``bucket`` with the sample at ``t_us`` folded in; a new bucket when the sample starts a
     new minute (the counters' last readings carry over).
 
@@ -208,7 +208,7 @@ def fold(bucket: Bucket | None, t_us: int, r: Reading) -> Bucket:
     >>> fold(b, 61_000_000, Reading(0, 0, 0, 0, 0, 10, None, None)).xacts  # a reset
     0
     """
-    minute = t_us - t_us % MINUTE_US
+    minute = t_us - t_us % step_us
     if bucket is None:
         bucket = Bucket(minute)
     elif bucket.t != minute:
@@ -231,15 +231,16 @@ def fold(bucket: Bucket | None, t_us: int, r: Reading) -> Bucket:
         t_us if r.xacts is not None else bucket.last_us)
 
 
-def buckets_of(snapshots: Iterable[Snapshot]) -> list[Bucket]:
-    """The series of ``snapshots`` (for a store written before the series was stored)."""
+def buckets_of(snapshots: Iterable[Snapshot], step_us: int = MINUTE_US) -> list[Bucket]:
+    """The series of ``snapshots`` (for a store written before the series was stored, or a
+    range of a few minutes, drawn a bucket a second)."""
     from pgcrisis.record.db import to_us
 
     out: list[Bucket] = []
     bucket: Bucket | None = None
     for s in snapshots:
         bucket = fold(bucket, to_us(s.server_time or s.taken_at),
-                      reading(s.activity, s.transactions, s.statements, s.cron))
+                      reading(s.activity, s.transactions, s.statements, s.cron), step_us)
         if out and out[-1].t == bucket.t:
             out[-1] = bucket
         else:

@@ -148,7 +148,12 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
         at = request.query_params.get("at")
         if not at:
             raise BadRequest("give 'at', the moment to judge")
-        return data.moment(store, name, parse_moment(at))
+        within = request.query_params.get("within_ms")
+        try:
+            span = timedelta(milliseconds=float(within)) if within else None
+        except ValueError:
+            raise BadRequest("'within_ms' must be a number of milliseconds") from None
+        return data.moment(store, name, parse_moment(at), span)
 
     def window(request: Request) -> dict[str, Any]:
         return data.window(store, name, *_range(request, store, name))

@@ -20,13 +20,16 @@ from pgcrisis.presentation.triage_json import report_to_json
 from pgcrisis.record.db import from_us, to_us
 from pgcrisis.record.frame import Store
 from pgcrisis.record.past import triage_at, triage_window
-from pgcrisis.record.timeline import Bucket
+from pgcrisis.record.timeline import Bucket, buckets_of
 from pgcrisis.serve.reduce import columns, reduce
 from pgcrisis.when import local_zone, shown
 
 JSON = dict[str, Any]
 #: the widest chart the server reduces to (a request asking for more gets this many columns)
 MAX_WIDTH = 4000
+#: a range this short is drawn from the samples themselves, a bucket a second (the stored
+#: series has a row a minute)
+FINE_SPAN = timedelta(minutes=15)
 #: the most of a window the cached-views page walks sample by sample (refresh durations)
 VIEWS_SPAN = timedelta(hours=6)
 
@@ -87,7 +90,11 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
     and max of each); a column with no sample is ``null``."""
     width = max(1, min(width, MAX_WIDTH))
     s, e = to_us(start), to_us(end)
-    buckets = store.series(name, start, end)
+    step_us = 1_000_000 if end - start <= FINE_SPAN else 60_000_000
+    if step_us < 60_000_000:
+        buckets = buckets_of(store.snapshots(name, start, end), step_us=step_us)
+    else:
+        buckets = store.series(name, start, end)
     times = [b.t for b in buckets]
     errors = _errors_per_minute(store, name, start, end)
     error_times = sorted(errors)
@@ -105,11 +112,18 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
     return {"name": name, "from": iso(start), "to": iso(end), "width": width,
             "columns": [c // 1000 for c in columns(s, e, width)],
             "coverage": {"from": iso(cover[0]), "to": iso(cover[1])} if cover else None,
-            "minutes": len(buckets), "charts": charts}
+            "minutes": len(buckets), "step_ms": step_us // 1000, "charts": charts}
 
 
-def moment(store: Store, name: str, when: datetime) -> JSON:
-    """Triage of one moment: the report ``triage --at`` makes, as its JSON."""
+def moment(store: Store, name: str, when: datetime, within: timedelta | None = None) -> JSON:
+    """Triage of one moment: the report ``triage --at`` makes, as its JSON. With ``within``
+    (a click on a chart stands for a pixel column), the first sample in ``[when, when +
+    within]`` in which a warning or critical finding held is judged, if there is one."""
+    if within is not None:
+        flagged = store.frame_near(name, when - timedelta(microseconds=1), forward=True,
+                                   flagged=True)
+        if flagged is not None and flagged <= when + within:
+            when = flagged
     return report_to_json(triage_at(store, name, when))
 
 

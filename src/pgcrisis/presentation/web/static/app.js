@@ -78,7 +78,7 @@
   // -- charts ------------------------------------------------------------------------------
   const H = 90, PAD = 16;
 
-  function drawChart(box, chart, columns, width) {
+  function drawChart(box, chart, columns, width, stepCols) {
     const svg = el("svg:svg", { viewBox: `0 0 ${width} ${H}`, width: width, height: H,
                                 "data-key": chart.key, preserveAspectRatio: "none" });
     let top = 0, peak = null, peakX = null;
@@ -92,9 +92,13 @@
     const y = (v) => H - PAD - v * scale;
     chart.lines.forEach((line, n) => {
       const color = COLORS[n % COLORS.length];
-      let band = "", path = "", open = false;
+      // points are joined across empty columns (a bucket is wider than a column when zoomed
+      // in), not across a gap of more than 3 % of the chart (no sample there)
+      let band = "", path = "", open = false, last = -1e9;
       line.hi.forEach((hi, i) => {
-        if (hi === null) { open = false; return; }
+        if (hi === null) return;
+        if (i - last > Math.max(3, width * 0.03, 2.5 * (stepCols || 0))) open = false;
+        last = i;
         const lo = line.lo[i];
         band += `M${i},${y(lo).toFixed(1)}V${Math.min(y(hi), y(lo) - 1).toFixed(1)}`;
         path += (open ? "L" : "M") + i + "," + y(hi).toFixed(1);
@@ -195,7 +199,8 @@
     box.replaceChildren();
     const [from, to] = range();
     const timeAt = (x) => from + (to - from) * Math.max(0, Math.min(x, width)) / width;
-    const svgs = data.charts.map((c) => drawChart(box, c, data.columns, width));
+    const stepCols = (data.step_ms || 0) * width / (to - from);
+    const svgs = data.charts.map((c) => drawChart(box, c, data.columns, width, stepCols));
     if (!data.minutes) box.prepend(el("p", { "class": "empty" }, "No sample in this range."));
     let start = null, selected = null;
     const xOf = (ev, svg) => (ev.clientX - svg.getBoundingClientRect().left) *
@@ -225,10 +230,13 @@
         start = null;
         if (Math.abs(x - a) <= 3) {
           cursorAt(x);
-          const at = timeAt(x);
+          // a click stands for its pixel column: the worst sample in it is judged
+          const at = timeAt(Math.floor(x));
+          const within = Math.max(Math.ceil((to - from) / width), data.step_ms || 0);
           triage.replaceChildren(el("p", { "class": "empty" }, "judging " + shown(at) + "…"));
           try {
-            const report = await getJSON("/api/triage", { at: new Date(at).toISOString() });
+            const report = await getJSON("/api/triage", { at: new Date(at).toISOString(),
+                                                          within_ms: within });
             renderFindings(triage, "Triage at " + shown(at), report);
           } catch (e) { triage.replaceChildren(el("p", { "class": "empty" }, e.message)); }
           return;
