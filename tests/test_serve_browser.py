@@ -123,7 +123,7 @@ def _serve(path: Path, *extra: str, host: str = "127.0.0.1") -> Served:
 
 def _stop(served: Served) -> None:
     served.process.terminate()
-    served.process.wait(10)
+    served.process.communicate(timeout=10)  # and its stderr pipe closed
 
 
 @pytest.fixture(scope="module")
