@@ -158,8 +158,7 @@ class Bucket:
     @classmethod
     def of(cls, t: int, values: Sequence[object]) -> Bucket:
         """A bucket read back from the store (columns in :data:`SERIES` order)."""
-        kw = dict(zip(SERIES, values, strict=True))
-        return cls(int(t), **kw)  # type: ignore[arg-type]
+        return cls(int(t), *values)  # type: ignore[arg-type]  # the fields after t: SERIES
 
 
 def reading(activity: Sequence[object] | None, transactions: object | None,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.presentation.triage_json import report_to_json
 from pgcrisis.record.db import from_us, to_us
@@ -71,10 +73,14 @@ def recordings(store: Store) -> JSON:
     return {"recordings": out, "zone": shown(datetime.now(UTC)).rsplit(" ", 1)[1]}
 
 
-def _figure(b: Bucket, key: str) -> float:
+def _figures(buckets: list[Bucket], key: str) -> Any:
+    """One figure of every bucket, as an array (transactions/s: NaN where no span)."""
     if key == "tps":
-        return b.xacts / b.seconds if b.seconds > 0 else float("nan")
-    return float(getattr(b, key))
+        xacts = np.array([b.xacts for b in buckets], dtype=np.float64)
+        seconds = np.array([b.seconds for b in buckets], dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(seconds > 0, xacts / np.where(seconds > 0, seconds, 1), np.nan)
+    return np.array([getattr(b, key) for b in buckets], dtype=np.float64)
 
 
 def _errors_per_minute(store: Store, name: str, start: datetime, end: datetime
@@ -105,7 +111,7 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
             if line.key == "errors":
                 r = reduce(error_times, [errors[t] for t in error_times], s, e, width)
             else:
-                r = reduce(times, [_figure(b, line.key) for b in buckets], s, e, width)
+                r = reduce(times, _figures(buckets, line.key), s, e, width)
             out_lines.append({"key": line.key, "label": line.label, "lo": r.lo, "hi": r.hi})
         charts.append({"key": key, "title": title, "unit": unit, "lines": out_lines})
     cover = store.coverage(name)
