@@ -28,6 +28,7 @@ COMMANDS = {
     "mitigate": "pgcrisis.cli.mitigate:mitigate",
     "incident": "pgcrisis.cli.incident:incident",
     "top": "pgcrisis.cli.top:top",
+    "serve": "pgcrisis.cli.serve:serve",
 }
 
 

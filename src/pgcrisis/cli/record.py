@@ -13,7 +13,7 @@ from pgcrisis.dsn import resolve
 from pgcrisis.errors import ConfigError
 from pgcrisis.record.frame import Frame
 from pgcrisis.record.recorder import RecorderOptions, RecorderStats
-from pgcrisis.record.service import default_store, run_recording
+from pgcrisis.record.service import default_store, log_follower, run_recording
 from pgcrisis.when import parse_duration, parse_size, shown
 
 
@@ -57,10 +57,23 @@ def _progress(every_s: float) -> Callable[[Frame, RecorderStats], None]:
 @click.option("--store-in-watched-database", "allow_watched", is_flag=True,
               help="Allow --store to be the very database being recorded (not advised: it is "
                    "the one locked, full or down when the history is needed).")
+@click.option("--log", "log_dir", default=None, metavar="DIR",
+              help="Also count the errors of the server's log in DIR (jsonlog or csvlog; "
+                   "stderr with its log_line_prefix), per SQLSTATE, statement, application "
+                   "and tag (/* view='...' */).")
+@click.option("--log-format", default="auto", show_default=True,
+              type=click.Choice(["auto", "jsonlog", "csvlog", "stderr"]),
+              help="The log's format (auto: by the files' names).")
+@click.option("--log-line-prefix", default=None, metavar="PREFIX",
+              help="The log_line_prefix of a stderr log (default: the server's own).")
+@click.option("--metrics-port", default=None, type=click.IntRange(1, 65535), metavar="PORT",
+              help="Serve /metrics (OpenMetrics) on 127.0.0.1:PORT while recording.")
 @session_options
 def record(dsn_arg: str | None, dsn: str | None, store: str | None, name: str | None,
            interval: str, retention: str, max_size: str | None, duration: str | None,
-           allow_watched: bool, statement_timeout_ms: int, lock_timeout_ms: int) -> None:
+           allow_watched: bool, log_dir: str | None, log_format: str,
+           log_line_prefix: str | None, metrics_port: int | None,
+           statement_timeout_ms: int, lock_timeout_ms: int) -> None:
     """Record a server's sessions, locks, statements, cached views and jobs, to triage any
     past moment later (pgcrisis triage --store ... --at 09:14).
 
@@ -77,12 +90,14 @@ def record(dsn_arg: str | None, dsn: str | None, store: str | None, name: str | 
     target = resolve(dsn_arg or dsn)
     spec = store or default_store()
     seconds = parse_duration(duration).total_seconds() if duration is not None else None
+    log = (log_follower(target, log_dir, log_format, log_line_prefix)
+           if log_dir is not None else None)
     click.echo(f"pgcrisis record: {target.redacted} -> {spec} every {interval}; Ctrl-C stops",
                err=True)
     stats = run_recording(target, spec, name=name, options=options,
                           max_bytes=parse_size(max_size) if max_size else None,
                           allow_watched=allow_watched, seconds=seconds,
-                          on_frame=_progress(60.0))
+                          on_frame=_progress(60.0), log=log, metrics_port=metrics_port)
     last = shown(stats.last_server_time) if stats.last_server_time else "never"
     click.echo(f"\npgcrisis record: stopped after {stats.frames:,} samples (last at {last}), "
                f"{stats.events} events", err=True)

@@ -11,7 +11,7 @@ at time T takes, for each field, its latest value recorded at or before T.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -19,6 +19,11 @@ from typing import Any, Protocol
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.record.timeline import Bucket
+
+#: one row of error counts: minute (µs), group key, severity, sqlstate, statement, queryid,
+#: application, tag, count, sample message
+LogErrorRow = tuple[int, str, str, str, str, int | None, str, str, int, str]
 
 #: probe parts read every interval: what is stuck right now
 FAST_PARTS = ("activity", "locks", "prepared")
@@ -96,6 +101,9 @@ class StoreWriter(Protocol):
         """Thin detail older than ``thin_after`` (one frame a minute, plus frames whose
         ``worst`` is warning or critical) and delete what is older than ``retention``."""
 
+    def log_errors(self, rows: Sequence[LogErrorRow]) -> None:
+        """Add error counts read from the server's log (one transaction)."""
+
     def close(self) -> None:
         """Release the writer's lock; the store stays readable."""
 
@@ -127,6 +135,14 @@ class Store(Protocol):
 
     def events(self, name: str, start: datetime, end: datetime) -> list[Event]:
         """The events between ``start`` and ``end``, oldest first."""
+
+    def series(self, name: str, start: datetime, end: datetime) -> list[Bucket]:
+        """The per-minute figures (:mod:`pgcrisis.record.timeline`) of the minutes that start
+        between ``start`` and ``end``, oldest first."""
+
+    def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+        """Error counts of the server's log between ``start`` and ``end``: rows of
+        (t, severity, sqlstate, statement, queryid, application, tag, n, sample)."""
 
     def close(self) -> None:
         """Close the store."""

@@ -33,7 +33,13 @@ from pgcrisis.errors import StoreError, first_line
 from pgcrisis.record.codec import Codec
 from pgcrisis.record.db import Db, sql_file, to_us
 from pgcrisis.record.reader import ReadingStore, RecordingReader
-from pgcrisis.record.store_meta import check_meta, meta_rows
+from pgcrisis.record.store_meta import (
+    SCHEMA_VERSION,
+    check_meta,
+    meta_rows,
+    schema_of,
+    upgrade_statements,
+)
 from pgcrisis.record.writer import RecordingWriter, recording_id
 
 #: the schema that holds a central store
@@ -144,12 +150,24 @@ def _create(conn: psycopg.Connection[Any]) -> None:
             return
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
         conn.execute(sql_file("schema_postgres").encode())
+        for statement in upgrade_statements(1):
+            conn.execute(statement.encode())
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", meta_rows())
 
 
 def _day_name(table: str, rec: int, day: int) -> str:
     return f"{table}_r{rec}_{datetime.fromtimestamp(day * 86_400, UTC):%Y%m%d}"
+
+
+def _upgrade(conn: psycopg.Connection[Any]) -> None:
+    """Bring the store's tables to this pgcrisis' schema (once, whoever comes first)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS,))
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        for statement in upgrade_statements(int(row[0]) if row else SCHEMA_VERSION):
+            conn.execute(statement.encode())
+        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
 
 class PgWriter(RecordingWriter):
@@ -161,6 +179,7 @@ class PgWriter(RecordingWriter):
         self.max_bytes = max_bytes
         conn = _connect(dsn)
         try:
+            _upgrade(conn)
             db = PgDb(conn)
             rec = recording_id(db, name, source)
             row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)",
@@ -275,6 +294,9 @@ class PgWriter(RecordingWriter):
                                        (DDL_LOCK_TIMEOUT,))
                     self._conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
                 self._days.discard(day)
+        with self._conn.transaction():
+            self.db.run("delete_series_before", self.rec, cut)
+            self.db.run("delete_log_errors_before", self.rec, cut)
 
     def after_maintain(self) -> None:
         today = to_us(datetime.now(UTC)) // DAY_US
@@ -310,10 +332,13 @@ class PgStore(ReadingStore):
         conn.close()
         self.codec = Codec()
         self._conn = _connect(dsn, read_only=True)
-        self.reader = RecordingReader(PgDb(self._conn), self.codec)
+        self.reader = RecordingReader(PgDb(self._conn), self.codec,
+                                      schema=schema_of(meta or {}))
 
     def writer(self, name: str, *, source: str, max_bytes: int | None = None) -> PgWriter:
-        return PgWriter(self.dsn, name, source=source, codec=self.codec, max_bytes=max_bytes)
+        writer = PgWriter(self.dsn, name, source=source, codec=self.codec, max_bytes=max_bytes)
+        self.reader.schema = SCHEMA_VERSION  # the writer brought the tables up to date
+        return writer
 
     def close(self) -> None:
         with suppress(psycopg.Error):

@@ -31,8 +31,10 @@ from pgcrisis.record.codec import references as refs_in
 from pgcrisis.record.db import Db, from_us, to_us
 from pgcrisis.record.frame import FAST_PARTS, Event
 from pgcrisis.record.layout import DecodeContext
+from pgcrisis.record.store_meta import SCHEMA_VERSION
 from pgcrisis.record.stored_frame import StoredFrame
 from pgcrisis.record.thinning import FULL
+from pgcrisis.record.timeline import Bucket, buckets_of
 
 #: frames read per query when walking a window
 PAGE = 500
@@ -52,9 +54,11 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 class RecordingReader:
     """Reads the recordings of one store through ``db``."""
 
-    def __init__(self, db: Db, codec: Codec) -> None:
+    def __init__(self, db: Db, codec: Codec, *, schema: int = SCHEMA_VERSION) -> None:
         self.db = db
         self.codec = codec
+        #: the store's schema version (an older store lacks the series and log tables)
+        self.schema = schema
         self._fields: dict[int, str] = {}
         self._layouts: dict[int, str] = {}
         self._values: dict[int, tuple[int, Any, list[int], list[int]]] = {}
@@ -96,6 +100,29 @@ class RecordingReader:
         """Every field's id (for queries that go field by field down the index)."""
         self._fields = {int(i): str(n) for i, n in self.db.all("fields")}
         return sorted(self._fields)
+
+    # -- what was derived at write time ----------------------------------------------------
+
+    def series(self, name: str, start: datetime, end: datetime) -> list[Bucket]:
+        """The per-minute series of the minutes that start between ``start`` and ``end``; for
+        a store written before the series was stored, derived from the frames instead."""
+        rec = self.recording(name)
+        if rec is None:
+            return []
+        first = to_us(start) - to_us(start) % 60_000_000
+        if self.schema >= 2:
+            rows = self.db.all("series_between", rec, first, to_us(end))
+            if rows:
+                return [Bucket.of(int(r[0]), r[1:]) for r in rows]
+        return buckets_of(self.snapshots(name, from_us(first), end))
+
+    def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+        """The error counts of the server's log (rows of ``log_errors_between``)."""
+        rec = self.recording(name)
+        if rec is None or self.schema < 2:
+            return []
+        first = to_us(start) - to_us(start) % 60_000_000
+        return self.db.all("log_errors_between", rec, first, to_us(end))
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -285,3 +312,9 @@ class ReadingStore:
 
     def events(self, name: str, start: datetime, end: datetime) -> list[Event]:
         return self.reader.events(name, start, end)
+
+    def series(self, name: str, start: datetime, end: datetime) -> list[Bucket]:
+        return self.reader.series(name, start, end)
+
+    def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+        return self.reader.log_errors(name, start, end)

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from psycopg.conninfo import conninfo_to_dict
 
@@ -15,6 +16,9 @@ from pgcrisis.errors import ConfigError
 from pgcrisis.record.frame import Frame, Store
 from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
 from pgcrisis.record.store import is_central, open_store
+
+if TYPE_CHECKING:
+    from pgcrisis.logs.follow import LogFollower
 
 #: where recordings go when ``--store`` is not given (beside the actions journal)
 STORE_ENV = "PGCRISIS_STORE"
@@ -52,24 +56,83 @@ def refuse_watched(store: str, target: Target) -> None:
                           "elsewhere, or pass --store-in-watched-database to do it anyway")
 
 
+def server_log_prefix(target: Target) -> str:
+    """The watched server's ``log_line_prefix`` (to read a stderr log with)."""
+    from pgcrisis.collect.session import connect
+
+    with connect(target) as conn:
+        row = conn.execute("SHOW log_line_prefix").fetchone()
+    return str(row[0]) if row else ""
+
+
+def log_follower(target: Target, folder: str, fmt: str, prefix: str | None) -> LogFollower:
+    """A follower of the server's log in ``folder``, checked before recording starts (a
+    stderr log without a given prefix is read with the server's own)."""
+    from pgcrisis.logs.follow import LogFollower
+    from pgcrisis.logs.parse import detect
+
+    if prefix is None and fmt in ("auto", "stderr"):
+        path = Path(folder)
+        names = [p.name for p in path.iterdir()] if path.is_dir() else []
+        if fmt == "stderr" or (path.is_dir() and detect(names) == "stderr"):
+            prefix = server_log_prefix(target)
+    return LogFollower(folder, fmt, prefix)
+
+
+def metrics_server(store_spec: str, name: str, port: int) -> Callable[[], None]:
+    """``/metrics`` of recording ``name`` on 127.0.0.1:``port`` in a thread; the function
+    that stops it. A port in use is one line."""
+    from prometheus_client import start_http_server
+
+    from pgcrisis.serve.metrics import registry
+
+    reader = open_store(store_spec, create=False)
+    try:
+        server, thread = start_http_server(port, addr="127.0.0.1",
+                                           registry=registry(reader, name))
+    except OSError as exc:
+        reader.close()
+        raise ConfigError(f"--metrics-port {port}: {exc.strerror or exc}") from None
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+        reader.close()
+
+    return stop
+
+
 def run_recording(target: Target, store_spec: str, *, name: str | None,
                   options: RecorderOptions, max_bytes: int | None = None,
                   allow_watched: bool = False, max_frames: int | None = None,
                   seconds: float | None = None,
                   stop: threading.Event | None = None,
                   on_frame: Callable[[Frame, RecorderStats], None] | None = None,
+                  log: LogFollower | None = None, metrics_port: int | None = None,
                   ) -> RecorderStats:
     """Record ``target`` into ``store_spec`` until ``stop`` is set, ``max_frames`` frames
-    are stored, ``seconds`` have passed, or Ctrl-C."""
+    are stored, ``seconds`` have passed, or Ctrl-C; with ``log``, the errors of the server's
+    log too; with ``metrics_port``, ``/metrics`` served meanwhile."""
     if not allow_watched:
         refuse_watched(store_spec, target)
     if not is_central(store_spec):
         Path(store_spec).expanduser().parent.mkdir(parents=True, exist_ok=True)
     store: Store = open_store(store_spec, create=True)
+    done = threading.Event()
+    stoppers: list[Callable[[], None]] = []
     try:
-        writer = store.writer(name or default_name(target), source=redact(target.conninfo),
+        recording = name or default_name(target)
+        writer = store.writer(recording, source=redact(target.conninfo),
                               max_bytes=max_bytes)
         try:
+            if metrics_port is not None:
+                stoppers.append(metrics_server(store_spec, recording, metrics_port))
+            if log is not None:
+                from pgcrisis.logs.follow import follow
+
+                thread = follow(log, writer.log_errors, done)
+                stoppers.append(lambda: thread.join(10))
             recorder = Recorder(target, writer, options, on_frame=on_frame)
             if stop is not None:
                 def stop_when_set() -> None:
@@ -83,6 +146,9 @@ def run_recording(target: Target, store_spec: str, *, name: str | None,
                 recorder.stop()
                 return recorder.stats
         finally:
+            done.set()
+            for stop_one in reversed(stoppers):
+                stop_one()
             writer.close()
     finally:
         store.close()

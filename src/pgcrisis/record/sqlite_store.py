@@ -33,7 +33,13 @@ from pgcrisis.errors import StoreError, first_line
 from pgcrisis.record.codec import Codec
 from pgcrisis.record.db import Db
 from pgcrisis.record.reader import ReadingStore, RecordingReader
-from pgcrisis.record.store_meta import check_meta, meta_rows
+from pgcrisis.record.store_meta import (
+    SCHEMA_VERSION,
+    check_meta,
+    meta_rows,
+    schema_of,
+    upgrade_statements,
+)
 from pgcrisis.record.writer import RecordingWriter, recording_id
 
 #: how long any connection waits for a lock before giving up (s)
@@ -139,7 +145,23 @@ def _create(path: Path) -> None:
             for statement in "\n".join(lines).split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            for statement in upgrade_statements(1):
+                conn.execute(statement)
             conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta_rows())
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _upgrade(path: Path) -> None:
+    """Bring the store's tables to this pgcrisis' schema (once, whoever comes first)."""
+    conn = _connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        for statement in upgrade_statements(int(row[0])):
+            conn.execute(statement)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -219,6 +241,8 @@ class SqliteWriter(RecordingWriter):
         self.db.run("delete_frames_before", self.rec, cut)
         self.db.run("delete_changes_before", self.rec, sorted(self.fields.values()), cut)
         self.db.run("delete_events_before", self.rec, cut)
+        self.db.run("delete_series_before", self.rec, cut)
+        self.db.run("delete_log_errors_before", self.rec, cut)
 
     def after_maintain(self) -> None:
         self.checkpoint()
@@ -263,9 +287,16 @@ class SqliteStore(ReadingStore):
         check_meta(meta or {}, str(self.path))
         self.codec = Codec()
         self._db = SqliteDb(_connect(self.path))
-        self.reader = RecordingReader(self._db, self.codec)
+        self.reader = RecordingReader(self._db, self.codec, schema=schema_of(meta or {}))
 
     def writer(self, name: str, *, source: str, max_bytes: int | None = None) -> SqliteWriter:
+        if self.reader.schema < SCHEMA_VERSION:
+            try:
+                _upgrade(self.path)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot bring {self.path} up to date: "
+                                 f"{first_line(exc)}") from None
+            self.reader.schema = SCHEMA_VERSION
         return SqliteWriter(self.path, name, source=source, codec=self.codec,
                             max_bytes=max_bytes)
 

@@ -2,20 +2,24 @@
 
 Both stores keep a ``meta`` table: ``store`` (this mark), ``schema`` (the tables' version)
 and ``format`` (the encoding's, :data:`pgcrisis.record.codec.FORMAT_VERSION`). A store whose
-schema or format is newer than this pgcrisis knows is refused rather than misread.
+schema or format is newer than this pgcrisis knows is refused rather than misread; an older
+schema is read as it is (what it lacks reads as empty, or is derived again from the frames) and
+brought up to date (:func:`upgrade_statements`) when a recorder opens it to write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import resources
 
 from pgcrisis.errors import StoreError
 from pgcrisis.record.codec import FORMAT_VERSION
 
 #: the value of ``meta.store`` in every recording store
 STORE_MARK = "pgcrisis-record"
-#: the version of the tables (bump with a migration when they change)
-SCHEMA_VERSION = 1
+#: the version of the tables (bump with a migration when they change): 2 added ``series`` (the
+#: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log)
+SCHEMA_VERSION = 2
 
 
 def meta_rows() -> list[tuple[str, str]]:
@@ -36,3 +40,20 @@ def check_meta(meta: Mapping[str, str], where: str) -> None:
         raise StoreError(f"{where} was written by a newer pgcrisis (store schema {schema}, "
                          f"encoding {fmt}; this one reads up to {SCHEMA_VERSION} and "
                          f"{FORMAT_VERSION}): upgrade pgcrisis to read it")
+
+
+def schema_of(meta: Mapping[str, str]) -> int:
+    """The schema version of a store whose meta :func:`check_meta` accepted."""
+    return int(meta["schema"])
+
+
+def upgrade_statements(schema: int) -> list[str]:
+    """The DDL that brings a store of ``schema`` to :data:`SCHEMA_VERSION` (both kinds: the
+    ``schema_v<N>.sql`` files are written in SQL both dialects read)."""
+    out: list[str] = []
+    for version in range(schema + 1, SCHEMA_VERSION + 1):
+        text = resources.files("pgcrisis.record").joinpath(
+            "sql", f"schema_v{version}.sql").read_text(encoding="utf-8")
+        lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+        out += [s for s in "\n".join(lines).split(";") if s.strip()]
+    return out

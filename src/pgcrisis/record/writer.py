@@ -13,7 +13,7 @@ back) is stored one microsecond after it: a recording's frames are in time order
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from pgcrisis.record.codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Cod
 from pgcrisis.record.compaction import stored_fields
 from pgcrisis.record.content import TOUCH_EVERY_US, Content
 from pgcrisis.record.db import Db, to_us
-from pgcrisis.record.frame import Event, Frame
+from pgcrisis.record.frame import Event, Frame, LogErrorRow
 from pgcrisis.record.reader import RecordingReader
 from pgcrisis.record.stored_frame import (
     StoredFrame,
@@ -34,6 +34,7 @@ from pgcrisis.record.stored_frame import (
     pack_unavailable,
     worst_code,
 )
+from pgcrisis.record.timeline import Bucket, fold, reading
 
 HOUR_US = 3600 * 1_000_000
 #: thinning works through old detail this much per transaction
@@ -89,6 +90,8 @@ class RecordingWriter(ABC):
         self._field_ids = sorted(self.fields.values())
         self._gc_cut: int | None = None
         self._resume()
+        row = self.db.one("last_series", self.rec)
+        self.bucket: Bucket | None = None if row is None else Bucket.of(int(row[0]), row[1:])
 
     def _resume(self) -> None:
         """Read back where the recording stands: the last frame, each field's latest value,
@@ -187,12 +190,26 @@ class RecordingWriter(ABC):
             self.db.run("insert_frame", self.rec, t, to_us(frame.local_time) - t,
                         kind_code(frame.kind), worst_code(frame.worst), seen,
                         pack_unavailable(frame.unavailable), pack_refs(refs, t))
+            f = frame.fields
+            bucket = fold(self.bucket, t, reading(f.get("activity"), f.get("transactions"),
+                                                  f.get("statements"), f.get("cron")))
+            self.db.run("upsert_series", self.rec, bucket.t, *bucket.row())
+        self.bucket = bucket
         self.last_t = t
         self.last_values.update(changes)
         self._last_objects.update((n, v) for n, v in fields.items() if n not in CLOCKED_FIELDS)
         self.origins.update(new_origins)
         for name in new_origins:
             self.xids[name] = refs[self.fields[name]].xid
+
+    def log_errors(self, rows: Sequence[LogErrorRow]) -> None:
+        """Add error counts read from the server's log (one transaction)."""
+        if not rows:
+            return
+        self.before_write(max(r[0] for r in rows))
+        with self._writing():
+            for row in rows:
+                self.db.run("upsert_log_error", self.rec, *row)
 
     def event(self, event: Event) -> None:
         t = to_us(event.time)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,14 @@ from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConfigError, StoreError
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, Event, Frame, Store
+from pgcrisis.record.frame import (
+    FAST_PARTS,
+    FIELDS_OF_PART,
+    Event,
+    Frame,
+    LogErrorRow,
+    Store,
+)
 from pgcrisis.record.past import SLACK, recording_name
 from pgcrisis.record.recorder import Recorder, RecorderOptions
 from pgcrisis.top.view import TopView, build_view
@@ -71,6 +79,9 @@ class MemoryWriter:
             self._snapshot = snapshot
             self.connected = True
             self._moment = Moment(view, snapshot, self._seq, "live", tuple(self.events))
+
+    def log_errors(self, rows: Sequence[LogErrorRow]) -> None:
+        """Nothing: ``top`` follows no log."""
 
     def event(self, event: Event) -> None:
         with self._lock:

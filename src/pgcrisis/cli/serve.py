@@ -1,0 +1,80 @@
+"""``pgcrisis serve``: the dashboard over a recording."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+import click
+
+from pgcrisis.errors import ConfigError
+from pgcrisis.record.past import recording_name
+from pgcrisis.record.service import default_store
+from pgcrisis.record.store import open_store
+
+TOKEN_ENV = "PGCRISIS_TOKEN"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; a port in use is one line, not a traceback."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot serve on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is in use: give another with --port"
+                              ) from None
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command()
+@click.option("--store", default=None, metavar="PATH|DSN",
+              help="The recording store (as given to record). Default: $PGCRISIS_STORE, else "
+                   "~/.local/state/pgcrisis/recordings.sqlite.")
+@click.option("--name", default=None, help="The recording (needed when the store has several).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than the loopback requires a token.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", default=None, metavar="TOKEN",
+              help=f"Every request must carry it (Authorization: Bearer, or ?token= once). "
+                   f"Default: ${TOKEN_ENV}.")
+def serve(store: str | None, name: str | None, host: str, port: int,
+          token: str | None) -> None:
+    """A dashboard over what record stored, live while the recorder runs: timeline (drag a
+    window, click a moment to triage it), statements, cached views, jobs, errors; and
+    /metrics for Prometheus. Reads the recording only: nothing in the browser runs SQL.
+    """
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if host not in LOOPBACK and not token:
+        raise ConfigError(f"--host {host} makes the dashboard reachable by others: give "
+                          f"--token (or ${TOKEN_ENV}) that every request must carry")
+    spec = store or default_store()
+    opened = open_store(spec, create=False)
+    try:
+        recording = recording_name(opened, name)
+        sock = bind(host, port)
+        import uvicorn
+
+        from pgcrisis.serve.app import create_app
+
+        app = create_app(opened, recording, token=token)
+        shown_host = f"[{host}]" if ":" in host else host
+        click.echo(f"pgcrisis serve: {recording} from {spec} on "
+                   f"http://{shown_host}:{sock.getsockname()[1]}/ ; Ctrl-C stops", err=True)
+        config = uvicorn.Config(app, log_level="warning", access_log=False,
+                                timeout_graceful_shutdown=2)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        opened.close()

@@ -1,0 +1,1 @@
+DELETE FROM log_errors WHERE rec = ? AND t < ?

@@ -1,0 +1,2 @@
+SELECT t, severity, sqlstate, statement, queryid, application, tag, n, sample
+FROM log_errors WHERE rec = ? AND t BETWEEN ? AND ? ORDER BY t

@@ -1,0 +1,3 @@
+SELECT t, samples, active, idle, idle_tx, waiting, refreshing, xacts, job_runs, statement_ms,
+       seconds, xact_total, runs_total, stmt_total
+FROM series WHERE rec = ? AND t BETWEEN ? AND ? ORDER BY t

@@ -1,0 +1,174 @@
+"""``pgcrisis serve`` in process: the reduction to pixel columns, the log's parsing, the JSON of
+each page over a hand-made store, the token, /metrics parsed by Prometheus' own parser, and
+bad input as one line and exit 3."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+
+from pgcrisis.errors import InputError
+from pgcrisis.logs.counts import count
+from pgcrisis.logs.parse import StderrLog, csvlog, jsonlog, normalize, prefix_pattern, tag_of
+from pgcrisis.model.activity import Transactions
+from pgcrisis.record.sqlite_store import SqliteStore
+from pgcrisis.serve.app import create_app
+from pgcrisis.serve.reduce import reduce
+from tests.record_helpers import T0, backend, frame
+
+NAME = "app@db:5432"
+
+
+def test_a_spike_survives_the_reduction_to_a_pixel_column() -> None:
+    times = list(range(0, 14 * 1440))
+    values = [1.0] * len(times)
+    values[5000] = 40.0
+    r = reduce(times, values, 0, len(times), 300)
+    assert max(v for v in r.hi if v is not None) == 40.0
+    assert min(v for v in r.lo if v is not None) == 1.0
+    assert len(r.hi) == 300
+    assert reduce([], [], 0, 10, 3).hi == [None, None, None]
+
+
+def test_jsonlog_and_csvlog_name_their_fields() -> None:
+    line = ('{"timestamp":"2026-11-26 09:14:03.250 UTC","pid":42,"error_severity":"ERROR",'
+            '"state_code":"22012","message":"division by zero","statement":'
+            '"SELECT 1/0 /* view=\'customer_report\' */","application_name":"shop",'
+            '"query_id":77}')
+    [rec] = jsonlog([line])
+    assert (rec.sqlstate, rec.application, rec.queryid) == ("22012", "shop", 77)
+    fields = ["2026-11-26 09:14:03.250 UTC", "u", "d", "42", "", "s", "1", "SELECT", "", "",
+              "0", "ERROR", "42P01", 'relation "x" does not exist', "", "", "", "", "",
+              "SELECT * FROM x WHERE id = 3", "15", "", "shop", "client backend", "", "0"]
+    [rec] = csvlog(",".join(f'"{f}"' if "," in f or '"' in f else f
+                            for f in [x.replace('"', '""') for x in fields]) + "\n")
+    assert (rec.sqlstate, rec.statement) == ("42P01", "SELECT * FROM x WHERE id = 3")
+    [row] = count([rec, rec])
+    assert row[4] == "SELECT * FROM x WHERE id = ?" and row[8] == 2
+
+
+def test_stderr_is_read_only_with_a_prefix_that_matches() -> None:
+    log = StderrLog("%m [%p] %q%a ")
+    lines = ["2026-11-26 09:14:03.250 UTC [42] shop ERROR:  division by zero",
+             "2026-11-26 09:14:03.250 UTC [42] shop STATEMENT:  SELECT 1/0 /* view='r' */"]
+    log.verify(lines)
+    [rec] = list(log.records(lines))
+    assert (rec.severity, rec.application, tag_of(rec.statement)) == ("ERROR", "shop", "r")
+    with pytest.raises(InputError, match="do not start with log_line_prefix"):
+        StderrLog("%t %u@%d ").verify(["LOG:  hello", "ERROR:  x"])
+    with pytest.raises(InputError, match="no time"):
+        prefix_pattern("[%p] ")
+    assert normalize("select $$a$$, 'b', 3") == "select ?, ?, ?"
+
+
+def _store(path: Path) -> None:
+    store = SqliteStore(path, create=True)
+    writer = store.writer(NAME, source="test")
+    for s in range(0, 600, 10):
+        waiting = 6 if 300 <= s < 360 else 0
+        sessions = (backend(1, state="idle in transaction"),
+                    *(backend(100 + i, wait=("Lock", "relation"), blocked_by=(1,))
+                      for i in range(waiting)),
+                    *(backend(200 + i, state="idle") for i in range(3)))
+        writer.append(frame(T0 + timedelta(seconds=s),
+                            {"activity": sessions, "transactions": Transactions(s * 5, 0)}))
+    writer.log_errors(count(jsonlog([
+        '{"timestamp":"2025-03-01 12:03:00 UTC","error_severity":"ERROR","state_code":"22012",'
+        '"message":"division by zero","statement":"SELECT 1/0 /* view=\'sales\' */"}'] * 3)))
+    writer.close()
+    store.close()
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    _store(tmp_path / "s.db")
+    store = SqliteStore(tmp_path / "s.db", create=False)
+    with TestClient(create_app(store, NAME)) as c:
+        yield c
+    store.close()
+
+
+def test_the_timeline_shows_the_spike_and_a_range_without_data_is_empty(
+        client: TestClient) -> None:
+    body = client.get("/api/timeline", params={"from": T0.isoformat(), "to": (
+        T0 + timedelta(minutes=10)).isoformat(), "width": 10}).json()
+    charts = {c["key"]: c for c in body["charts"]}
+    assert max(v for v in charts["waiting"]["lines"][0]["hi"] if v is not None) == 6
+    assert max(v for v in charts["tps"]["lines"][0]["hi"] if v is not None) == pytest.approx(5.0)
+    assert max(v for v in charts["errors"]["lines"][0]["hi"] if v is not None) == 3
+    empty = client.get("/api/timeline", params={"from": "2020-01-01T00:00Z",
+                                                "to": "2020-01-01T01:00Z", "width": 5})
+    assert empty.status_code == 200
+    assert all(v is None for c in empty.json()["charts"] for line in c["lines"]
+               for v in line["hi"])
+    assert client.get("/api/timeline", params={"from": "nonsense"}).status_code == 400
+
+
+def test_a_moment_is_judged_as_triage_judges_it(client: TestClient) -> None:
+    report = client.get("/api/triage", params={"at": (T0 + timedelta(seconds=330)).isoformat()})
+    [lock] = [f for f in report.json()["findings"] if f["code"] == "blocking-lock"]
+    assert lock["objects"][0]["pid"] == 1
+    errors = client.get("/api/errors", params={"from": T0.isoformat(), "to": (
+        T0 + timedelta(minutes=10)).isoformat()}).json()
+    assert errors["tag"][0]["key"] == ["sales"] and errors["tag"][0]["count"] == 3
+    for page in ("timeline", "statements", "views", "jobs", "errors"):
+        assert client.get(f"/{page}").status_code == 200
+    assert "script-src 'self'" in client.get("/timeline").headers["content-security-policy"]
+
+
+def test_metrics_parse_with_the_prometheus_parser(client: TestClient) -> None:
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    sessions = {s.labels["state"]: s.value for s in families["pgcrisis_sessions"].samples}
+    assert sessions["idle in transaction"] == 1 and sessions["idle"] == 3
+    assert families["pgcrisis_transactions"].type == "counter"
+    assert "pgcrisis_findings" in families
+
+
+def test_a_token_is_required_on_every_request(tmp_path: Path) -> None:
+    _store(tmp_path / "s.db")
+    store = SqliteStore(tmp_path / "s.db", create=False)
+    try:
+        with TestClient(create_app(store, NAME, token="s3cret")) as c:
+            assert c.get("/api/recordings").status_code == 401
+            assert c.get("/metrics").status_code == 401
+            assert c.get("/api/recordings", headers={"Authorization": "Bearer nope"}
+                         ).status_code == 401
+            assert c.get("/api/recordings", headers={"Authorization": "Bearer s3cret"}
+                         ).status_code == 200
+            assert c.get("/timeline?token=s3cret").status_code == 200
+            assert c.get("/api/recordings").status_code == 200  # the cookie it set
+    finally:
+        store.close()
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pgcrisis", "serve", *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_bad_input_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    missing = _serve("--store", str(tmp_path / "none.db"))
+    foreign = tmp_path / "foreign.db"
+    foreign.write_text("hello")
+    other = _serve("--store", str(foreign))
+    _store(tmp_path / "s.db")
+    open_host = _serve("--store", str(tmp_path / "s.db"), "--host", "0.0.0.0")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        in_use = _serve("--store", str(tmp_path / "s.db"), "--port",
+                        str(busy.getsockname()[1]))
+    for result, words in ((missing, "no recording store"), (other, "not a pgcrisis"),
+                          (open_host, "--token"), (in_use, "in use")):
+        assert result.returncode == 3, result.stderr
+        assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1

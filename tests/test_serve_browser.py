@@ -1,0 +1,238 @@
+"""``pgcrisis serve`` in a real browser (Playwright driving Debian's chromium, never one
+Playwright downloads) against a real ``serve`` process on a free port, over a store recorded
+from a real server during a lock chain, a refresh wave and errors of tagged statements."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import psycopg
+import pytest
+
+from pgcrisis.demo.scenario import admin_connect
+from pgcrisis.embedded import free_port
+from pgcrisis.logs.follow import LogFollower, follow
+from pgcrisis.record.store import open_store
+from tests.helpers import PgServer
+from tests.scenarios.cache import create_slow_view
+from tests.scenarios.locks import IdleTransactionChain
+from tests.test_record import Background, _refresh
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None:
+    if os.environ.get("CI") == "true":
+        pytest.fail("chromium is required under CI (.ci/run installs it)", pytrace=False)
+    pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, Route, sync_playwright  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+TAGS = {"customer_report": 3, "orders_list": 2}
+
+
+@dataclass
+class Recorded:
+    path: Path
+    root_pid: int
+    caused: dict[str, int]
+
+
+def _errors(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True, application_name="shop") as conn:
+        for tag, n in TAGS.items():
+            for _ in range(n):
+                with pytest.raises(psycopg.errors.DivisionByZero):
+                    conn.execute(f"SELECT 1/0 /* view='{tag}' */".encode())
+
+
+@pytest.fixture(scope="module")
+def recorded(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
+    if pg.embedded is None:
+        pytest.skip("the errors need the test server's own log (not PGCRISIS_TEST_DSN)")
+    name = "t_serve_browser"
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = pg.dsn_for(name)
+    with admin_connect(db) as conn:
+        for i in range(4):
+            create_slow_view(conn, f"mv_wave_{i}", seconds=1.5, rows=10)
+    path = tmp_path_factory.mktemp("serve") / "recording.db"
+    stop = threading.Event()
+    with Background(db, str(path)) as rec:
+        thread = follow(LogFollower(pg.embedded.log_dir, "jsonlog"), rec.writer.log_errors,
+                        stop, every_s=0.3)
+        rec.wait_frames(4)
+        with IdleTransactionChain(db, readers=2) as chain:
+            rec.wait_frames(8)
+            root = chain.root_pid
+        rec.wait_frames(4)
+        waves = [threading.Thread(target=_refresh, args=(db, f"mv_wave_{i}")) for i in range(4)]
+        for t in waves:
+            t.start()
+        for t in waves:
+            t.join()
+        _errors(db)
+        rec.wait_frames(6)
+        stop.set()
+        thread.join(10)
+    yield Recorded(path, root, TAGS)
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen[str]
+
+
+def _serve(path: Path, *extra: str, host: str = "127.0.0.1") -> Served:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "pgcrisis", "serve", "--store", str(path),
+                                "--host", host, "--port", str(port), *extra],
+                               stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    import urllib.error
+    import urllib.request
+    while True:
+        try:
+            urllib.request.urlopen(url + "/static/app.css", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break  # answering (a 401 with a token)
+        except OSError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+    return Served(url, process)
+
+
+def _stop(served: Served) -> None:
+    served.process.terminate()
+    served.process.communicate(timeout=10)  # and its stderr pipe closed
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A page that refuses, and lists, every request to another host."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    foreign: list[str] = []
+
+    def guard(route: Route) -> None:
+        host = urlparse(route.request.url).hostname
+        if host not in ("127.0.0.1", "localhost") and not route.request.url.startswith("data:"):
+            foreign.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", guard)
+    pg_page = context.new_page()
+    yield pg_page, foreign
+    context.close()
+    assert foreign == [], f"pages loaded from another host: {foreign}"
+
+
+def _shot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / f"serve-{name}.png"
+    page.screenshot(path=str(out), full_page=True)
+    return out
+
+
+def _range(path: Path) -> str:
+    store = open_store(str(path), create=False)
+    try:
+        cover = store.coverage(store.names()[0])
+    finally:
+        store.close()
+    assert cover is not None
+    start, end = cover[0] - timedelta(seconds=5), cover[1] + timedelta(seconds=5)
+    z = "+00:00"
+    return f"from={start.isoformat().replace(z, 'Z')}&to={end.isoformat().replace(z, 'Z')}"
+
+
+@pytest.mark.slow
+def test_the_dashboard_in_a_browser(recorded: Recorded, page: tuple[Page, list[str]]) -> None:
+    p, _ = page
+    served = _serve(recorded.path)
+    try:
+        q = _range(recorded.path)
+        p.goto(f"{served.url}/timeline?{q}")
+        p.wait_for_selector("body[data-ready='timeline']")
+        assert p.locator(".chart svg").count() == 7
+        waiting = p.locator(".chart[data-key='waiting'] svg")
+        peak_x = waiting.get_attribute("data-peak-x")
+        assert peak_x is not None, "no lock waiters drawn"
+        box = waiting.bounding_box()
+        assert box is not None
+        _shot(p, "timeline")
+        # a click on the spike: triage of that moment names the root of the chain
+        x = box["x"] + (int(peak_x) + 0.5) * box["width"] / int(
+            waiting.get_attribute("width") or box["width"])
+        p.mouse.click(x, box["y"] + box["height"] / 2)
+        lock = p.locator("#triage article[data-code='blocking-lock']").first
+        lock.wait_for(timeout=20_000)
+        assert lock.locator(f"li[data-pid='{recorded.root_pid}']").count() >= 1
+        _shot(p, "timeline-click")
+        # a drag selects a window: its findings are listed
+        p.mouse.move(box["x"] + 5, box["y"] + 40)
+        p.mouse.down()
+        p.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40, steps=5)
+        p.mouse.move(box["x"] + box["width"] - 5, box["y"] + 40, steps=5)
+        p.mouse.up()
+        p.wait_for_selector("#triage h2:has-text('Window')", timeout=30_000)
+        assert p.locator("body").get_attribute("data-selection")
+        assert p.locator("#triage article[data-code='refresh-wave']").count() >= 1
+        _shot(p, "timeline-window")
+        # the errors page counts the errors the test caused, per tag
+        p.goto(f"{served.url}/errors?{q}")
+        p.wait_for_selector("body[data-ready='errors']")
+        for tag, n in recorded.caused.items():
+            row = p.locator(f"#errors-tag tr[data-key='{tag}'] td.count")
+            assert row.inner_text() == str(n)
+        _shot(p, "errors")
+        for kind in ("statements", "views", "jobs"):
+            p.goto(f"{served.url}/{kind}?{q}")
+            p.wait_for_selector(f"body[data-ready='{kind}']")
+            _shot(p, kind)
+    finally:
+        _stop(served)
+
+
+def test_bound_elsewhere_a_request_without_the_token_is_refused(
+        recorded: Recorded, page: tuple[Page, list[str]]) -> None:
+    p, _ = page
+    served = _serve(recorded.path, "--token", "s3cret", host="0.0.0.0")
+    try:
+        refused: Any = p.goto(f"{served.url}/timeline")
+        assert refused is not None and refused.status == 401
+        allowed = p.goto(f"{served.url}/timeline?token=s3cret")
+        assert allowed is not None and allowed.status == 200
+        p.wait_for_selector("body[data-ready='timeline']")
+        again = p.goto(f"{served.url}/api/recordings")  # the cookie carries it now
+        assert again is not None and again.status == 200
+    finally:
+        _stop(served)
