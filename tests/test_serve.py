@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -172,3 +173,55 @@ def test_bad_input_is_one_line_and_exit_3(tmp_path: Path) -> None:
                           (open_host, "--token"), (in_use, "in use")):
         assert result.returncode == 3, result.stderr
         assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_recorder_serves_metrics_while_it_records(db: str, tmp_path: Path) -> None:
+    """``record --metrics-port``: a real recorder on a real server answers /metrics in the
+    OpenMetrics format, parsed by Prometheus' own parser, with the sessions it just saw."""
+    import urllib.request
+
+    from pgcrisis.embedded import free_port
+
+    port = free_port()
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "pgcrisis", "record", db, "--store", str(tmp_path / "r.db"),
+         "--interval", "200ms", "--duration", "30s", "--metrics-port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        text = kind = ""
+        for _ in range(100):
+            try:
+                asked = urllib.request.Request(  # as Prometheus asks: OpenMetrics
+                    f"http://127.0.0.1:{port}/metrics",
+                    headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+                with urllib.request.urlopen(asked, timeout=2) as r:
+                    text = r.read().decode()
+                    kind = r.headers["Content-Type"]
+                if "pgcrisis_sessions" in text:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert kind.startswith("application/openmetrics-text")
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        assert "pgcrisis_sessions" in families, text[:500]
+        assert any(s.value >= 0 for s in families["pgcrisis_sessions"].samples)
+    finally:
+        recorder.terminate()
+        recorder.communicate(timeout=30)
+
+
+def test_a_stderr_log_it_cannot_parse_is_one_line_and_exit_3(db: str, tmp_path: Path) -> None:
+    """``record --log`` on a stderr log whose lines do not match the prefix: one line saying
+    so, exit 3, before anything is recorded."""
+    logs = tmp_path / "log"
+    logs.mkdir()
+    (logs / "postgresql.log").write_text("this is not what the prefix says\n" * 5)
+    done = subprocess.run(
+        [sys.executable, "-m", "pgcrisis", "record", db, "--store", str(tmp_path / "r.db"),
+         "--duration", "5s", "--log", str(logs), "--log-format", "stderr",
+         "--log-line-prefix", "%m [%p] "],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 3, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "log_line_prefix" in lines[0], lines
