@@ -272,3 +272,48 @@ def test_cli_in_a_terminal_too_small_is_one_line(db: str) -> None:
     lines = done.stderr.decode().strip().splitlines()
     assert done.returncode == 3
     assert lines == ["pgcrisis: the terminal is 60×20; top needs at least 80×24"]
+
+
+@pytest.fixture
+def monitor(db: str) -> Iterator[str]:
+    """The DSN of a non-superuser login role with pg_monitor and nothing else."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS top_monitor")
+        conn.execute("CREATE ROLE top_monitor LOGIN PASSWORD 'monitor-pw' IN ROLE pg_monitor")
+    params = conninfo_to_dict(db)
+    params.update(user="top_monitor", password="monitor-pw")
+    try:
+        yield make_conninfo("", **params)
+    finally:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE usename = 'top_monitor'")
+            conn.execute("DROP ROLE IF EXISTS top_monitor")
+
+
+def test_a_pg_monitor_role_sees_every_session_and_says_what_it_cannot_do(
+        db: str, monitor: str) -> None:
+    """As a non-superuser member of pg_monitor, the live view still shows other roles'
+    sessions with their queries and the lock chain's tree, and says once that cancel and
+    terminate are limited to its own sessions."""
+    with ActiveStatementChain(db, readers=2) as chain:
+        source = LiveSource(Target(monitor, "test"), interval_s=0.2, options=FAST)
+        source.start()
+        try:
+            deadline = time.monotonic() + 30
+            moment = source.latest()
+            while moment is None or not moment.view.tree:
+                assert time.monotonic() < deadline, "no tree as pg_monitor"
+                time.sleep(0.1)
+                moment = source.latest()
+        finally:
+            source.stop()
+    view = moment.view
+    assert view.tree[0].pid == chain.root_pid
+    root = next(r for r in view.sessions if r.pid == chain.root_pid)
+    assert "pg_sleep" in root.query  # not "<insufficient privilege>"
+    assert any("cancel/terminate work only on your own role's sessions" in n
+               for n in view.notes)
+    assert not any("queries and waits are hidden" in n for n in view.notes)
