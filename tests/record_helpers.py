@@ -27,7 +27,7 @@ from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.codec import loads
 from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, RECORDED_FIELDS, Frame, Store
-from pgcrisis.record.recorder import Recorder, RecorderOptions
+from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer
 
@@ -135,29 +135,52 @@ def session_rows(spec: str, pid: int) -> list[list[Any]]:
     return out
 
 
-class Recording:
-    """The recorder on a thread, writing into a SQLite store."""
+FAST = RecorderOptions(interval_s=0.25, slow_every_s=1.0,
+                       limits=SessionLimits(statement_timeout_ms=2000, lock_timeout_ms=50))
 
-    def __init__(self, dsn: str, path: str, interval_s: float = 0.25) -> None:
-        self.store = open_store(path, create=True)
-        self.writer = self.store.writer("test", source="test")
-        self.recorder = Recorder(Target(dsn, "test"), self.writer,
-                                 RecorderOptions(interval_s=interval_s, slow_every_s=1.0,
-                                                 limits=SessionLimits(
-                                                     statement_timeout_ms=2000,
-                                                     lock_timeout_ms=50)))
-        self.thread = threading.Thread(target=self.recorder.run, daemon=True)
+
+class Background:
+    """A recorder in a thread, stopped (and its writer closed) on exit."""
+
+    def __init__(self, dsn: str, store: str, options: RecorderOptions = FAST,
+                 name: str = "test") -> None:
+        self.store = open_store(store, create=True)
+        self.writer = self.store.writer(name, source="test")
+        self.recorder = Recorder(Target(dsn, "test"), self.writer, options)
+        self.error: BaseException | None = None
+        self.stats: RecorderStats | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.stats = self.recorder.run()
+        except BaseException as exc:
+            self.error = exc
+
+    def __enter__(self) -> Background:
         self.thread.start()
+        return self
 
     def wait_frames(self, n: int, timeout: float = 30) -> None:
         goal = self.recorder.stats.frames + n
         deadline = time.monotonic() + timeout
         while self.recorder.stats.frames < goal:
-            assert time.monotonic() < deadline, "the recorder stalled"
+            assert self.error is None, self.error
+            assert time.monotonic() < deadline, f"only {self.recorder.stats.frames} frames"
             time.sleep(0.05)
 
-    def close(self) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.recorder.stop()
         self.thread.join(30)
         self.writer.close()
         self.store.close()
+        assert self.error is None, self.error
+
+
+def server_now(dsn: str) -> datetime:
+    """The server's clock (moments asked of a recording are in server time)."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    value: datetime = row[0]
+    return value

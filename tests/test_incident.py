@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from pgcrisis.cli.main import cli
-from tests.record_helpers import Recording
+from tests.record_helpers import FAST, Background
 from tests.scenarios.locks import IdleTransactionChain
 
 
@@ -77,8 +78,7 @@ def test_a_recorded_incident_has_before_and_after_figures(db: str, dirs: Path) -
     """With a recording that covers the incident, the post-mortem shows the lock waiters
     measured before the mitigation and after it, split at the action applied."""
     store = str(dirs / "recording.sqlite")
-    rec = Recording(db, store, interval_s=0.2)
-    try:
+    with Background(db, store, replace(FAST, interval_s=0.2)) as rec:
         run("incident", "start", "Orders time out")
         with IdleTransactionChain(db, readers=3):
             rec.wait_frames(15)
@@ -86,8 +86,6 @@ def test_a_recorded_incident_has_before_and_after_figures(db: str, dirs: Path) -
             assert code == 0, out + err
         rec.wait_frames(15)
         run("incident", "close")
-    finally:
-        rec.close()
     code, pm, err = run("incident", "postmortem", "--store", store)
     assert code == 0, err
     figures = pm.split("Before and after the mitigation at", 1)[1].split("##", 1)[0]

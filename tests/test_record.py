@@ -18,67 +18,17 @@ from typing import Any
 import psycopg
 import pytest
 
-from pgcrisis.collect.session import SessionLimits
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import StoreError
 from pgcrisis.record.past import triage_at, triage_window
-from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer, require
-from tests.record_helpers import central, spec  # noqa: F401  (fixtures)
+from tests.record_helpers import FAST, Background, central, spec  # noqa: F401  (fixtures)
+from tests.record_helpers import server_now as _server_now
 from tests.scenarios.cache import create_slow_view
 from tests.scenarios.locks import IdleTransactionChain
-
-FAST = RecorderOptions(interval_s=0.25, slow_every_s=1.0,
-                       limits=SessionLimits(statement_timeout_ms=2000, lock_timeout_ms=50))
-
-
-class Background:
-    """A recorder in a thread, stopped (and its writer closed) on exit."""
-
-    def __init__(self, dsn: str, store: str, options: RecorderOptions = FAST,
-                 name: str = "test") -> None:
-        self.store = open_store(store, create=True)
-        self.writer = self.store.writer(name, source="test")
-        self.recorder = Recorder(Target(dsn, "test"), self.writer, options)
-        self.error: BaseException | None = None
-        self.stats: RecorderStats | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.stats = self.recorder.run()
-        except BaseException as exc:
-            self.error = exc
-
-    def __enter__(self) -> Background:
-        self.thread.start()
-        return self
-
-    def wait_frames(self, n: int, timeout: float = 30) -> None:
-        goal = self.recorder.stats.frames + n
-        deadline = time.monotonic() + timeout
-        while self.recorder.stats.frames < goal:
-            assert self.error is None, self.error
-            assert time.monotonic() < deadline, f"only {self.recorder.stats.frames} frames"
-            time.sleep(0.05)
-
-    def __exit__(self, *exc: object) -> None:
-        self.recorder.stop()
-        self.thread.join(30)
-        self.writer.close()
-        self.store.close()
-        assert self.error is None, self.error
-
-
-def _server_now(dsn: str) -> datetime:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    value: datetime = row[0]
-    return value
 
 
 def test_triage_at_names_a_lock_chain_after_it_ended(db: str, spec: str) -> None:  # noqa: F811

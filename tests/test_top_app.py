@@ -33,7 +33,7 @@ from pgcrisis.presentation.top.confirm import ConfirmAction
 from pgcrisis.record.recorder import RecorderOptions
 from pgcrisis.record.store import open_store
 from pgcrisis.top.source import LiveSource, ReplaySource
-from tests.record_helpers import Recording
+from tests.record_helpers import Background, server_now
 from tests.scenarios.locks import ActiveStatementChain
 
 SIZE = (120, 40)
@@ -136,14 +136,6 @@ def test_read_only_offers_no_action(db: str) -> None:
         assert chain.waiting() == 2  # the ALTER and the reader: nothing was cancelled
 
 
-def _server_now(dsn: str) -> datetime:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    value: datetime = row[0]
-    return value
-
-
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory, pg: object) -> tuple[str, datetime, int]:
     """A recording of a lock chain that has since ended: (store path, a moment during the
@@ -156,16 +148,15 @@ def recorded(tmp_path_factory: pytest.TempPathFactory, pg: object) -> tuple[str,
         conn.execute(f'CREATE DATABASE "{name}"')
     dsn = pg.dsn_for(name)
     path = str(tmp_path_factory.mktemp("top") / "recording.sqlite")
-    rec = Recording(dsn, path)
     try:
-        with ActiveStatementChain(dsn, readers=2) as chain:
-            rec.wait_frames(3)
-            during = _server_now(dsn)
-            rec.wait_frames(3)
-            root = chain.root_pid
-        rec.wait_frames(4)
+        with Background(dsn, path) as rec:
+            with ActiveStatementChain(dsn, readers=2) as chain:
+                rec.wait_frames(3)
+                during = server_now(dsn)
+                rec.wait_frames(3)
+                root = chain.root_pid
+            rec.wait_frames(4)
     finally:
-        rec.close()
         with psycopg.connect(pg.dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return path, during, root

@@ -50,6 +50,12 @@ class IdleTransactionChain(Scenario):
         wait_until(lambda: self._state(self.root_pid) == "idle in transaction",
                    what="the idle transaction")
 
+        self._queue_behind_root()
+
+    def _queue_behind_root(self) -> None:
+        """An ALTER TABLE queued behind the root, then readers queued behind the ALTER."""
+        table = sql.Identifier(self.table)
+
         def ddl(conn: psycopg.Connection[Any]) -> None:
             conn.execute("SET lock_timeout = 0")
             conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS note text")
@@ -146,22 +152,7 @@ class ActiveStatementChain(IdleTransactionChain):
         wait_until(lambda: self._state(self.root_pid) == "active" and self._sleeping(),
                    what="the long statement")
 
-        def ddl(conn: psycopg.Connection[Any]) -> None:
-            conn.execute("SET lock_timeout = 0")
-            conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS note text")
-                         .format(table))
-
-        self.ddl_pid = self.spawn(ddl, name="queued-ddl", application_name="migration").pid or 0
-        wait_until(lambda: self._waiting(self.ddl_pid), what="the ALTER TABLE to queue")
-
-        def read(conn: psycopg.Connection[Any]) -> None:
-            conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
-
-        for i in range(self.readers):
-            pid = self.spawn(read, name=f"reader-{i}", application_name="ordersvc").pid or 0
-            self.reader_pids.append(pid)
-        for pid in self.reader_pids:
-            wait_until(lambda p=pid: self._waiting(p), what="readers to queue")  # type: ignore[misc]
+        self._queue_behind_root()
 
     def _sleeping(self) -> bool:
         with admin_connect(self.dsn) as conn:

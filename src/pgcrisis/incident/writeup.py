@@ -132,8 +132,10 @@ def postmortem(incident: Incident, actions: Sequence[JournaledAction], *,
     noticed = tuple(dict.fromkeys(n for e in statuses for n in e.data.get("noticed", ())))
     triages = incident.of("triage")
     reached = milestones(incident, actions)
-    pivot = reached.mitigated or (actions[0].at if actions else None)
-    figures = before_after(minutes, pivot) if pivot is not None else ()
+    # the figures split where the first action that worked had finished
+    worked = next((a for a in actions if a.ok and a.undoes is None), None)
+    pivot = (worked.ended_at or worked.at) if worked is not None else reached.mitigated
+    figures = before_after(minutes, pivot, step_s) if pivot is not None else ()
     return PostMortem(
         incident, reached, tuple(roots), tuple(actions),
         tuple(action_items([*roots, *incident.consequences()], actions)), impact, noticed,
