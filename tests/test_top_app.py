@@ -308,3 +308,33 @@ def test_a_pg_monitor_role_sees_every_session_and_says_what_it_cannot_do(
     assert any("cancel/terminate work only on your own role's sessions" in n
                for n in view.notes)
     assert not any("queries and waits are hidden" in n for n in view.notes)
+
+
+def test_a_lost_connection_is_shown_and_retried_while_the_view_stays_up(db: str) -> None:
+    """The sampler's session is terminated under it: the moment says so (the header shows
+    it) and the sampler reconnects by itself; the latest view stays readable throughout."""
+    from pgcrisis.collect.session import APPLICATION_NAME
+
+    source = LiveSource(Target(db, "test"), interval_s=0.2, options=FAST)
+    source.start()
+    try:
+        def wait(ready: Callable[[], bool], what: str) -> None:
+            deadline = time.monotonic() + 30
+            while not ready():
+                assert time.monotonic() < deadline, what
+                time.sleep(0.05)
+
+        def status() -> str:
+            moment = source.latest()
+            assert moment is not None and moment.view is not None  # never lost once shown
+            return moment.status
+
+        wait(lambda: source.latest() is not None, "a first moment")
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name = %s AND datname = current_database() "
+                         "AND pid <> pg_backend_pid()", (APPLICATION_NAME,))
+        wait(lambda: status().startswith("disconnected"), "the lost connection to show")
+        wait(lambda: status() == "live", "the sampler to reconnect")
+    finally:
+        source.stop()
