@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.scenario import Scenario, admin_connect, wait_until
+from pgcrisis.demo.scenario import Scenario, admin_connect, wait_for_release, wait_until
 from pgcrisis.errors import ScenarioError
 
 
@@ -78,7 +78,7 @@ class SnapshotHoldsVacuum(Scenario):
                 conn.execute("SELECT count(*) FROM churn")
                 conn.execute("SELECT v FROM ledger WHERE id = 1 FOR UPDATE")
                 holding.set()
-                worker.release.wait()
+                wait_for_release()
 
         worker = self.spawn(hold, name="snapshot-holder", application_name="report-exporter")
         self.holder_pid = worker.pid or 0

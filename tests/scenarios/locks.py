@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.scenario import Scenario, admin_connect, wait_until
+from pgcrisis.demo.scenario import Scenario, admin_connect, wait_for_release, wait_until
 from pgcrisis.errors import ScenarioError
 
 
@@ -43,7 +43,7 @@ class IdleTransactionChain(Scenario):
         def idle(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
                 conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
-                root.release.wait()
+                wait_for_release()
 
         root = self.spawn(idle, name="idle-root", application_name="billing-worker")
         self.root_pid = root.pid or 0

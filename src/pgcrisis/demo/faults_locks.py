@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect
+from pgcrisis.demo.scenario import Metric, Scenario, admin_connect, wait_for_release
 from pgcrisis.errors import ScenarioError
 
 
@@ -99,7 +99,7 @@ class LeakyRecursiveDelete(Scenario):
             with conn.transaction():
                 self.delete_leaky(conn, self._root_id)
                 done.set()
-                worker.release.wait()  # the app goes on with other work, transaction open
+                wait_for_release()  # the app goes on with other work, transaction open
                 raise psycopg.Rollback()
 
         worker = self.spawn(run, name="recursive-delete", application_name="workflow-engine",

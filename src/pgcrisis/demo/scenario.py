@@ -91,6 +91,19 @@ class Worker(threading.Thread):
         return self
 
 
+def wait_for_release() -> None:
+    """Block the calling worker until its scenario releases it (:meth:`Worker.cancel`).
+
+    For a worker's target: it finds its worker as the current thread, never through the
+    variable the spawner assigns once ``spawn`` returns (a fast thread gets here first, and a
+    closure over that variable then fails with NameError, ending the session it was to hold).
+    """
+    worker = threading.current_thread()
+    if not isinstance(worker, Worker):
+        raise ScenarioError("wait_for_release() is for a scenario worker's target")
+    worker.release.wait()
+
+
 @dataclass(frozen=True, slots=True)
 class Metric:
     """One measured symptom, for the demo's before/after table.
