@@ -140,6 +140,11 @@ class Store(Protocol):
         """The per-minute figures (:mod:`pgcrisis.record.timeline`) of the minutes that start
         between ``start`` and ``end``, oldest first."""
 
+    def series_figures(self, name: str, start: datetime,
+                       end: datetime) -> list[tuple[Any, ...]] | None:
+        """The same minutes' charted figures as plain rows (``t`` then
+        :data:`pgcrisis.record.reader.FIGURES`), or ``None`` when none is stored there."""
+
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
         """Error counts of the server's log between ``start`` and ``end``: rows of
         (t, severity, sqlstate, statement, queryid, application, tag, n, sample)."""

@@ -36,6 +36,9 @@ from pgcrisis.record.stored_frame import StoredFrame
 from pgcrisis.record.thinning import FULL
 from pgcrisis.record.timeline import Bucket, buckets_of
 
+#: the figures :meth:`RecordingReader.series_figures` returns, after the minute's start
+FIGURES = ("active", "idle", "idle_tx", "waiting", "refreshing", "xacts", "job_runs",
+           "statement_ms", "seconds")
 #: frames read per query when walking a window
 PAGE = 500
 #: cached element rows before the caches are emptied
@@ -115,6 +118,18 @@ class RecordingReader:
             if rows:
                 return [Bucket.of(int(r[0]), r[1:]) for r in rows]
         return buckets_of(self.snapshots(name, from_us(first), end))
+
+    def series_figures(self, name: str, start: datetime,
+                       end: datetime) -> list[tuple[Any, ...]] | None:
+        """The stored series' charted figures as plain rows (:data:`FIGURES` after ``t``),
+        for a reader that wants columns, not a :class:`Bucket` per minute; ``None`` when the
+        store has no stored series there (an older store: use :meth:`series`)."""
+        rec = self.recording(name)
+        if rec is None or self.schema < 2:
+            return None
+        first = to_us(start) - to_us(start) % 60_000_000
+        rows = self.db.all("series_figures_between", rec, first, to_us(end))
+        return [tuple(r) for r in rows] or None
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
         """The error counts of the server's log (rows of ``log_errors_between``)."""
@@ -315,6 +330,10 @@ class ReadingStore:
 
     def series(self, name: str, start: datetime, end: datetime) -> list[Bucket]:
         return self.reader.series(name, start, end)
+
+    def series_figures(self, name: str, start: datetime,
+                       end: datetime) -> list[tuple[Any, ...]] | None:
+        return self.reader.series_figures(name, start, end)
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
         return self.reader.log_errors(name, start, end)

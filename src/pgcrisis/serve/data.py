@@ -22,6 +22,7 @@ from pgcrisis.presentation.triage_json import report_to_json
 from pgcrisis.record.db import from_us, to_us
 from pgcrisis.record.frame import Store
 from pgcrisis.record.past import triage_at, triage_window
+from pgcrisis.record.reader import FIGURES
 from pgcrisis.record.timeline import Bucket, buckets_of
 from pgcrisis.serve.reduce import columns, reduce
 from pgcrisis.when import local_zone, shown
@@ -74,12 +75,7 @@ def recordings(store: Store) -> JSON:
 
 
 def _figures(buckets: list[Bucket], key: str) -> Any:
-    """One figure of every bucket, as an array (transactions/s: NaN where no span)."""
-    if key == "tps":
-        xacts = np.array([b.xacts for b in buckets], dtype=np.float64)
-        seconds = np.array([b.seconds for b in buckets], dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(seconds > 0, xacts / np.where(seconds > 0, seconds, 1), np.nan)
+    """One figure of every bucket, as an array."""
     return np.array([getattr(b, key) for b in buckets], dtype=np.float64)
 
 
@@ -97,11 +93,22 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
     width = max(1, min(width, MAX_WIDTH))
     s, e = to_us(start), to_us(end)
     step_us = 1_000_000 if end - start <= FINE_SPAN else 60_000_000
-    if step_us < 60_000_000:
-        buckets = buckets_of(store.snapshots(name, start, end), step_us=step_us)
+    stored = store.series_figures(name, start, end) if step_us == 60_000_000 else None
+    if stored is not None:  # the per-minute series as columns: no object per minute
+        grid = np.array(stored, dtype=np.float64)
+        times: Any = grid[:, 0].astype(np.int64)
+        figures: dict[str, Any] = {key: grid[:, i + 1] for i, key in enumerate(FIGURES)}
+        minutes = len(stored)
     else:
-        buckets = store.series(name, start, end)
-    times = [b.t for b in buckets]
+        buckets = (buckets_of(store.snapshots(name, start, end), step_us=step_us)
+                   if step_us < 60_000_000 else store.series(name, start, end))
+        times = [b.t for b in buckets]
+        figures = {key: _figures(buckets, key) for key in FIGURES}
+        minutes = len(buckets)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        seconds = figures["seconds"]
+        figures["tps"] = np.where(seconds > 0, figures["xacts"] / np.where(seconds > 0,
+                                                                          seconds, 1), np.nan)
     errors = _errors_per_minute(store, name, start, end)
     error_times = sorted(errors)
     charts = []
@@ -111,14 +118,14 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
             if line.key == "errors":
                 r = reduce(error_times, [errors[t] for t in error_times], s, e, width)
             else:
-                r = reduce(times, _figures(buckets, line.key), s, e, width)
+                r = reduce(times, figures[line.key], s, e, width)
             out_lines.append({"key": line.key, "label": line.label, "lo": r.lo, "hi": r.hi})
         charts.append({"key": key, "title": title, "unit": unit, "lines": out_lines})
     cover = store.coverage(name)
     return {"name": name, "from": iso(start), "to": iso(end), "width": width,
             "columns": [c // 1000 for c in columns(s, e, width)],
             "coverage": {"from": iso(cover[0]), "to": iso(cover[1])} if cover else None,
-            "minutes": len(buckets), "step_ms": step_us // 1000, "charts": charts}
+            "minutes": minutes, "step_ms": step_us // 1000, "charts": charts}
 
 
 def moment(store: Store, name: str, when: datetime, within: timedelta | None = None) -> JSON:
