@@ -18,7 +18,6 @@ process that dies midway leaves the start line and the lines of the statements t
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -31,15 +30,12 @@ import psycopg
 
 from pgcrisis.dsn import redact
 from pgcrisis.errors import first_line
+from pgcrisis.state import state_path
 
 
 def journal_path() -> Path:
     """Where actions are journaled."""
-    explicit = os.environ.get("PGCRISIS_JOURNAL")
-    if explicit:
-        return Path(explicit)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "pgcrisis" / "journal.jsonl"
+    return state_path("PGCRISIS_JOURNAL", "journal.jsonl")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ is ``<id>.jsonl`` (the id is the start time and a slug of the title).
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,15 +15,12 @@ from typing import Any
 
 from pgcrisis.errors import ConfigError
 from pgcrisis.incident.model import Event, Incident, Root
+from pgcrisis.state import state_path
 from pgcrisis.triage import TriageReport
 
 
 def incident_dir() -> Path:
-    explicit = os.environ.get("PGCRISIS_INCIDENT_DIR")
-    if explicit:
-        return Path(explicit)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "pgcrisis" / "incidents"
+    return state_path("PGCRISIS_INCIDENT_DIR", "incidents")
 
 
 def _now() -> datetime:

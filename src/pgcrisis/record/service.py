@@ -16,6 +16,7 @@ from pgcrisis.errors import ConfigError
 from pgcrisis.record.frame import Frame, Store
 from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
 from pgcrisis.record.store import is_central, open_store
+from pgcrisis.state import state_path
 
 if TYPE_CHECKING:
     from pgcrisis.logs.follow import LogFollower
@@ -26,11 +27,7 @@ STORE_ENV = "PGCRISIS_STORE"
 
 def default_store() -> str:
     """``$PGCRISIS_STORE``, else ``~/.local/state/pgcrisis/recordings.sqlite``."""
-    explicit = os.environ.get(STORE_ENV)
-    if explicit:
-        return explicit
-    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return str(state / "pgcrisis" / "recordings.sqlite")
+    return str(state_path(STORE_ENV, "recordings.sqlite"))
 
 
 def _where(conninfo: str) -> tuple[str, str, str]:
