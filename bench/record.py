@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from _proc import cpu_seconds
 from rich.console import Console
 from rich.table import Table
 
@@ -41,16 +42,6 @@ from pgcrisis.when import parse_duration
 
 TARGET_CPU = 0.02
 TARGET_MIB_PER_DAY = 30.0
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def pgbench(tool: Path, dsn: str, clients: int, seconds: int) -> float:

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from _proc import cpu_seconds
 from psycopg import sql
 from rich.console import Console
 from rich.markup import escape
@@ -70,7 +71,6 @@ PGA_ROLE = "pgactivity_bench_top"
 FLOOR_ROLE = "floor_bench_top"
 FLOOR = "reference: SELECT * FROM pg_stat_activity"
 PGA_INSTALL = "uv tool install 'pg_activity[psycopg]'"
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 #: pg_activity's refresh, driven through its own API in its own interpreter (argv: host,
 #: port, user, password, dbname, refreshes). Speaks the protocol of the samplers below.
@@ -120,15 +120,6 @@ for _ in range(int(refreshes)):
 say({"marks": marks, "took": took, "sessions": seen})
 sys.stdin.readline()
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 # -- the samplers (subprocesses) ------------------------------------------------------------
