@@ -46,6 +46,9 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
     analyzer = Analyzer() if full_tree_limit is None else \
         Analyzer(full_tree_limit=full_tree_limit)
     chunks = source.chunks()
+    if source.skipped_lines:
+        analyzer.notes.append(f"{source.skipped_lines:,} line(s) of other text before the plan "
+                              f"(a prompt, the command, comments) were skipped")
     if source.format == "text":
         TextScanner(analyzer, source.name).feed(chunks, source.position)
         return analyzer.result(input_format="text")
@@ -68,6 +71,13 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
         CompactScanner(analyzer, source.name).feed(chunks, source.position)
     else:
         JsonScanner(analyzer, source.name).feed(chunks, source.position)
+    if source.trailing_plans:
+        analyzer.notes.append(
+            f"{source.trailing_plans:,} more plan(s) followed psql's row count and were not "
+            f"read: only the first JSON plan was analysed (give each its own file)")
+    elif source.trailing_lines:
+        analyzer.notes.append(f"{source.trailing_lines:,} line(s) after psql's row count (a "
+                              f"prompt, other output) were not read")
     return analyzer.result(input_format="json")
 
 
@@ -92,6 +102,8 @@ def compact(source: Input) -> Iterator[bytes | memoryview]:
     if source.format != "json":
         raise InputError(f"{source.name}: --compact needs a JSON plan; this is a text plan")
     compactor = Compactor(source.name)
-    compactor.count_depth = not (looks_indented(source.head) and valid_prefix(source.head))
+    # (an extra indentation on every line, as some pastes have: brackets are counted)
+    compactor.count_depth = not (looks_indented(source.head) and valid_prefix(source.head)
+                                 and source.head.lstrip(b"\r\n")[:1] in (b"[", b"{"))
     source.count_lines = False
     return compactor.chunks(source.chunks())

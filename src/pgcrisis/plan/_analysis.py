@@ -288,8 +288,9 @@ class Analyzer:
                        exclusive_cost, cost, loops, hit, read, analyzed)
 
     def plan_value(self, key: str, value: RawValue) -> None:
-        """A statement-level figure: ``Planning Time``, ``Execution Time``."""
-        if key == "Execution Time":
+        """A statement-level figure: ``Planning Time``, ``Execution Time`` (``Total
+        Runtime`` up to 9.3)."""
+        if key in ("Execution Time", "Total Runtime"):
             self._plan_execution = num(value)
             self._execution = (self._execution or 0.0) + num(value)
         elif key == "Planning Time":

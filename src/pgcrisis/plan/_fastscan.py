@@ -41,6 +41,7 @@ NODE_KEYS = (
     "Exact Heap Blocks", "Lossy Heap Blocks",
 )
 PLAN_KEYS = ("Plan", "Planning", "Settings", "Planning Time", "Execution Time", "JIT",
+             "Total Runtime",
              "Triggers", "Serialization", "Functions", "Total", "Trigger Name",
              "Constraint Name", "Relation", "Time", "Calls")
 
@@ -136,6 +137,7 @@ class FastScanner:
         self._record: dict[str, RawValue] = {}
         self._props: Props | None = None  # the open node's keys (for the compact scanner)
         self._last_line = b""
+        self._base = -1                   # indentation of the opening bracket's line
         self.plans = 0
 
     def feed(self, chunks: Iterable[bytes], position: Position) -> None:
@@ -149,6 +151,12 @@ class FastScanner:
         buf = b"\n"  # every block starts at the line break before its first line
         last = b""
         for chunk in chunks:
+            if self._base < 0:
+                opening = chunk.lstrip(b"\r\n")
+                if opening:
+                    # a paste may indent every line: the closing bracket sits where the
+                    # opening one does
+                    self._base = len(opening) - len(opening.lstrip(b" \t"))
             tail = chunk[-4096:].rstrip()
             if tail:
                 last = tail[tail.rfind(b"\n") + 1:]
@@ -238,7 +246,7 @@ class FastScanner:
             return
         if n == plan:
             self._end_section()
-            if key in ("Planning Time", "Execution Time"):
+            if key in ("Planning Time", "Execution Time", "Total Runtime"):
                 self._an.plan_value(key, value)
             elif key in ("JIT", "Triggers", "Serialization"):
                 self._section = key
@@ -277,7 +285,9 @@ class FastScanner:
 
     def _finish(self, position: Position) -> None:
         last = self._last_line
-        if last.strip() not in (b"]", b"}") or last[:1] not in (b"]", b"}"):
+        base = max(self._base, 0)
+        if last.strip() not in (b"]", b"}") or last[base:base + 1] not in (b"]", b"}") \
+                or last[:base].strip():
             shown = last.strip()[-40:].decode("utf-8", "replace")
             raise InputError(
                 f"{self._name}: truncated plan: the input ends at line {position.line}, byte "

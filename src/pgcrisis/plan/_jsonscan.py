@@ -248,7 +248,7 @@ class JsonScanner:
         elif ctx == _CARR:
             top.value.append(value)
         elif ctx == _PLANOBJ:
-            if top.key in ("Planning Time", "Execution Time"):
+            if top.key in ("Planning Time", "Execution Time", "Total Runtime"):
                 self._an.plan_value(top.key, value)
         else:
             self._fail(buf, at, base, line, "a bare value where a plan belongs", _VALUE,

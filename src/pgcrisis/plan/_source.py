@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
 from pgcrisis.errors import InputError
+from pgcrisis.plan._textclean import clean, starts_plan
 
 CHUNK_SIZE = 1 << 20
 SNIFF_SIZE = 64 << 10
 _GZIP_MAGIC = b"\x1f\x8b"
 _PSQL_FOOTER = re.compile(rb"^\(\d+ rows?\)\s*$")
-_PSQL_SEPARATOR = re.compile(rb"^-+\+?-*\s*$")
-_TEXT_NODE = re.compile(rb"^\s*(?:->\s+)?[A-Z][A-Za-z ]+.*\((?:cost|actual)[=\s]")
+_FRAME_RULE = re.compile("^[\\s\\-+─┌┐└┘├┤┬┴┼]+$".encode())
+_BAR_BYTES = (b"|", "│".encode())
+_NEWLINE_MARK = "↵".encode()
+_BARS = ("|", "│")
 
 Progress = Callable[[int], None]
 
@@ -59,9 +62,20 @@ class Input:
         self.format = "json"
         self.decorated = False
         self.compressed = compressed
-        self._aligned = False
+        #: non-blank lines before the plan (a prompt, the echoed command, comments)
+        self.skipped_lines = 0
+        #: non-blank lines after psql's row-count footer, not read
+        self.trailing_lines = 0
+        self.trailing_plans = 0
+        self._framed = False
+        self._lead = 0
+        self._ended = False
         self._first = self._read_first()
         self.head = self._first[:SNIFF_SIZE]
+        if self.format == "json" and self.decorated:  # what the scanners will see
+            self.head = self._undecorate(self.head)
+            self._ended = False
+            self.trailing_lines = self.trailing_plans = 0
 
     # -- public --------------------------------------------------------------------------
 
@@ -90,7 +104,7 @@ class Input:
                     while cut > 1 and buffer[cut - 1] == 0x5C:
                         cut -= 1
                 chunk, carry = buffer[:cut], buffer[cut:]
-            if self.decorated:
+            if self.decorated and self.format == "json":
                 chunk = self._undecorate(chunk)
             if chunk:
                 yield chunk
@@ -119,22 +133,50 @@ class Input:
                              f"(EXPLAIN output in JSON or text format)")
         self._reject_binary(head)
         lines = head.split(b"\n")
-        first = next((line for line in lines if line.strip()), b"")
-        if b"QUERY PLAN" in first:
-            self.decorated = True
-            self._aligned = any(_PSQL_SEPARATOR.match(line) for line in lines[:4])
-            head = self._undecorate_head(head)
-        stripped = head.lstrip()
-        if stripped[:1] in (b"[", b"{"):
-            self.format = "json"
-        elif _TEXT_NODE.match(stripped.split(b"\n", 1)[0]):
-            self.format = "text"
-        else:
-            shown = stripped.split(b"\n", 1)[0][:60].decode("utf-8", "replace")
-            raise InputError(
-                f"{self.name}: not a PostgreSQL plan: line 1 should start a JSON plan ('[' or "
-                f"'{{') or a text plan node like 'Seq Scan on t  (cost=...)', found {shown!r}")
+        start = self._plan_start(lines)
+        if start > 0:
+            dropped = b"\n".join(lines[:start]) + b"\n"
+            self.position.offset += len(dropped)
+            self.position.line += start
+            self.skipped_lines = sum(1 for line in lines[:start] if line.strip())
+            head = b"\n".join(lines[start:])
         return head
+
+    def _plan_start(self, lines: list[bytes]) -> int:
+        """The index of the plan's first line; sets :attr:`format` and the decoration.
+
+        Lines before it (a prompt, the echoed command, comments, psql's header and rule)
+        are skipped; the caller notes how many.
+        """
+        for number, raw in enumerate(lines):
+            line = raw.decode("utf-8", "replace")
+            cell = clean(line)
+            if cell is None:
+                if "QUERY PLAN" in line:
+                    self.decorated = True
+                continue
+            bare = cell.strip()
+            if not bare:
+                continue
+            if bare[:1] in ("[", "{"):
+                self.format = "json"
+                if self.decorated or line.rstrip().endswith(("+", "↵")):
+                    self.decorated = True
+                    self._framed = line.lstrip()[:1] in _BARS
+                    plain = line.lstrip()[1:] if self._framed else line
+                    self._lead = len(plain) - len(plain.lstrip(" "))
+                return number
+            if starts_plan(cell):
+                self.format = "text"
+                self.decorated = False  # the text scanner reads psql's frames itself
+                return number
+        first = next((line for line in lines if line.strip()), b"").strip()
+        shown = first[:60].decode("utf-8", "replace")
+        raise InputError(
+            f"{self.name}: not a PostgreSQL plan: expected a JSON plan ('[' or '{{') or a "
+            f"text plan node like 'Seq Scan on t  (cost=...)' in the first "
+            f"{min(len(lines), SNIFF_SIZE):,} lines, found only other text, starting with "
+            f"{shown!r}")
 
     def _reject_binary(self, head: bytes) -> None:
         zero = head.find(b"\x00")
@@ -149,26 +191,41 @@ class Input:
                     f"{self.name}: binary input (invalid UTF-8 at byte offset {exc.start}): "
                     f"expected a PostgreSQL plan as text") from None
 
-    def _undecorate_head(self, head: bytes) -> bytes:
-        lines = head.split(b"\n")
-        start = 0
-        for number, line in enumerate(lines[:4]):
-            if b"QUERY PLAN" in line or _PSQL_SEPARATOR.match(line):
-                start = number + 1
-        dropped = b"\n".join(lines[:start]) + b"\n"
-        self.position.offset += len(dropped)
-        self.position.line += start
-        return self._undecorate(b"\n".join(lines[start:]))
-
     def _undecorate(self, chunk: bytes) -> bytes:
+        """psql's decoration of a JSON plan off each line: frame, margin, '+' / '↵' marks."""
         out: list[bytes] = []
+        lead = self._lead
         for raw in chunk.split(b"\n"):
-            if _PSQL_FOOTER.match(raw):
+            line = raw.rstrip()
+            if self._ended:
+                # after psql's "(1 row)": the next prompt, another command's output
+                if line.strip():
+                    self.trailing_lines += 1
+                    self.trailing_plans += b"QUERY PLAN" in line
                 continue
-            line = raw[1:] if self._aligned and raw[:1] == b" " else raw
+            if _PSQL_FOOTER.match(line):
+                self._ended = True
+                continue
+            if _FRAME_RULE.match(line):
+                continue
+            if self._framed:
+                line = line.lstrip()
+                for bar in _BAR_BYTES:
+                    if line.startswith(bar):
+                        line = line[len(bar):]
+                        break
+                line = line.rstrip()
+                for bar in _BAR_BYTES:
+                    if line.endswith(bar):
+                        line = line[:-len(bar)]
+                        break
+            if lead and line[:lead].isspace():
+                line = line[lead:]
             line = line.rstrip()
             if line.endswith(b"+"):
                 line = line[:-1].rstrip()
+            elif line.endswith(_NEWLINE_MARK):
+                line = line[:-len(_NEWLINE_MARK)].rstrip()
             out.append(line)
         return b"\n".join(out)
 

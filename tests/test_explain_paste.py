@@ -1,0 +1,73 @@
+"""Every way people paste a plan, each a file in tests/plans/inputs/ with the figures it must
+produce (``expected.json``: the server's own figures, see ``tests/plans/capture_inputs.py``).
+
+A file whose indentation cannot be read without guessing must stop with one line naming
+the line, never produce a tree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from pgcrisis.cli.main import cli
+from pgcrisis.errors import InputError
+from pgcrisis.plan import analyse_bytes
+
+INPUTS = Path(__file__).parent / "plans" / "inputs"
+EXPECTED: dict[str, dict[str, Any]] = json.loads((INPUTS / "expected.json").read_text())
+READ = {name: want for name, want in EXPECTED.items() if "error" not in want}
+REFUSED = {name: want for name, want in EXPECTED.items() if "error" in want}
+
+
+def test_every_input_file_has_its_figures() -> None:
+    files = {p.name for p in INPUTS.iterdir() if p.name != "expected.json"}
+    assert files == set(EXPECTED)
+    assert len(READ) >= 25 and REFUSED
+
+
+@pytest.mark.parametrize("name", sorted(READ))
+def test_pasted_plan_gives_the_servers_figures(name: str) -> None:
+    want = READ[name]
+    analysis = analyse_bytes((INPUTS / name).read_bytes(), name=name)
+    summary = analysis.summary
+    assert summary.plans == want["plans"]
+    assert summary.nodes == want["nodes"]
+    assert analysis.nodes is not None
+    assert analysis.nodes[0].node_type == want["root"]
+    if want["execution_ms"] is None:
+        assert summary.execution_ms is None
+    else:
+        assert summary.execution_ms == pytest.approx(want["execution_ms"], abs=0.0005)
+
+
+@pytest.mark.parametrize("name", sorted(READ))
+def test_same_tree_as_the_undecorated_plan(name: str) -> None:
+    """Decoration changes nothing: each node's type, parent and rows are the plain file's."""
+    if not name.startswith(("psql-", "pgadmin", "dbeaver", "terminal", "tabs", "total-",
+                            "execution-")) or "session" in name:
+        pytest.skip("a capture of its own")
+    plain = analyse_bytes((INPUTS / "plain.txt").read_bytes())
+    pasted = analyse_bytes((INPUTS / name).read_bytes())
+    assert plain.nodes is not None and pasted.nodes is not None
+
+    def tree(nodes: Any) -> list[tuple[Any, ...]]:
+        return [(n.id, n.parent_id, n.node_type, n.relation, n.actual_rows, n.relationship,
+                 round(n.exclusive_ms, 3)) for n in nodes]
+    assert tree(pasted.nodes) == tree(plain.nodes)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_ambiguous_input_stops_naming_the_line(name: str) -> None:
+    result = CliRunner().invoke(cli, ["explain", str(INPUTS / name)])
+    assert result.exit_code == 3, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert REFUSED[name]["error"] + ":" in lines[0]
+    assert "tab" in lines[0]
+    with pytest.raises(InputError):
+        analyse_bytes((INPUTS / name).read_bytes())
