@@ -71,3 +71,22 @@ def test_ambiguous_input_stops_naming_the_line(name: str) -> None:
     assert "tab" in lines[0]
     with pytest.raises(InputError):
         analyse_bytes((INPUTS / name).read_bytes())
+
+
+def test_several_plans_each_named_in_the_notes() -> None:
+    name = "psql-session-two-plans.txt"
+    analysis = analyse_bytes((INPUTS / name).read_bytes(), name=name)
+    listed = next(n for n in analysis.notes if n.startswith("2 plans in this input"))
+    assert "#1 Limit, 9 nodes" in listed and "#2 Aggregate, 2 nodes" in listed
+    assert any("skipped" in n for n in analysis.notes)   # the command and comments
+
+
+def test_wrapped_lines_are_counted_in_a_note() -> None:
+    analysis = analyse_bytes((INPUTS / "terminal-wrapped-80.txt").read_bytes())
+    assert any("wrapped by a terminal" in n for n in analysis.notes)
+
+
+def test_prompt_line_is_not_called_invalid_json() -> None:
+    analysis = analyse_bytes((INPUTS / "json-psql-prompt.txt").read_bytes())
+    assert analysis.summary.nodes == EXPECTED["json-psql-prompt.txt"]["nodes"]
+    assert not any("more plan" in n for n in analysis.notes)

@@ -53,6 +53,8 @@ TIP_LIMIT = 60
 #: and code: 10,000 partitions missing the same index make one tip, not 10,000.
 _APPENDS = frozenset({"Append", "Merge Append"})
 GROUP_LIMIT = 10_000
+#: How many plans of a multi-plan input are listed one by one in the notes.
+PER_PLAN_LIMIT = 20
 
 _GATHERS = frozenset({"Gather", "Gather Merge"})
 _EXPRESSION_KEYS = (
@@ -152,12 +154,16 @@ class Analyzer:
         self._other_ms = 0.0
         self._saw_buffers = False
         self._saw_time = False
+        self._plan_first_node = 1
+        self._plan_root_type = "?"
+        self._per_plan: list[tuple[str, float | None, int]] = []
 
     # -- scanner events ------------------------------------------------------------------
 
     def begin_plan(self) -> None:
         """A new statement's plan starts (an element of psql's array, or the only one)."""
         self._plans += 1
+        self._plan_first_node = self._next_id
         self._plan_execution = None
         self._plan_root_ms = 0.0
         self._plan_triggers = 0.0
@@ -226,6 +232,7 @@ class Analyzer:
         subplan_raw = props.get(b"Subplan Name")
         subplan = None if subplan_raw is None else text(subplan_raw)
         if parent is None:
+            self._plan_root_type = node_type
             self._root_ms += inclusive
             self._plan_root_ms += inclusive
             self._root_hit += hit
@@ -316,6 +323,9 @@ class Analyzer:
         while self._stack:
             self.close_node()
         self._triggers_ms += self._plan_triggers
+        if len(self._per_plan) < PER_PLAN_LIMIT:
+            self._per_plan.append((self._plan_root_type, self._plan_execution,
+                                   self._next_id - self._plan_first_node))
         if self._plan_execution is not None:
             rest = self._plan_execution - self._plan_root_ms - self._plan_triggers
             self._other_ms += max(0.0, rest)
@@ -352,6 +362,15 @@ class Analyzer:
         hot = sorted(self._hot, key=lambda entry: (-entry[0], entry[1]))
         tips = sorted(graded, key=lambda entry: (entry[2].severity.rank, -entry[0], entry[1]))
         notes = list(self.notes)
+        if self._plans > 1:
+            shown = "; ".join(
+                f"#{number} {root}, {nodes:,} nodes"
+                + ("" if execution is None else f", {execution:,.3f} ms")
+                for number, (root, execution, nodes) in enumerate(self._per_plan, 1))
+            more = self._plans - len(self._per_plan)
+            notes.append(f"{self._plans:,} plans in this input, each analysed (node ids run on "
+                         f"from one to the next; totals are their sums): {shown}"
+                         + (f"; and {more:,} more" if more > 0 else ""))
         if self._analyzed and not self._saw_time:
             notes.append("EXPLAIN (ANALYZE, TIMING OFF): nodes carry row counts but no times, "
                          "so exclusive times are all zero")

@@ -232,7 +232,7 @@ class TextScanner:
                 f"before (first at line {self._first_rejoined})")
         if self.plans > 1:
             self._an.notes.append(
-                f"{self.plans} plans, starting at lines "
+                f"text plans start at lines "
                 f"{', '.join(str(n) for n in self._plan_lines[:20])}")
 
     # -- wrapping ------------------------------------------------------------------------
