@@ -157,6 +157,8 @@ class Analyzer:
         self._plan_first_node = 1
         self._plan_root_type = "?"
         self._per_plan: list[tuple[str, float | None, int]] = []
+        self._attributed = 0.0
+        self._overshoot = 0.0
 
     # -- scanner events ------------------------------------------------------------------
 
@@ -208,18 +210,28 @@ class Analyzer:
             if entry is not None and not entry.charged:
                 entry.charged = True
                 frame.charge += entry.time_ms
-        for name in frame.ctes or ():
-            self._ctes.pop(name, None)
+        # A CTE Scan can own the CTE it reads (the CTE is listed under it): it takes the
+        # CTE's time before the CTE goes out of scope with it.
         if node_type == "CTE Scan" and self._ctes:
             cte = self._ctes.get(text(props.get(b"CTE Name")) or "")
             if cte is not None:
-                take = min(cte.remaining_ms, inclusive)
+                take = min(cte.remaining_ms, inclusive - frame.charge)
+                take = take if take > 0.0 else 0.0
                 cte.remaining_ms -= take
                 frame.charge += take
+        for name in frame.ctes or ():
+            self._ctes.pop(name, None)
 
         exclusive = inclusive - frame.child_incl - frame.charge
         # clamp (rounding, timing overhead); a conditional, not max(): this runs per node
-        exclusive = exclusive if exclusive > 0.0 else 0.0
+        if exclusive > 0.0:
+            self._attributed += exclusive
+        else:
+            # children that report more than their parent (timing overhead, rounding):
+            # that excess is not the root's time
+            self._attributed += exclusive
+            self._overshoot -= exclusive
+            exclusive = 0.0
         exclusive_cost = cost - frame.child_cost
         exclusive_cost = exclusive_cost if exclusive_cost > 0.0 else 0.0
         shared_hit = props.get(b"Shared Hit Blocks")
@@ -351,6 +363,7 @@ class Analyzer:
             bytes_read=int(self._root_read) * 8192,
             shared_hit=int(self._root_hit),
             shared_read=int(self._root_read),
+            attributed_ms=self._attributed,
         )
         for tip in tip_rules.statement_tips(summary, tuple(self._triggers)):
             self._add_tip(tip)
@@ -371,6 +384,14 @@ class Analyzer:
             notes.append(f"{self._plans:,} plans in this input, each analysed (node ids run on "
                          f"from one to the next; totals are their sums): {shown}"
                          + (f"; and {more:,} more" if more > 0 else ""))
+        if self._overshoot > max(self._root_ms * 0.01, 0.01):
+            notes.append(f"children report {self._overshoot:,.3f} ms more than their parents "
+                         f"(timing overhead, rounding): their exclusive times hold it, the "
+                         f"summary's shares do not")
+        if self._attributed > self._root_ms * 1.001 + 0.01:
+            notes.append(f"the nodes' exclusive times add up to "
+                         f"{self._attributed / max(self._root_ms, 0.001):.0%} of the root's "
+                         f"time: some time is counted twice (please report this plan)")
         if self._analyzed and not self._saw_time:
             notes.append("EXPLAIN (ANALYZE, TIMING OFF): nodes carry row counts but no times, "
                          "so exclusive times are all zero")

@@ -132,6 +132,14 @@ class Summary:
     shared_hit: int
     shared_read: int
     block_size: int = 8192
+    attributed_ms: float = 0.0
+
+    @property
+    def unattributed_ms(self) -> float:
+        """The root's time that no node's exclusive time accounts for (rounding, timing
+        overhead, time a text plan does not show)."""
+        rest = self.root_ms - self.attributed_ms
+        return rest if rest > 0.0 else 0.0
 
     @property
     def total_ms(self) -> float:

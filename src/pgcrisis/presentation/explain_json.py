@@ -34,6 +34,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             "triggers_ms": _ms(summary.triggers_ms),
             "serialization_ms": _ms(summary.serialization_ms),
             "startup_and_other_ms": _ms(summary.other_ms),
+            "in_tree_ms": _ms(summary.unattributed_ms) if summary.analyzed else None,
         },
     }
 

@@ -60,6 +60,10 @@ def _summary(analysis: PlanAnalysis) -> Table:
         grid.add_row("outside nodes",
                      f"{_ms(outside)} (triggers {_ms(s.triggers_ms)}, serialization "
                      f"{_ms(s.serialization_ms)}, start-up and other {_ms(s.other_ms)})")
+    if s.analyzed and s.root_ms > 0 and s.unattributed_ms >= 0.01:
+        grid.add_row("unattributed",
+                     f"{_ms(s.unattributed_ms)} of the tree's {_ms(s.root_ms)} "
+                     f"({s.unattributed_ms / s.root_ms:.0%}) is in no node's exclusive time")
     return grid
 
 
