@@ -159,6 +159,9 @@ class Analyzer:
         self._per_plan: list[tuple[str, float | None, int]] = []
         self._attributed = 0.0
         self._overshoot = 0.0
+        self._jit_workers = 0.0
+        self._jit_worker_count = 0
+        self._workers_launched = 0
 
     # -- scanner events ------------------------------------------------------------------
 
@@ -243,6 +246,8 @@ class Analyzer:
         relationship = text(props.get(b"Parent Relationship"))
         subplan_raw = props.get(b"Subplan Name")
         subplan = None if subplan_raw is None else text(subplan_raw)
+        if node_type in _GATHERS:
+            self._workers_launched += int(num(props.get(b"Workers Launched")))
         if parent is None:
             self._plan_root_type = node_type
             self._root_ms += inclusive
@@ -315,8 +320,13 @@ class Analyzer:
         elif key == "Planning Time":
             self._planning = (self._planning or 0.0) + num(value)
 
+    def worker_jit(self, total_ms: float) -> None:
+        """One parallel worker's JIT total (VERBOSE prints it under the worker's node)."""
+        self._jit_workers += total_ms
+        self._jit_worker_count += 1
+
     def jit(self, total_ms: float, functions: int | None) -> None:
-        """The statement's JIT summary (all processes)."""
+        """The statement's JIT summary: the leader's and every worker's, summed."""
         self._jit = (self._jit or 0.0) + total_ms
         if functions is not None:
             self._jit_functions = (self._jit_functions or 0) + functions
@@ -347,6 +357,8 @@ class Analyzer:
     def result(self, *, input_format: str = "json") -> PlanAnalysis:
         """The analysis of everything received so far."""
         other = max(0.0, self._other_ms - self._serialization)
+        leader_jit, jit_split = _leader_jit(self._jit, self._jit_workers,
+                                            self._jit_worker_count, self._workers_launched)
         summary = Summary(
             plans=self._plans,
             nodes=self._next_id - 1,
@@ -354,7 +366,12 @@ class Analyzer:
             analyzed=self._analyzed,
             execution_ms=self._execution,
             planning_ms=self._planning,
-            jit_ms=self._jit,
+            jit_ms=leader_jit,
+            jit_total_ms=self._jit,
+            jit_workers_ms=None if self._jit is None or leader_jit is None
+            else self._jit - leader_jit,
+            jit_split=jit_split,
+            workers_launched=self._workers_launched,
             jit_functions=self._jit_functions,
             root_ms=self._root_ms,
             triggers_ms=self._triggers_ms,
@@ -561,6 +578,25 @@ def _group_tip(group: _Group) -> Tip | None:
                f"table one CREATE INDEX on the parent table covers every partition",
         saving_ms=round(group.saving_ms, 3),
     )
+
+
+def _leader_jit(total: float | None, workers_ms: float, worker_count: int,
+                launched: int) -> tuple[float | None, str]:
+    """The leader's JIT time, and how it was found.
+
+    The statement's JIT summary adds up the leader's and every worker's compilation, which
+    ran at the same time: summed, it can exceed the execution time. With VERBOSE each
+    worker's total is printed under its node and is subtracted; without, the leader's
+    share is estimated as the average per process.
+    """
+    if total is None:
+        return None, "none"
+    if launched == 0:
+        return total, "leader"
+    if worker_count:
+        leader = total - workers_ms
+        return (leader if leader > 0.0 else 0.0), "measured"
+    return total / (launched + 1), "average"
 
 
 def _settle(frame: _Frame) -> None:

@@ -118,6 +118,13 @@ def _own_keys(buf: bytes, indent: int, start: int, end: int) -> list[tuple[bytes
             if len(spaces) == indent]
 
 
+def _own_values(buf: bytes, indent: int, key: bytes, start: int,
+                end: int) -> list[bytes]:
+    """Values of ``key`` on lines indented exactly ``indent`` in ``buf[start:end]``."""
+    pattern = re.compile(rb"\n" + b" " * indent + b'"' + re.escape(key) + rb'": ([^,\n]+)')
+    return pattern.findall(buf, start, end)
+
+
 def looks_indented(head: bytes) -> bool:
     """Whether the input starts in PostgreSQL's one-key-per-line indented layout."""
     return (_INDENTED_START.match(head) is not None and b'"Node Type": ' in head
@@ -209,7 +216,11 @@ class FastScanner:
             if plan >= 0:
                 indents.append(indent)
                 props = an.open_node()
-                props.update(_own_keys(buf, indent, line, end if statement < 0 else statement))
+                stop = end if statement < 0 else statement
+                props.update(_own_keys(buf, indent, line, stop))
+                if find(b'"JIT": {', line, stop) >= 0:  # a worker's (VERBOSE, parallel)
+                    for value in _own_values(buf, indent + 8, b"Total", line, stop):
+                        an.worker_jit(num(value))
             if statement >= 0:
                 self._lines(buf, statement, end)
             pos = end

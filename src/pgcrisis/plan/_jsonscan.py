@@ -269,6 +269,12 @@ class JsonScanner:
                 assert parent.key is not None
                 if ctx == _CARR and not any(isinstance(v, dict | list) for v in top.value):
                     parent.value[parent.key.encode()] = top.value
+                elif ctx == _CARR and parent.key == "Workers":
+                    for worker in top.value:
+                        jit = worker.get("JIT") if isinstance(worker, dict) else None
+                        timing = jit.get("Timing") if isinstance(jit, dict) else None
+                        if isinstance(timing, dict):
+                            self._an.worker_jit(num(timing.get("Total")))
             elif parent.ctx == _COBJ:
                 parent.value[parent.key] = top.value
             elif parent.ctx == _CARR:

@@ -313,6 +313,10 @@ class TextScanner:
             owner.prop_column = column
             owner.prop_alt = alt
         if self._deeper(column, alt, owner.prop_column, owner.prop_alt, line_no):
+            if stripped.startswith("Timing:"):  # a worker's JIT (VERBOSE, parallel)
+                total = re.search(r"Total ([\d.]+) ms", stripped)
+                if total:
+                    self._an.worker_jit(float(total.group(1)))
             return
         prop = _PROPERTY.match(stripped)
         if prop is not None:

@@ -133,6 +133,13 @@ class Summary:
     shared_read: int
     block_size: int = 8192
     attributed_ms: float = 0.0
+    #: ``jit_ms`` is the leader's; the statement's JIT line sums every process
+    jit_total_ms: float | None = None
+    jit_workers_ms: float | None = None
+    #: how the leader's JIT was found: "leader" (no workers), "measured" (each worker's
+    #: total subtracted), "average" (no per-worker figures: the total over the processes)
+    jit_split: str = "none"
+    workers_launched: int = 0
 
     @property
     def unattributed_ms(self) -> float:

@@ -374,14 +374,26 @@ _RULES: dict[str, tuple[Rule, ...]] = {
 def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...]) -> Iterator[Tip]:
     """JIT, planning time and triggers: rules about the statement, not a node."""
     total = summary.total_ms
-    jit = summary.jit_ms or 0.0
+    jit = summary.jit_ms or 0.0   # the leader's: the workers compiled at the same time
     if jit >= JIT_MIN_MS and total > 0 and jit / total >= JIT_SHARE:
         functions = summary.jit_functions or 0
-        detail = (f"JIT compiled {functions:,} functions in {_ms(jit)}, {jit / total:.0%} of "
-                  f"the {_ms(total)} execution; the query runs too briefly per row for "
-                  f"compiled code to pay off. Turn JIT off for it, or raise the cost "
-                  f"thresholds so only truly long queries compile")
-        yield _tip("jit-overhead", None, f"JIT took {_ms(jit)} of {_ms(total)} ({jit / total:.0%})",
+        whose = "the leader"
+        workers = ""
+        if summary.jit_split == "measured":
+            workers = (f"; the {summary.workers_launched:,} parallel workers compiled their "
+                       f"own copies at the same time ({_ms(summary.jit_workers_ms or 0.0)} "
+                       f"between them, not counted here)")
+        elif summary.jit_split == "average":
+            whose = "each process (on average)"
+            workers = (f"; the statement's JIT line sums {_ms(summary.jit_total_ms or 0.0)} "
+                       f"over the leader and {summary.workers_launched:,} workers, which "
+                       f"compiled at the same time (EXPLAIN VERBOSE shows each worker's)")
+        detail = (f"JIT compiled {functions:,} functions; {whose} spent {_ms(jit)} on it, "
+                  f"{jit / total:.0%} of the {_ms(total)} execution{workers}. The query runs "
+                  f"too briefly per row for compiled code to pay off: turn JIT off for it, or "
+                  f"raise the cost thresholds so only truly long queries compile")
+        yield _tip("jit-overhead", None, f"JIT took {_ms(jit)} of {_ms(total)} "
+                   f"({jit / total:.0%}){' in the leader' if summary.workers_launched else ''}",
                    detail, jit, ("SET jit = off",
                                  "ALTER ROLE CURRENT_USER SET jit_above_cost = 1000000",
                                  "ALTER SYSTEM SET jit_above_cost = 1000000",

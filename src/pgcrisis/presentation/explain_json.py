@@ -25,6 +25,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "execution_ms": _ms(summary.execution_ms),
         "planning_ms": _ms(summary.planning_ms),
         "jit_ms": _ms(summary.jit_ms),
+        "jit_workers_ms": _ms(summary.jit_workers_ms),
+        "jit_split": summary.jit_split,
         "nodes": summary.nodes,
         "bytes_read": summary.bytes_read,
         "plans": summary.plans,

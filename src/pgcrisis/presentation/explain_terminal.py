@@ -51,7 +51,13 @@ def _summary(analysis: PlanAnalysis) -> Table:
     grid.add_row("planning", _ms(s.planning_ms))
     if s.jit_ms:
         share = f" ({s.jit_ms / s.total_ms:.0%})" if s.total_ms else ""
-        grid.add_row("JIT", _ms(s.jit_ms) + share)
+        workers = ""
+        if s.jit_split == "measured":
+            workers = f"; workers {_ms(s.jit_workers_ms)} at the same time"
+        elif s.jit_split == "average":
+            workers = (f" per process on average ({_ms(s.jit_total_ms)} summed over the "
+                       f"leader and {s.workers_launched:,} workers)")
+        grid.add_row("JIT", _ms(s.jit_ms) + share + workers)
     grid.add_row("nodes", f"{s.nodes:,} (depth {s.max_depth:,})")
     if s.bytes_read:
         grid.add_row("read", f"{s.bytes_read / 1048576:,.1f} MB outside shared_buffers")
