@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pgcrisis.cli.main import cli
 from pgcrisis.errors import InputError
-from pgcrisis.plan import _fastscan, _textscan, analyse_bytes, tips
+from pgcrisis.plan import _fastscan, _predicate, _textclean, _textscan, analyse_bytes
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
 
@@ -195,7 +195,8 @@ def test_cli_reads_stdin() -> None:
     assert json.loads(result.output)["summary"]["nodes"] == 5
 
 
-@pytest.mark.parametrize("module", [tips, _textscan, _fastscan], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [_textscan, _fastscan, _textclean, _predicate],
+                         ids=lambda m: m.__name__)
 def test_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted and not result.failed

@@ -387,8 +387,8 @@ class Analyzer:
         for group in self._groups.values():
             self._add_tip(_group_tip(group))
         self._groups.clear()
-        graded = [(saving, seq, tip_rules.grade(tip, summary.total_ms))
-                  for saving, seq, tip in self._tips]
+        graded = [(tip.saving_ms, seq, tip_rules.grade(tip, summary.total_ms))
+                  for seq, tip in _fold_alike(self._tips)]
         hot = sorted(self._hot, key=lambda entry: (-entry[0], entry[1]))
         tips = sorted(graded, key=lambda entry: (entry[2].severity.rank, -entry[0], entry[1]))
         notes = list(self.notes)
@@ -558,6 +558,27 @@ class Analyzer:
                                  None if item.parent is None else item.parent.step)
         return () if frame.parent is None or frame.parent.step is None \
             else frame.parent.step.chain()
+
+
+def _fold_alike(tips: list[tuple[float, int, Tip]]) -> list[tuple[int, Tip]]:
+    """Tips with the same code and title (the same advice about alike nodes: a subquery
+    repeated in a UNION, a view used twice) folded into the first, with a count."""
+    alike: dict[tuple[str, str], list[tuple[int, Tip]]] = {}
+    for _, seq, tip in tips:
+        alike.setdefault((tip.code, tip.title), []).append((seq, tip))
+    out: list[tuple[int, Tip]] = []
+    for group in alike.values():
+        seq, first = max(group, key=lambda entry: (entry[1].saving_ms, entry[0]))
+        if len(group) == 1:
+            out.append((seq, first))
+            continue
+        others = sorted(t.node for _, t in group if t is not first and t.node is not None)
+        shown = ", ".join(f"#{n}" for n in others[:10]) + (" …" if len(others) > 10 else "")
+        out.append((seq, replace(
+            first, title=f"{first.title} (x{len(group)}, alike)",
+            detail=f"{first.detail}. The same at {len(group) - 1} more node(s): {shown}",
+            saving_ms=round(sum(t.saving_ms for _, t in group), 3))))
+    return out
 
 
 def _group_tip(group: _Group) -> Tip | None:

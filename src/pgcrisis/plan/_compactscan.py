@@ -132,6 +132,6 @@ class CompactScanner(FastScanner):
                 props[raw_key] = value
             elif not indents:
                 self._plan_line(n, names[raw_key], value)
-            elif raw_key == b"Total" and n == cur + 8:  # a worker's JIT (VERBOSE, parallel)
+            elif raw_key == b"Total" and n in (cur + 4, cur + 8):  # a worker's JIT
                 an.worker_jit(num(value))
         self._props = props

@@ -219,8 +219,10 @@ class FastScanner:
                 stop = end if statement < 0 else statement
                 props.update(_own_keys(buf, indent, line, stop))
                 if find(b'"JIT": {', line, stop) >= 0:  # a worker's (VERBOSE, parallel)
-                    for value in _own_values(buf, indent + 8, b"Total", line, stop):
-                        an.worker_jit(num(value))
+                    # PostgreSQL 13+: in "Workers"; 12: "JIT" keys of the node itself
+                    for deeper in (4, 8):
+                        for value in _own_values(buf, indent + deeper, b"Total", line, stop):
+                            an.worker_jit(num(value))
             if statement >= 0:
                 self._lines(buf, statement, end)
             pos = end

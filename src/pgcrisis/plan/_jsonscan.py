@@ -269,6 +269,10 @@ class JsonScanner:
                 assert parent.key is not None
                 if ctx == _CARR and not any(isinstance(v, dict | list) for v in top.value):
                     parent.value[parent.key.encode()] = top.value
+                elif ctx == _COBJ and parent.key == "JIT":  # PostgreSQL 12: per worker
+                    timing = top.value.get("Timing")
+                    if isinstance(timing, dict):
+                        self._an.worker_jit(num(timing.get("Total")))
                 elif ctx == _CARR and parent.key == "Workers":
                     for worker in top.value:
                         jit = worker.get("JIT") if isinstance(worker, dict) else None
