@@ -15,7 +15,7 @@ tests check that they agree).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
@@ -23,10 +23,18 @@ from pgcrisis.plan._fastscan import FastScanner, looks_indented
 from pgcrisis.plan._jsonscan import JsonScanner, valid_prefix
 from pgcrisis.plan._source import Input, from_stream, open_input
 from pgcrisis.plan._textscan import TextScanner
-from pgcrisis.plan.model import NodeStat, PathStep, PlanAnalysis, Summary, Tip, TriggerStat
+from pgcrisis.plan.model import (
+    ForeignKey,
+    NodeStat,
+    PathStep,
+    PlanAnalysis,
+    Summary,
+    Tip,
+    TriggerStat,
+)
 
 __all__ = [
-    "Input", "NodeStat", "PathStep", "PlanAnalysis", "Summary", "Tip",
+    "ForeignKey", "Input", "NodeStat", "PathStep", "PlanAnalysis", "Summary", "Tip",
     "TriggerStat", "analyse", "analyse_bytes", "compact", "from_stream", "open_input",
 ]
 
@@ -37,14 +45,17 @@ STRICT_LIMIT = 4 << 20
 
 
 def analyse(source: Input, *, parser: str | None = None, force_general: bool = False,
-            full_tree_limit: int | None = None) -> PlanAnalysis:
+            full_tree_limit: int | None = None,
+            foreign_keys: Sequence[ForeignKey] = ()) -> PlanAnalysis:
     """Analyse a whole input in one streaming pass.
 
     ``parser`` forces one of ``"indented"``, ``"compact"``, ``"strict"`` (tests compare
-    them); by default the layout and size decide.
+    them); by default the layout and size decide. ``foreign_keys`` (from the catalog, when
+    the plan was captured) let the trigger tips name the index a foreign key lacks.
     """
     analyzer = Analyzer() if full_tree_limit is None else \
         Analyzer(full_tree_limit=full_tree_limit)
+    analyzer.foreign_keys = {key.name: key for key in foreign_keys}
     chunks = source.chunks()
     if source.skipped_lines:
         analyzer.notes.append(f"{source.skipped_lines:,} line(s) of other text before the plan "
@@ -83,12 +94,13 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
 
 def analyse_bytes(data: bytes, *, name: str = "plan", parser: str | None = None,
                   force_general: bool = False, chunk_size: int | None = None,
-                  full_tree_limit: int | None = None) -> PlanAnalysis:
+                  full_tree_limit: int | None = None,
+                  foreign_keys: Sequence[ForeignKey] = ()) -> PlanAnalysis:
     """Analyse a plan held in memory (tests, captured plans)."""
     kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
     source = from_stream(io.BytesIO(data), name=name, size=len(data), **kwargs)
     return analyse(source, parser=parser, force_general=force_general,
-                   full_tree_limit=full_tree_limit)
+                   full_tree_limit=full_tree_limit, foreign_keys=foreign_keys)
 
 
 def compact(source: Input) -> Iterator[bytes | memoryview]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from pgcrisis.plan import tips as tip_rules
 from pgcrisis.plan._values import Props, RawValue, flag, num, raw_text, text
 from pgcrisis.plan.model import (
+    ForeignKey,
     NodeStat,
     PathStep,
     PlanAnalysis,
@@ -159,6 +160,8 @@ class Analyzer:
         self._per_plan: list[tuple[str, float | None, int]] = []
         self._attributed = 0.0
         self._overshoot = 0.0
+        #: foreign keys by name, from the catalog (captured plans only)
+        self.foreign_keys: dict[str, ForeignKey] = {}
         self._jit_workers = 0.0
         self._jit_worker_count = 0
         self._workers_launched = 0
@@ -382,7 +385,8 @@ class Analyzer:
             shared_read=int(self._root_read),
             attributed_ms=self._attributed,
         )
-        for tip in tip_rules.statement_tips(summary, tuple(self._triggers)):
+        for tip in tip_rules.statement_tips(summary, tuple(self._triggers),
+                                            self.foreign_keys):
             self._add_tip(tip)
         for group in self._groups.values():
             self._add_tip(_group_tip(group))

@@ -113,6 +113,18 @@ class TriggerStat:
 
 
 @dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """A foreign key named by a trigger line, as the server's catalog describes it
+    (``explain --query`` looks them up; a plan file does not carry them)."""
+
+    name: str
+    referencing: str          # schema.table holding the foreign-key columns
+    columns: tuple[str, ...]
+    referenced: str
+    indexed: bool             # an index on ``referencing`` starts with ``columns``
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Whole-statement figures (summed over all statements of a multi-plan input)."""
 

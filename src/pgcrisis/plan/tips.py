@@ -10,13 +10,13 @@ graded afterwards from the saving's share of the statement (see :func:`grade`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from pgcrisis.model.findings import Severity
 from pgcrisis.plan._predicate import index_advice
 from pgcrisis.plan._values import Props, num, text
-from pgcrisis.plan.model import Summary, Tip, TriggerStat
+from pgcrisis.plan.model import ForeignKey, Summary, Tip, TriggerStat
 
 # Thresholds (module constants: the analysis has no configuration of its own).
 MISESTIMATE_RATIO = 10.0          # actual vs planned rows, either way
@@ -447,7 +447,8 @@ _RULES: dict[str, tuple[Rule, ...]] = {
 # -- statement level ---------------------------------------------------------------------
 
 
-def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...]) -> Iterator[Tip]:
+def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...],
+                   foreign_keys: Mapping[str, ForeignKey] | None = None) -> Iterator[Tip]:
     """JIT, planning time and triggers: rules about the statement, not a node."""
     total = summary.total_ms
     jit = summary.jit_ms or 0.0   # the leader's: the workers compiled at the same time
@@ -485,18 +486,67 @@ def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...]) -> Itera
     for trigger in triggers:
         if trigger.time_ms < TRIGGER_MIN_MS or trigger.time_ms < TRIGGER_SHARE * total:
             continue
-        target = trigger.relation or "?"
         if trigger.constraint:
-            title = (f"foreign key {trigger.constraint} on {target}: {_ms(trigger.time_ms)} in "
-                     f"{trigger.calls:,} calls")
-            detail = (f"the constraint trigger {trigger.name} checked or cascaded "
-                      f"{trigger.calls:,} times for {_ms(trigger.time_ms)}: each call searches "
-                      f"the referencing table, so without an index on its foreign-key columns "
-                      f"every call is a sequential scan. Index the referencing columns")
-        else:
-            title = (f"trigger {trigger.name} on {target}: {_ms(trigger.time_ms)} in "
-                     f"{trigger.calls:,} calls")
-            detail = (f"{trigger.calls:,} calls took {_ms(trigger.time_ms)} "
-                      f"({trigger.time_ms / max(total, 0.001):.0%} of execution); make the "
-                      f"trigger cheaper, a statement-level trigger, or move the work out")
+            yield _foreign_key_tip(trigger, (foreign_keys or {}).get(trigger.constraint), total)
+            continue
+        target = f" on {trigger.relation}" if trigger.relation else ""
+        title = (f"trigger {trigger.name}{target}: {_ms(trigger.time_ms)} in "
+                 f"{trigger.calls:,} calls")
+        detail = (f"{trigger.calls:,} calls took {_ms(trigger.time_ms)} "
+                  f"({trigger.time_ms / max(total, 0.001):.0%} of execution); make the "
+                  f"trigger cheaper, a statement-level trigger, or move the work out")
         yield _tip("slow-trigger", None, title, detail, trigger.time_ms * 0.9)
+
+
+#: The catalog query that writes the index a foreign key's referencing side needs.
+_FK_INDEX_SQL = (
+    "SELECT format('CREATE INDEX CONCURRENTLY ON %s (%s)', c.conrelid::regclass,"
+    " string_agg(quote_ident(a.attname), ', ' ORDER BY k.n)) FROM pg_constraint c"
+    " CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)"
+    " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum"
+    " WHERE c.contype = 'f' AND c.conname = '{name}' GROUP BY c.conrelid")
+
+
+def _foreign_key_tip(trigger: TriggerStat, key: ForeignKey | None, total: float) -> Tip:
+    """A foreign key's trigger: on the referenced side (a delete or key update there checks
+    or cascades to the referencing rows) it searches the referencing table by the key's
+    columns, a sequential scan per call without an index on them."""
+    name = trigger.constraint or "?"
+    spent = f"{_ms(trigger.time_ms)} in {trigger.calls:,} calls"
+    on = f" on {trigger.relation}" if trigger.relation else ""
+    saving = trigger.time_ms * 0.9
+    if key is None:
+        title = f"foreign key {name}{on}: {spent}"
+        detail = (f"the constraint trigger {trigger.name} ran {trigger.calls:,} times for "
+                  f"{_ms(trigger.time_ms)} ({trigger.time_ms / max(total, 0.001):.0%} of "
+                  f"execution). A delete or key update on the referenced table searches the "
+                  f"referencing table by the foreign-key columns once per row: without an "
+                  f"index starting with those columns every call is a sequential scan. The "
+                  f"usual fix is that index; the query below writes its CREATE INDEX "
+                  f"CONCURRENTLY from the catalog (a plan does not say which columns)")
+        return _tip("slow-trigger", None, title, detail, saving,
+                    (_FK_INDEX_SQL.format(name=name.replace("'", "''")),))
+    columns = ", ".join(key.columns)
+    on_referencing = trigger.relation is not None and \
+        key.referencing.rsplit(".", 1)[-1].strip('"') == trigger.relation.rsplit(".", 1)[-1]
+    if on_referencing:
+        title = f"foreign key {name} on {key.referencing}: {spent}"
+        detail = (f"each inserted or updated row of {key.referencing} is checked against "
+                  f"{key.referenced}'s key ({trigger.calls:,} checks, "
+                  f"{_ms(trigger.time_ms)}); that side is always indexed. Load in bigger "
+                  f"transactions, or check once: drop and re-add the constraint NOT VALID, "
+                  f"then VALIDATE CONSTRAINT")
+        return _tip("slow-trigger", None, title, detail, saving * 0.5)
+    if key.indexed:
+        title = f"foreign key {name}: {spent} in {key.referencing}"
+        detail = (f"each of {trigger.calls:,} rows deleted or updated in {key.referenced} "
+                  f"searched {key.referencing} ({columns}), which is indexed: the time is "
+                  f"the cascade's own work (rows it changed, their triggers and indexes)")
+        return _tip("slow-trigger", None, title, detail, saving * 0.3)
+    statement = f"CREATE INDEX CONCURRENTLY ON {key.referencing} ({columns})"
+    title = f"foreign key {name}: {key.referencing} ({columns}) has no index, {spent}"
+    detail = (f"each of {trigger.calls:,} rows deleted or updated in {key.referenced} made "
+              f"the constraint search {key.referencing} by ({columns}), with no index "
+              f"starting with those columns: a sequential scan per row, "
+              f"{_ms(trigger.time_ms)} in all. Index the referencing columns")
+    return _tip("slow-trigger", None, title, detail, saving, (statement,))
