@@ -174,9 +174,9 @@ class Input:
         shown = first[:60].decode("utf-8", "replace")
         raise InputError(
             f"{self.name}: not a PostgreSQL plan: expected a JSON plan ('[' or '{{') or a "
-            f"text plan node like 'Seq Scan on t  (cost=...)' in the first "
-            f"{min(len(lines), SNIFF_SIZE):,} lines, found only other text, starting with "
-            f"{shown!r}")
+            f"text plan node like 'Seq Scan on t  (cost=...)', found only other text in "
+            f"the first {sum(1 for line in lines if line.strip()):,} non-blank lines, "
+            f"starting with {shown!r}")
 
     def _reject_binary(self, head: bytes) -> None:
         zero = head.find(b"\x00")
