@@ -58,6 +58,7 @@ _INDENTED_START = re.compile(rb"\A\s*(?:\[[ \t]*\r?\n\s*)?\{[ \t]*\r?\n( *)\"[^\
 _SCALAR_LIST_OVER_LINES = re.compile(rb": \[\r?\n *[^\s{\]]")
 
 
+_CLOSERS = re.compile(rb"^ *[}\]]", re.M)
 _NODE_TYPE = b'"Node Type": '
 
 
@@ -157,6 +158,8 @@ class FastScanner:
         """
         buf = b"\n"  # every block starts at the line break before its first line
         last = b""
+        depth = 0
+        offset = position.offset
         for chunk in chunks:
             if self._base < 0:
                 opening = chunk.lstrip(b"\r\n")
@@ -167,11 +170,39 @@ class FastScanner:
             tail = chunk[-4096:].rstrip()
             if tail:
                 last = tail[tail.rfind(b"\n") + 1:]
+            # Brackets balance over the whole input (a string never holds a line break, so
+            # '{' or '[' ending a line opens, '}' or ']' starting one closes): a block lost
+            # or doubled anywhere shows, not only at the end.
+            depth += chunk.count(b"{\n") + chunk.count(b"[\n") - len(_CLOSERS.findall(chunk))
+            if depth < 0:
+                self._unbalanced(chunk, depth, offset)
+            offset += len(chunk)
             buf += chunk
             buf = buf[self._blocks(buf, final=False):]
         self._blocks(buf, final=True)
         self._last_line = last
+        if depth > 0 and last.strip() in (b"]", b"}"):
+            raise InputError(f"{self._name}: corrupt plan: {depth} bracket(s) opened and never "
+                             f"closed before the end (byte offset {position.offset:,}): part "
+                             f"of the JSON is missing; expected every '{{' and '[' closed")
         self._finish(position)
+
+    def _unbalanced(self, chunk: bytes, depth: int, offset: int) -> None:
+        """Name the line where more brackets were closed than opened."""
+        level = depth - chunk.count(b"{\n") - chunk.count(b"[\n") + len(_CLOSERS.findall(chunk))
+        at = 0
+        for line in chunk.split(b"\n"):
+            stripped = line.lstrip(b" ")
+            if stripped[:1] in (b"}", b"]"):
+                level -= 1
+            if level < 0:
+                raise InputError(
+                    f"{self._name}: corrupt plan: a closing {stripped[:1].decode()!r} at byte "
+                    f"offset {offset + at:,} closes nothing: part of the JSON before it is "
+                    f"missing or broken")
+            if line.endswith((b"{", b"[")):
+                level += 1
+            at += len(line) + 1
 
     def _blocks(self, buf: bytes, *, final: bool) -> int:
         """Process every complete node block in ``buf``; return where the rest starts."""

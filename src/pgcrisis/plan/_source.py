@@ -7,6 +7,7 @@ and counters for progress and error messages. Nothing here holds more than one c
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import re
 import sys
@@ -70,6 +71,8 @@ class Input:
         self._framed = False
         self._lead = 0
         self._ended = False
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._utf8_pending = 0
         self._first = self._read_first()
         self.head = self._first[:SNIFF_SIZE]
         if self.format == "json" and self.decorated:  # what the scanners will see
@@ -107,6 +110,7 @@ class Input:
             if self.decorated and self.format == "json":
                 chunk = self._undecorate(chunk)
             if chunk:
+                self._check_bytes(chunk, eof)
                 yield chunk
                 self.position.offset += len(chunk)
                 if self.count_lines:
@@ -177,6 +181,24 @@ class Input:
             f"text plan node like 'Seq Scan on t  (cost=...)', found only other text in "
             f"the first {sum(1 for line in lines if line.strip()):,} non-blank lines, "
             f"starting with {shown!r}")
+
+    def _check_bytes(self, chunk: bytes, final: bool) -> None:
+        """Every byte is text: no NUL, valid UTF-8 (a corrupt block anywhere is named by
+        its offset, not just in the first 64 kB)."""
+        zero = chunk.find(b"\x00")
+        if zero >= 0:
+            raise InputError(f"{self.name}: corrupt input: a NUL byte at byte offset "
+                             f"{self.position.offset + zero:,}: expected a PostgreSQL plan "
+                             f"as text")
+        if chunk.isascii() and not self._utf8_pending:
+            return
+        try:
+            self._utf8.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{self.name}: corrupt input: invalid UTF-8 at byte offset "
+                             f"{max(0, self.position.offset + exc.start - self._utf8_pending):,}"
+                             f": expected a PostgreSQL plan as text") from None
+        self._utf8_pending = len(self._utf8.getstate()[0])
 
     def _reject_binary(self, head: bytes) -> None:
         zero = head.find(b"\x00")
