@@ -51,16 +51,23 @@ _EXPANDED = re.compile(r"^QUERY PLAN\s*[|│] ?")
 
 def unquote(line: str) -> str:
     """A line a GUI copied as a quoted CSV field, unquoted; any other line as it is."""
+    if '"' not in line:
+        return line
     text = line.strip()
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         return text[1:-1].replace('""', '"')
     return line
 
 
+_PLAIN_START = frozenset("ABCDEFGHIJKLMNOPRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 def unframe(line: str) -> str | None:
     """The cell of a psql line (frame, header, footer taken off); None for pure decoration."""
     text = line.rstrip()
-    bare = text.strip()
+    bare = text.lstrip()
+    if (bare[:1] in _PLAIN_START or bare[:3] == "-> ") and not bare.startswith("QUERY PLAN"):
+        return text  # a plan line as EXPLAIN prints it (the common case, kept fast)
     if not bare:
         return ""
     if bare == "QUERY PLAN" or _RULE.match(bare) or _FOOTER.match(bare) or _RECORD.match(bare):

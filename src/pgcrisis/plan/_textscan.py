@@ -267,7 +267,10 @@ class TextScanner:
         column, alt = _columns(indent)
         if alt is not None and not self._first_tab:
             self._first_tab = line_no
-        header = _HEADER.match(" " * column + stripped)
+        # most lines are properties: only a line with an arrow, at the margin, or outside
+        # a tree can be a node
+        header = _HEADER.match(" " * column + stripped) if (
+            stripped[:2] == "->" or column <= self._base or not self._stack) else None
         costed = header is not None and bool(
             header.group("tc") or header.group("att") or header.group("never")
             or header.group("ar2"))
