@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -90,3 +91,22 @@ def test_prompt_line_is_not_called_invalid_json() -> None:
     analysis = analyse_bytes((INPUTS / "json-psql-prompt.txt").read_bytes())
     assert analysis.summary.nodes == EXPECTED["json-psql-prompt.txt"]["nodes"]
     assert not any("more plan" in n for n in analysis.notes)
+
+
+def test_a_parenthesis_inside_a_literal_does_not_join_lines(db: str) -> None:
+    """A filter with '(' in a string literal, from the server: not a wrapped line."""
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE n AS SELECT g AS id, md5(g::text) || '(' AS note"
+                     " FROM generate_series(1, 1000) g; ANALYZE n")
+        rows = [r[0] for r in conn.execute(
+            "EXPLAIN (ANALYZE) SELECT count(*) FROM n WHERE note LIKE '%(%' AND id > 5")]
+    text = "\n".join(rows) + "\n"
+    assert "'%(%'" in text
+    analysis = analyse_bytes(text.encode())
+    assert analysis.summary.nodes == 2
+    assert not any("wrapped" in note for note in analysis.notes)
+    wrapped = "".join(line[:50] + "\n" + line[50:] + "\n" if len(line) > 50 else line + "\n"
+                      for line in rows)
+    rejoined = analyse_bytes(wrapped.encode())
+    assert rejoined.summary.nodes == 2
+    assert rejoined.summary.execution_ms == analysis.summary.execution_ms

@@ -92,8 +92,18 @@ def is_node_name(line: str) -> bool:
     return _NAME.match(line) is not None
 
 
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
 def paren_balance(line: str) -> int:
-    """Open minus closed parentheses (a wrapped line leaves some open)."""
+    """Open minus closed parentheses outside literals and quoted names (a line cut by a
+    terminal leaves some open).
+
+    >>> paren_balance("Filter: (note ~~ '%(%'::text)"), paren_balance("Filter: ((a = 1)")
+    (0, 1)
+    """
+    if "'" in line or '"' in line:
+        line = _QUOTED.sub("", line)
     return line.count("(") - line.count(")")
 
 
