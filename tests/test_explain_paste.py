@@ -110,3 +110,12 @@ def test_a_parenthesis_inside_a_literal_does_not_join_lines(db: str) -> None:
     rejoined = analyse_bytes(wrapped.encode())
     assert rejoined.summary.nodes == 2
     assert rejoined.summary.execution_ms == analysis.summary.execution_ms
+
+
+@pytest.mark.parametrize("parser", [None, "strict", "compact"])
+def test_prompts_around_plain_json_are_not_invalid_json(parser: str | None) -> None:
+    plan = (Path(__file__).parent / "plans" / "corpus" / "hash-join.json").read_bytes()
+    pasted = b"app=# EXPLAIN (ANALYZE, FORMAT JSON) SELECT ...;\n" + plan + b"app=# \\q\n"
+    analysis = analyse_bytes(pasted, parser=parser)
+    assert analysis.summary.nodes == analyse_bytes(plan).summary.nodes
+    assert any("after the plan" in note for note in analysis.notes)

@@ -87,8 +87,8 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
             f"{source.trailing_plans:,} more plan(s) followed psql's row count and were not "
             f"read: only the first JSON plan was analysed (give each its own file)")
     elif source.trailing_lines:
-        analyzer.notes.append(f"{source.trailing_lines:,} line(s) after psql's row count (a "
-                              f"prompt, other output) were not read")
+        analyzer.notes.append(f"{source.trailing_lines:,} line(s) after the plan (a prompt, "
+                              f"other output) were not read")
     return analyzer.result(input_format="json")
 
 

@@ -28,6 +28,7 @@ _FRAME_RULE = re.compile("^[\\s\\-+─┌┐└┘├┤┬┴┼]+$".encode())
 _BAR_BYTES = (b"|", "│".encode())
 _NEWLINE_MARK = "↵".encode()
 _BARS = ("|", "│")
+_PROMPT = re.compile(rb"^[\w.-]+[=\-(!'\"*^]?[#>](?: .*)?$")
 
 Progress = Callable[[int], None]
 
@@ -93,6 +94,8 @@ class Input:
             buffer = carry + data if carry else data
             if eof:
                 chunk, carry = buffer, b""
+                if self.format == "json":
+                    chunk = self._drop_prompts(chunk)
             else:
                 cut = buffer.rfind(b"\n") + 1
                 if cut == 0:
@@ -181,6 +184,17 @@ class Input:
             f"text plan node like 'Seq Scan on t  (cost=...)', found only other text in "
             f"the first {sum(1 for line in lines if line.strip()):,} non-blank lines, "
             f"starting with {shown!r}")
+
+    def _drop_prompts(self, chunk: bytes) -> bytes:
+        """psql prompts after the JSON (``app=# \\q``): not part of the plan, not an error."""
+        body = chunk.rstrip()
+        while body:
+            start = body.rfind(b"\n") + 1
+            if not _PROMPT.match(body[start:]):
+                break
+            self.trailing_lines += 1
+            body = body[:start].rstrip()
+        return body + b"\n" if self.trailing_lines and body else chunk
 
     def _check_bytes(self, chunk: bytes, final: bool) -> None:
         """Every byte is text: no NUL, valid UTF-8 (a corrupt block anywhere is named by
