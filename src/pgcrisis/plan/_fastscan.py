@@ -58,7 +58,6 @@ _INDENTED_START = re.compile(rb"\A\s*(?:\[[ \t]*\r?\n\s*)?\{[ \t]*\r?\n( *)\"[^\
 _SCALAR_LIST_OVER_LINES = re.compile(rb": \[\r?\n *[^\s{\]]")
 
 
-_CLOSERS = re.compile(rb"^ *[}\]]", re.M)
 _NODE_TYPE = b'"Node Type": '
 
 
@@ -126,6 +125,12 @@ def _own_values(buf: bytes, indent: int, key: bytes, start: int,
     return pattern.findall(buf, start, end)
 
 
+def _opened(chunk: bytes) -> int:
+    """Objects opened minus closed in newline-aligned lines of PostgreSQL's layout."""
+    return (chunk.count(b"{\n") - chunk.count(b"}\n") - chunk.count(b"},\n")
+            + chunk.count(b"{}\n") + chunk.count(b"{},\n"))
+
+
 def looks_indented(head: bytes) -> bool:
     """Whether the input starts in PostgreSQL's one-key-per-line indented layout."""
     return (_INDENTED_START.match(head) is not None and b'"Node Type": ' in head
@@ -170,10 +175,11 @@ class FastScanner:
             tail = chunk[-4096:].rstrip()
             if tail:
                 last = tail[tail.rfind(b"\n") + 1:]
-            # Brackets balance over the whole input (a string never holds a line break, so
-            # '{' or '[' ending a line opens, '}' or ']' starting one closes): a block lost
-            # or doubled anywhere shows, not only at the end.
-            depth += chunk.count(b"{\n") + chunk.count(b"[\n") - len(_CLOSERS.findall(chunk))
+            # Objects balance over the whole input: a string never holds a line break and
+            # always ends with '"', so '{' ending a line opens one, '}' ending a line closes
+            # one (less the empty '{}'): a node lost or doubled anywhere shows, not only at
+            # the end. (Counted in C: this runs over every byte.)
+            depth += _opened(chunk)
             if depth < 0:
                 self._unbalanced(chunk, depth, offset)
             offset += len(chunk)
@@ -181,26 +187,28 @@ class FastScanner:
             buf = buf[self._blocks(buf, final=False):]
         self._blocks(buf, final=True)
         self._last_line = last
+        if not buf.endswith(b"\n"):  # the last line, without its line break
+            depth += _opened(buf[buf.rfind(b"\n") + 1:] + b"\n")
         if depth > 0 and last.strip() in (b"]", b"}"):
-            raise InputError(f"{self._name}: corrupt plan: {depth} bracket(s) opened and never "
+            raise InputError(f"{self._name}: corrupt plan: {depth} object(s) opened and never "
                              f"closed before the end (byte offset {position.offset:,}): part "
-                             f"of the JSON is missing; expected every '{{' and '[' closed")
+                             f"of the JSON is missing; expected every '{{' closed")
         self._finish(position)
 
     def _unbalanced(self, chunk: bytes, depth: int, offset: int) -> None:
         """Name the line where more brackets were closed than opened."""
-        level = depth - chunk.count(b"{\n") - chunk.count(b"[\n") + len(_CLOSERS.findall(chunk))
+        level = depth - _opened(chunk)
         at = 0
         for line in chunk.split(b"\n"):
-            stripped = line.lstrip(b" ")
-            if stripped[:1] in (b"}", b"]"):
+            body = line.rstrip(b",")
+            if body.endswith(b"}") and not body.endswith(b"{}"):
                 level -= 1
             if level < 0:
                 raise InputError(
-                    f"{self._name}: corrupt plan: a closing {stripped[:1].decode()!r} at byte "
-                    f"offset {offset + at:,} closes nothing: part of the JSON before it is "
-                    f"missing or broken")
-            if line.endswith((b"{", b"[")):
+                    f"{self._name}: corrupt plan: a closing '}}' at byte offset "
+                    f"{offset + at + len(line) - len(line.lstrip(b' ')):,} closes nothing: "
+                    f"part of the JSON before it is missing or broken")
+            if body.endswith(b"{"):
                 level += 1
             at += len(line) + 1
 
