@@ -26,7 +26,7 @@ EXPLAIN prints a scan's condition as PostgreSQL deparses it: ``((status = 'new':
 ['name']
 >>> index_advice("(name ~ '.*smith.*'::text)").trigram
 ['name']
->>> index_advice("(name ~~ 'smi%'::text)").btree
+>>> index_advice("(name ~~ 'smi%'::text)").prefix
 ['name']
 """
 
@@ -53,6 +53,7 @@ class IndexAdvice:
 
     btree: list[str] = field(default_factory=list)
     equal: list[str] = field(default_factory=list)  # the b-tree's equality part
+    prefix: list[str] = field(default_factory=list)  # anchored LIKE: text_pattern_ops
     trigram: list[str] = field(default_factory=list)
     expressions: list[str] = field(default_factory=list)  # the b-tree entries that are
     ignored: list[str] = field(default_factory=list)       # comparisons no index serves
@@ -219,6 +220,8 @@ def index_advice(condition: str, alias: str | None = None) -> IndexAdvice:
             continue
         if function is not None and name not in advice.expressions:
             advice.expressions.append(name)
+        if op in _PATTERN and name not in advice.prefix:
+            advice.prefix.append(name)
         bucket = equal if op in _EQUALITY else ranges if op in _RANGE | _PATTERN else None
         if bucket is None:
             advice.ignored.append(atom)   # <>, NOT LIKE: an index does not narrow them

@@ -284,12 +284,16 @@ def _missing_index(facts: NodeFacts) -> Tip | Folded | None:
     read = (f"the scan read {removed + kept:,.0f} rows and its filter {condition} threw away "
             f"{removed:,.0f} ({share:.1%})")
     if advice.btree:
-        keys = ", ".join(f"({key})" if key in advice.expressions else key
+        keys = ", ".join((f"({key})" if key in advice.expressions else key)
+                         + (" text_pattern_ops" if key in advice.prefix else "")
                          for key in advice.btree)
         if relation:
             sql = (f"CREATE INDEX CONCURRENTLY ON {relation} ({keys})",)
-        shape = ("equality columns first, then the range column"
-                 if len(advice.btree) > 1 else "the filtered column")
+        ranged = len(advice.btree) > len(advice.equal)
+        shape = ("equality columns first, then the one range column" if ranged
+                 and advice.equal else "the range column" if ranged
+                 else "the equality columns" if len(advice.btree) > 1
+                 else "the filtered column")
         detail = (f"{read}; a b-tree index on ({keys}), {shape}, would read only the "
                   f"{kept:,.0f} rows it keeps")
         if advice.expressions:
