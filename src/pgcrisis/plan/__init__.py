@@ -42,6 +42,8 @@ __all__ = [
 #: Inputs in a layout other than PostgreSQL's own and at most this big are parsed strictly
 #: (every token checked); bigger ones take the bracket-counting fast path.
 STRICT_LIMIT = 4 << 20
+#: Chunk size for the bracket-counting path.
+COMPACT_SCAN_CHUNK = 256 << 10
 
 
 def analyse(source: Input, *, parser: str | None = None, force_general: bool = False,
@@ -78,6 +80,10 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
         FastScanner(analyzer, source.name).feed(chunks, source.position)
     elif parser == "compact":
         from pgcrisis.plan._compactscan import CompactScanner  # numpy: loaded when needed
+
+        # numpy's temporaries are ~20 bytes per input byte: smaller chunks keep the peak
+        # under the memory bound
+        source.chunk_size = min(source.chunk_size, COMPACT_SCAN_CHUNK)
 
         CompactScanner(analyzer, source.name).feed(chunks, source.position)
     else:

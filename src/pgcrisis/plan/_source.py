@@ -56,7 +56,8 @@ class Input:
         self.size = size
         self._stream = stream
         self._raw = raw
-        self._chunk_size = chunk_size
+        #: bytes read at a time (a scanner may lower it before reading starts)
+        self.chunk_size = chunk_size
         self.position = Position()
         self.progress: Progress | None = None
         #: Line numbers are for error messages only; compaction turns counting off.
@@ -89,7 +90,7 @@ class Input:
         self._first = b""
         eof = False
         while not eof:
-            data = self._read(self._chunk_size)
+            data = self._read(self.chunk_size)
             eof = not data
             buffer = carry + data if carry else data
             if eof:
@@ -100,7 +101,7 @@ class Input:
                 cut = buffer.rfind(b"\n") + 1
                 if cut == 0:
                     # (text lines are parsed whole; JSON scanners carry what they need)
-                    limit = self._chunk_size * (8 if self.format == "text" else 1)
+                    limit = self.chunk_size * (8 if self.format == "text" else 1)
                     if len(buffer) < limit:
                         carry = buffer
                         continue
