@@ -296,6 +296,8 @@ def main() -> None:
     parser.add_argument("--dsn")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--layouts", default="postgres,compact,indent-2,indent-4,tabs,text",
+                        help="comma-separated subset of the layouts to measure")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pgcrisis-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -318,12 +320,16 @@ def main() -> None:
           f"({size / max(nodes, 1):,.0f} bytes per node) in {time.perf_counter() - started:.1f} s")
     compact = workdir / "compact.json"
     measure([*pgcrisis, "explain", str(plan), "--compact"], compact)
+    wanted = set(args.layouts.split(","))
     layouts = {"postgres": plan, "compact": compact}
     for name, unit in (("indent-2", "  "), ("indent-4", "    "), ("tabs", "\t")):
-        layouts[name] = workdir / f"{name}.json"
-        relayout(plan, layouts[name], unit)
+        if name in wanted:
+            layouts[name] = workdir / f"{name}.json"
+            relayout(plan, layouts[name], unit)
+    layouts = {name: path for name, path in layouts.items() if name in wanted}
     text_plan = workdir / "plan.txt"
-    text_nodes = build_text(text_plan, args.size_mb << 20, scan_text)
+    text_nodes = build_text(text_plan, (args.size_mb if "text" in wanted else 1) << 20,
+                            scan_text)
     sizes = ", ".join(f"{k} {v.stat().st_size / 2**20:,.0f} MiB" for k, v in layouts.items())
     print(f"layouts: {sizes}; text {text_plan.stat().st_size / 2**20:,.0f} MiB, "
           f"~{text_nodes:,} nodes")
@@ -355,10 +361,12 @@ def main() -> None:
     agree = len({json.dumps(v, sort_keys=True) for v in summaries.values()}) == 1
     print(f"\nall JSON layouts give the same summary: {agree} ({len(summaries)} analysed)")
 
-    print(f"\ntext-format plan ({text_plan.stat().st_size / 2**20:,.0f} MiB; jq cannot read it):")
-    text_run = repeat([*pgcrisis, "explain", str(text_plan), "--format", "json"],
-                      workdir / "text-analysis.json", times)
-    _row("explain (analysis)", text_run)
+    if "text" in wanted:
+        print(f"\ntext-format plan ({text_plan.stat().st_size / 2**20:,.0f} MiB; jq cannot "
+              f"read it):")
+        text_run = repeat([*pgcrisis, "explain", str(text_plan), "--format", "json"],
+                          workdir / "text-analysis.json", times)
+        _row("explain (analysis)", text_run)
 
     deep = workdir / "deep.json"
     deep.write_text(_deep_plan(1000))
@@ -370,8 +378,9 @@ def main() -> None:
     jq_says = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "ok"
     print(f"  jq -c . exit {proc.returncode}: {jq_says}")
     if not args.keep:
-        for item in (*layouts.values(), text_plan, jq_out, workdir / "recompact.json", deep,
-                     workdir / "text-analysis.json", workdir / "deep-analysis.json"):
+        for item in (plan, compact, *layouts.values(), text_plan, jq_out,
+                     workdir / "recompact.json", deep, workdir / "text-analysis.json",
+                     workdir / "deep-analysis.json"):
             item.unlink(missing_ok=True)
 
 

@@ -106,8 +106,9 @@ class Input:
                         carry = buffer
                         continue
                     # One enormous line (compacted JSON): cut anywhere but right after a
-                    # backslash, so an escape sequence never straddles two chunks.
-                    cut = len(buffer)
+                    # backslash, so an escape sequence never straddles two chunks; at most
+                    # a chunk's size (the first buffer holds the whole sniffed head)
+                    cut = min(len(buffer), limit)
                     while cut > 1 and buffer[cut - 1] == 0x5C:
                         cut -= 1
                 chunk, carry = buffer[:cut], buffer[cut:]
