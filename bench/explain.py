@@ -1,20 +1,26 @@
-"""Benchmark: `pgcrisis explain` on a 1 GiB plan, beside `jq -c .` on the same file.
+"""Benchmark: `pgcrisis explain` on a big plan in every layout, beside `jq -c .` on the same file.
 
-    uv run python bench/explain.py [--size-mb 1024] [--dsn DSN] [--workdir DIR]
+    uv run python bench/explain.py [--size-mb 1024] [--repeat 3] [--dsn DSN] [--workdir DIR]
 
 1. Captures real plans from PostgreSQL (the embedded server unless --dsn is given) with
-   EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS, FORMAT JSON): a query over a partitioned,
-   wide table (partition scans with their VERBOSE output lists and filters) and a join with
-   a sort and a hash, so nodes carry what real ones carry.
+   EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS) in JSON and in text: a query over a
+   partitioned, wide table (partition scans with their VERBOSE output lists and filters)
+   and a join with a sort and a hash, so nodes carry what real ones carry.
 2. Builds a plan of the requested size in PostgreSQL's own indented layout by repeating
-   those real nodes under the Append (relation names numbered), written as a stream.
-3. Runs, one at a time, measuring wall time and peak memory (the child's ru_maxrss):
-   ``pgcrisis explain FILE --format json``, ``pgcrisis explain FILE --compact`` and
-   ``jq -c . FILE``; then checks that the compacted file means the same as the original
-   (``jq -c .`` of both is byte-identical).
+   those real nodes under the Append (relation names numbered), written as a stream; from
+   it, the same plan in the layouts people hand over: compacted to one line (by
+   ``pgcrisis explain --compact``, checked against ``jq -c .``), re-indented by another tool
+   with 2 spaces, 4 spaces and tabs (lists spread one element a line, as jq and Python
+   print them); and a text-format plan of the same size from the text capture.
+3. For each layout, runs ``jq -c .``, ``pgcrisis explain FILE --format json`` and
+   ``pgcrisis explain FILE --compact`` ``--repeat`` times, one process at a time, and
+   prints the median wall time with its spread (min-max), CPU time, and peak memory (the
+   child's maximum RSS), and the speed-up over jq from the medians. The analyses of all
+   JSON layouts must agree.
 4. Analyses a 1,000-level-deep plan with pgcrisis and with jq (which stops at its depth limit).
 
-Prints figures only; nothing is asserted.
+Prints figures only; nothing is asserted. On a shared machine, wall times vary with the
+load: read the spread, and the CPU column, which varies far less.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,7 +73,7 @@ JOIN_QUERY = ("SELECT s.site, r.* FROM readings_0 r JOIN sensors s ON s.id = r.s
               "WHERE r.metric_01 < 1.0 ORDER BY r.metric_02 DESC LIMIT 50")
 
 
-def _capture(dsn: str) -> tuple[list[Any], list[Any]]:
+def _capture(dsn: str) -> tuple[list[Any], list[Any], list[str]]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.adapters.register_loader("json", TextLoader)
         for statement in SETUP:
@@ -79,8 +87,12 @@ def _capture(dsn: str) -> tuple[list[Any], list[Any]]:
                     .encode()).fetchone()
             assert row is not None
             plans.append(json.loads(row[0]))
+        with conn.transaction(force_rollback=True):
+            conn.execute(b"SET max_parallel_workers_per_gather = 0")
+            text = [r[0] for r in conn.execute(
+                f"EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS) {SCAN_QUERY}".encode())]
         conn.execute(b"DROP SCHEMA pgcrisis_bench CASCADE")
-        return plans[0], plans[1]
+        return plans[0], plans[1], text
 
 
 def _find(node: dict[str, Any], node_type: str) -> dict[str, Any]:
@@ -184,33 +196,121 @@ def measure(argv: list[str], stdout_path: Path | None) -> Run:
     return Run(elapsed, cpu, peak, os.waitstatus_to_exitcode(status))
 
 
-def _row(name: str, run: Run, jq: Run | None = None) -> None:
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\s\[\]]+')
+
+
+def relayout(source: Path, target: Path, unit: str) -> None:
+    """PostgreSQL's layout re-indented with ``unit`` per level, lists spread one element a
+    line (what jq, Python or an editor's formatter write), streamed line by line."""
+    with source.open(encoding="utf-8") as src, target.open("w", encoding="utf-8") as out:
+        for line in src:
+            body = line.lstrip(" ")
+            level = (len(line) - len(body)) // 2
+            body = body.rstrip("\n")
+            pad = unit * level
+            head, sep, rest = body.partition(": [")
+            if sep and rest.rstrip(",").endswith("]") and rest.rstrip(",") != "]":
+                items = _TOKEN.findall(rest.rstrip(",")[:-1])
+                comma = "," if rest.endswith(",") else ""
+                inner = unit * (level + 1)
+                out.write(f"{pad}{head}: [\n" + ",\n".join(inner + item for item in items)
+                          + f"\n{pad}]{comma}\n")
+            else:
+                out.write(f"{pad}{body}\n")
+
+
+def build_text(path: Path, size: int, rows: list[str]) -> int:
+    """A text-format plan of about ``size`` bytes: the captured scan's partition scans
+    repeated under its Append; returns the number of nodes."""
+    first = next(i for i, row in enumerate(rows) if "->  " in row and "Scan" in row)
+    column = rows[first].index("->")
+    end = next((i for i in range(first + 1, len(rows))
+                if rows[i].startswith(" " * column + "->  ")), len(rows))
+    block = "\n".join(rows[first:end]) + "\n"
+    tail_at = next(i for i in range(first, len(rows)) if not rows[i].startswith(" "))
+    head = "\n".join(rows[:first]) + "\n"
+    tail = "\n".join(rows[tail_at:]) + "\n"
+    name = re.search(r" on (\S+)", rows[first])
+    assert name is not None
+    relation = name.group(1)
+    nodes = first  # roughly: the nodes above the Append's members
+    written = len(head) + len(tail)
+    with path.open("w", encoding="utf-8") as out:
+        out.write(head)
+        index = 0
+        while written < size:
+            piece = block.replace(relation, f"{relation}_{index}")
+            out.write(piece)
+            written += len(piece)
+            nodes += 1
+            index += 1
+        out.write(tail)
+    return nodes
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Repeated runs of one command: medians and spread."""
+
+    runs: tuple[Run, ...]
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(r.wall_s for r in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu_s for r in self.runs)
+
+    @property
+    def peak(self) -> int:
+        return max(r.peak for r in self.runs)
+
+    @property
+    def status(self) -> int:
+        return max(r.status for r in self.runs)
+
+    def spread(self) -> str:
+        walls = [r.wall_s for r in self.runs]
+        return f"{min(walls):.2f}-{max(walls):.2f}"
+
+
+def repeat(argv: list[str], stdout_path: Path | None, times: int) -> Runs:
+    """``measure`` ``times`` times, one after the other."""
+    return Runs(tuple(measure(argv, stdout_path) for _ in range(times)))
+
+
+def _row(name: str, run: Runs, jq: Runs | None = None) -> None:
     versus = ""
-    if jq is not None:
-        wall, cpu = jq.wall_s / run.wall_s, jq.cpu_s / max(run.cpu_s, 1e-9)
-        versus = f"   speed-up over jq: {wall:4.1f}x wall, {cpu:4.1f}x CPU"
-    print(f"  {name:<34} {run.wall_s:7.2f} s wall {run.cpu_s:7.2f} s CPU   peak "
-          f"{run.peak / 2**20:7.1f} MiB   exit {run.status}{versus}")
+    if jq is not None and run.status == 0:
+        versus = (f"   {jq.wall / run.wall:4.1f}x jq (wall), "
+                  f"{jq.cpu / max(run.cpu, 1e-9):4.1f}x (CPU)")
+    print(f"  {name:<24} {run.wall:7.2f} s wall [{run.spread()}] {run.cpu:7.2f} s CPU  "
+          f"peak {run.peak / 2**20:7.1f} MiB  exit {run.status}{versus}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per command (median)")
     parser.add_argument("--dsn")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--layouts", default="postgres,compact,indent-2,indent-4,tabs,text",
+                        help="comma-separated subset of the layouts to measure")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pgcrisis-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     pgcrisis = [sys.executable, "-m", "pgcrisis"]
+    times = max(1, args.repeat)
 
     if args.dsn:
-        scan_plan, join_plan = _capture(args.dsn)
+        scan_plan, join_plan, scan_text = _capture(args.dsn)
     else:
         from pgcrisis.embedded import EmbeddedServer
 
         with EmbeddedServer() as server:
-            scan_plan, join_plan = _capture(server.dsn)
+            scan_plan, join_plan, scan_text = _capture(server.dsn)
 
     plan = workdir / "plan.json"
     started = time.perf_counter()
@@ -218,49 +318,69 @@ def main() -> None:
     size = plan.stat().st_size
     print(f"built {plan} : {size / 2**30:.2f} GiB, {nodes:,} nodes "
           f"({size / max(nodes, 1):,.0f} bytes per node) in {time.perf_counter() - started:.1f} s")
+    compact = workdir / "compact.json"
+    measure([*pgcrisis, "explain", str(plan), "--compact"], compact)
+    wanted = set(args.layouts.split(","))
+    layouts = {"postgres": plan, "compact": compact}
+    for name, unit in (("indent-2", "  "), ("indent-4", "    "), ("tabs", "\t")):
+        if name in wanted:
+            layouts[name] = workdir / f"{name}.json"
+            relayout(plan, layouts[name], unit)
+    layouts = {name: path for name, path in layouts.items() if name in wanted}
+    text_plan = workdir / "plan.txt"
+    text_nodes = build_text(text_plan, (args.size_mb if "text" in wanted else 1) << 20,
+                            scan_text)
+    sizes = ", ".join(f"{k} {v.stat().st_size / 2**20:,.0f} MiB" for k, v in layouts.items())
+    print(f"layouts: {sizes}; text {text_plan.stat().st_size / 2**20:,.0f} MiB, "
+          f"~{text_nodes:,} nodes")
+    print(f"each command {times}x, one process at a time: median wall [min-max], median CPU, "
+          f"max peak RSS; load average at start {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
 
-    print("\nwall time and peak memory (one process at a time):")
+    summaries: dict[str, Any] = {}
     jq_out = workdir / "jq.json"
-    jq_run = measure([JQ, "-c", ".", str(plan)], jq_out)
-    analysis_out = workdir / "analysis.json"
-    analysis = measure([*pgcrisis, "explain", str(plan), "--format", "json"], analysis_out)
-    compact_out = workdir / "compact.json"
-    compaction = measure([*pgcrisis, "explain", str(plan), "--compact"], compact_out)
-    _row("jq -c .", jq_run)
-    _row("pgcrisis explain --format json", analysis, jq_run)
-    _row("pgcrisis explain --compact", compaction, jq_run)
-    if analysis.status == 0:
-        summary = json.loads(analysis_out.read_text())["summary"]
-        print(f"  analysis: {summary['nodes']:,} nodes, execution {summary['execution_ms']} ms")
+    for name, path in layouts.items():
+        print(f"\n{name} ({path.stat().st_size / 2**20:,.0f} MiB):")
+        jq_run = repeat([JQ, "-c", ".", str(path)], jq_out, times)
+        out = workdir / f"{name}-analysis.json"
+        analysis = repeat([*pgcrisis, "explain", str(path), "--format", "json"], out, times)
+        compaction = repeat([*pgcrisis, "explain", str(path), "--compact"],
+                            workdir / "recompact.json", times)
+        _row("jq -c .", jq_run)
+        _row("explain (analysis)", analysis, jq_run)
+        _row("explain --compact", compaction, jq_run)
+        if analysis.status == 0:
+            summaries[name] = json.loads(out.read_text())["summary"]
+        if name in ("postgres", "tabs"):
+            again = workdir / "jq-of-recompact.json"
+            measure([JQ, "-c", ".", str(workdir / "recompact.json")], again)
+            print(f"  --compact means the same as the input (jq -c of both identical): "
+                  f"{_same_file(jq_out, again)}")
+            again.unlink(missing_ok=True)
+        out.unlink(missing_ok=True)
+    agree = len({json.dumps(v, sort_keys=True) for v in summaries.values()}) == 1
+    print(f"\nall JSON layouts give the same summary: {agree} ({len(summaries)} analysed)")
 
-    recompacted = workdir / "jq-of-compact.json"
-    jq_compact = measure([JQ, "-c", ".", str(compact_out)], recompacted)
-    same = _same_file(jq_out, recompacted)
-    print(f"  compacted file means the same as the original (jq -c of both identical): {same}"
-          f"; {compact_out.stat().st_size / 2**20:,.0f} MiB vs jq's "
-          f"{jq_out.stat().st_size / 2**20:,.0f} MiB")
-
-    print("\nthe compacted file as input (no line structure: the bracket-counting path):")
-    from_compact = measure([*pgcrisis, "explain", str(compact_out), "--format", "json"],
-                           workdir / "compact-analysis.json")
-    _row("jq -c . (compacted input)", jq_compact)
-    _row("pgcrisis explain --format json", from_compact, jq_compact)
-    compact_summary = json.loads((workdir / "compact-analysis.json").read_text())["summary"]
-    if analysis.status == 0:
-        print(f"  same summary as from the indented file: {compact_summary == summary}")
+    if "text" in wanted:
+        print(f"\ntext-format plan ({text_plan.stat().st_size / 2**20:,.0f} MiB; jq cannot "
+              f"read it):")
+        text_run = repeat([*pgcrisis, "explain", str(text_plan), "--format", "json"],
+                          workdir / "text-analysis.json", times)
+        _row("explain (analysis)", text_run)
 
     deep = workdir / "deep.json"
     deep.write_text(_deep_plan(1000))
-    deep_run = measure([*pgcrisis, "explain", str(deep), "--format", "json"],
-                       workdir / "deep-analysis.json")
+    deep_run = repeat([*pgcrisis, "explain", str(deep), "--format", "json"],
+                      workdir / "deep-analysis.json", 1)
     proc = subprocess.run([JQ, "-c", ".", str(deep)], capture_output=True, text=True, check=False)
     print("\n1,000-level-deep plan:")
-    _row("pgcrisis explain --format json", deep_run)
+    _row("explain (analysis)", deep_run)
     jq_says = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "ok"
     print(f"  jq -c . exit {proc.returncode}: {jq_says}")
     if not args.keep:
-        for item in (plan, jq_out, analysis_out, compact_out, recompacted, deep,
-                     workdir / "compact-analysis.json", workdir / "deep-analysis.json"):
+        for item in (plan, compact, *layouts.values(), text_plan, jq_out,
+                     workdir / "recompact.json", deep, workdir / "text-analysis.json",
+                     workdir / "deep-analysis.json"):
             item.unlink(missing_ok=True)
 
 

@@ -7,9 +7,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 import pytest
 
+from pgcrisis.dsn import Target
 from pgcrisis.plan import PlanAnalysis, analyse_bytes
+from pgcrisis.plan.capture import capture
 from pgcrisis.plan.compact import Compactor
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
@@ -24,6 +27,8 @@ PARSERS = {"indented": None, "compact": "compact", "pretty": "compact"}
 CASES: dict[str, tuple[Callable[[], Any], dict[int, float]]] = {
     "loops-initplan-subplan-cte": (hand.loops_initplan_subplan_cte, {
         1: 15.0, 2: 30.0, 3: 4.0, 4: 5.0, 5: 5.0, 6: 16.0, 7: 15.0, 8: 2.0, 9: 8.0}),
+    "nested-ctes-initplan-deep": (hand.nested_ctes_initplan_deep, {
+        1: 20.0, 2: 10.0, 3: 40.0, 4: 10.0, 5: 10.0, 6: 80.0, 7: 5.0, 8: 20.0, 9: 5.0}),
     "parallel": (hand.parallel, {1: 2.0, 2: 5.0, 3: 5.0, 4: 40.0}),
     "initplan-below-gather": (hand.initplan_below_gather, {1: 4.0, 2: 6.0, 3: 20.0}),
     "clamp": (hand.clamp, {1: 0.0, 2: 10.5}),
@@ -98,3 +103,42 @@ def test_tips_about_many_partitions_become_one_per_append() -> None:
     assert tips[0].title.startswith("500 members of Append #1")
     assert tips[0].saving_ms == pytest.approx(500 * 2.0 * 5000 / 5010, rel=1e-3)
     assert tips[0].sql == ("CREATE INDEX CONCURRENTLY ON public.events_0 (kind)",)
+
+
+def test_nested_ctes_are_counted_once_and_the_rest_is_unattributed() -> None:
+    analysis = analyse_bytes(dumps(hand.nested_ctes_initplan_deep()).encode())
+    assert analysis.nodes is not None
+    summary = analysis.summary
+    assert sum(n.exclusive_ms for n in analysis.nodes) == pytest.approx(200.0)
+    assert summary.attributed_ms == pytest.approx(summary.root_ms)
+    assert summary.unattributed_ms == pytest.approx(0.0)
+    assert summary.other_ms == pytest.approx(10.0)
+    assert not any("counted twice" in note for note in analysis.notes)
+
+
+def test_clamped_time_shows_as_unattributed() -> None:
+    summary = analyse_bytes(dumps(hand.clamp()).encode()).summary
+    # the parent's children report more than the parent (timing overhead): clamped to 0
+    assert summary.attributed_ms <= summary.root_ms + 1e-9
+    assert summary.unattributed_ms == pytest.approx(summary.root_ms - summary.attributed_ms)
+
+
+def test_nested_ctes_on_the_real_server_add_up_to_the_root(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t AS SELECT g AS x, g % 10 AS k FROM generate_series(1, 50000)"
+                     " g; CREATE TABLE u AS SELECT g AS x FROM generate_series(1, 10) g;"
+                     " ANALYZE t, u")
+    query = ("SELECT * FROM (SELECT * FROM (WITH a AS MATERIALIZED (WITH b AS MATERIALIZED"
+             " (SELECT * FROM t) SELECT k, count(*) AS n FROM b GROUP BY k)"
+             " SELECT * FROM a WHERE n > 0) s1 OFFSET 0) s"
+             " JOIN u ON u.x = s.k WHERE u.x > (SELECT min(x) FROM u)")
+    captured = capture(Target(db, "test"), query,
+                       settings={"max_parallel_workers_per_gather": "0", "jit": "off"})
+    analysis = analyse_bytes(captured.plan_json.encode())
+    assert analysis.nodes is not None
+    scans = [n for n in analysis.nodes if n.node_type == "CTE Scan"]
+    assert len(scans) == 2 and any(n.depth > 0 for n in scans)
+    total = sum(n.exclusive_ms for n in analysis.nodes)
+    assert total <= analysis.summary.root_ms * 1.01
+    assert total >= analysis.summary.root_ms * 0.8
+    assert not any("counted twice" in note for note in analysis.notes)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pgcrisis.cli.main import cli
 from pgcrisis.errors import InputError
-from pgcrisis.plan import _fastscan, _textscan, analyse_bytes, tips
+from pgcrisis.plan import _fastscan, _predicate, _textclean, _textscan, analyse_bytes
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
 
@@ -195,7 +195,8 @@ def test_cli_reads_stdin() -> None:
     assert json.loads(result.output)["summary"]["nodes"] == 5
 
 
-@pytest.mark.parametrize("module", [tips, _textscan, _fastscan], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [_textscan, _fastscan, _textclean, _predicate],
+                         ids=lambda m: m.__name__)
 def test_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted and not result.failed
@@ -207,3 +208,44 @@ def test_timing_off_is_noted() -> None:
     analysis = analyse_bytes(text)
     assert analysis.summary.nodes == 1
     assert any("TIMING OFF" in note for note in analysis.notes)
+
+
+# -- every byte checked, not only the first 64 kB and the end --------------------------------
+
+
+def _big_indented() -> bytes:
+    data = dumps(hand.deep(600)).encode()
+    assert len(data) > 4 * 65536
+    return data
+
+
+@pytest.mark.parametrize(("bad", "says"), [(b"\x00", "NUL byte"), (b"\xff", "invalid UTF-8")],
+                         ids=["nul", "utf8"])
+def test_a_corrupt_byte_deep_inside_is_named_by_its_offset(bad: bytes, says: str) -> None:
+    data = _big_indented()
+    at = data.index(b'"Actual Rows"', len(data) * 3 // 4)
+    message = _error(data[:at] + bad + data[at + 1:])
+    assert says in message and f"byte offset {at:,}" in message
+
+
+def test_a_block_lost_in_the_middle_of_indented_json() -> None:
+    data = _big_indented()
+    # drop one node's closing line three quarters in: the brackets no longer balance
+    at = data.index(b"\n" + b" " * 10, len(data) * 3 // 4)
+    start = data.index(b"}", at)
+    line_start = data.rindex(b"\n", 0, start) + 1
+    line_end = data.index(b"\n", start) + 1
+    assert data[line_start:line_end].strip() in (b"}", b"},")
+    message = _error(data[:line_start] + data[line_end:])
+    assert "corrupt plan" in message or "truncated" in message
+    assert "byte offset" in message
+
+
+def test_a_doubled_closing_line_in_the_middle() -> None:
+    data = _big_indented()
+    at = data.index(b"\n", len(data) * 3 // 4)
+    closing = data.index(b"}\n", at)
+    line_start = data.rindex(b"\n", 0, closing) + 1
+    doubled = data[:line_start] + b"}\n" * 700 + data[line_start:]
+    message = _error(doubled)
+    assert "corrupt plan" in message and "closes nothing" in message

@@ -84,6 +84,50 @@ def loops_initplan_subplan_cte() -> list[dict[str, Any]]:
         {"Trigger Name": "audit_trg", "Relation": "u", "Time": 3.0, "Calls": 500}])
 
 
+def nested_ctes_initplan_deep() -> list[dict[str, Any]]:
+    """A CTE inside a CTE, each owned by the CTE Scan that reads it, below the root; an
+    InitPlan three levels down, used by the node that lists it.
+
+    ===  =========================================  =========  ===========================
+    id   node                                       inclusive  exclusive (by hand)
+    ===  =========================================  =========  ===========================
+    1    Hash Join                                  200        200 - 150 - 30 = 20
+    2    Subquery Scan on s                         150        150 - 140 = 10
+    3    CTE Scan on a (lists CTE a)                140        140 - 100 (CTE a) = 40
+    4    [CTE a] HashAggregate                      100        100 - 90 = 10
+    5    CTE Scan on b (lists CTE b)                90         90 - 80 (CTE b) = 10
+    6    [CTE b] Seq Scan on t                      80         80
+    7    Hash                                       30         30 - 25 = 5
+    8    Seq Scan on u, Filter uses $0              25         25 - 5 (InitPlan 1) = 20
+    9    [InitPlan 1 (returns $0)] Result           5          5
+    ===  =========================================  =========  ===========================
+
+    The exclusive times add up to 200, the root's time: nothing counted twice. Execution
+    Time 210: 10 outside the tree.
+    """
+    cte_b = node("Seq Scan", 80, rows=1000, plan_rows=1000, **{
+        "Parent Relationship": "InitPlan", "Subplan Name": "CTE b", "Relation Name": "t",
+        "Schema": "public", "Alias": "t"})
+    cte_a = node("Aggregate", 100, rows=10, plan_rows=10, children=[
+        node("CTE Scan", 90, rows=1000, plan_rows=1000, children=[cte_b], **{
+            "Parent Relationship": "Outer", "CTE Name": "b", "Alias": "b"}),
+    ], **{"Parent Relationship": "InitPlan", "Subplan Name": "CTE a", "Strategy": "Hashed"})
+    scan_a = node("CTE Scan", 140, rows=10, plan_rows=10, children=[cte_a], **{
+        "Parent Relationship": "Subquery", "CTE Name": "a", "Alias": "a"})
+    initplan = node("Result", 5, **{"Parent Relationship": "InitPlan",
+                                    "Subplan Name": "InitPlan 1 (returns $0)"})
+    root = node("Hash Join", 200, rows=10, plan_rows=10, children=[
+        node("Subquery Scan", 150, rows=10, plan_rows=10, children=[scan_a], **{
+            "Parent Relationship": "Outer", "Alias": "s"}),
+        node("Hash", 30, rows=500, plan_rows=500, children=[
+            node("Seq Scan", 25, rows=500, plan_rows=500, children=[initplan], **{
+                "Parent Relationship": "Outer", "Relation Name": "u", "Schema": "public",
+                "Alias": "u", "Filter": "(u.x > $0)"}),
+        ], **{"Parent Relationship": "Inner"}),
+    ], **{"Join Type": "Inner", "Hash Cond": "(s.x = u.x)"})
+    return statement(root, 210.0)
+
+
 def parallel() -> list[dict[str, Any]]:
     """A Gather with two workers: below it, times are per-process averages.
 

@@ -171,11 +171,13 @@ def explain(plan_file: str | None, fmt: str, output: str | None, compact_only: b
     captured = capture(target, statement, analyze=not no_analyze, timeout_s=timeout)
     if save_plan:
         Path(save_plan).write_text(captured.plan_json, encoding="utf-8")
-    analysis = analyse_bytes(captured.plan_json.encode(), name="captured plan")
+    analysis = analyse_bytes(captured.plan_json.encode(), name="captured plan",
+                             foreign_keys=captured.foreign_keys)
     changed: tuple[str, PlanAnalysis] | None = None
     if compare is not None:
         again = capture(target, statement, analyze=not no_analyze, timeout_s=timeout,
                         settings={compare[0]: compare[1]})
         changed = (f"{compare[0]}={compare[1]}",
-                   analyse_bytes(again.plan_json.encode(), name="captured plan"))
+                   analyse_bytes(again.plan_json.encode(), name="captured plan",
+                                 foreign_keys=again.foreign_keys))
     _emit(analysis, fmt, output, compare=changed, title="pgcrisis explain (captured)")

@@ -15,7 +15,7 @@ tests check that they agree).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
@@ -23,10 +23,18 @@ from pgcrisis.plan._fastscan import FastScanner, looks_indented
 from pgcrisis.plan._jsonscan import JsonScanner, valid_prefix
 from pgcrisis.plan._source import Input, from_stream, open_input
 from pgcrisis.plan._textscan import TextScanner
-from pgcrisis.plan.model import NodeStat, PathStep, PlanAnalysis, Summary, Tip, TriggerStat
+from pgcrisis.plan.model import (
+    ForeignKey,
+    NodeStat,
+    PathStep,
+    PlanAnalysis,
+    Summary,
+    Tip,
+    TriggerStat,
+)
 
 __all__ = [
-    "Input", "NodeStat", "PathStep", "PlanAnalysis", "Summary", "Tip",
+    "ForeignKey", "Input", "NodeStat", "PathStep", "PlanAnalysis", "Summary", "Tip",
     "TriggerStat", "analyse", "analyse_bytes", "compact", "from_stream", "open_input",
 ]
 
@@ -34,18 +42,26 @@ __all__ = [
 #: Inputs in a layout other than PostgreSQL's own and at most this big are parsed strictly
 #: (every token checked); bigger ones take the bracket-counting fast path.
 STRICT_LIMIT = 4 << 20
+#: Chunk size for the bracket-counting path.
+COMPACT_SCAN_CHUNK = 256 << 10
 
 
 def analyse(source: Input, *, parser: str | None = None, force_general: bool = False,
-            full_tree_limit: int | None = None) -> PlanAnalysis:
+            full_tree_limit: int | None = None,
+            foreign_keys: Sequence[ForeignKey] = ()) -> PlanAnalysis:
     """Analyse a whole input in one streaming pass.
 
     ``parser`` forces one of ``"indented"``, ``"compact"``, ``"strict"`` (tests compare
-    them); by default the layout and size decide.
+    them); by default the layout and size decide. ``foreign_keys`` (from the catalog, when
+    the plan was captured) let the trigger tips name the index a foreign key lacks.
     """
     analyzer = Analyzer() if full_tree_limit is None else \
         Analyzer(full_tree_limit=full_tree_limit)
+    analyzer.foreign_keys = {key.name: key for key in foreign_keys}
     chunks = source.chunks()
+    if source.skipped_lines:
+        analyzer.notes.append(f"{source.skipped_lines:,} line(s) of other text before the plan "
+                              f"(a prompt, the command, comments) were skipped")
     if source.format == "text":
         TextScanner(analyzer, source.name).feed(chunks, source.position)
         return analyzer.result(input_format="text")
@@ -65,20 +81,32 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
     elif parser == "compact":
         from pgcrisis.plan._compactscan import CompactScanner  # numpy: loaded when needed
 
+        # numpy's temporaries are ~20 bytes per input byte: smaller chunks keep the peak
+        # under the memory bound
+        source.chunk_size = min(source.chunk_size, COMPACT_SCAN_CHUNK)
+
         CompactScanner(analyzer, source.name).feed(chunks, source.position)
     else:
         JsonScanner(analyzer, source.name).feed(chunks, source.position)
+    if source.trailing_plans:
+        analyzer.notes.append(
+            f"{source.trailing_plans:,} more plan(s) followed psql's row count and were not "
+            f"read: only the first JSON plan was analysed (give each its own file)")
+    elif source.trailing_lines:
+        analyzer.notes.append(f"{source.trailing_lines:,} line(s) after the plan (a prompt, "
+                              f"other output) were not read")
     return analyzer.result(input_format="json")
 
 
 def analyse_bytes(data: bytes, *, name: str = "plan", parser: str | None = None,
                   force_general: bool = False, chunk_size: int | None = None,
-                  full_tree_limit: int | None = None) -> PlanAnalysis:
+                  full_tree_limit: int | None = None,
+                  foreign_keys: Sequence[ForeignKey] = ()) -> PlanAnalysis:
     """Analyse a plan held in memory (tests, captured plans)."""
     kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
     source = from_stream(io.BytesIO(data), name=name, size=len(data), **kwargs)
     return analyse(source, parser=parser, force_general=force_general,
-                   full_tree_limit=full_tree_limit)
+                   full_tree_limit=full_tree_limit, foreign_keys=foreign_keys)
 
 
 def compact(source: Input) -> Iterator[bytes | memoryview]:
@@ -92,6 +120,8 @@ def compact(source: Input) -> Iterator[bytes | memoryview]:
     if source.format != "json":
         raise InputError(f"{source.name}: --compact needs a JSON plan; this is a text plan")
     compactor = Compactor(source.name)
-    compactor.count_depth = not (looks_indented(source.head) and valid_prefix(source.head))
+    # (an extra indentation on every line, as some pastes have: brackets are counted)
+    compactor.count_depth = not (looks_indented(source.head) and valid_prefix(source.head)
+                                 and source.head.lstrip(b"\r\n")[:1] in (b"[", b"{"))
     source.count_lines = False
     return compactor.chunks(source.chunks())

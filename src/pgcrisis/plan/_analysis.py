@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from pgcrisis.plan import tips as tip_rules
 from pgcrisis.plan._values import Props, RawValue, flag, num, raw_text, text
 from pgcrisis.plan.model import (
+    ForeignKey,
     NodeStat,
     PathStep,
     PlanAnalysis,
@@ -53,6 +54,8 @@ TIP_LIMIT = 60
 #: and code: 10,000 partitions missing the same index make one tip, not 10,000.
 _APPENDS = frozenset({"Append", "Merge Append"})
 GROUP_LIMIT = 10_000
+#: How many plans of a multi-plan input are listed one by one in the notes.
+PER_PLAN_LIMIT = 20
 
 _GATHERS = frozenset({"Gather", "Gather Merge"})
 _EXPRESSION_KEYS = (
@@ -152,12 +155,23 @@ class Analyzer:
         self._other_ms = 0.0
         self._saw_buffers = False
         self._saw_time = False
+        self._plan_first_node = 1
+        self._plan_root_type = "?"
+        self._per_plan: list[tuple[str, float | None, int]] = []
+        self._attributed = 0.0
+        self._overshoot = 0.0
+        #: foreign keys by name, from the catalog (captured plans only)
+        self.foreign_keys: dict[str, ForeignKey] = {}
+        self._jit_workers = 0.0
+        self._jit_worker_count = 0
+        self._workers_launched = 0
 
     # -- scanner events ------------------------------------------------------------------
 
     def begin_plan(self) -> None:
         """A new statement's plan starts (an element of psql's array, or the only one)."""
         self._plans += 1
+        self._plan_first_node = self._next_id
         self._plan_execution = None
         self._plan_root_ms = 0.0
         self._plan_triggers = 0.0
@@ -202,18 +216,28 @@ class Analyzer:
             if entry is not None and not entry.charged:
                 entry.charged = True
                 frame.charge += entry.time_ms
-        for name in frame.ctes or ():
-            self._ctes.pop(name, None)
+        # A CTE Scan can own the CTE it reads (the CTE is listed under it): it takes the
+        # CTE's time before the CTE goes out of scope with it.
         if node_type == "CTE Scan" and self._ctes:
             cte = self._ctes.get(text(props.get(b"CTE Name")) or "")
             if cte is not None:
-                take = min(cte.remaining_ms, inclusive)
+                take = min(cte.remaining_ms, inclusive - frame.charge)
+                take = take if take > 0.0 else 0.0
                 cte.remaining_ms -= take
                 frame.charge += take
+        for name in frame.ctes or ():
+            self._ctes.pop(name, None)
 
         exclusive = inclusive - frame.child_incl - frame.charge
         # clamp (rounding, timing overhead); a conditional, not max(): this runs per node
-        exclusive = exclusive if exclusive > 0.0 else 0.0
+        if exclusive > 0.0:
+            self._attributed += exclusive
+        else:
+            # children that report more than their parent (timing overhead, rounding):
+            # that excess is not the root's time
+            self._attributed += exclusive
+            self._overshoot -= exclusive
+            exclusive = 0.0
         exclusive_cost = cost - frame.child_cost
         exclusive_cost = exclusive_cost if exclusive_cost > 0.0 else 0.0
         shared_hit = props.get(b"Shared Hit Blocks")
@@ -225,7 +249,10 @@ class Analyzer:
         relationship = text(props.get(b"Parent Relationship"))
         subplan_raw = props.get(b"Subplan Name")
         subplan = None if subplan_raw is None else text(subplan_raw)
+        if node_type in _GATHERS:
+            self._workers_launched += int(num(props.get(b"Workers Launched")))
         if parent is None:
+            self._plan_root_type = node_type
             self._root_ms += inclusive
             self._plan_root_ms += inclusive
             self._root_hit += hit
@@ -288,15 +315,21 @@ class Analyzer:
                        exclusive_cost, cost, loops, hit, read, analyzed)
 
     def plan_value(self, key: str, value: RawValue) -> None:
-        """A statement-level figure: ``Planning Time``, ``Execution Time``."""
-        if key == "Execution Time":
+        """A statement-level figure: ``Planning Time``, ``Execution Time`` (``Total
+        Runtime`` up to 9.3)."""
+        if key in ("Execution Time", "Total Runtime"):
             self._plan_execution = num(value)
             self._execution = (self._execution or 0.0) + num(value)
         elif key == "Planning Time":
             self._planning = (self._planning or 0.0) + num(value)
 
+    def worker_jit(self, total_ms: float) -> None:
+        """One parallel worker's JIT total (VERBOSE prints it under the worker's node)."""
+        self._jit_workers += total_ms
+        self._jit_worker_count += 1
+
     def jit(self, total_ms: float, functions: int | None) -> None:
-        """The statement's JIT summary (all processes)."""
+        """The statement's JIT summary: the leader's and every worker's, summed."""
         self._jit = (self._jit or 0.0) + total_ms
         if functions is not None:
             self._jit_functions = (self._jit_functions or 0) + functions
@@ -315,6 +348,9 @@ class Analyzer:
         while self._stack:
             self.close_node()
         self._triggers_ms += self._plan_triggers
+        if len(self._per_plan) < PER_PLAN_LIMIT:
+            self._per_plan.append((self._plan_root_type, self._plan_execution,
+                                   self._next_id - self._plan_first_node))
         if self._plan_execution is not None:
             rest = self._plan_execution - self._plan_root_ms - self._plan_triggers
             self._other_ms += max(0.0, rest)
@@ -324,6 +360,8 @@ class Analyzer:
     def result(self, *, input_format: str = "json") -> PlanAnalysis:
         """The analysis of everything received so far."""
         other = max(0.0, self._other_ms - self._serialization)
+        leader_jit, jit_split = _leader_jit(self._jit, self._jit_workers,
+                                            self._jit_worker_count, self._workers_launched)
         summary = Summary(
             plans=self._plans,
             nodes=self._next_id - 1,
@@ -331,7 +369,12 @@ class Analyzer:
             analyzed=self._analyzed,
             execution_ms=self._execution,
             planning_ms=self._planning,
-            jit_ms=self._jit,
+            jit_ms=leader_jit,
+            jit_total_ms=self._jit,
+            jit_workers_ms=None if self._jit is None or leader_jit is None
+            else self._jit - leader_jit,
+            jit_split=jit_split,
+            workers_launched=self._workers_launched,
             jit_functions=self._jit_functions,
             root_ms=self._root_ms,
             triggers_ms=self._triggers_ms,
@@ -340,17 +383,36 @@ class Analyzer:
             bytes_read=int(self._root_read) * 8192,
             shared_hit=int(self._root_hit),
             shared_read=int(self._root_read),
+            attributed_ms=self._attributed,
         )
-        for tip in tip_rules.statement_tips(summary, tuple(self._triggers)):
+        for tip in tip_rules.statement_tips(summary, tuple(self._triggers),
+                                            self.foreign_keys):
             self._add_tip(tip)
         for group in self._groups.values():
             self._add_tip(_group_tip(group))
         self._groups.clear()
-        graded = [(saving, seq, tip_rules.grade(tip, summary.total_ms))
-                  for saving, seq, tip in self._tips]
+        graded = [(tip.saving_ms, seq, tip_rules.grade(tip, summary.total_ms))
+                  for seq, tip in _fold_alike(self._tips)]
         hot = sorted(self._hot, key=lambda entry: (-entry[0], entry[1]))
         tips = sorted(graded, key=lambda entry: (entry[2].severity.rank, -entry[0], entry[1]))
         notes = list(self.notes)
+        if self._plans > 1:
+            shown = "; ".join(
+                f"#{number} {root}, {nodes:,} nodes"
+                + ("" if execution is None else f", {execution:,.3f} ms")
+                for number, (root, execution, nodes) in enumerate(self._per_plan, 1))
+            more = self._plans - len(self._per_plan)
+            notes.append(f"{self._plans:,} plans in this input, each analysed (node ids run on "
+                         f"from one to the next; totals are their sums): {shown}"
+                         + (f"; and {more:,} more" if more > 0 else ""))
+        if self._overshoot > max(self._root_ms * 0.01, 0.01):
+            notes.append(f"children report {self._overshoot:,.3f} ms more than their parents "
+                         f"(timing overhead, rounding): their exclusive times hold it, the "
+                         f"summary's shares do not")
+        if self._attributed > self._root_ms * 1.001 + 0.01:
+            notes.append(f"the nodes' exclusive times add up to "
+                         f"{self._attributed / max(self._root_ms, 0.001):.0%} of the root's "
+                         f"time: some time is counted twice (please report this plan)")
         if self._analyzed and not self._saw_time:
             notes.append("EXPLAIN (ANALYZE, TIMING OFF): nodes carry row counts but no times, "
                          "so exclusive times are all zero")
@@ -502,6 +564,27 @@ class Analyzer:
             else frame.parent.step.chain()
 
 
+def _fold_alike(tips: list[tuple[float, int, Tip]]) -> list[tuple[int, Tip]]:
+    """Tips with the same code and title (the same advice about alike nodes: a subquery
+    repeated in a UNION, a view used twice) folded into the first, with a count."""
+    alike: dict[tuple[str, str], list[tuple[int, Tip]]] = {}
+    for _, seq, tip in tips:
+        alike.setdefault((tip.code, tip.title), []).append((seq, tip))
+    out: list[tuple[int, Tip]] = []
+    for group in alike.values():
+        seq, first = max(group, key=lambda entry: (entry[1].saving_ms, entry[0]))
+        if len(group) == 1:
+            out.append((seq, first))
+            continue
+        others = sorted(t.node for _, t in group if t is not first and t.node is not None)
+        shown = ", ".join(f"#{n}" for n in others[:10]) + (" …" if len(others) > 10 else "")
+        out.append((seq, replace(
+            first, title=f"{first.title} (x{len(group)}, alike)",
+            detail=f"{first.detail}. The same at {len(group) - 1} more node(s): {shown}",
+            saving_ms=round(sum(t.saving_ms for _, t in group), 3))))
+    return out
+
+
 def _group_tip(group: _Group) -> Tip | None:
     """One tip for all members of an Append with the same advice."""
     example = group.example
@@ -520,6 +603,25 @@ def _group_tip(group: _Group) -> Tip | None:
                f"table one CREATE INDEX on the parent table covers every partition",
         saving_ms=round(group.saving_ms, 3),
     )
+
+
+def _leader_jit(total: float | None, workers_ms: float, worker_count: int,
+                launched: int) -> tuple[float | None, str]:
+    """The leader's JIT time, and how it was found.
+
+    The statement's JIT summary adds up the leader's and every worker's compilation, which
+    ran at the same time: summed, it can exceed the execution time. With VERBOSE each
+    worker's total is printed under its node and is subtracted; without, the leader's
+    share is estimated as the average per process.
+    """
+    if total is None:
+        return None, "none"
+    if launched == 0:
+        return total, "leader"
+    if worker_count:
+        leader = total - workers_ms
+        return (leader if leader > 0.0 else 0.0), "measured"
+    return total / (launched + 1), "average"
 
 
 def _settle(frame: _Frame) -> None:

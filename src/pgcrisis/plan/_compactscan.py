@@ -22,6 +22,7 @@ import numpy as np
 from pgcrisis.errors import InputError
 from pgcrisis.plan._fastscan import _KEY_NAMES, FastScanner, key_trie
 from pgcrisis.plan._source import Position
+from pgcrisis.plan._values import num
 
 _STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'  # unrolled: far faster in re than (a|b)*
 _VALUE = (rb"(" + _STRING + rb"|-?[0-9][-+.eE0-9]*|true|false|null|\[\s*(?:" + _STRING
@@ -131,4 +132,6 @@ class CompactScanner(FastScanner):
                 props[raw_key] = value
             elif not indents:
                 self._plan_line(n, names[raw_key], value)
+            elif raw_key == b"Total" and n in (cur + 4, cur + 8):  # a worker's JIT
+                an.worker_jit(num(value))
         self._props = props

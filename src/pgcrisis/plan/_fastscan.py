@@ -41,6 +41,7 @@ NODE_KEYS = (
     "Exact Heap Blocks", "Lossy Heap Blocks",
 )
 PLAN_KEYS = ("Plan", "Planning", "Settings", "Planning Time", "Execution Time", "JIT",
+             "Total Runtime",
              "Triggers", "Serialization", "Functions", "Total", "Trigger Name",
              "Constraint Name", "Relation", "Time", "Calls")
 
@@ -117,6 +118,19 @@ def _own_keys(buf: bytes, indent: int, start: int, end: int) -> list[tuple[bytes
             if len(spaces) == indent]
 
 
+def _own_values(buf: bytes, indent: int, key: bytes, start: int,
+                end: int) -> list[bytes]:
+    """Values of ``key`` on lines indented exactly ``indent`` in ``buf[start:end]``."""
+    pattern = re.compile(rb"\n" + b" " * indent + b'"' + re.escape(key) + rb'": ([^,\n]+)')
+    return pattern.findall(buf, start, end)
+
+
+def _opened(chunk: bytes) -> int:
+    """Objects opened minus closed in newline-aligned lines of PostgreSQL's layout."""
+    return (chunk.count(b"{\n") - chunk.count(b"}\n") - chunk.count(b"},\n")
+            + chunk.count(b"{}\n") + chunk.count(b"{},\n"))
+
+
 def looks_indented(head: bytes) -> bool:
     """Whether the input starts in PostgreSQL's one-key-per-line indented layout."""
     return (_INDENTED_START.match(head) is not None and b'"Node Type": ' in head
@@ -136,6 +150,7 @@ class FastScanner:
         self._record: dict[str, RawValue] = {}
         self._props: Props | None = None  # the open node's keys (for the compact scanner)
         self._last_line = b""
+        self._base = -1                   # indentation of the opening bracket's line
         self.plans = 0
 
     def feed(self, chunks: Iterable[bytes], position: Position) -> None:
@@ -148,15 +163,54 @@ class FastScanner:
         """
         buf = b"\n"  # every block starts at the line break before its first line
         last = b""
+        depth = 0
+        offset = position.offset
         for chunk in chunks:
+            if self._base < 0:
+                opening = chunk.lstrip(b"\r\n")
+                if opening:
+                    # a paste may indent every line: the closing bracket sits where the
+                    # opening one does
+                    self._base = len(opening) - len(opening.lstrip(b" \t"))
             tail = chunk[-4096:].rstrip()
             if tail:
                 last = tail[tail.rfind(b"\n") + 1:]
+            # Objects balance over the whole input: a string never holds a line break and
+            # always ends with '"', so '{' ending a line opens one, '}' ending a line closes
+            # one (less the empty '{}'): a node lost or doubled anywhere shows, not only at
+            # the end. (Counted in C: this runs over every byte.)
+            depth += _opened(chunk)
+            if depth < 0:
+                self._unbalanced(chunk, depth, offset)
+            offset += len(chunk)
             buf += chunk
             buf = buf[self._blocks(buf, final=False):]
         self._blocks(buf, final=True)
         self._last_line = last
+        if not buf.endswith(b"\n"):  # the last line, without its line break
+            depth += _opened(buf[buf.rfind(b"\n") + 1:] + b"\n")
+        if depth > 0 and last.strip() in (b"]", b"}"):
+            raise InputError(f"{self._name}: corrupt plan: {depth} object(s) opened and never "
+                             f"closed before the end (byte offset {position.offset:,}): part "
+                             f"of the JSON is missing; expected every '{{' closed")
         self._finish(position)
+
+    def _unbalanced(self, chunk: bytes, depth: int, offset: int) -> None:
+        """Name the line where more brackets were closed than opened."""
+        level = depth - _opened(chunk)
+        at = 0
+        for line in chunk.split(b"\n"):
+            body = line.rstrip(b",")
+            if body.endswith(b"}") and not body.endswith(b"{}"):
+                level -= 1
+            if level < 0:
+                raise InputError(
+                    f"{self._name}: corrupt plan: a closing '}}' at byte offset "
+                    f"{offset + at + len(line) - len(line.lstrip(b' ')):,} closes nothing: "
+                    f"part of the JSON before it is missing or broken")
+            if body.endswith(b"{"):
+                level += 1
+            at += len(line) + 1
 
     def _blocks(self, buf: bytes, *, final: bool) -> int:
         """Process every complete node block in ``buf``; return where the rest starts."""
@@ -201,7 +255,13 @@ class FastScanner:
             if plan >= 0:
                 indents.append(indent)
                 props = an.open_node()
-                props.update(_own_keys(buf, indent, line, end if statement < 0 else statement))
+                stop = end if statement < 0 else statement
+                props.update(_own_keys(buf, indent, line, stop))
+                if find(b'"JIT": {', line, stop) >= 0:  # a worker's (VERBOSE, parallel)
+                    # PostgreSQL 13+: in "Workers"; 12: "JIT" keys of the node itself
+                    for deeper in (4, 8):
+                        for value in _own_values(buf, indent + deeper, b"Total", line, stop):
+                            an.worker_jit(num(value))
             if statement >= 0:
                 self._lines(buf, statement, end)
             pos = end
@@ -238,7 +298,7 @@ class FastScanner:
             return
         if n == plan:
             self._end_section()
-            if key in ("Planning Time", "Execution Time"):
+            if key in ("Planning Time", "Execution Time", "Total Runtime"):
                 self._an.plan_value(key, value)
             elif key in ("JIT", "Triggers", "Serialization"):
                 self._section = key
@@ -277,7 +337,9 @@ class FastScanner:
 
     def _finish(self, position: Position) -> None:
         last = self._last_line
-        if last.strip() not in (b"]", b"}") or last[:1] not in (b"]", b"}"):
+        base = max(self._base, 0)
+        if last.strip() not in (b"]", b"}") or last[base:base + 1] not in (b"]", b"}") \
+                or last[:base].strip():
             shown = last.strip()[-40:].decode("utf-8", "replace")
             raise InputError(
                 f"{self._name}: truncated plan: the input ends at line {position.line}, byte "

@@ -248,7 +248,7 @@ class JsonScanner:
         elif ctx == _CARR:
             top.value.append(value)
         elif ctx == _PLANOBJ:
-            if top.key in ("Planning Time", "Execution Time"):
+            if top.key in ("Planning Time", "Execution Time", "Total Runtime"):
                 self._an.plan_value(top.key, value)
         else:
             self._fail(buf, at, base, line, "a bare value where a plan belongs", _VALUE,
@@ -269,6 +269,16 @@ class JsonScanner:
                 assert parent.key is not None
                 if ctx == _CARR and not any(isinstance(v, dict | list) for v in top.value):
                     parent.value[parent.key.encode()] = top.value
+                elif ctx == _COBJ and parent.key == "JIT":  # PostgreSQL 12: per worker
+                    timing = top.value.get("Timing")
+                    if isinstance(timing, dict):
+                        self._an.worker_jit(num(timing.get("Total")))
+                elif ctx == _CARR and parent.key == "Workers":
+                    for worker in top.value:
+                        jit = worker.get("JIT") if isinstance(worker, dict) else None
+                        timing = jit.get("Timing") if isinstance(jit, dict) else None
+                        if isinstance(timing, dict):
+                            self._an.worker_jit(num(timing.get("Total")))
             elif parent.ctx == _COBJ:
                 parent.value[parent.key] = top.value
             elif parent.ctx == _CARR:

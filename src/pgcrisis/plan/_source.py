@@ -7,6 +7,7 @@ and counters for progress and error messages. Nothing here holds more than one c
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import re
 import sys
@@ -17,13 +18,17 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
 from pgcrisis.errors import InputError
+from pgcrisis.plan._textclean import clean, starts_plan
 
 CHUNK_SIZE = 1 << 20
 SNIFF_SIZE = 64 << 10
 _GZIP_MAGIC = b"\x1f\x8b"
 _PSQL_FOOTER = re.compile(rb"^\(\d+ rows?\)\s*$")
-_PSQL_SEPARATOR = re.compile(rb"^-+\+?-*\s*$")
-_TEXT_NODE = re.compile(rb"^\s*(?:->\s+)?[A-Z][A-Za-z ]+.*\((?:cost|actual)[=\s]")
+_FRAME_RULE = re.compile("^[\\s\\-+─┌┐└┘├┤┬┴┼]+$".encode())
+_BAR_BYTES = (b"|", "│".encode())
+_NEWLINE_MARK = "↵".encode()
+_BARS = ("|", "│")
+_PROMPT = re.compile(rb"^[\w.-]+[=\-(!'\"*^]?[#>](?: .*)?$")
 
 Progress = Callable[[int], None]
 
@@ -51,7 +56,8 @@ class Input:
         self.size = size
         self._stream = stream
         self._raw = raw
-        self._chunk_size = chunk_size
+        #: bytes read at a time (a scanner may lower it before reading starts)
+        self.chunk_size = chunk_size
         self.position = Position()
         self.progress: Progress | None = None
         #: Line numbers are for error messages only; compaction turns counting off.
@@ -59,9 +65,22 @@ class Input:
         self.format = "json"
         self.decorated = False
         self.compressed = compressed
-        self._aligned = False
+        #: non-blank lines before the plan (a prompt, the echoed command, comments)
+        self.skipped_lines = 0
+        #: non-blank lines after psql's row-count footer, not read
+        self.trailing_lines = 0
+        self.trailing_plans = 0
+        self._framed = False
+        self._lead = 0
+        self._ended = False
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._utf8_pending = 0
         self._first = self._read_first()
         self.head = self._first[:SNIFF_SIZE]
+        if self.format == "json" and self.decorated:  # what the scanners will see
+            self.head = self._undecorate(self.head)
+            self._ended = False
+            self.trailing_lines = self.trailing_plans = 0
 
     # -- public --------------------------------------------------------------------------
 
@@ -71,28 +90,32 @@ class Input:
         self._first = b""
         eof = False
         while not eof:
-            data = self._read(self._chunk_size)
+            data = self._read(self.chunk_size)
             eof = not data
             buffer = carry + data if carry else data
             if eof:
                 chunk, carry = buffer, b""
+                if self.format == "json":
+                    chunk = self._drop_prompts(chunk)
             else:
                 cut = buffer.rfind(b"\n") + 1
                 if cut == 0:
                     # (text lines are parsed whole; JSON scanners carry what they need)
-                    limit = self._chunk_size * (8 if self.format == "text" else 1)
+                    limit = self.chunk_size * (8 if self.format == "text" else 1)
                     if len(buffer) < limit:
                         carry = buffer
                         continue
                     # One enormous line (compacted JSON): cut anywhere but right after a
-                    # backslash, so an escape sequence never straddles two chunks.
-                    cut = len(buffer)
+                    # backslash, so an escape sequence never straddles two chunks; at most
+                    # a chunk's size (the first buffer holds the whole sniffed head)
+                    cut = min(len(buffer), limit)
                     while cut > 1 and buffer[cut - 1] == 0x5C:
                         cut -= 1
                 chunk, carry = buffer[:cut], buffer[cut:]
-            if self.decorated:
+            if self.decorated and self.format == "json":
                 chunk = self._undecorate(chunk)
             if chunk:
+                self._check_bytes(chunk, eof)
                 yield chunk
                 self.position.offset += len(chunk)
                 if self.count_lines:
@@ -119,22 +142,79 @@ class Input:
                              f"(EXPLAIN output in JSON or text format)")
         self._reject_binary(head)
         lines = head.split(b"\n")
-        first = next((line for line in lines if line.strip()), b"")
-        if b"QUERY PLAN" in first:
-            self.decorated = True
-            self._aligned = any(_PSQL_SEPARATOR.match(line) for line in lines[:4])
-            head = self._undecorate_head(head)
-        stripped = head.lstrip()
-        if stripped[:1] in (b"[", b"{"):
-            self.format = "json"
-        elif _TEXT_NODE.match(stripped.split(b"\n", 1)[0]):
-            self.format = "text"
-        else:
-            shown = stripped.split(b"\n", 1)[0][:60].decode("utf-8", "replace")
-            raise InputError(
-                f"{self.name}: not a PostgreSQL plan: line 1 should start a JSON plan ('[' or "
-                f"'{{') or a text plan node like 'Seq Scan on t  (cost=...)', found {shown!r}")
+        start = self._plan_start(lines)
+        if start > 0:
+            dropped = b"\n".join(lines[:start]) + b"\n"
+            self.position.offset += len(dropped)
+            self.position.line += start
+            self.skipped_lines = sum(1 for line in lines[:start] if line.strip())
+            head = b"\n".join(lines[start:])
         return head
+
+    def _plan_start(self, lines: list[bytes]) -> int:
+        """The index of the plan's first line; sets :attr:`format` and the decoration.
+
+        Lines before it (a prompt, the echoed command, comments, psql's header and rule)
+        are skipped; the caller notes how many.
+        """
+        for number, raw in enumerate(lines):
+            line = raw.decode("utf-8", "replace")
+            cell = clean(line)
+            if cell is None:
+                if "QUERY PLAN" in line:
+                    self.decorated = True
+                continue
+            bare = cell.strip()
+            if not bare:
+                continue
+            if bare[:1] in ("[", "{"):
+                self.format = "json"
+                if self.decorated or line.rstrip().endswith(("+", "↵")):
+                    self.decorated = True
+                    self._framed = line.lstrip()[:1] in _BARS
+                    plain = line.lstrip()[1:] if self._framed else line
+                    self._lead = len(plain) - len(plain.lstrip(" "))
+                return number
+            if starts_plan(cell):
+                self.format = "text"
+                self.decorated = False  # the text scanner reads psql's frames itself
+                return number
+        first = next((line for line in lines if line.strip()), b"").strip()
+        shown = first[:60].decode("utf-8", "replace")
+        raise InputError(
+            f"{self.name}: not a PostgreSQL plan: expected a JSON plan ('[' or '{{') or a "
+            f"text plan node like 'Seq Scan on t  (cost=...)', found only other text in "
+            f"the first {sum(1 for line in lines if line.strip()):,} non-blank lines, "
+            f"starting with {shown!r}")
+
+    def _drop_prompts(self, chunk: bytes) -> bytes:
+        """psql prompts after the JSON (``app=# \\q``): not part of the plan, not an error."""
+        body = chunk.rstrip()
+        while body:
+            start = body.rfind(b"\n") + 1
+            if not _PROMPT.match(body[start:]):
+                break
+            self.trailing_lines += 1
+            body = body[:start].rstrip()
+        return body + b"\n" if self.trailing_lines and body else chunk
+
+    def _check_bytes(self, chunk: bytes, final: bool) -> None:
+        """Every byte is text: no NUL, valid UTF-8 (a corrupt block anywhere is named by
+        its offset, not just in the first 64 kB)."""
+        zero = chunk.find(b"\x00")
+        if zero >= 0:
+            raise InputError(f"{self.name}: corrupt input: a NUL byte at byte offset "
+                             f"{self.position.offset + zero:,}: expected a PostgreSQL plan "
+                             f"as text")
+        if chunk.isascii() and not self._utf8_pending:
+            return
+        try:
+            self._utf8.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{self.name}: corrupt input: invalid UTF-8 at byte offset "
+                             f"{max(0, self.position.offset + exc.start - self._utf8_pending):,}"
+                             f": expected a PostgreSQL plan as text") from None
+        self._utf8_pending = len(self._utf8.getstate()[0])
 
     def _reject_binary(self, head: bytes) -> None:
         zero = head.find(b"\x00")
@@ -149,26 +229,41 @@ class Input:
                     f"{self.name}: binary input (invalid UTF-8 at byte offset {exc.start}): "
                     f"expected a PostgreSQL plan as text") from None
 
-    def _undecorate_head(self, head: bytes) -> bytes:
-        lines = head.split(b"\n")
-        start = 0
-        for number, line in enumerate(lines[:4]):
-            if b"QUERY PLAN" in line or _PSQL_SEPARATOR.match(line):
-                start = number + 1
-        dropped = b"\n".join(lines[:start]) + b"\n"
-        self.position.offset += len(dropped)
-        self.position.line += start
-        return self._undecorate(b"\n".join(lines[start:]))
-
     def _undecorate(self, chunk: bytes) -> bytes:
+        """psql's decoration of a JSON plan off each line: frame, margin, '+' / '↵' marks."""
         out: list[bytes] = []
+        lead = self._lead
         for raw in chunk.split(b"\n"):
-            if _PSQL_FOOTER.match(raw):
+            line = raw.rstrip()
+            if self._ended:
+                # after psql's "(1 row)": the next prompt, another command's output
+                if line.strip():
+                    self.trailing_lines += 1
+                    self.trailing_plans += b"QUERY PLAN" in line
                 continue
-            line = raw[1:] if self._aligned and raw[:1] == b" " else raw
+            if _PSQL_FOOTER.match(line):
+                self._ended = True
+                continue
+            if _FRAME_RULE.match(line):
+                continue
+            if self._framed:
+                line = line.lstrip()
+                for bar in _BAR_BYTES:
+                    if line.startswith(bar):
+                        line = line[len(bar):]
+                        break
+                line = line.rstrip()
+                for bar in _BAR_BYTES:
+                    if line.endswith(bar):
+                        line = line[:-len(bar)]
+                        break
+            if lead and line[:lead].isspace():
+                line = line[lead:]
             line = line.rstrip()
             if line.endswith(b"+"):
                 line = line[:-1].rstrip()
+            elif line.endswith(_NEWLINE_MARK):
+                line = line[:-len(_NEWLINE_MARK)].rstrip()
             out.append(line)
         return b"\n".join(out)
 

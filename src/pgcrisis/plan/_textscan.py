@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._source import Position
+from pgcrisis.plan._textclean import clean, is_node_name, paren_balance, starts_plan
 from pgcrisis.plan._values import Props
 from pgcrisis.plan.model import TriggerStat
 
@@ -28,6 +29,7 @@ _HEADER = re.compile(
     r" loops=(?P<loops>\d+)|actual rows=(?P<ar2>[\d.]+) loops=(?P<loops2>\d+)"
     r"|(?P<never>never executed))\))?\s*$"
 )
+_HEADER_NODE = re.compile(r"^\s*(?:->  \S|[A-Z][A-Za-z ]+.*\((?:cost|actual)[=\s].*\)\s*$)")
 _SUBPLAN = re.compile(r"^(?P<indent> *)(?P<name>(?:InitPlan|SubPlan) \d+(?: \(returns .*\))?"
                       r"|CTE \S.*)$")
 _PROPERTY = re.compile(r"^(?P<indent> *)(?P<key>[A-Z][A-Za-z/ -]*?): ?(?P<value>.*)$")
@@ -58,6 +60,8 @@ class _Open:
     marker: str | None = None
     prop_column: int = -1
     children: int = 0
+    alt: tuple[int, ...] | None = None       # the column at other tab widths (tabs only)
+    prop_alt: tuple[int, ...] | None = None
 
 
 def parse_node_head(head: str) -> Props:
@@ -123,8 +127,46 @@ def parse_node_head(head: str) -> Props:
     return props
 
 
+#: Tab widths an indentation with tabs is read at; if they disagree on the tree, we stop.
+_TAB_WIDTHS = (8, 4)
+_STATEMENT = re.compile(
+    r"^(?:Planning [Tt]ime:|Execution [Tt]ime:|Total runtime:|Planning:|Settings:|JIT:"
+    r"|Trigger .*: time=|Serialization:|Query Identifier:)")
+_LINE_START = re.compile(r"^\s*(?:->  |[A-Z][A-Za-z/ -]*:|(?:InitPlan|SubPlan) \d|CTE \S"
+                         r"|Worker \d+:|[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*  \()")
+_WRAP_MIN_WIDTH = 40
+
+
+@dataclass(slots=True)
+class _Physical:
+    """The logical line being assembled from a terminal's wrapped pieces."""
+
+    text: str
+    line_no: int
+    last_width: int  # the raw width of its last piece
+    pieces: int = 1
+
+
+def _columns(indent: str) -> tuple[int, tuple[int, ...] | None]:
+    """The indentation's column at tab width 8, and at the other widths if it has tabs."""
+    if "\t" not in indent:
+        return len(indent), None
+    widths = []
+    for width in _TAB_WIDTHS:
+        column = 0
+        for char in indent:
+            column = (column // width + 1) * width if char == "\t" else column + 1
+        widths.append(column)
+    return widths[0], tuple(widths[1:])
+
+
 class TextScanner:
-    """Parses text-format EXPLAIN into analyzer events, line by line."""
+    """Parses text-format EXPLAIN into analyzer events, line by line.
+
+    Before the tree logic, each line is cleaned (:mod:`._textclean`: frames, quotes,
+    headers), pieces of a line wrapped by a terminal are joined back, and the root's
+    indentation (``psql -t`` prints one space before every line) is taken off every line.
+    """
 
     def __init__(self, analyzer: Analyzer, name: str) -> None:
         self._an = analyzer
@@ -133,46 +175,129 @@ class TextScanner:
         self._in_plan = False
         self._block = ""
         self._jit_functions: int | None = None
+        self._base = 0
+        self._base_alt: tuple[int, ...] | None = None
+        self._width = 0
+        self._rejoined = 0
+        self._first_rejoined = 0
+        self._first_tab = 0
+        self._plan_lines: list[int] = []
         self.plans = 0
 
     def feed(self, chunks: Iterable[bytes], position: Position) -> None:
         """Parse every line."""
         line_no = position.line
+        pending: _Physical | None = None
         for chunk in chunks:
-            for raw in chunk.decode("utf-8", "replace").split("\n"):
-                self._line(raw.rstrip(), line_no)
+            lines = chunk.decode("utf-8", "replace").split("\n")
+            if chunk.endswith(b"\n"):
+                lines.pop()
+            for physical in lines:
+                raw = physical.rstrip()
+                number = line_no
                 line_no += 1
+                cell = clean(raw)
+                if cell is None or not cell.strip():
+                    if pending is not None:
+                        self._line(pending.text, pending.line_no)
+                        pending = None
+                    continue
+                width = len(raw)
+                if pending is not None and self._continues(pending, cell):
+                    lost = paren_balance(pending.text) > 0 and pending.last_width < self._width
+                    pending.text += (" " if lost and not cell.startswith(" ") else "") + cell
+                    pending.last_width = width
+                    pending.pieces += 1
+                    self._rejoined += 1
+                    self._first_rejoined = self._first_rejoined or number
+                else:
+                    if pending is not None:
+                        self._line(pending.text, pending.line_no)
+                    pending = _Physical(cell, number, width)
+                self._width = max(self._width, width)
+        if pending is not None:
+            self._line(pending.text, pending.line_no)
         if not self.plans:
-            raise InputError(f"{self._name}: not a PostgreSQL plan: no plan node found")
+            raise InputError(f"{self._name}: not a PostgreSQL plan: no plan node found "
+                             f"(expected a line like 'Seq Scan on t  (cost=...)')")
         self._close_all()
         self._an.end_plan()
         self._an.notes.append(
             "text plan: Outer/Inner/InitPlan/SubPlan relationships are inferred from the "
             "indentation, counters that are zero are not printed, and per-worker figures are "
             "skipped; FORMAT JSON carries every figure by name")
+        if self._rejoined:
+            self._an.notes.append(
+                f"{self._rejoined:,} line(s) wrapped by a terminal were joined back to the line "
+                f"before (first at line {self._first_rejoined})")
+        if self.plans > 1:
+            self._an.notes.append(
+                f"text plans start at lines "
+                f"{', '.join(str(n) for n in self._plan_lines[:20])}")
+
+    # -- wrapping ------------------------------------------------------------------------
+
+    def _continues(self, pending: _Physical, cell: str) -> bool:
+        """Whether ``cell`` is the rest of ``pending``, cut by a terminal's width.
+
+        A node line never continues anything. Otherwise a line continues the one before
+        when that one left a parenthesis open, or filled the terminal's width and this one
+        cannot be a line of the tree where it stands.
+        """
+        if _HEADER_NODE.match(cell) is not None:
+            return False
+        if paren_balance(pending.text) > 0:
+            return True
+        if pending.last_width < max(self._width, _WRAP_MIN_WIDTH):
+            return False
+        column = len(cell) - len(cell.lstrip())
+        if column < self._base:
+            return True
+        if column == self._base:
+            return _STATEMENT.match(cell.strip()) is None and not starts_plan(cell)
+        return _LINE_START.match(cell) is None
 
     # -- lines ---------------------------------------------------------------------------
 
     def _line(self, line: str, line_no: int) -> None:
-        if not line.strip():
-            return
-        column = len(line) - len(line.lstrip(" "))
         stripped = line.strip()
+        if not stripped:
+            return
+        indent = line[: len(line) - len(line.lstrip())]
+        column, alt = _columns(indent)
+        if alt is not None and not self._first_tab:
+            self._first_tab = line_no
+        # most lines are properties: only a line with an arrow, at the margin, or outside
+        # a tree can be a node
+        header = _HEADER.match(" " * column + stripped) if (
+            stripped[:2] == "->" or column <= self._base or not self._stack) else None
+        costed = header is not None and bool(
+            header.group("tc") or header.group("att") or header.group("never")
+            or header.group("ar2"))
+        arrow = header is not None and header.group("arrow") is not None
+        if not self._stack and (costed or arrow or (not self._in_plan and starts_plan(line))):
+            # a new plan's root: its indentation is the plan's margin
+            self._base, self._base_alt = column, alt
+        if column < self._base:
+            column, alt = 0, None  # text around the plan, at the margin or left of it
+        else:
+            column -= self._base
+            if alt is not None or self._base_alt is not None:
+                alt = tuple(a - b for a, b in zip(alt or (column + self._base,),
+                                                  self._base_alt or (self._base,),
+                                                  strict=True))
         if (column == 0 and self._in_plan and not stripped.startswith("->")
                 and self._statement_line(stripped)):
             return
-        header = _HEADER.match(line)
         is_node = header is not None and (
-            header.group("arrow") is not None
-            or (column == 0 and (header.group("tc") or header.group("att")
-                                 or header.group("never") or header.group("ar2"))))
+            arrow or (column == 0 and (costed or is_node_name(stripped))))
         if header is not None and is_node:
-            self._node(header, column)
+            self._node(header, column, alt, line_no)
             return
-        marker = _SUBPLAN.match(line)
+        marker = _SUBPLAN.match(" " * column + stripped)
         if marker is not None and self._stack:
-            self._pop_to(column)
-            self._stack.append(_Open(column, None, marker=marker.group("name")))
+            self._pop_to(column, alt, line_no)
+            self._stack.append(_Open(column, None, marker=marker.group("name"), alt=alt))
             return
         if not self._stack:
             if self._block == "JIT":
@@ -183,29 +308,55 @@ class TextScanner:
                 raise InputError(f"{self._name}: not a PostgreSQL plan: line {line_no} should "
                                  f"be a plan node, found {shown!r}")
             return
-        self._pop_to(column)
+        self._pop_to(column, alt, line_no)
         owner = next((item for item in reversed(self._stack) if item.props is not None), None)
         if owner is None or owner.props is None:
             return
         if owner.prop_column < 0:
             owner.prop_column = column
-        if column > owner.prop_column:
+            owner.prop_alt = alt
+        if self._deeper(column, alt, owner.prop_column, owner.prop_alt, line_no):
+            if stripped.startswith("Timing:"):  # a worker's JIT (VERBOSE, parallel)
+                total = re.search(r"Total ([\d.]+) ms", stripped)
+                if total:
+                    self._an.worker_jit(float(total.group(1)))
             return
-        prop = _PROPERTY.match(line)
+        prop = _PROPERTY.match(stripped)
         if prop is not None:
             self._property(owner.props, prop.group("key"), prop.group("value"))
 
-    def _node(self, header: re.Match[str], column: int) -> None:
+    def _deeper(self, column: int, alt: tuple[int, ...] | None, than: int,
+                than_alt: tuple[int, ...] | None, line_no: int) -> bool:
+        """``column > than``, checked at every tab width when tabs are involved."""
+        deeper = column > than
+        if alt is None and than_alt is None:
+            return deeper
+        for mine, theirs in zip(alt or (column,), than_alt or (than,), strict=True):
+            if (mine > theirs) != deeper:
+                self._ambiguous(line_no)
+        return deeper
+
+    def _ambiguous(self, line_no: int) -> None:
+        raise InputError(
+            f"{self._name}: line {line_no}: where this line belongs in the plan tree depends "
+            f"on how wide a tab is (8 or 4 columns): the indentation mixes tabs and spaces "
+            f"(first tab at line {self._first_tab}); expected spaces as EXPLAIN prints them, "
+            f"or tabs used alike on every line: expand the tabs at the width they were "
+            f"written with (expand -t N) and try again")
+
+    def _node(self, header: re.Match[str], column: int, alt: tuple[int, ...] | None,
+              line_no: int) -> None:
         if column == 0 or not self._stack:
             if self._in_plan:
                 self._close_all()
                 self._an.end_plan()
             self._in_plan = True
             self.plans += 1
-            self._block = ""
+            self._plan_lines.append(line_no)
+            self._block = "tree"
             self._an.begin_plan()
         else:
-            self._pop_to(column)
+            self._pop_to(column, alt, line_no)
         relationship = None
         subplan = None
         if self._stack:
@@ -244,11 +395,20 @@ class TextScanner:
             props[b"Actual Loops"] = 0.0
             props[b"Actual Rows"] = 0.0
             props[b"Actual Total Time"] = 0.0
-        self._stack.append(_Open(column, props))
+        self._stack.append(_Open(column, props, alt=alt))
 
-    def _pop_to(self, column: int) -> None:
+    def _pop_to(self, column: int, alt: tuple[int, ...] | None = None,
+                line_no: int = 0) -> None:
         stack = self._stack
-        while stack and stack[-1].column >= column:
+        while stack:
+            top = stack[-1]
+            if top.alt is None and alt is None:
+                if top.column < column:
+                    return
+            elif not self._deeper(column, alt, top.column, top.alt, line_no):
+                pass  # at or left of the open item: it ends here
+            else:
+                return
             item = stack.pop()
             if item.props is not None:
                 self._an.close_node()
@@ -307,9 +467,9 @@ class TextScanner:
     def _statement_line(self, line: str) -> bool:
         """A statement-level line (after the tree); False if it is not one."""
         self._close_all()
-        if line.startswith("Planning Time:"):
+        if line.startswith(("Planning Time:", "Planning time:")):
             self._an.plan_value("Planning Time", _first_ms(line))
-        elif line.startswith("Execution Time:"):
+        elif line.startswith(("Execution Time:", "Execution time:", "Total runtime:")):
             self._an.plan_value("Execution Time", _first_ms(line))
         elif line.startswith("Serialization:"):
             time = re.search(r"time=([\d.]+)", line)
@@ -325,7 +485,8 @@ class TextScanner:
         elif line.startswith("JIT:"):
             self._block = "JIT"
             return True
-        elif _HEADER.match(line) and ("(cost=" in line or "(actual" in line):
+        elif (_HEADER.match(line) and ("(cost=" in line or "(actual" in line)) \
+                or is_node_name(line):
             return False
         else:
             self._block = "" if not line.startswith(("Planning:", "Settings:")) else line

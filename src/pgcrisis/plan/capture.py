@@ -12,16 +12,21 @@ is exactly what the analysis's fast path reads.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import class_row
 from psycopg.types.string import TextLoader
 
+from pgcrisis.collect.sql import query
 from pgcrisis.connection import open_connection
 from pgcrisis.dsn import Target
 from pgcrisis.errors import InputError
+from pgcrisis.plan.model import ForeignKey
 
 APPLICATION_NAME = "pgcrisis explain"
 
@@ -34,6 +39,7 @@ class Captured:
     statement: str
     settings: tuple[tuple[str, str], ...]
     analyze: bool
+    foreign_keys: tuple[ForeignKey, ...] = ()
 
 
 def view_statement(name: str) -> sql.Composed:
@@ -42,6 +48,29 @@ def view_statement(name: str) -> sql.Composed:
     if not 1 <= len(parts) <= 2:
         raise InputError(f"--view wants schema.name or name, got {name!r}")
     return sql.SQL("SELECT * FROM {}").format(sql.Identifier(*parts))
+
+
+def _foreign_keys(conn: psycopg.Connection[Any], plan_json: str) -> tuple[ForeignKey, ...]:
+    """The foreign keys whose triggers the plan reports, from the catalog."""
+    names = sorted({str(trigger["Constraint Name"])
+                    for plan in json.loads(plan_json) if isinstance(plan, dict)
+                    for trigger in plan.get("Triggers") or ()
+                    if isinstance(trigger, dict) and trigger.get("Constraint Name")})
+    if not names:
+        return ()
+    with conn.cursor(row_factory=class_row(_ForeignKeyRow)) as cur:
+        rows = cur.execute(query("foreign_keys"), {"names": names}).fetchall()
+    return tuple(ForeignKey(r.name, r.referencing, tuple(r.columns), r.referenced, r.indexed)
+                 for r in rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _ForeignKeyRow:
+    name: str
+    referencing: str
+    columns: list[str]
+    referenced: str
+    indexed: bool
 
 
 def capture(target: Target, statement: str | sql.Composable, *, analyze: bool = True,
@@ -73,7 +102,8 @@ def capture(target: Target, statement: str | sql.Composable, *, analyze: bool = 
             raise InputError(f"the server rejected the query: {message}") from None
         if row is None or not isinstance(row[0], str):
             raise InputError("EXPLAIN returned no plan")
-        return Captured(row[0], text, tuple(settings.items()), analyze)
+        return Captured(row[0], text, tuple(settings.items()), analyze,
+                        _foreign_keys(conn, row[0]))
     finally:
         try:
             conn.rollback()

@@ -113,6 +113,18 @@ class TriggerStat:
 
 
 @dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """A foreign key named by a trigger line, as the server's catalog describes it
+    (``explain --query`` looks them up; a plan file does not carry them)."""
+
+    name: str
+    referencing: str          # schema.table holding the foreign-key columns
+    columns: tuple[str, ...]
+    referenced: str
+    indexed: bool             # an index on ``referencing`` starts with ``columns``
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Whole-statement figures (summed over all statements of a multi-plan input)."""
 
@@ -132,6 +144,21 @@ class Summary:
     shared_hit: int
     shared_read: int
     block_size: int = 8192
+    attributed_ms: float = 0.0
+    #: ``jit_ms`` is the leader's; the statement's JIT line sums every process
+    jit_total_ms: float | None = None
+    jit_workers_ms: float | None = None
+    #: how the leader's JIT was found: "leader" (no workers), "measured" (each worker's
+    #: total subtracted), "average" (no per-worker figures: the total over the processes)
+    jit_split: str = "none"
+    workers_launched: int = 0
+
+    @property
+    def unattributed_ms(self) -> float:
+        """The root's time that no node's exclusive time accounts for (rounding, timing
+        overhead, time a text plan does not show)."""
+        rest = self.root_ms - self.attributed_ms
+        return rest if rest > 0.0 else 0.0
 
     @property
     def total_ms(self) -> float:

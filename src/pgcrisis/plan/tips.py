@@ -10,13 +10,13 @@ graded afterwards from the saving's share of the statement (see :func:`grade`).
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from pgcrisis.model.findings import Severity
+from pgcrisis.plan._predicate import index_advice
 from pgcrisis.plan._values import Props, num, text
-from pgcrisis.plan.model import Summary, Tip, TriggerStat
+from pgcrisis.plan.model import ForeignKey, Summary, Tip, TriggerStat
 
 # Thresholds (module constants: the analysis has no configuration of its own).
 MISESTIMATE_RATIO = 10.0          # actual vs planned rows, either way
@@ -40,11 +40,6 @@ WARNING_SHARE = 0.1
 
 _SCANS = frozenset({"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan",
                     "Tid Scan", "Tid Range Scan"})
-_COLUMN_RE = re.compile(
-    r"(?:\(\s*)*(?P<col>\"[^\"]+\"|[A-Za-z_][\w$]*(?:\.(?:\"[^\"]+\"|[A-Za-z_][\w$]*))?)\)?"
-    r"(?:::[\w ]+\)?)?\s*(?P<op>=|<>|!=|<=|>=|<|>|~~\*?|IS NULL|IS NOT NULL|= ANY)"
-)
-_NOT_COLUMNS = frozenset({"AND", "OR", "NOT", "true", "false", "NULL", "CASE", "WHEN"})
 
 
 @dataclass(slots=True)
@@ -149,22 +144,92 @@ def _work_mem_for(kilobytes: float) -> str:
 # -- per node ----------------------------------------------------------------------------
 
 
+#: Nodes whose row count says nothing about an estimate: a bitmap's AND / OR passes a
+#: bitmap up, not rows (EXPLAIN prints 0); a ModifyTable returns rows only with RETURNING.
+_NO_ROWS = frozenset({"BitmapAnd", "BitmapOr"})
+
+
 def misestimated(facts: NodeFacts, stopped_early: bool = False) -> bool:
     """Whether actual rows differ from the estimate by the misestimate ratio or more.
 
     Below a Limit (or the inner side of a join that can stop early) a node is not run to
-    completion, so fewer rows than planned is expected there and is not a misestimate.
+    completion, so fewer rows than planned is expected there and is not a misestimate,
+    unless the estimate is PostgreSQL's default for a table never analysed: that one is
+    wrong whatever happens above it.
     """
-    if not facts.analyzed or facts.loops == 0:
+    if not facts.analyzed or facts.loops == 0 or facts.node_type in _NO_ROWS:
         return False
     planned = facts.get(b"Plan Rows")
     actual = facts.get(b"Actual Rows")
-    if stopped_early and actual < planned:
+    if facts.node_type == "ModifyTable" and actual == 0.0:
+        return False  # no RETURNING: the rows modified are not counted here
+    if stopped_early and actual < planned and not default_estimate(facts):
         return False
     high, low = (planned, actual) if planned > actual else (actual, planned)
     if high * (facts.loops if facts.loops > 1.0 else 1.0) < MISESTIMATE_MIN_ROWS:
         return False
     return high / (low if low > 1.0 else 1.0) >= MISESTIMATE_RATIO
+
+
+#: Selectivities the planner assumes without statistics: none, equality (1/200), an
+#: inequality (1/3), and two or three of them ANDed.
+_DEFAULT_SELECTIVITIES = (1.0, 0.005, 1 / 3, 0.005 ** 2, 0.005 / 3, 1 / 9, 0.005 ** 3)
+_DEFAULT_DENSITIES = frozenset(8168 // (width + 28) for width in range(1, 8141))
+
+
+def default_estimate(facts: NodeFacts) -> bool:
+    """Whether a Seq Scan's estimate is the planner's guess for a table never analysed.
+
+    A table that was never vacuumed or analysed, and is under 10 pages, is assumed to have
+    10 pages full of rows of its width (2,550 rows of one int), at default costs:
+    ``cost = 10 + rows x (cpu_tuple_cost + k x cpu_operator_cost)`` for ``k`` operators in
+    the filter, and the estimate is those rows times default selectivities.
+    """
+    if facts.node_type != "Seq Scan" or facts.relation is None:
+        return False
+    cost = facts.get(b"Total Cost")
+    planned = facts.get(b"Plan Rows")
+    for operators in range(5):
+        tuples = (cost - 10.0) / (0.01 + 0.0025 * operators)
+        whole = round(tuples)
+        if whole <= 0 or whole % 10 or abs(tuples - whole) > 0.6 \
+                or whole // 10 not in _DEFAULT_DENSITIES:
+            continue
+        if any(max(1.0, float(round(whole * sel))) == planned for sel in _DEFAULT_SELECTIVITIES):
+            return True
+    return False
+
+
+def _cause(facts: NodeFacts, way: str, condition: str | None) -> tuple[str, tuple[str, ...]]:
+    """The likely cause of a misestimate at its source, and the statements that fix it."""
+    relation = facts.relation
+    planned = facts.get(b"Plan Rows")
+    if relation and default_estimate(facts):
+        return (f"{relation} has never been analysed: {planned:,.0f} rows is the planner's "
+                f"default guess for a table without statistics (10 pages of rows), and every "
+                f"estimate above is built on it. ANALYZE it (autovacuum analyses a table only "
+                f"after enough rows change; a table filled and queried at once is never "
+                f"analysed in time)", (f"ANALYZE {relation}",))
+    advice = index_advice(condition, facts.text(b"Alias")) if condition else None
+    if relation and advice is not None and advice.expressions:
+        expressions = ", ".join(f"({e})" for e in advice.expressions)
+        return (f"the condition applies {', '.join(advice.expressions)} to a column: the "
+                f"planner has no statistics on that expression and assumes a fixed "
+                f"selectivity. Statistics on the expression (PostgreSQL 14+), or an index on "
+                f"it, then ANALYZE, give it real ones",
+                (f"CREATE STATISTICS ON {expressions} FROM {relation}",
+                 f"ANALYZE {relation}"))
+    equal = [c for c in (advice.equal if advice is not None else []) if "(" not in c]
+    if relation and way == "under" and len(equal) >= 2:
+        table = relation.rsplit(".", 1)[-1].strip('"')
+        name = f"{table}_{'_'.join(equal[:3])}_stats"
+        return (f"the condition combines {', '.join(equal)} of {relation}: the planner "
+                f"multiplies their selectivities as if they were independent, so correlated "
+                f"columns are underestimated. Extended statistics record how they go "
+                f"together", (f"CREATE STATISTICS {name} (dependencies, mcv) ON "
+                              f"{', '.join(equal[:3])} FROM {relation}", f"ANALYZE {relation}"))
+    return ("Run ANALYZE on the tables involved; for correlated columns CREATE STATISTICS "
+            "(dependencies, ndistinct, mcv); raise the column's statistics target", ())
 
 
 def row_misestimate(facts: NodeFacts) -> PendingTip | None:
@@ -179,11 +244,10 @@ def row_misestimate(facts: NodeFacts) -> PendingTip | None:
               f"{way}estimate that starts here")
     if condition:
         detail += f" (condition {condition})"
-    detail += ("; the operators above chose their strategy on the wrong count. Run ANALYZE "
-               "on the tables involved; for correlated columns CREATE STATISTICS "
-               "(dependencies, ndistinct, mcv); raise the column's statistics target.")
+    cause, sql = _cause(facts, way, facts.text(b"Filter") or facts.text(b"Index Cond"))
+    detail += f"; the operators above chose their strategy on the wrong count. {cause}."
     tip = _tip("row-misestimate", facts.id,
-               f"{facts.where}: rows {way}estimated {ratio:,.0f}x", detail, 0.0)
+               f"{facts.where}: rows {way}estimated {ratio:,.0f}x", detail, 0.0, sql)
     return PendingTip(tip)
 
 
@@ -199,24 +263,6 @@ def node_tips(facts: NodeFacts) -> list[Tip | Folded]:
     return found
 
 
-def filter_columns(condition: str) -> list[str]:
-    """Columns a filter compares, equality first (the order a b-tree index wants them).
-
-    >>> filter_columns("((o.status = 'new'::text) AND (o.created_at > now()))")
-    ['status', 'created_at']
-    """
-    equal: list[str] = []
-    other: list[str] = []
-    for match in _COLUMN_RE.finditer(condition):
-        column = match.group("col").rsplit(".", 1)[-1]
-        if column in _NOT_COLUMNS or column[0].isdigit():
-            continue
-        bucket = equal if match.group("op") in ("=", "= ANY", "IS NULL") else other
-        if column not in equal and column not in other:
-            bucket.append(column)
-    return equal + other
-
-
 def _missing_index(facts: NodeFacts) -> Tip | Folded | None:
     if b"Filter" not in facts.props:
         return None
@@ -230,17 +276,43 @@ def _missing_index(facts: NodeFacts) -> Tip | Folded | None:
     if facts.exclusive_ms * share <= facts.floor_for("missing-index"):
         return Folded("missing-index", facts.exclusive_ms * share)
     condition = facts.text(b"Filter") or ""
-    columns = filter_columns(condition)
+    advice = index_advice(condition, facts.text(b"Alias"))
     sql: tuple[str, ...] = ()
-    if columns and facts.relation:
-        sql = (f"CREATE INDEX CONCURRENTLY ON {facts.relation} ({', '.join(columns[:3])})",)
-    detail = (f"the scan read {removed + kept:,.0f} rows and its filter {condition} threw "
-              f"away {removed:,.0f} ({share:.1%}); an index on "
-              f"{', '.join(columns[:3]) or 'the filtered columns'} would read only the "
-              f"{kept:,.0f} it keeps")
-    return _tip("missing-index", facts.id,
-                f"{facts.where}: filter removes {share:.0%} of {removed + kept:,.0f} rows",
-                detail, facts.exclusive_ms * share, sql)
+    relation = facts.relation
+    saving = facts.exclusive_ms * share
+    title = f"{facts.where}: filter removes {share:.0%} of {removed + kept:,.0f} rows"
+    read = (f"the scan read {removed + kept:,.0f} rows and its filter {condition} threw away "
+            f"{removed:,.0f} ({share:.1%})")
+    if advice.btree:
+        keys = ", ".join((f"({key})" if key in advice.expressions else key)
+                         + (" text_pattern_ops" if key in advice.prefix else "")
+                         for key in advice.btree)
+        if relation:
+            sql = (f"CREATE INDEX CONCURRENTLY ON {relation} ({keys})",)
+        ranged = len(advice.btree) > len(advice.equal)
+        shape = ("equality columns first, then the one range column" if ranged
+                 and advice.equal else "the range column" if ranged
+                 else "the equality columns" if len(advice.btree) > 1
+                 else "the filtered column")
+        detail = (f"{read}; a b-tree index on ({keys}), {shape}, would read only the "
+                  f"{kept:,.0f} rows it keeps")
+        if advice.expressions:
+            detail += (f" (an expression index: the filter applies "
+                       f"{', '.join(advice.expressions)}, which an index on the bare column "
+                       f"cannot serve)")
+    elif advice.trigram:
+        columns = ", ".join(advice.trigram)
+        if relation:
+            sql = ("CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                   *(f"CREATE INDEX CONCURRENTLY ON {relation} USING gin ({column} "
+                     f"gin_trgm_ops)" for column in advice.trigram))
+        detail = (f"{read}; the pattern is not anchored at the start, so no b-tree can serve "
+                  f"it: a trigram GIN index (pg_trgm) on {columns} can")
+    else:
+        return None  # columns compared with columns, or OR: no index on this table serves it
+    if advice.ignored:
+        detail += f"; left out: {'; '.join(advice.ignored[:3])} (no index narrows them)"
+    return _tip("missing-index", facts.id, title, detail, saving, sql)
 
 
 def _sort_spill(facts: NodeFacts) -> Tip | None:
@@ -324,14 +396,22 @@ def _read_efficiency(facts: NodeFacts) -> Tip | Folded | None:
                f"bloated with dead rows. VACUUM (or VACUUM FULL / pg_repack to shrink it) and "
                f"check what holds vacuum back")
         sql: tuple[str, ...] = (f"VACUUM (VERBOSE) {facts.relation}",) if facts.relation else ()
+        shown = f"{rows:,.0f} rows"
     else:
+        shown = f"{rows:,.0f} rows"
+        if facts.get(b"Actual Rows") == 0.0 and facts.loops > 1.0:
+            # EXPLAIN prints each loop's average rounded: 0 over many loops can be hundreds
+            rows = facts.loops * 0.5
+            shown = (f"fewer than {rows:,.0f} rows (EXPLAIN rounds the average of "
+                     f"{facts.loops:,.0f} loops to 0)")
         if blocks / max(rows, 1.0) < INDEX_BLOCKS_PER_ROW:
             return None
-        why = (f"{blocks:,.0f} blocks were touched for {rows:,.0f} rows returned: the index "
-               f"does not match the filter well, or table and index are bloated")
+        why = (f"{blocks:,.0f} blocks were touched for {shown} returned: the index does not "
+               f"match the filter well, or table and index are bloated")
         sql = ()
+    short = shown.split(" (", 1)[0]
     return _tip("read-efficiency", facts.id,
-                f"{facts.where}: {blocks:,.0f} blocks for {rows:,.0f} rows", why,
+                f"{facts.where}: {blocks:,.0f} blocks for {short}", why,
                 facts.exclusive_ms * 0.8, sql)
 
 
@@ -371,17 +451,30 @@ _RULES: dict[str, tuple[Rule, ...]] = {
 # -- statement level ---------------------------------------------------------------------
 
 
-def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...]) -> Iterator[Tip]:
+def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...],
+                   foreign_keys: Mapping[str, ForeignKey] | None = None) -> Iterator[Tip]:
     """JIT, planning time and triggers: rules about the statement, not a node."""
     total = summary.total_ms
-    jit = summary.jit_ms or 0.0
+    jit = summary.jit_ms or 0.0   # the leader's: the workers compiled at the same time
     if jit >= JIT_MIN_MS and total > 0 and jit / total >= JIT_SHARE:
         functions = summary.jit_functions or 0
-        detail = (f"JIT compiled {functions:,} functions in {_ms(jit)}, {jit / total:.0%} of "
-                  f"the {_ms(total)} execution; the query runs too briefly per row for "
-                  f"compiled code to pay off. Turn JIT off for it, or raise the cost "
-                  f"thresholds so only truly long queries compile")
-        yield _tip("jit-overhead", None, f"JIT took {_ms(jit)} of {_ms(total)} ({jit / total:.0%})",
+        whose = "the leader"
+        workers = ""
+        if summary.jit_split == "measured":
+            workers = (f"; the {summary.workers_launched:,} parallel workers compiled their "
+                       f"own copies at the same time ({_ms(summary.jit_workers_ms or 0.0)} "
+                       f"between them, not counted here)")
+        elif summary.jit_split == "average":
+            whose = "each process (on average)"
+            workers = (f"; the statement's JIT line sums {_ms(summary.jit_total_ms or 0.0)} "
+                       f"over the leader and {summary.workers_launched:,} workers, which "
+                       f"compiled at the same time (EXPLAIN VERBOSE shows each worker's)")
+        detail = (f"JIT compiled {functions:,} functions; {whose} spent {_ms(jit)} on it, "
+                  f"{jit / total:.0%} of the {_ms(total)} execution{workers}. The query runs "
+                  f"too briefly per row for compiled code to pay off: turn JIT off for it, or "
+                  f"raise the cost thresholds so only truly long queries compile")
+        yield _tip("jit-overhead", None, f"JIT took {_ms(jit)} of {_ms(total)} "
+                   f"({jit / total:.0%}){' in the leader' if summary.workers_launched else ''}",
                    detail, jit, ("SET jit = off",
                                  "ALTER ROLE CURRENT_USER SET jit_above_cost = 1000000",
                                  "ALTER SYSTEM SET jit_above_cost = 1000000",
@@ -397,18 +490,67 @@ def statement_tips(summary: Summary, triggers: tuple[TriggerStat, ...]) -> Itera
     for trigger in triggers:
         if trigger.time_ms < TRIGGER_MIN_MS or trigger.time_ms < TRIGGER_SHARE * total:
             continue
-        target = trigger.relation or "?"
         if trigger.constraint:
-            title = (f"foreign key {trigger.constraint} on {target}: {_ms(trigger.time_ms)} in "
-                     f"{trigger.calls:,} calls")
-            detail = (f"the constraint trigger {trigger.name} checked or cascaded "
-                      f"{trigger.calls:,} times for {_ms(trigger.time_ms)}: each call searches "
-                      f"the referencing table, so without an index on its foreign-key columns "
-                      f"every call is a sequential scan. Index the referencing columns")
-        else:
-            title = (f"trigger {trigger.name} on {target}: {_ms(trigger.time_ms)} in "
-                     f"{trigger.calls:,} calls")
-            detail = (f"{trigger.calls:,} calls took {_ms(trigger.time_ms)} "
-                      f"({trigger.time_ms / max(total, 0.001):.0%} of execution); make the "
-                      f"trigger cheaper, a statement-level trigger, or move the work out")
+            yield _foreign_key_tip(trigger, (foreign_keys or {}).get(trigger.constraint), total)
+            continue
+        target = f" on {trigger.relation}" if trigger.relation else ""
+        title = (f"trigger {trigger.name}{target}: {_ms(trigger.time_ms)} in "
+                 f"{trigger.calls:,} calls")
+        detail = (f"{trigger.calls:,} calls took {_ms(trigger.time_ms)} "
+                  f"({trigger.time_ms / max(total, 0.001):.0%} of execution); make the "
+                  f"trigger cheaper, a statement-level trigger, or move the work out")
         yield _tip("slow-trigger", None, title, detail, trigger.time_ms * 0.9)
+
+
+#: The catalog query that writes the index a foreign key's referencing side needs.
+_FK_INDEX_SQL = (
+    "SELECT format('CREATE INDEX CONCURRENTLY ON %s (%s)', c.conrelid::regclass,"
+    " string_agg(quote_ident(a.attname), ', ' ORDER BY k.n)) FROM pg_constraint c"
+    " CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)"
+    " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum"
+    " WHERE c.contype = 'f' AND c.conname = '{name}' GROUP BY c.conrelid")
+
+
+def _foreign_key_tip(trigger: TriggerStat, key: ForeignKey | None, total: float) -> Tip:
+    """A foreign key's trigger: on the referenced side (a delete or key update there checks
+    or cascades to the referencing rows) it searches the referencing table by the key's
+    columns, a sequential scan per call without an index on them."""
+    name = trigger.constraint or "?"
+    spent = f"{_ms(trigger.time_ms)} in {trigger.calls:,} calls"
+    on = f" on {trigger.relation}" if trigger.relation else ""
+    saving = trigger.time_ms * 0.9
+    if key is None:
+        title = f"foreign key {name}{on}: {spent}"
+        detail = (f"the constraint trigger {trigger.name} ran {trigger.calls:,} times for "
+                  f"{_ms(trigger.time_ms)} ({trigger.time_ms / max(total, 0.001):.0%} of "
+                  f"execution). A delete or key update on the referenced table searches the "
+                  f"referencing table by the foreign-key columns once per row: without an "
+                  f"index starting with those columns every call is a sequential scan. The "
+                  f"usual fix is that index; the query below writes its CREATE INDEX "
+                  f"CONCURRENTLY from the catalog (a plan does not say which columns)")
+        return _tip("slow-trigger", None, title, detail, saving,
+                    (_FK_INDEX_SQL.format(name=name.replace("'", "''")),))
+    columns = ", ".join(key.columns)
+    on_referencing = trigger.relation is not None and \
+        key.referencing.rsplit(".", 1)[-1].strip('"') == trigger.relation.rsplit(".", 1)[-1]
+    if on_referencing:
+        title = f"foreign key {name} on {key.referencing}: {spent}"
+        detail = (f"each inserted or updated row of {key.referencing} is checked against "
+                  f"{key.referenced}'s key ({trigger.calls:,} checks, "
+                  f"{_ms(trigger.time_ms)}); that side is always indexed. Load in bigger "
+                  f"transactions, or check once: drop and re-add the constraint NOT VALID, "
+                  f"then VALIDATE CONSTRAINT")
+        return _tip("slow-trigger", None, title, detail, saving * 0.5)
+    if key.indexed:
+        title = f"foreign key {name}: {spent} in {key.referencing}"
+        detail = (f"each of {trigger.calls:,} rows deleted or updated in {key.referenced} "
+                  f"searched {key.referencing} ({columns}), which is indexed: the time is "
+                  f"the cascade's own work (rows it changed, their triggers and indexes)")
+        return _tip("slow-trigger", None, title, detail, saving * 0.3)
+    statement = f"CREATE INDEX CONCURRENTLY ON {key.referencing} ({columns})"
+    title = f"foreign key {name}: {key.referencing} ({columns}) has no index, {spent}"
+    detail = (f"each of {trigger.calls:,} rows deleted or updated in {key.referenced} made "
+              f"the constraint search {key.referencing} by ({columns}), with no index "
+              f"starting with those columns: a sequential scan per row, "
+              f"{_ms(trigger.time_ms)} in all. Index the referencing columns")
+    return _tip("slow-trigger", None, title, detail, saving, (statement,))

@@ -25,6 +25,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "execution_ms": _ms(summary.execution_ms),
         "planning_ms": _ms(summary.planning_ms),
         "jit_ms": _ms(summary.jit_ms),
+        "jit_workers_ms": _ms(summary.jit_workers_ms),
+        "jit_split": summary.jit_split,
         "nodes": summary.nodes,
         "bytes_read": summary.bytes_read,
         "plans": summary.plans,
@@ -34,6 +36,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             "triggers_ms": _ms(summary.triggers_ms),
             "serialization_ms": _ms(summary.serialization_ms),
             "startup_and_other_ms": _ms(summary.other_ms),
+            "in_tree_ms": _ms(summary.unattributed_ms) if summary.analyzed else None,
         },
     }
 

@@ -51,7 +51,13 @@ def _summary(analysis: PlanAnalysis) -> Table:
     grid.add_row("planning", _ms(s.planning_ms))
     if s.jit_ms:
         share = f" ({s.jit_ms / s.total_ms:.0%})" if s.total_ms else ""
-        grid.add_row("JIT", _ms(s.jit_ms) + share)
+        workers = ""
+        if s.jit_split == "measured":
+            workers = f"; workers {_ms(s.jit_workers_ms)} at the same time"
+        elif s.jit_split == "average":
+            workers = (f" per process on average ({_ms(s.jit_total_ms)} summed over the "
+                       f"leader and {s.workers_launched:,} workers)")
+        grid.add_row("JIT", _ms(s.jit_ms) + share + workers)
     grid.add_row("nodes", f"{s.nodes:,} (depth {s.max_depth:,})")
     if s.bytes_read:
         grid.add_row("read", f"{s.bytes_read / 1048576:,.1f} MB outside shared_buffers")
@@ -60,6 +66,10 @@ def _summary(analysis: PlanAnalysis) -> Table:
         grid.add_row("outside nodes",
                      f"{_ms(outside)} (triggers {_ms(s.triggers_ms)}, serialization "
                      f"{_ms(s.serialization_ms)}, start-up and other {_ms(s.other_ms)})")
+    if s.analyzed and s.root_ms > 0 and s.unattributed_ms >= 0.01:
+        grid.add_row("unattributed",
+                     f"{_ms(s.unattributed_ms)} of the tree's {_ms(s.root_ms)} "
+                     f"({s.unattributed_ms / s.root_ms:.0%}) is in no node's exclusive time")
     return grid
 
 
