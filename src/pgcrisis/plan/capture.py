@@ -59,7 +59,7 @@ def _foreign_keys(conn: psycopg.Connection[Any], plan_json: str) -> tuple[Foreig
     if not names:
         return ()
     with conn.cursor(row_factory=class_row(_ForeignKeyRow)) as cur:
-        rows = cur.execute(query("foreign_keys"), {"names": names}).fetchall()
+        rows = cur.execute(query("foreign_keys_named"), {"names": names}).fetchall()
     return tuple(ForeignKey(r.name, r.referencing, tuple(r.columns), r.referenced, r.indexed)
                  for r in rows)
 
