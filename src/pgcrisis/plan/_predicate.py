@@ -33,6 +33,7 @@ EXPLAIN prints a scan's condition as PostgreSQL deparses it: ``((status = 'new':
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 _IDENT = r'(?:"[^"]+"|[A-Za-z_][\w$]*)'
@@ -66,66 +67,58 @@ def _strip_parens(text: str) -> str:
     return text
 
 
-def _closes_at_end(text: str) -> bool:
-    """Whether the '(' at 0 is closed by the ')' at the end (not earlier)."""
+def _top_level(text: str) -> Iterator[tuple[int, str, int]]:
+    """Each character outside single quotes, with its index and the parenthesis depth once
+    it is read (quotes themselves are left out)."""
     depth = 0
     quoted = False
     for i, char in enumerate(text):
         if char == "'":
             quoted = not quoted
-        elif not quoted:
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-                if depth == 0 and i != len(text) - 1:
-                    return False
-    return True
+            continue
+        if quoted:
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        yield i, char, depth
+
+
+def _closes_at_end(text: str) -> bool:
+    """Whether the '(' at 0 is closed by the ')' at the end (not earlier)."""
+    return not any(char == ")" and depth == 0 and i != len(text) - 1
+                   for i, char, depth in _top_level(text))
 
 
 def _split_top(text: str, word: str) -> list[str]:
-    """``text`` split at ``word`` (`` AND ``) where it is outside parentheses and quotes."""
+    """``text`` split at ``word`` (`` AND ``) where it is outside parentheses and quotes.
+
+    >>> _split_top("a = 1 AND (b = 2 AND c = 3) AND d = 'x AND y'", " AND ")
+    ['a = 1', '(b = 2 AND c = 3)', "d = 'x AND y'"]
+    >>> _split_top("f(a, b), 'c,d'", ",")
+    ['f(a, b)', "'c,d'"]
+    >>> _closes_at_end("(a) AND (b)"), _closes_at_end("((a) AND (b))")
+    (False, True)
+    """
     parts: list[str] = []
-    depth = 0
-    quoted = False
     start = 0
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "'":
-            quoted = not quoted
-        elif not quoted:
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-            elif depth == 0 and text.startswith(word, i):
-                parts.append(text[start:i])
-                i += len(word)
-                start = i
-                continue
-        i += 1
+    for i, char, depth in _top_level(text):
+        if i >= start and depth == 0 and char not in "()" and text.startswith(word, i):
+            parts.append(text[start:i])
+            start = i + len(word)
     parts.append(text[start:])
     return [part.strip() for part in parts if part.strip()]
 
 
 def _operator(atom: str) -> tuple[str, str, str] | None:
     """(left, operator, right) at the comparison's top level."""
-    depth = 0
-    quoted = False
-    for i, char in enumerate(atom):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted:
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-            elif depth == 0 and char == " ":
-                rest = atom[i + 1:]
-                for op in _OPERATORS:
-                    if rest.startswith(op) and (len(rest) == len(op) or rest[len(op)] in " ("):
-                        return atom[:i].strip(), op, rest[len(op):].strip()
+    for i, char, depth in _top_level(atom):
+        if depth == 0 and char == " ":
+            rest = atom[i + 1:]
+            for op in _OPERATORS:
+                if rest.startswith(op) and (len(rest) == len(op) or rest[len(op)] in " ("):
+                    return atom[:i].strip(), op, rest[len(op):].strip()
     return None
 
 
