@@ -193,6 +193,27 @@ def test_replay_shows_the_chain_after_it_ended_and_steps_by_sample(
         store.close()
 
 
+def test_a_tick_after_the_widgets_are_gone_touches_nothing(
+        recorded: tuple[str, datetime, int]) -> None:
+    """While the app closes, its widgets leave the DOM before the last timer tick can be
+    cancelled; that tick must not look them up (CI once failed on a NoMatches here)."""
+    path, during, _root = recorded
+    store = open_store(path, create=False)
+    try:
+        source = ReplaySource(store, None, during)
+        app = TopApp(source, target=Target("", "recording", label="recording test"), zone=UTC)
+
+        async def script(pilot: Pilot[None]) -> None:
+            await until(pilot, lambda: bool(tree_lines(app)), "the tree")
+            await app.screen.remove_children()
+            app.moment = None  # as if a new sample had arrived
+            app.poll()
+
+        run(app, script)
+    finally:
+        store.close()
+
+
 def _top(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["top", *args])
     return result.exit_code, result.output

@@ -121,6 +121,8 @@ class TopApp(App[None]):
 
     def poll(self) -> None:
         """Redraw when the source has a new moment (the seq changed)."""
+        if not self.sessions_pane.is_attached:
+            return  # the app is closing: a last tick must not touch widgets being removed
         moment = self.source.latest()
         if moment is None or (self.moment is not None and moment.seq == self.moment.seq):
             return
