@@ -122,7 +122,8 @@ def lookups(opener: Callable[[], Store], name: str, middle: datetime) -> tuple[f
     return statistics.median(cold) * 1000, statistics.median(warm) * 1000
 
 
-def cli(path: Path, when: datetime, runs: int = 7) -> tuple[float, float, float]:
+def cli(path: Path, when: datetime, runs: int = 7,
+        fmt: str = "json") -> tuple[float, float, float]:
     """Median, min and max seconds of the whole ``pgcrisis triage --store PATH --at WHEN``
     command (a new process each run: interpreter start, imports, store open, rebuild, checks,
     rendering), at moments a few minutes apart. Exit 0/1/2 are verdicts; anything else fails."""
@@ -130,7 +131,7 @@ def cli(path: Path, when: datetime, runs: int = 7) -> tuple[float, float, float]
     for k in range(-1, runs):  # run -1 warms the bytecode cache (as any installed tool has)
         at = (when + timedelta(seconds=173 * k)).isoformat()
         argv = [sys.executable, "-m", "pgcrisis", "triage", "--store", str(path),
-                "--name", "shop", "--at", at, "--format", "json"]
+                "--name", "shop", "--at", at, "--format", fmt]
         t0 = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, check=False, env=ENV)
         took.append(time.perf_counter() - t0)
@@ -226,7 +227,9 @@ def main() -> None:
     figures = (("pgcrisis --version (baseline: start-up)", startup()),
                ("1-day store, its middle", cli(short_store, START + day / 2)),
                (f"{args.days:g}-day store, its middle",
-                cli(long_store, START + args.days * day / 2)))
+                cli(long_store, START + args.days * day / 2)),
+               (f"{args.days:g}-day store, terminal format",
+                cli(long_store, START + args.days * day / 2, fmt="terminal")))
     for label, (median, low, high) in figures:
         print(f"  {label:<40} {median:6.2f} s   [{low:.2f}-{high:.2f}]")
     if args.central:

@@ -28,7 +28,8 @@ from rich.table import Table
 
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
-from pgcrisis.triage import TriageReport, run_triage
+from pgcrisis.judge import TriageReport
+from pgcrisis.triage import run_triage
 
 TARGET_S = 3.0
 TARGET_QUERIES = 60

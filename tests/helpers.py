@@ -15,10 +15,11 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding
 from pgcrisis.presentation import triage_json
 from pgcrisis.server_binaries import PIECES, Missing, find_binaries
-from pgcrisis.triage import TriageReport, run_triage
+from pgcrisis.triage import run_triage
 
 
 @dataclass

@@ -15,9 +15,9 @@ from pgcrisis.demo.incident import is_about, plain_refresh
 from pgcrisis.demo.scenario import Metric
 from pgcrisis.demo.service import Cause, Fix, run_demo
 from pgcrisis.embedded import EmbeddedServer
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding, ObjectRef, Severity
 from pgcrisis.server_binaries import Missing
-from pgcrisis.triage import TriageReport
 from tests.helpers import PgServer
 
 #: after `cache prepare`, swap the view's key for a partial unique index: an app that only

@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 
 from pgcrisis.demo.app import create_app
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Severity
-from pgcrisis.triage import TriageReport
 from tests.helpers import PgServer, triage
 from tests.scenarios.users import SimulatedUsers
 

@@ -17,8 +17,8 @@ from rich.console import Console
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.incident import build_causes
 from pgcrisis.demo.scenario import admin_connect
-from pgcrisis.presentation import triage_terminal
-from pgcrisis.triage import TriageReport
+from pgcrisis.judge import TriageReport
+from pgcrisis.presentation import DEFAULT_PANELS, triage_terminal
 from tests.helpers import PgServer, require, triage
 
 SCALE = 0.02
@@ -67,7 +67,7 @@ def incident(pg: PgServer) -> Iterator[TriageReport]:
 
 
 def _render(report: TriageReport, *, terminal: bool, width: int = 120, height: int = 50,
-            panels: int | None = triage_terminal.DEFAULT_PANELS) -> list[str]:
+            panels: int | None = DEFAULT_PANELS) -> list[str]:
     out = io.StringIO()
     console = Console(file=out, width=width, height=height, force_terminal=terminal,
                       color_system=None, legacy_windows=False)

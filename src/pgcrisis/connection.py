@@ -3,17 +3,20 @@
 Every session pgcrisis opens (the safe diagnostic one, the writer of ``pgcrisis cache``, the
 EXPLAIN capture) goes through :func:`open_connection`, so a refused connection, a bad
 password, an unknown database or a full server reads the same whichever command met it.
+psycopg is loaded by the first connection, not by importing this module (every command's
+options import the session defaults; judging a recording opens no connection).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from pgcrisis.dsn import Target, redact
 from pgcrisis.errors import ConnectError
+
+if TYPE_CHECKING:
+    import psycopg
 
 DEFAULT_CONNECT_TIMEOUT_S = 10
 
@@ -53,6 +56,8 @@ def open_connection(target: Target, *, application_name: str, autocommit: bool =
                     ) -> psycopg.Connection[tuple[Any, ...]]:
     """A connection to ``target``, or :class:`ConnectError` with :func:`connect_failure`'s
     line (never a traceback, never the password)."""
+    import psycopg
+
     extra: dict[str, Any] = {} if options is None else {"options": options}
     try:
         return psycopg.connect(target.conninfo, autocommit=autocommit,

@@ -4,6 +4,10 @@ Order: an explicit ``--dsn`` (or triage's argument), else ``PGCRISIS_DSN``, else
 ``DATABASE_URL``, else the empty string, which makes libpq apply its own conventions
 (``PGHOST``, ``PGPORT``, ``PGDATABASE``, ``PGUSER``, ``PGPASSWORD``, ``PGSERVICE`` and
 service files, ``~/.pgpass``).
+
+psycopg parses connection strings, and is imported only by the functions that parse one:
+:class:`Target` is also the label of a recording, and judging a recording never loads the
+driver.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgcrisis.errors import ConfigError
 
@@ -52,6 +54,8 @@ def resolve(explicit: str | None, environ: Mapping[str, str] | None = None) -> T
         target = Target(env[ENV_DATABASE_URL], ENV_DATABASE_URL)
     else:
         target = Target("", "libpq environment")
+    from psycopg.conninfo import conninfo_to_dict
+
     try:
         conninfo_to_dict(target.conninfo)
     except Exception as exc:  # psycopg raises ProgrammingError with libpq's text
@@ -75,6 +79,8 @@ def redact(text: str) -> str:
 
 def with_overrides(conninfo: str, **overrides: str | int | None) -> str:
     """Return ``conninfo`` with keyword values replaced (``None`` drops nothing)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
     params: dict[str, str | int | None] = dict(conninfo_to_dict(conninfo))
     params.update({k: v for k, v in overrides.items() if v is not None})
     return make_conninfo("", **params)

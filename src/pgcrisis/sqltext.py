@@ -4,8 +4,9 @@ Shown SQL (a remedy, a ``cache prepare`` step, the journal) must run as printed 
 like the names the catalogue queries return (``quote_ident(nspname) || '.' || ...``). So a
 name stays bare only when PostgreSQL would leave it bare: lower-case ``[a-z_][a-z0-9_]*``
 and not a keyword outside the unreserved ones (``order``, ``user``, ``int``, ``left`` are
-quoted); everything else is quoted by :class:`psycopg.sql.Identifier`, which doubles
-embedded quotes. This is the one place pgcrisis quotes an identifier by hand-written rule.
+quoted); everything else is double-quoted, embedded quotes doubled. This is the one place
+pgcrisis quotes an identifier by hand-written rule (psycopg.sql quotes every name, so its
+statements would not read like the catalogue's).
 
 >>> ident("customer_id"), ident("order"), ident("Total"), ident('a"b'), ident("name")
 ('customer_id', '"order"', '"Total"', '"a""b"', 'name')
@@ -16,43 +17,31 @@ embedded quotes. This is the one place pgcrisis quotes an identifier by hand-wri
 from __future__ import annotations
 
 import re
-
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-from psycopg import sql
-from psycopg.abc import AdaptContext
+from functools import cache
 
 _BARE = re.compile(r"[a-z_][a-z0-9_]*")
-#: keywords that cannot stand as a bare column name somewhere (ruleutils.c quotes them)
-_QUOTED_KEYWORDS = frozenset(RESERVED_KEYWORDS | COL_NAME_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS)
+
+
+@cache
+def _quoted_keywords() -> frozenset[str]:
+    """Keywords that cannot stand as a bare column name somewhere (ruleutils.c quotes them).
+
+    pglast's keyword lists are PostgreSQL's own; they are loaded at the first name that
+    could be one, because importing pglast loads its parser (judging a recording that
+    quotes no name should not pay for it)."""
+    from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+    return frozenset(RESERVED_KEYWORDS | COL_NAME_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS)
 
 
 def ident(name: str) -> str:
     """``name`` as an SQL identifier: bare where PostgreSQL's ``quote_ident`` leaves it bare,
-    else double-quoted."""
-    if _BARE.fullmatch(name) and name not in _QUOTED_KEYWORDS:
+    else double-quoted with embedded quotes doubled (``quote_ident``'s own rule)."""
+    if _BARE.fullmatch(name) and name not in _quoted_keywords():
         return name
-    return sql.Identifier(name).as_string(None)
+    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(*parts: str) -> str:
     """``schema.name`` (or any dotted path), each part through :func:`ident`."""
     return ".".join(ident(p) for p in parts)
-
-
-class Ident(sql.Composable):
-    """An identifier (or a dotted path) for :mod:`psycopg.sql` templates, rendered by
-    :func:`qualified`: bare where PostgreSQL would leave it bare, so composed statements read
-    exactly like the names the catalogue returns.
-
-    >>> query = sql.SQL("SELECT {} FROM {}").format(Ident("order"), Ident("public", "t"))
-    >>> query.as_string(None)
-    'SELECT "order" FROM public.t'
-    """
-
-    def __init__(self, *parts: str) -> None:
-        if not parts:
-            raise TypeError("an identifier needs at least one part")
-        super().__init__(parts)
-
-    def as_bytes(self, context: AdaptContext | None = None) -> bytes:
-        return qualified(*self._obj).encode()

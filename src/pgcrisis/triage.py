@@ -1,4 +1,5 @@
-"""One triage pass: connect safely, collect a snapshot, run the checks. No printing here.
+"""One live triage pass: connect safely, collect a snapshot, judge it (:mod:`pgcrisis.judge`).
+No printing here.
 
 With ``all_databases`` the checks that are per database (tables, indexes, statistics,
 statements) also run in every other database the role may connect to, a few at a time;
@@ -17,9 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from pgcrisis.checks import catalogue  # noqa: F401  (registers every check)
-from pgcrisis.checks.causes import link, tree
-from pgcrisis.checks.grouping import group
+from pgcrisis.checks.causes import link
 from pgcrisis.checks.registry import CHECKS, CheckResults, run_checks
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.collect.collector import collect, with_server_parts
@@ -27,68 +26,12 @@ from pgcrisis.collect.probe import ProbeOptions
 from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConnectError
-from pgcrisis.model.findings import Finding, ObjectRef, Skipped, exit_code, rank
+from pgcrisis.judge import TriageReport, grouped
+from pgcrisis.model.findings import Finding, ObjectRef, Skipped, rank
 from pgcrisis.model.snapshot import PARTS, SERVER_PARTS, Snapshot
 
 #: databases read at the same time by ``--all-databases`` (each is one more connection)
 PARALLEL_DATABASES = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """What part of a recording a report judges: a moment (``start == end``) or a window;
-    ``line`` is how the renderers say it (times in the local zone, named)."""
-
-    name: str
-    start: datetime
-    end: datetime
-    line: str
-
-
-@dataclass(frozen=True, slots=True)
-class TriageReport:
-    """Everything a renderer needs: the snapshot, ranked findings, skipped checks, timing.
-
-    ``caused_by[i]`` lists the indexes (into ``findings``) of the findings that cause
-    finding ``i``. ``databases`` are the databases examined (the first is the snapshot's);
-    ``queries`` counts every query sent, in all of them.
-    """
-
-    target: Target
-    snapshot: Snapshot
-    results: CheckResults
-    started_at: datetime
-    duration_ms: float
-    caused_by: tuple[tuple[int, ...], ...] = ()
-    databases: tuple[str, ...] = ()
-    queries: int = 0
-    #: set when the report judges a recording, not the live server
-    recording: Recorded | None = None
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        """Ranked findings (critical first, then by impact)."""
-        return self.results.findings
-
-    @property
-    def exit_code(self) -> int:
-        """Nagios convention: 0 nothing above info, 1 warning, 2 critical."""
-        return exit_code(self.findings)
-
-    def by_code(self, code: str) -> list[Finding]:
-        """Findings with this code, in rank order."""
-        return [f for f in self.findings if f.code == code]
-
-    def causes_of(self, finding: Finding) -> list[Finding]:
-        """The findings that cause ``finding``."""
-        index = self.findings.index(finding)
-        causes = self.caused_by[index] if index < len(self.caused_by) else ()
-        return [self.findings[i] for i in causes]
-
-    def tree(self) -> list[tuple[int, int]]:
-        """``(index, depth)`` in print order: each root, then its consequences beneath it."""
-        caused_by = self.caused_by or tuple(() for _ in self.findings)
-        return tree(self.findings, caused_by)
 
 
 def per_database_checks() -> tuple[str, ...]:
@@ -112,11 +55,6 @@ class _Other:
     error: str | None = None
 
 
-def _grouped(results: CheckResults) -> CheckResults:
-    """``results`` with per-object findings of one kind merged (see checks/grouping.py)."""
-    return CheckResults(group(results.findings), results.skipped)
-
-
 def _check_other(target: Target, database: str, primary: Snapshot, limits: SessionLimits | None,
                  thresholds: Thresholds | None, options: ProbeOptions | None,
                  codes: Sequence[str]) -> _Other:
@@ -127,7 +65,7 @@ def _check_other(target: Target, database: str, primary: Snapshot, limits: Sessi
     except ConnectError as exc:
         return _Other(database, None, 0, str(exc))
     snap = with_server_parts(snap, primary)
-    return _Other(database, _grouped(run_checks(snap, thresholds, only=codes)),
+    return _Other(database, grouped(run_checks(snap, thresholds, only=codes)),
                   snap.query_count)
 
 
@@ -153,18 +91,6 @@ def _merge_skipped(primary: Sequence[Skipped], others: Sequence[_Other]) -> tupl
     return tuple(merged)
 
 
-def judge(target: Target, snapshot: Snapshot, thresholds: Thresholds | None = None, *,
-          started_at: datetime | None = None, duration_ms: float = 0.0,
-          recording: Recorded | None = None) -> TriageReport:
-    """The report on one snapshot, live or rebuilt from a recording: the same checks, grouped
-    and linked the same way."""
-    results = _grouped(run_checks(snapshot, thresholds))
-    return TriageReport(target, snapshot, results, started_at or snapshot.taken_at,
-                        duration_ms, caused_by=link(results.findings),
-                        databases=(snapshot.server.database,),
-                        queries=snapshot.query_count, recording=recording)
-
-
 def run_triage(target: Target, *, limits: SessionLimits | None = None,
                thresholds: Thresholds | None = None,
                options: ProbeOptions | None = None,
@@ -174,7 +100,7 @@ def run_triage(target: Target, *, limits: SessionLimits | None = None,
     t0 = time.perf_counter()
     with connect(target, limits) as conn:
         snapshot = collect(conn, options, sample_s=sample_s)
-    results = _grouped(run_checks(snapshot, thresholds))
+    results = grouped(run_checks(snapshot, thresholds))
     databases: tuple[str, ...] = (snapshot.server.database,)
     queries = snapshot.query_count
     if all_databases:

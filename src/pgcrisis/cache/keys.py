@@ -17,10 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from psycopg import sql
-
 from pgcrisis.model.matviews import Matview
-from pgcrisis.sqltext import Ident
+from pgcrisis.sqltext import ident, qualified
 
 _DECLARED = re.compile(r"pgcrisis\s+key\s*[:=]\s*\(?([^);\n]+)\)?", re.IGNORECASE)
 
@@ -69,24 +67,16 @@ class KeyIndex:
     name: str                  # unquoted
     columns: tuple[str, ...]   # unquoted
 
-    def create(self) -> sql.Composed:
-        """``CREATE UNIQUE INDEX CONCURRENTLY name ON view (columns)``."""
-        return sql.SQL("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({})").format(
-            Ident(self.name), sql.SQL(self.view),
-            sql.SQL(", ").join(Ident(c) for c in self.columns))
-
-    def drop(self) -> sql.Composed:
-        """Drop what a failed concurrent build leaves behind (an invalid index)."""
-        name = Ident(self.schema, self.name) if self.schema else Ident(self.name)
-        return sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(name)
-
     def create_sql(self) -> str:
-        """:meth:`create` as the text that is shown, journaled and run."""
-        return self.create().as_string(None)
+        """``CREATE UNIQUE INDEX CONCURRENTLY name ON view (columns)``: the text that is
+        shown, journaled and run."""
+        return (f"CREATE UNIQUE INDEX CONCURRENTLY {ident(self.name)} ON {self.view} "
+                f"({', '.join(ident(c) for c in self.columns)})")
 
     def drop_sql(self) -> str:
-        """:meth:`drop` as text."""
-        return self.drop().as_string(None)
+        """Drop what a failed concurrent build leaves behind (an invalid index)."""
+        name = qualified(self.schema, self.name) if self.schema else ident(self.name)
+        return f"DROP INDEX CONCURRENTLY IF EXISTS {name}"
 
 
 def key_index(view: Matview, key: Sequence[str]) -> KeyIndex:

@@ -31,13 +31,15 @@ def duration(seconds: float | None) -> str:
 
 
 def short_query(query: str, limit: int = 80) -> str:
-    """One line of a query, cut to ``limit`` characters.
+    """One line of a query, cut to ``limit`` characters (with '…').
 
     >>> short_query("SELECT  *\\n  FROM orders")
     'SELECT * FROM orders'
+    >>> short_query("SELECT a, b, c FROM t", 12)
+    'SELECT a, b…'
     """
     one = " ".join(query.split())
-    return one if len(one) <= limit else one[: limit - 1] + "…"
+    return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
 
 
 def who(backend: Backend) -> str:

@@ -23,9 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from psycopg import sql as psql
-
-from pgcrisis.checks._text import plural, quote_literal
+from pgcrisis.checks._text import plural, quote_literal, short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
@@ -33,7 +31,6 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import ClientRate, client_label
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.sqlparse import short_text
 
 
 def clients(snapshot: Snapshot) -> list[Backend]:
@@ -194,6 +191,8 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
         mine = [b for b in backends if key(b) == name]
         states = Counter(b.state or "?" for b in mine)
         nxt = counts.most_common(2)[1]
+        from psycopg import sql as psql  # loaded when a remedy is written, not by every check
+
         roles = Counter(b.usename or "?" for b in mine)
         return Finding(
             code="runaway-client",
@@ -249,7 +248,7 @@ def _query_ref(snapshot: Snapshot, queryid: int) -> ObjectRef:
     """A statement by queryid, named by its text where pg_stat_statements' top rows have it."""
     st = snapshot.statements.by_queryid(queryid)
     return ObjectRef("query", queryid=queryid,
-                     name=short_text(st.query) if st else f"query {queryid}")
+                     name=short_query(st.query, 60) if st else f"query {queryid}")
 
 
 def _call_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from psycopg import sql as psql
-
+from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.relations import Relations, Table
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import IndexAdvice, Statement
-from pgcrisis.sqlparse import short_text
 
 _MAX_IDENT = 63  # NAMEDATALEN - 1
 
@@ -48,6 +46,8 @@ def index_name(relations: Relations, table: Table, columns: Sequence[str]) -> st
 
 def create_index_sql(relations: Relations, table: Table, columns: Sequence[str]) -> str:
     """``CREATE INDEX CONCURRENTLY`` for ``columns`` of ``table``, quoted by psycopg.sql."""
+    from psycopg import sql as psql  # loaded when a remedy is written, not by every check
+
     return psql.SQL("CREATE INDEX CONCURRENTLY {} ON {} ({})").format(
         psql.Identifier(index_name(relations, table, columns)),
         psql.Identifier(table.schema, table.relname),
@@ -73,7 +73,7 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
     share = st.total_exec_ms / db_total if db_total > 0 else 0.0
     critical = advice.verified and share >= t.missing_index_critical_share
     cols = ", ".join(advice.columns)
-    name = short_text(st.query)
+    name = short_query(st.query, 60)
     saving = st.total_exec_ms * (1 - 1 / gain) if gain else st.total_exec_ms / 2
     if advice.verified:
         proof = (f"With a hypothetical index on ({cols}) the planner's cost drops from "

@@ -13,14 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from psycopg import sql as psql
-
+from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import Statement
-from pgcrisis.sqlparse import short_text
 
 
 def _above(cost: float) -> int:
@@ -35,6 +33,8 @@ def _above(cost: float) -> int:
 
 
 def _ident(name: str) -> str:
+    from psycopg import sql as psql  # loaded when a remedy is written, not by every check
+
     return psql.Identifier(name).as_string(None)
 
 
@@ -77,7 +77,7 @@ def jit_overhead(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         if lost < t.jit_min_ms or share < t.jit_min_share:
             continue
         critical = share >= t.jit_critical_share
-        name = short_text(st.query)
+        name = short_query(st.query, 60)
         per_call = lost / max(st.calls, 1)
         cost = f"; plan cost {st.plan_cost:,.0f}" if st.plan_cost is not None else ""
         settings = snapshot.server.settings

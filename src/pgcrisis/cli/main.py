@@ -11,7 +11,6 @@ import sys
 from typing import Any
 
 import click
-import psycopg
 
 from pgcrisis import __version__
 from pgcrisis.dsn import redact
@@ -54,12 +53,22 @@ class Group(click.Group):
         except PgcrisisError as exc:
             click.echo(f"pgcrisis: {redact(str(exc))}", err=True)
             sys.exit(exc.exit_code)
-        except psycopg.Error as exc:
-            click.echo(f"pgcrisis: database error: {redact(first_line(exc))}", err=True)
-            sys.exit(3)
         except KeyboardInterrupt:
             click.echo("pgcrisis: interrupted", err=True)
             sys.exit(130)
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
+            click.echo(f"pgcrisis: database error: {redact(first_line(exc))}", err=True)
+            sys.exit(3)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """A psycopg error, without importing psycopg: a command that never loaded the driver
+    (triage of a recording, explain) cannot have raised one, and importing it costs a third
+    of a second."""
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,11 +10,12 @@ import click
 from pgcrisis.cli.options import dsn_option, limits_from, session_options
 from pgcrisis.dsn import resolve
 from pgcrisis.errors import ConfigError
+from pgcrisis.judge import TriageReport
 from pgcrisis.mitigate import playbook as playbook_mod
 from pgcrisis.mitigate.playbook import Step
 from pgcrisis.mitigate.service import NO, QUIT, YES, Answer, apply_steps, choose
 from pgcrisis.presentation import mitigate_json, mitigate_text
-from pgcrisis.triage import TriageReport, run_triage
+from pgcrisis.triage import run_triage
 
 
 def _is_dsn(text: str) -> bool:

@@ -6,16 +6,17 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.cli.options import dsn_option, limits_from, session_options
-from pgcrisis.collect.probe import ProbeOptions
 from pgcrisis.config import Config, build_thresholds, load, parse_assignment
-from pgcrisis.dsn import resolve
 from pgcrisis.errors import ConfigError
-from pgcrisis.presentation import triage_json, triage_markdown, triage_terminal
-from pgcrisis.triage import TriageReport, run_triage
+from pgcrisis.judge import TriageReport
+from pgcrisis.presentation import DEFAULT_PANELS
+
+# The live pass (psycopg, the probes) and each renderer are imported where they are used:
+# triage of a recording (--store) never loads the database driver, and that is most of the
+# time ``triage --at`` takes (issue 10's target: under a second).
 
 
 @click.command()
@@ -66,7 +67,7 @@ from pgcrisis.triage import TriageReport, run_triage
 @click.option("--to", "end", default=None, metavar="TIME", help="End of the window.")
 @click.option("--all", "show_all", is_flag=True,
               help="Terminal format: print every finding in full (default: the worst root "
-                   f"causes, up to {triage_terminal.DEFAULT_PANELS}, in full, the rest one "
+                   f"causes, up to {DEFAULT_PANELS}, in full, the rest one "
                    "line each).")
 def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms: int,
            lock_timeout_ms: int, config_path: Path | None, all_databases: bool | None,
@@ -112,20 +113,31 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
 
         record_triage(report, by="triage")  # an open incident collects its root findings
     if fmt == "json":
+        from pgcrisis.presentation import triage_json
+
         sys.stdout.write(triage_json.render(report))
     elif fmt == "markdown":
+        from pgcrisis.presentation import triage_markdown
+
         sys.stdout.write(triage_markdown.render(report))
     else:
-        triage_terminal.render(report, Console(),
-                               panels=None if show_all else triage_terminal.DEFAULT_PANELS)
+        from rich.console import Console
+
+        from pgcrisis.presentation import triage_terminal
+
+        triage_terminal.render(report, Console(), panels=None if show_all else DEFAULT_PANELS)
     sys.exit(report.exit_code)
 
 
 def _live(dsn: str | None, statement_timeout_ms: int, lock_timeout_ms: int,
           thresholds: Thresholds, config: Config, all_databases: bool | None,
           sample_s: float | None, no_verify: bool) -> TriageReport:
-    target = resolve(dsn)
     """One pass over the live server."""
+    from pgcrisis.collect.probe import ProbeOptions
+    from pgcrisis.dsn import resolve
+    from pgcrisis.triage import run_triage
+
+    target = resolve(dsn)
     return run_triage(target, limits=limits_from(statement_timeout_ms, lock_timeout_ms),
                       thresholds=thresholds,
                       options=ProbeOptions(verify_index_advice=not no_verify),

@@ -10,11 +10,13 @@ snapshot and no lock between probes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from pgcrisis.connection import DEFAULT_CONNECT_TIMEOUT_S, open_connection
 from pgcrisis.dsn import Target
+
+if TYPE_CHECKING:
+    import psycopg
 
 APPLICATION_NAME = "pgcrisis"
 DEFAULT_STATEMENT_TIMEOUT_MS = 5000

@@ -18,8 +18,8 @@ from pgcrisis.demo.faults_queries import JitDominatesViewQuery, OrderWorkflowMis
 from pgcrisis.demo.scenario import Metric
 from pgcrisis.demo.service import Cause, Fix, remedy_sql
 from pgcrisis.dsn import Target
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding
-from pgcrisis.triage import TriageReport
 
 
 def is_about(finding: Finding, kind: str, *, name: str | None = None, contains: str = "",

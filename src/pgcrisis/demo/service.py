@@ -21,9 +21,10 @@ from pgcrisis.demo.recording import DemoRecorder, PastTriage, judge_recording
 from pgcrisis.demo.scenario import Metric, Scenario, admin_connect, wait_until
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding
 from pgcrisis.server_binaries import Missing
-from pgcrisis.triage import TriageReport, run_triage
+from pgcrisis.triage import run_triage
 
 
 @dataclass(frozen=True, slots=True)

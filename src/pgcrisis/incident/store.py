@@ -15,8 +15,8 @@ from typing import Any
 
 from pgcrisis.errors import ConfigError
 from pgcrisis.incident.model import Event, Incident, Root
+from pgcrisis.judge import TriageReport
 from pgcrisis.state import state_path
-from pgcrisis.triage import TriageReport
 
 
 def incident_dir() -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding
-from pgcrisis.triage import TriageReport
 
 
 def finding_key(finding: Finding) -> str:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pgcrisis.checks._text import plural
+from pgcrisis.judge import TriageReport
 from pgcrisis.mitigate import actions as act
 from pgcrisis.model.findings import Finding, ObjectRef
-from pgcrisis.triage import TriageReport
 
 #: jobs paused by mitigation: the findings about what a job does
 JOB_CODES = ("job-too-frequent", "job-failing", "job-backlog", "refresh-spike")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pgcrisis.actions import JournaledAction
 from pgcrisis.errors import ConfigError, ConnectError
+from pgcrisis.judge import TriageReport
 from pgcrisis.mitigate.apply import run_action, wait_gone
 from pgcrisis.mitigate.changes import Changes, compare
 from pgcrisis.mitigate.playbook import Playbook, Step
-from pgcrisis.triage import TriageReport
 
 #: an answer to "apply this step?": yes, no, or stop asking (no to the rest)
 Answer = str

@@ -13,10 +13,10 @@ from rich.text import Text
 from pgcrisis.demo.recording import BUCKET_S, PastTriage
 from pgcrisis.demo.scenario import Metric
 from pgcrisis.demo.service import Cause, DemoResult, Fix
+from pgcrisis.judge import TriageReport
 from pgcrisis.presentation import triage_terminal
 from pgcrisis.record.timeline import ROWS, sparkline
 from pgcrisis.server_binaries import Missing, combined_command
-from pgcrisis.triage import TriageReport
 from pgcrisis.when import shown
 
 #: the demo's picture: the timeline's rows that move within seconds

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from pgcrisis.judge import TriageReport
 from pgcrisis.record.timeline import ROWS, Minute, sparkline
-from pgcrisis.triage import TriageReport
 from pgcrisis.when import shown
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding
-from pgcrisis.triage import TriageReport
 
 SCHEMA_ID = "pgcrisis.triage/1"
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pgcrisis.checks.grouping import member_titles
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding, Severity
-from pgcrisis.triage import TriageReport
 
 _BADGE = {Severity.CRITICAL: "🔴 CRITICAL", Severity.WARNING: "🟠 WARNING",
           Severity.INFO: "🔵 info"}

@@ -28,15 +28,13 @@ from rich.table import Table
 from rich.text import Text
 
 from pgcrisis.checks.grouping import member_titles
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding, JsonValue, Severity
-from pgcrisis.triage import TriageReport
 
 STYLE = {Severity.CRITICAL: "bold white on red", Severity.WARNING: "bold black on yellow",
          Severity.INFO: "bold white on blue"}
 BORDER = {Severity.CRITICAL: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
-#: root causes printed in full by default (``pgcrisis triage`` and ``pgcrisis demo``)
-DEFAULT_PANELS = 3
 #: lines of remedy SQL a finding shows before "… N more statements" (all of them with --all)
 SQL_LINES = 3
 #: list entries an evidence value shows before "+N more" (all of them with --all)

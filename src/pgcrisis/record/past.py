@@ -16,10 +16,10 @@ from pgcrisis.checks.registry import CheckResults
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConfigError, StoreError
+from pgcrisis.judge import Recorded, TriageReport, judge
 from pgcrisis.model.findings import Skipped
 from pgcrisis.record.frame import Store
 from pgcrisis.record.window import as_findings, judge_window
-from pgcrisis.triage import Recorded, TriageReport, judge
 from pgcrisis.when import parse_moment, shown
 
 #: a moment this close after the last frame is still "in" the recording (the next sample was

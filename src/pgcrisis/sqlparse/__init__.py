@@ -27,7 +27,6 @@ index already exists, is for the caller to decide.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import UnionType
@@ -164,18 +163,6 @@ def index_columns(predicates: Iterable[Predicate], max_equality: int = 3) -> tup
     equality = list(dict.fromkeys(p.column for p in preds if p.is_equality))[:max_equality]
     ranges = [p.column for p in preds if not p.is_equality and p.column not in equality]
     return tuple(equality + ranges[:1])
-
-
-def short_text(text: str, width: int = 60) -> str:
-    """One line of at most ``width`` characters: whitespace collapsed, the rest cut with '…'.
-
-    >>> short_text("SELECT *\\n  FROM   customer_report")
-    'SELECT * FROM customer_report'
-    >>> short_text("SELECT a, b, c FROM t", width=12)
-    'SELECT a, b…'
-    """
-    one_line = re.sub(r"\s+", " ", text).strip()
-    return one_line if len(one_line) <= width else one_line[: width - 1].rstrip() + "…"
 
 
 # -- the walker ---------------------------------------------------------------------------------

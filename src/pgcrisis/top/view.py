@@ -14,12 +14,12 @@ from datetime import datetime
 
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
+from pgcrisis.judge import judge
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.frame import Event
 from pgcrisis.top.sessions import SessionRow, session_rows
 from pgcrisis.top.tree import TreeNode, blocking_tree
-from pgcrisis.triage import judge
 
 
 @dataclass(frozen=True, slots=True)
