@@ -22,7 +22,7 @@ LAYOUTS = {
     "compact": lambda doc: json.dumps(doc, separators=(",", ":")).encode(),
     "pretty": lambda doc: json.dumps(doc, indent=4).encode(),
 }
-PARSERS = {"indented": None, "compact": "compact", "pretty": "compact"}
+PARSERS = {"indented": None, "compact": "nodes", "pretty": "nodes"}
 
 CASES: dict[str, tuple[Callable[[], Any], dict[int, float]]] = {
     "loops-initplan-subplan-cte": (hand.loops_initplan_subplan_cte, {

@@ -68,9 +68,9 @@ def test_every_layout_gives_the_same_analysis(doc: list[dict[str, Any]]) -> None
     expected = _digest(analyse_bytes(indented))
     assert _digest(analyse_bytes(ours)) == expected
     assert _digest(analyse_bytes(jq_like)) == expected
-    assert _digest(analyse_bytes(jq_like, parser="compact", chunk_size=97)) == expected
+    assert _digest(analyse_bytes(jq_like, parser="nodes", chunk_size=97)) == expected
     pretty = json.dumps(doc, indent=3).encode()
-    assert _digest(analyse_bytes(pretty, parser="compact")) == expected
+    assert _digest(analyse_bytes(pretty, parser="nodes")) == expected
     assert _digest(analyse_bytes(indented, force_general=True)) == expected
 
 
@@ -91,7 +91,7 @@ def test_compaction_in_small_chunks_is_the_same(doc: list[dict[str, Any]], size:
 
 @settings(max_examples=80, deadline=None)
 @given(plans, st.floats(min_value=0.0, max_value=0.999), st.booleans(),
-       st.sampled_from([None, "compact", "strict"]))
+       st.sampled_from([None, "nodes", "strict"]))
 def test_truncation_never_crashes(doc: list[dict[str, Any]], where: float, compact: bool,
                                   parser: str | None) -> None:
     text = (json.dumps(doc, separators=(",", ":")) if compact else dumps(doc)).encode()
@@ -114,7 +114,7 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(plans, st.integers(min_value=0, max_value=10**9), st.sampled_from([None, "compact"]))
+@given(plans, st.integers(min_value=0, max_value=10**9), st.sampled_from([None, "nodes"]))
 def test_a_flipped_byte_never_crashes(doc: list[dict[str, Any]], seed: int,
                                       parser: str | None) -> None:
     text = bytearray(dumps(doc).encode())

@@ -128,7 +128,7 @@ def test_truncated_at_a_line_boundary() -> None:
     assert "truncated plan" in _error(data[:cut])
 
 
-@pytest.mark.parametrize("parser", ["strict", "compact"])
+@pytest.mark.parametrize("parser", ["strict", "nodes"])
 def test_truncated_compact_json(parser: str) -> None:
     data = json.dumps(json.loads((CORPUS / "hash-join.json").read_bytes())).encode()
     with pytest.raises(InputError) as caught:

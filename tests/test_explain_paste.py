@@ -115,7 +115,7 @@ def test_a_parenthesis_inside_a_literal_does_not_join_lines(db: str) -> None:
     assert rejoined.summary.execution_ms == analysis.summary.execution_ms
 
 
-@pytest.mark.parametrize("parser", [None, "strict", "compact"])
+@pytest.mark.parametrize("parser", [None, "strict", "nodes"])
 def test_prompts_around_plain_json_are_not_invalid_json(parser: str | None) -> None:
     plan = (Path(__file__).parent / "plans" / "corpus" / "hash-join.json").read_bytes()
     pasted = b"app=# EXPLAIN (ANALYZE, FORMAT JSON) SELECT ...;\n" + plan + b"app=# \\q\n"

@@ -27,9 +27,9 @@ with contextlib.redirect_stdout(out):
         cli(sys.argv[1:], prog_name="pgcrisis")
     except SystemExit as exc:
         code = exc.code
-loaded = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
+loaded = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
 print(json.dumps({"code": code, "loaded": loaded, "out": out.getvalue()}))
-""" % (HEAVY,)
+""".replace("HEAVY", repr(HEAVY))
 
 
 def _run(*argv: str) -> dict[str, object]:

@@ -5,11 +5,11 @@ from the analysis: it runs the user's statement under EXPLAIN ANALYZE and always
 
 ``analyse(open_input(path))`` reads a plan (JSON in any layout, psql's decorated output,
 text format, gzip) and returns a :class:`~pgcrisis.plan.model.PlanAnalysis`. PostgreSQL's
-own indented JSON takes the fast path (``_fastscan``); other JSON, when big, the
-bracket-counting path (``_compactscan``), when small the strict token-by-token parser
-(``_jsonscan``, which also names the line and byte offset of any syntax error); text plans
-``_textscan``. All feed the same analyzer, so results do not depend on the layout (the
-tests check that they agree).
+own indented JSON takes the fast path (``_fastscan``); other JSON, when big, goes node by
+node (``_nodescan``: each node decoded in C), when small through the strict token-by-token
+parser (``_jsonscan``, which also names the line and byte offset of any syntax error); text
+plans through ``_textscan``. All feed the same analyzer, so results do not depend on the
+layout (the tests check that they agree).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._fastscan import FastScanner, looks_indented
 from pgcrisis.plan._jsonscan import JsonScanner, valid_prefix
+from pgcrisis.plan._nodescan import NodeScanner
 from pgcrisis.plan._source import Input, from_stream, open_input
 from pgcrisis.plan._textscan import TextScanner
 from pgcrisis.plan.model import (
@@ -40,10 +41,9 @@ __all__ = [
 
 
 #: Inputs in a layout other than PostgreSQL's own and at most this big are parsed strictly
-#: (every token checked); bigger ones take the bracket-counting fast path.
+#: (every token checked, errors named by line and what was expected); bigger ones node by
+#: node.
 STRICT_LIMIT = 4 << 20
-#: Chunk size for the bracket-counting path.
-COMPACT_SCAN_CHUNK = 256 << 10
 
 
 def analyse(source: Input, *, parser: str | None = None, force_general: bool = False,
@@ -51,7 +51,7 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
             foreign_keys: Sequence[ForeignKey] = ()) -> PlanAnalysis:
     """Analyse a whole input in one streaming pass.
 
-    ``parser`` forces one of ``"indented"``, ``"compact"``, ``"strict"`` (tests compare
+    ``parser`` forces one of ``"indented"``, ``"nodes"``, ``"strict"`` (tests compare
     them); by default the layout and size decide. ``foreign_keys`` (from the catalog, when
     the plan was captured) let the trigger tips name the index a foreign key lacks.
     """
@@ -73,19 +73,13 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
         elif looks_indented(source.head):
             parser = "indented"
         elif source.size is None or source.compressed or source.size > STRICT_LIMIT:
-            parser = "compact"
+            parser = "nodes"
         else:
             parser = "strict"
     if parser == "indented":
         FastScanner(analyzer, source.name).feed(chunks, source.position)
-    elif parser == "compact":
-        from pgcrisis.plan._compactscan import CompactScanner  # numpy: loaded when needed
-
-        # numpy's temporaries are ~20 bytes per input byte: smaller chunks keep the peak
-        # under the memory bound
-        source.chunk_size = min(source.chunk_size, COMPACT_SCAN_CHUNK)
-
-        CompactScanner(analyzer, source.name).feed(chunks, source.position)
+    elif parser == "nodes":
+        NodeScanner(analyzer, source.name).feed(chunks, source.position)
     else:
         JsonScanner(analyzer, source.name).feed(chunks, source.position)
     if source.trailing_plans:

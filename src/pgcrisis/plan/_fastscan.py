@@ -12,7 +12,7 @@ C. Only statement-level keys (timings, JIT, triggers) are read line by line.
 
 :func:`looks_indented` decides from the first chunk whether the fast path applies (the
 strict parser also vets that chunk's syntax first); any other JSON layout goes to
-``_compactscan`` or, when small, to the strict parser in ``_jsonscan``.
+``_nodescan`` or, when small, to the strict parser in ``_jsonscan``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._source import Position
-from pgcrisis.plan._values import Props, RawValue, num, text
+from pgcrisis.plan._values import RawValue, num, text
 from pgcrisis.plan.model import TriggerStat
 
 NODE_KEYS = (
@@ -148,7 +148,6 @@ class FastScanner:
         self._marker = b""                # a line at that indentation: statement-level keys
         self._section = ""
         self._record: dict[str, RawValue] = {}
-        self._props: Props | None = None  # the open node's keys (for the compact scanner)
         self._last_line = b""
         self._base = -1                   # indentation of the opening bracket's line
         self.plans = 0

@@ -284,26 +284,7 @@ class JsonScanner:
             elif parent.ctx == _CARR:
                 parent.value.append(top.value)
             elif parent.ctx == _PLANOBJ:
-                self._statement_value(parent.key, top.value)
-
-    def _statement_value(self, key: str | None, value: Any) -> None:
-        if key == "JIT" and isinstance(value, dict):
-            timing = value.get("Timing")
-            total = num(timing.get("Total")) if isinstance(timing, dict) else 0.0
-            functions = value.get("Functions")
-            self._an.jit(total, int(functions) if isinstance(functions, int) else None)
-        elif key == "Triggers" and isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    self._an.trigger(TriggerStat(
-                        name=str(item.get("Trigger Name", "?")),
-                        relation=_opt_str(item.get("Relation")),
-                        constraint=_opt_str(item.get("Constraint Name")),
-                        time_ms=num(item.get("Time")),
-                        calls=int(num(item.get("Calls"))),
-                    ))
-        elif key == "Serialization" and isinstance(value, dict):
-            self._an.serialization(num(value.get("Time")))
+                statement_value(self._an, parent.key, top.value)
 
     def _fail(self, buf: bytes, at: int, base: int, line: int, what: str, expect: int,
               documents: int, *, expected: str | None = None,
@@ -321,6 +302,27 @@ class JsonScanner:
         raise InputError(f"{self._name}: invalid plan JSON at line {line_no}, byte offset "
                          f"{offset}: {what} (found {found!r}); expected "
                          f"{expected or _EXPECTED[expect]}")
+
+
+def statement_value(an: Analyzer, key: str | None, value: Any) -> None:
+    """A statement-level object or list (beside ``"Plan"``): JIT, triggers, serialization."""
+    if key == "JIT" and isinstance(value, dict):
+        timing = value.get("Timing")
+        total = num(timing.get("Total")) if isinstance(timing, dict) else 0.0
+        functions = value.get("Functions")
+        an.jit(total, int(functions) if isinstance(functions, int) else None)
+    elif key == "Triggers" and isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                an.trigger(TriggerStat(
+                    name=str(item.get("Trigger Name", "?")),
+                    relation=_opt_str(item.get("Relation")),
+                    constraint=_opt_str(item.get("Constraint Name")),
+                    time_ms=num(item.get("Time")),
+                    calls=int(num(item.get("Calls"))),
+                ))
+    elif key == "Serialization" and isinstance(value, dict):
+        an.serialization(num(value.get("Time")))
 
 
 def _opt_str(value: Any) -> str | None:

@@ -1,0 +1,401 @@
+"""The JSON path for every layout but PostgreSQL's own indentation: compacted to one line
+(``jq -c``, ``--compact``), or re-indented by another tool (2 or 4 spaces, tabs, lists
+spread one element a line).
+
+Each node is decoded whole by the standard library's JSON decoder, in C, in one call. The
+text is cut at the nodes' ``"Plans"`` keys, which are unambiguous without tokenizing
+anything: a string cannot hold an unescaped quote, and an opening quote of ``"Plans"``
+that is not escaped can only start that key (right after a closing quote only ``,``
+``:`` ``}`` ``]`` may follow). So the text before a node's ``"Plans": [`` holds its own
+keys; with its trailing comma turned into ``}`` it decodes as an object. A node without
+children decodes as it stands and the decoder says where it ends. Between nodes only
+``,`` ``]`` ``}`` and keys that follow a ``"Plans"`` array (a layout with sorted keys)
+remain, checked here one by one: every byte of the input is checked by the decoder or by
+this scanner, and an error names its byte offset.
+
+Memory is one chunk of text and the open nodes, whatever the plan's size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterable, Iterator
+from json.scanner import make_scanner
+from typing import Any, NoReturn
+
+from pgcrisis.errors import InputError
+from pgcrisis.plan._analysis import Analyzer
+from pgcrisis.plan._jsonscan import Truncated, statement_value
+from pgcrisis.plan._source import Position
+from pgcrisis.plan._values import Props, num
+
+_WS = re.compile(r"[ \t\r\n]*")
+_PLANS = re.compile(r'(?<!\\)"Plans"[ \t\r\n]*:[ \t\r\n]*\[')
+_PLAN = re.compile(r'(?<!\\)"Plan"[ \t\r\n]*:[ \t\r\n]*(?=\{)')
+_WHITESPACE = " \t\r\n"
+#: text kept ahead of the position before a node is decoded (fewer retries at a chunk's end)
+_AHEAD = 256 << 10
+#: a node's objects decode as lists of (key, value) pairs: repeated keys (PostgreSQL 12
+#: prints one "JIT" per worker in the node) are all kept, and no dict is built per object
+_NODES = json.JSONDecoder(object_pairs_hook=list)
+_VALUES = json.JSONDecoder()
+# the C scanner, (text, index) -> (value, end), as JSONDecoder.raw_decode uses it (typeshed
+# types make_scanner's argument as the scanner class itself)
+_scan_node = make_scanner(_NODES)  # type: ignore[arg-type]
+_scan_value = make_scanner(_VALUES)  # type: ignore[arg-type]
+_scan_string = json.decoder.scanstring  # type: ignore[attr-defined]
+_TIMES = ("Planning Time", "Execution Time", "Total Runtime")
+#: statement-level keys before "Plan" (sorted keys) are small; beyond this, it is no plan
+_HEAD_LIMIT = 16 << 20
+
+# where the scanner is
+(_TOP, _TOP_ARRAY, _TOP_NEXT, _WRAPPER, _NODE, _FIRST_CHILD, _NEXT_CHILD, _NODE_REST,
+ _WRAPPER_REST) = range(9)
+_EXPECTED = {
+    _TOP: "a plan object '{' or psql's array '['",
+    _TOP_ARRAY: "a plan object '{'",
+    _TOP_NEXT: "',' or the ']' ending the list of plans",
+    _WRAPPER: "a \"Plan\" key",
+    _NODE: "a plan node '{'",
+    _FIRST_CHILD: "a plan node '{' or ']'",
+    _NEXT_CHILD: "',' or the ']' ending \"Plans\"",
+    _NODE_REST: "',' or the '}' ending the node",
+    _WRAPPER_REST: "',' or the '}' ending the plan",
+}
+
+#: node keys as the analyzer's dict holds them (bytes, like the indented fast path's)
+_KEYS: dict[str, bytes] = {}
+
+
+def _key(name: str) -> bytes:
+    raw = _KEYS.get(name)
+    if raw is None:
+        raw = name.encode()
+        if len(_KEYS) < 10_000:
+            _KEYS[name] = raw
+    return raw
+
+
+def _fill(an: Analyzer, props: Props, pairs: list[tuple[str, Any]]) -> None:
+    """A node's own keys into the analyzer's dict: scalars and lists of scalars; from the
+    objects, only the per-worker JIT figures."""
+    for name, value in pairs:
+        if type(value) is list and value:
+            first = type(value[0])
+            if first is tuple:  # an object: PostgreSQL 12 prints each worker's "JIT" here
+                if name == "JIT":
+                    _worker_jit(an, value)
+                continue
+            if first is list:  # a list of objects: "Workers" (13+: each with its "JIT")
+                if name == "Plans":  # only a "Plans" key spelt with escapes gets here
+                    raise InputError("a \"Plans\" key written with escapes: not as "
+                                     "PostgreSQL writes a plan, and not read")
+                if name == "Workers":
+                    for worker in value:
+                        for key, item in worker:
+                            if key == "JIT" and type(item) is list:
+                                _worker_jit(an, item)
+                continue
+        props[_KEYS.get(name) or _key(name)] = value
+
+
+def _worker_jit(an: Analyzer, jit: list[tuple[str, Any]]) -> None:
+    for key, timing in jit:
+        if key == "Timing" and type(timing) is list:
+            an.worker_jit(num(dict(timing).get("Total")))
+
+
+class NodeScanner:
+    """Feeds :class:`Analyzer` from JSON in any layout, one decoded node at a time."""
+
+    def __init__(self, analyzer: Analyzer, name: str) -> None:
+        self._an = analyzer
+        self._name = name
+        self.plans = 0
+        self._chunks: Iterator[bytes] = iter(())
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._eof = False
+        self._base_offset = 0   # byte offset of the text buffer's first character
+        self._base_line = 1
+        self._buf_bytes = 0     # bytes behind the text buffer
+
+    def feed(self, chunks: Iterable[bytes], position: Position) -> None:
+        """Scan all chunks; raise :class:`InputError` naming the byte offset of anything
+        that is not a plan's JSON, or where the input ends early."""
+        self._chunks = iter(chunks)
+        self._base_offset = position.offset
+        self._base_line = position.line
+        an = self._an
+        state = _TOP
+        in_array = False
+        stack: list[Props] = []           # the open nodes' dicts (children being read)
+        buf, pos = self._more("", 0)
+        plans_at: re.Match[str] | None = None   # the next "Plans" key at or after pos
+        plans_none = False                       # no "Plans" key after pos in buf
+        seg = ""                                 # buf[seg_start:that key], last comma -> }
+        seg_start = -1
+        ws = _WS.match
+        while True:
+            pos = ws(buf, pos).end()  # type: ignore[union-attr]
+            if pos >= len(buf):
+                if self._eof:
+                    break
+                buf, pos = self._more(buf, pos)
+                plans_at, plans_none, seg_start = None, False, -1
+                continue
+            char = buf[pos]
+            if state == _NODE:
+                if char != "{":
+                    self._fail(buf, pos, "not a plan node", _EXPECTED[state])
+                if len(buf) - pos < _AHEAD and not self._eof:
+                    buf, pos = self._more(buf, pos)
+                    plans_at, plans_none, seg_start = None, False, -1
+                    continue
+                if plans_at is None and not plans_none:
+                    plans_at = _PLANS.search(buf, pos)
+                    plans_none = plans_at is None
+                if plans_at is not None:
+                    limit = plans_at.start()
+                    if seg_start < 0:
+                        seg_start = pos
+                        seg = self._segment(buf, pos, limit)
+                    try:
+                        pairs, end = _scan_node(seg, pos - seg_start)
+                    except (StopIteration, ValueError) as exc:
+                        self._bad(buf, seg_start + _error_at(exc, pos - seg_start), exc)
+                    props = an.open_node()
+                    _fill(an, props, pairs)
+                    if end == len(seg):  # the node whose "Plans" key this is
+                        stack.append(props)
+                        pos = plans_at.end()
+                        plans_at, seg_start = None, -1
+                        state = _FIRST_CHILD
+                        continue
+                    an.close_node()
+                    pos = seg_start + end
+                else:  # no "Plans" key ahead: a node without children, whole unless cut
+                    try:
+                        pairs, end = _scan_node(buf, pos)
+                    except (StopIteration, ValueError) as exc:
+                        if self._cut(buf, exc, pos):
+                            buf, pos = self._more(buf, pos)
+                            plans_at, plans_none, seg_start = None, False, -1
+                            continue
+                        self._bad(buf, _error_at(exc, pos), exc)
+                    props = an.open_node()
+                    _fill(an, props, pairs)
+                    an.close_node()
+                    pos = end
+                state = _NEXT_CHILD if stack else _WRAPPER_REST
+            elif state == _NEXT_CHILD:
+                if char == ",":
+                    state = _NODE
+                elif char == "]":
+                    state = _NODE_REST
+                else:
+                    self._fail(buf, pos, "unexpected character", _EXPECTED[state])
+                pos += 1
+            elif state == _FIRST_CHILD:
+                if char == "]":
+                    state = _NODE_REST
+                    pos += 1
+                else:
+                    state = _NODE
+            elif state in (_NODE_REST, _WRAPPER_REST):
+                if char == "}":
+                    pos += 1
+                    if state == _NODE_REST:
+                        stack.pop()
+                        an.close_node()
+                        state = _NEXT_CHILD if stack else _WRAPPER_REST
+                    else:
+                        an.end_plan()
+                        state = _TOP_NEXT if in_array else _TOP
+                elif char == ",":
+                    try:
+                        name, value, end = self._member(
+                            buf, pos + 1, _scan_node if state == _NODE_REST else _scan_value)
+                    except (StopIteration, ValueError) as exc:
+                        if self._cut(buf, exc, pos + 1):
+                            buf, pos = self._more(buf, pos)
+                            plans_at, plans_none, seg_start = None, False, -1
+                            continue
+                        self._bad(buf, _error_at(exc, pos + 1), exc)
+                    if state == _NODE_REST:  # keys after "Plans" (a layout with sorted keys)
+                        _fill(an, stack[-1], [(name, value)])
+                    else:
+                        self._statement(name, value)
+                    pos = end
+                else:
+                    self._fail(buf, pos, "unexpected character", _EXPECTED[state])
+            elif state == _WRAPPER:
+                found = _PLAN.search(buf, pos)
+                if found is None:
+                    if not self._eof and len(buf) - pos < _HEAD_LIMIT:
+                        buf, pos = self._more(buf, pos)
+                        plans_at, plans_none, seg_start = None, False, -1
+                        continue
+                    self._fail(buf, pos, "an object without a \"Plan\" key",
+                               "a PostgreSQL plan")
+                self.plans += 1
+                an.begin_plan()
+                self._head(buf, pos, found.start())
+                pos = found.end()
+                plans_at, plans_none, seg_start = None, False, -1
+                state = _NODE
+            elif state in (_TOP, _TOP_ARRAY):
+                if char == "{":
+                    in_array = state == _TOP_ARRAY
+                    state = _WRAPPER
+                elif char == "[" and state == _TOP:
+                    state = _TOP_ARRAY
+                else:
+                    self._fail(buf, pos, "unexpected character", _EXPECTED[state])
+                pos += 1
+            else:  # _TOP_NEXT
+                if char == ",":
+                    state = _TOP_ARRAY
+                elif char == "]":
+                    state = _TOP
+                else:
+                    self._fail(buf, pos, "unexpected character", _EXPECTED[state])
+                pos += 1
+        if state != _TOP:
+            raise Truncated(f"{self._name}: truncated plan: the input ends at "
+                            f"{self._where(buf, len(buf))}, inside the JSON; expected "
+                            f"{_EXPECTED[state]}")
+        if not self.plans:
+            raise InputError(f"{self._name}: not a PostgreSQL plan: JSON without a \"Plan\" "
+                             f"key ({self._where(buf, len(buf))})")
+
+    # -- pieces --------------------------------------------------------------------------
+
+    def _segment(self, buf: str, start: int, limit: int) -> str:
+        """``buf[start:limit]`` (up to a ``"Plans"`` key) with the comma before the key made
+        the ``}`` that closes its node's own keys."""
+        head = buf[start:limit].rstrip(_WHITESPACE)
+        if head.endswith(","):
+            return head[:-1] + "}"
+        if head.endswith("{"):
+            return head + "}"
+        self._fail(buf, start + len(head), "a \"Plans\" key not preceded by ','",
+                   "',' between keys")
+
+    def _member(self, buf: str, pos: int, scan: Any) -> tuple[str, Any, int]:
+        """One ``"key": value`` at ``pos`` (after its comma): key, value (decoded by
+        ``scan``), where it ends."""
+        pos = _WS.match(buf, pos).end()  # type: ignore[union-attr]
+        if buf[pos:pos + 1] != '"':
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes",
+                                       buf, pos)
+        name, pos = _scan_string(buf, pos + 1)
+        pos = _WS.match(buf, pos).end()  # type: ignore[union-attr]
+        if buf[pos:pos + 1] != ":":
+            raise json.JSONDecodeError("Expecting ':' delimiter", buf, pos)
+        pos = _WS.match(buf, pos + 1).end()  # type: ignore[union-attr]
+        value, pos = scan(buf, pos)
+        return name, value, pos
+
+    def _head(self, buf: str, start: int, limit: int) -> None:
+        """The statement-level keys before ``"Plan"`` (a layout with sorted keys)."""
+        head = buf[start:limit].rstrip(_WHITESPACE)
+        if not head:
+            return
+        if not head.endswith(","):
+            self._fail(buf, start + len(head), "a \"Plan\" key not preceded by ','",
+                       "',' between keys")
+        try:
+            members = _VALUES.raw_decode("{" + head[:-1] + "}")[0]
+        except ValueError as exc:
+            self._bad(buf, start + max(0, _error_at(exc, 0) - 1), exc)
+        for name, value in members.items():
+            self._statement(name, value)
+
+    def _statement(self, name: str, value: Any) -> None:
+        if name in _TIMES:
+            self._an.plan_value(name, value)
+        else:
+            statement_value(self._an, name, value)
+
+    # -- input ---------------------------------------------------------------------------
+
+    def _more(self, buf: str, pos: int) -> tuple[str, int]:
+        """The buffer from ``pos`` on, with the next chunk of text after it."""
+        keep = buf[pos:]
+        kept_bytes = len(keep) if keep.isascii() else len(keep.encode())
+        self._base_offset += self._buf_bytes - kept_bytes
+        self._base_line += buf.count("\n", 0, pos)
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            self._eof = True
+            text = self._utf8.decode(b"", True)
+            size = 0
+        else:
+            text = self._utf8.decode(chunk)
+            size = len(chunk)
+        self._buf_bytes = kept_bytes + size
+        return keep + text, 0
+
+    # -- errors --------------------------------------------------------------------------
+
+    def _cut(self, buf: str, exc: BaseException, default: int) -> bool:
+        """Whether the decoder stopped because the buffer ends (more input may complete
+        it), not because the text is wrong."""
+        if self._eof:
+            return False
+        if isinstance(exc, json.JSONDecodeError) and exc.msg.startswith("Unterminated string"):
+            return True
+        return _error_at(exc, default) >= len(buf) - 16
+
+    def _where(self, buf: str, at: int) -> str:
+        line = self._base_line + buf.count("\n", 0, at)
+        before = buf[:at]
+        offset = self._base_offset + (len(before) if before.isascii() else len(before.encode()))
+        return f"line {line:,}, byte offset {offset:,}"
+
+    def _bad(self, buf: str, at: int, exc: BaseException) -> NoReturn:
+        """A node or value the decoder refused at ``at`` (the buffer's index)."""
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "Expecting value"
+        what, expected = _decoder_words(message)
+        if self._eof and (at >= len(buf.rstrip(_WHITESPACE)) - 1
+                          or message.startswith("Unterminated string")):
+            raise Truncated(f"{self._name}: truncated plan: the input ends at "
+                            f"{self._where(buf, len(buf))}, inside the JSON ({what} at "
+                            f"{self._where(buf, at)}; expected {expected})")
+        self._fail(buf, at, what, expected)
+
+    def _fail(self, buf: str, at: int, what: str, expected: str) -> NoReturn:
+        found = buf[at:at + 20]
+        raise InputError(f"{self._name}: invalid plan JSON at {self._where(buf, at)}: {what} "
+                         f"(found {found!r}); expected {expected}")
+
+
+#: the decoder's messages, in the words of :meth:`NodeScanner._fail`: what, and what was expected
+_DECODER_WORDS = (
+    ("Expecting ',' delimiter", "a missing ','", "','"),
+    ("Expecting ':' delimiter", "a missing ':'", "':'"),
+    ("Expecting value", "no value", "a value"),
+    ("Expecting property name", "no key", "a key in double quotes"),
+    ("Unterminated string", "a string that does not end", "its closing '\"'"),
+    ("Invalid control character", "a raw control character in a string",
+     "it escaped (\\n, \\t, \\u0000)"),
+    ("Invalid \\", "an invalid escape in a string", "a JSON escape"),
+)
+
+
+def _decoder_words(message: str) -> tuple[str, str]:
+    for start, what, expected in _DECODER_WORDS:
+        if message.startswith(start):
+            return what, expected
+    return message[:1].lower() + message[1:], "valid JSON"
+
+
+def _error_at(exc: BaseException, default: int) -> int:
+    """Where the decoder stopped: a JSONDecodeError's position, StopIteration's value."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.pos
+    if isinstance(exc, StopIteration) and isinstance(exc.value, int):
+        return exc.value
+    return default

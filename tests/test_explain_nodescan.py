@@ -1,0 +1,127 @@
+"""The node-by-node JSON path (``_nodescan``), for every layout but PostgreSQL's own
+indentation: the same analysis as the indented plan whatever the whitespace, chunk size or
+key order, and every byte checked: a wrong byte anywhere is named by its offset, and a cut
+plan says it is cut, never a silently smaller tree."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pgcrisis.errors import InputError
+from pgcrisis.plan import PlanAnalysis, analyse_bytes
+from pgcrisis.plan.pgformat import dumps
+from tests.plans import hand
+
+CORPUS_PLANS = {
+    "loops-initplan-subplan-cte": hand.loops_initplan_subplan_cte,
+    "nested-ctes": hand.nested_ctes_initplan_deep,
+    "parallel": hand.parallel,
+    "initplan-below-gather": hand.initplan_below_gather,
+    "deep-40": lambda: hand.deep(40),
+}
+LAYOUTS = {
+    "compact": lambda doc: json.dumps(doc, separators=(",", ":")),
+    "indent-2": lambda doc: json.dumps(doc, indent=2),
+    "indent-4": lambda doc: json.dumps(doc, indent=4),
+    "tabs": lambda doc: json.dumps(doc, indent="\t"),
+    "crlf": lambda doc: json.dumps(doc, indent=2).replace("\n", "\r\n"),
+    "non-ascii": lambda doc: json.dumps(doc, indent=1, ensure_ascii=False),
+}
+
+
+def _digest(analysis: PlanAnalysis) -> Any:
+    return (analysis.summary, analysis.nodes, analysis.tips)
+
+
+def _nodes(text: str | bytes, chunk_size: int | None = None) -> PlanAnalysis:
+    data = text.encode() if isinstance(text, str) else text
+    return analyse_bytes(data, name="plan.json", parser="nodes", chunk_size=chunk_size)
+
+
+def _error(text: str | bytes, chunk_size: int | None = None) -> str:
+    with pytest.raises(InputError) as caught:
+        _nodes(text, chunk_size)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("plan", sorted(CORPUS_PLANS))
+@pytest.mark.parametrize("chunk_size", [None, 61])
+def test_every_layout_reads_as_the_indented_plan(plan: str, layout: str,
+                                                 chunk_size: int | None) -> None:
+    doc = CORPUS_PLANS[plan]()
+    expected = _digest(analyse_bytes(dumps(doc).encode(), parser="indented"))
+    assert _digest(_nodes(LAYOUTS[layout](doc), chunk_size)) == expected
+
+
+def test_keys_after_plans_are_read_too() -> None:
+    """A tool that sorts keys puts ``Plans`` before ``Relation Name`` or ``Total Cost``:
+    those keys still belong to their node."""
+    doc = hand.loops_initplan_subplan_cte()
+    expected = _digest(analyse_bytes(dumps(doc).encode(), parser="indented"))
+    assert _digest(_nodes(json.dumps(doc, indent=2, sort_keys=True), 53)) == expected
+
+
+def test_several_plans_one_after_another() -> None:
+    one = json.dumps(hand.parallel(), separators=(",", ":"))
+    analysis = _nodes(one + "\n" + one)
+    assert analysis.summary.plans == 2
+
+
+def _deep_compact() -> tuple[str, int]:
+    text = json.dumps(hand.deep(300), separators=(",", ":"))
+    return text, text.index('"Actual Rows"', len(text) * 3 // 4)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 97])
+def test_a_wrong_separator_deep_inside_is_named_by_its_offset(chunk_size: int | None) -> None:
+    text, at = _deep_compact()
+    comma = text.rindex(",", 0, at)
+    message = _error(text[:comma] + ";" + text[comma + 1:], chunk_size)
+    assert "invalid plan JSON" in message and f"byte offset {comma:,}" in message
+
+
+def test_offsets_are_bytes_after_non_ascii_text() -> None:
+    doc = hand.deep(50)
+    doc[0]["Plan"]["Alias"] = "café_ünïcödé"
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    at = text.index('"Actual Rows"', len(text) // 2)
+    comma = text.rindex(",", 0, at)
+    broken = (text[:comma] + ";" + text[comma + 1:]).encode()
+    assert f"byte offset {len(text[:comma].encode()):,}" in _error(broken)
+
+
+def test_a_lost_closing_bracket_is_not_a_smaller_tree() -> None:
+    text, at = _deep_compact()
+    closing = text.index("}", at)
+    message = _error(text[:closing] + text[closing + 1:])
+    assert "byte offset" in message
+
+
+def test_a_doubled_closing_bracket_is_refused() -> None:
+    text, at = _deep_compact()
+    closing = text.index("}]", at)
+    message = _error(text[:closing] + "}" + text[closing:])
+    assert "byte offset" in message
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.5, 0.9, 0.999])
+def test_a_cut_plan_says_it_is_cut(cut: float) -> None:
+    text, _ = _deep_compact()
+    message = _error(text[: int(len(text) * cut)], 89)
+    assert "truncated plan" in message and "byte offset" in message
+
+
+def test_text_after_the_plan_is_refused() -> None:
+    text = json.dumps(hand.parallel(), indent=2)
+    message = _error(text + "\nnot json")
+    assert "invalid plan JSON" in message and "not json"[:5] in message
+
+
+def test_json_without_a_plan_key() -> None:
+    assert "without a \"Plan\" key" in _error('[{"Planning Time": 1.0}]')
