@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from pgcrisis.errors import InputError
-from pgcrisis.plan import PlanAnalysis, analyse_bytes
+from pgcrisis.plan import PlanAnalysis, _nodescan, analyse_bytes
+from pgcrisis.plan._analysis import Analyzer
+from pgcrisis.plan._nodescan import NodeScanner
+from pgcrisis.plan._source import Position
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
 
@@ -86,14 +89,33 @@ def test_a_wrong_separator_deep_inside_is_named_by_its_offset(chunk_size: int | 
     assert "invalid plan JSON" in message and f"byte offset {comma:,}" in message
 
 
-def test_offsets_are_bytes_after_non_ascii_text() -> None:
-    doc = hand.deep(50)
-    doc[0]["Plan"]["Alias"] = "café_ünïcödé"
+@pytest.mark.parametrize("chunk_size", [None, 7])  # 7: characters cut between chunks
+def test_offsets_are_bytes_after_non_ascii_text(chunk_size: int | None) -> None:
+    # beyond the first chunk (the sniffed 64 kB), characters of 2, 3 and 4 bytes in every node
+    scans = [hand.node("Seq Scan", 0.1, **{"Parent Relationship": "Member"},
+                       **{"Relation Name": f"t{i}", "Alias": "café_€_𝄞"}) for i in range(600)]
+    doc = hand.statement(hand.node("Append", 60.0, children=scans), 61.0)
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-    at = text.index('"Actual Rows"', len(text) // 2)
+    at = text.index('"Actual Rows"', len(text) * 3 // 4)
     comma = text.rindex(",", 0, at)
+    assert len(text[:comma].encode()) > 70_000
     broken = (text[:comma] + ";" + text[comma + 1:]).encode()
-    assert f"byte offset {len(text[:comma].encode()):,}" in _error(broken)
+    assert f"byte offset {len(text[:comma].encode()):,}" in _error(broken, chunk_size)
+
+
+def test_a_character_cut_between_chunks_is_counted_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk may end inside a character (compact input is cut anywhere): the offsets that
+    follow still count every byte once (no read-ahead here, so the node is decoded as soon
+    as the second chunk arrives)."""
+    monkeypatch.setattr(_nodescan, "_AHEAD", 0)
+    text = ('[{"Plan":{"Node Type":"Seq Scan","Alias":"€€€","Actual Rows":1;'
+            '"Actual Loops":1}}]').encode()
+    cut = text.index("€".encode()) + 1  # one byte of the three
+    bad = text.index(b";")
+    with pytest.raises(InputError) as caught:
+        NodeScanner(Analyzer(), "plan.json").feed([text[:cut], text[cut:]], Position())
+    assert f"byte offset {bad:,}:" in str(caught.value)
 
 
 def test_a_lost_closing_bracket_is_not_a_smaller_tree() -> None:

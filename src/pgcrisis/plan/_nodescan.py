@@ -353,8 +353,10 @@ class NodeScanner:
             text = self._utf8.decode(b"", True)
             size = 0
         else:
+            # a character cut by the chunk's end waits in the decoder: count its bytes then
+            pending = len(self._utf8.getstate()[0])
             text = self._utf8.decode(chunk)
-            size = len(chunk)
+            size = len(chunk) + pending - len(self._utf8.getstate()[0])
         self._buf_bytes = kept_bytes + size
         return keep + text, 0
 
