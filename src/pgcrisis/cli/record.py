@@ -94,6 +94,10 @@ def record(dsn_arg: str | None, dsn: str | None, store: str | None, name: str | 
            if log_dir is not None else None)
     click.echo(f"pgcrisis record: {target.redacted} -> {spec} every {interval}; Ctrl-C stops",
                err=True)
+    if log is not None and log.stderr is not None and not log.stderr.knows_sqlstate:
+        click.echo(f"pgcrisis record: note: log_line_prefix {log.stderr.prefix!r} has no %e: "
+                   "errors are counted without their SQLSTATE (unless log_error_verbosity "
+                   "is verbose)", err=True)
     stats = run_recording(target, spec, name=name, options=options,
                           max_bytes=parse_size(max_size) if max_size else None,
                           allow_watched=allow_watched, seconds=seconds,

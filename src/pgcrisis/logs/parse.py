@@ -221,15 +221,23 @@ def prefix_pattern(prefix: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\(\?P<(\w+)>", once, body) + _LEVEL + "$")
 
 
+#: an error's text when log_error_verbosity is verbose: the SQLSTATE comes first
+_VERBOSE = re.compile(r"([0-9A-Z]{5}): (.*)")
+
+
 class StderrLog:
     """Lines of a stderr log written with ``prefix``: an ERROR line, then its STATEMENT line
-    (matched by pid, or session id) make one record."""
+    (matched by pid, or session id) make one record. The SQLSTATE is read from the prefix's
+    ``%e``, else from the text where ``log_error_verbosity`` is ``verbose``; else it is not
+    in the log at all (:attr:`knows_sqlstate`)."""
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.pattern = prefix_pattern(prefix)
         self._open: dict[str, LogRecord] = {}  # by pid or session: the error awaiting its
         self.seen = self.matched = 0
+        #: the prefix writes each message's SQLSTATE (``%e``)
+        self.knows_sqlstate = "%e" in prefix
 
     def _who(self, m: re.Match[str]) -> str:
         groups = m.groupdict()
@@ -272,7 +280,11 @@ class StderrLog:
                 g = m.groupdict()
                 when = (datetime.fromtimestamp(float(g["n"]), UTC) if g.get("n")
                         else _time(g.get("m") or g.get("t") or ""))
-                self._open[who] = LogRecord(when, level, g.get("state") or "", text, "",
+                state = g.get("state") or ""
+                verbose = None if state else _VERBOSE.match(text)
+                if verbose is not None:  # log_error_verbosity = verbose: "22012: division…"
+                    state, text = verbose.group(1), verbose.group(2)
+                self._open[who] = LogRecord(when, level, state, text, "",
                                             g.get("app") or "", _int(g.get("qid")) or None,
                                             _int(g.get("pid")))
 

@@ -1,0 +1,104 @@
+"""``pgcrisis record --log``: the errors a real server writes to its log, in each of the three
+formats it can write (jsonlog, csvlog, stderr with its ``log_line_prefix``), end up in the
+store counted per SQLSTATE, normalized statement, application and sqlcommenter tag.
+
+The session's server logs in jsonlog; for the length of this test it writes csvlog and
+stderr beside it (``ALTER SYSTEM``, reset afterwards), so the three followers read the
+same errors written by the server itself, nothing hand-made."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgcrisis.logs.parse import StderrLog
+from pgcrisis.record.store import open_store
+from tests.helpers import PgServer
+
+RECORD_S = 12
+FORMATS = ("jsonlog", "csvlog", "stderr")
+#: a common production prefix (the application is in it, so stderr can name it too)
+PREFIX = "%m [%p] %q%u@%d %a "
+
+
+@pytest.fixture
+def every_log_format(pg: PgServer) -> Iterator[Path]:
+    """The server's log directory, written in jsonlog, csvlog and stderr until the end."""
+    if pg.embedded is None:
+        pytest.skip("needs the suite's own server (its log directory), not PGCRISIS_TEST_DSN")
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET log_destination = 'jsonlog,csvlog,stderr'")
+        conn.execute(f"ALTER SYSTEM SET log_line_prefix = '{PREFIX}'")
+        conn.execute("SELECT pg_reload_conf()")
+    try:
+        yield pg.embedded.log_dir
+    finally:
+        with psycopg.connect(pg.dsn, autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM RESET log_destination")
+            conn.execute("ALTER SYSTEM RESET log_line_prefix")
+            conn.execute("SELECT pg_reload_conf()")
+
+
+def test_errors_of_every_log_format_are_counted_by_tag(
+        db: str, every_log_format: Path, tmp_path: Path) -> None:
+    started = datetime.now(UTC)
+    recorders = {}
+    for fmt in FORMATS:
+        argv = [sys.executable, "-m", "pgcrisis", "record", db,
+                "--store", str(tmp_path / f"{fmt}.db"), "--name", "shop",
+                "--duration", f"{RECORD_S}s", "--log", str(every_log_format),
+                "--log-format", fmt]
+        if fmt == "stderr":
+            argv += ["--log-line-prefix", PREFIX]
+        recorders[fmt] = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # the followers start at the files' ends: the errors come after
+    with psycopg.connect(db, autocommit=True, application_name="shop-web") as conn:
+        for _ in range(3):
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                conn.execute("SELECT 1/0 /* view='customer_report' */")
+        for _ in range(2):
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                conn.execute("SELECT * FROM no_such_table /* view='orders_page' */")
+    said = {}
+    for fmt, process in recorders.items():
+        _out, said[fmt] = process.communicate(timeout=RECORD_S + 60)
+        assert process.returncode == 0, f"{fmt}: {said[fmt].strip()}"
+    # a stderr log without %e in its prefix has no SQLSTATE to read: counted without, and said
+    assert "has no %e" in said["stderr"] and "has no %e" not in said["csvlog"]
+    for fmt in FORMATS:
+        store = open_store(str(tmp_path / f"{fmt}.db"), create=False)
+        try:
+            rows = store.log_errors("shop", started - timedelta(minutes=1),
+                                    datetime.now(UTC) + timedelta(minutes=1))
+        finally:
+            store.close()
+        ours: Counter[tuple[str, str, str, str]] = Counter()
+        for _t, severity, sqlstate, statement, _q, application, tag, n, sample in rows:
+            if application == "shop-web":
+                ours[(severity, sqlstate, statement, tag)] += n
+                assert sample, f"{fmt}: a sample message"
+        known = fmt != "stderr"
+        assert ours == {
+            ("ERROR", "22012" if known else "", "SELECT ?/?", "customer_report"): 3,
+            ("ERROR", "42P01" if known else "", "SELECT * FROM no_such_table", "orders_page"): 2,
+        }, f"{fmt}: {ours}"
+
+
+def test_a_verbose_stderr_log_gives_the_sqlstate_in_the_text() -> None:
+    """With log_error_verbosity = verbose the SQLSTATE starts the message."""
+    log = StderrLog("%m [%p] ")
+    lines = ["2026-11-26 09:14:03.250 UTC [42] ERROR:  22012: division by zero",
+             "2026-11-26 09:14:03.250 UTC [42] LOCATION:  int4div, int.c:841",
+             "2026-11-26 09:14:03.250 UTC [42] STATEMENT:  SELECT 1/0"]
+    [record] = list(log.records(lines))
+    assert (record.sqlstate, record.message, record.statement) == (
+        "22012", "division by zero", "SELECT 1/0")
