@@ -53,6 +53,8 @@ _HEAD_LIMIT = 16 << 20
 # where the scanner is
 (_TOP, _TOP_ARRAY, _TOP_NEXT, _WRAPPER, _NODE, _FIRST_CHILD, _NEXT_CHILD, _NODE_REST,
  _WRAPPER_REST) = range(9)
+#: the lists: after an element, the state a ',' leads to and the one its ']' leads to
+_LISTS = {_NEXT_CHILD: (_NODE, _NODE_REST), _TOP_NEXT: (_TOP_ARRAY, _TOP)}
 _EXPECTED = {
     _TOP: "a plan object '{' or psql's array '['",
     _TOP_ARRAY: "a plan object '{'",
@@ -209,11 +211,11 @@ class NodeScanner:
                     an.close_node()
                     pos = end
                 state = _NEXT_CHILD if stack else _WRAPPER_REST
-            elif state == _NEXT_CHILD:
+            elif state in _LISTS:  # after an element: ',' for the next one, or ']'
                 if char == ",":
-                    state = _NODE
+                    state = _LISTS[state][0]
                 elif char == "]":
-                    state = _NODE_REST
+                    state = _LISTS[state][1]
                 else:
                     self._fail(buf, pos, "unexpected character", _EXPECTED[state])
                 pos += 1
@@ -265,20 +267,12 @@ class NodeScanner:
                 pos = found.end()
                 plans_at, plans_none, seg_start = None, False, -1
                 state = _NODE
-            elif state in (_TOP, _TOP_ARRAY):
+            else:  # _TOP, _TOP_ARRAY: a plan's object, or psql's list of them
                 if char == "{":
                     in_array = state == _TOP_ARRAY
                     state = _WRAPPER
                 elif char == "[" and state == _TOP:
                     state = _TOP_ARRAY
-                else:
-                    self._fail(buf, pos, "unexpected character", _EXPECTED[state])
-                pos += 1
-            else:  # _TOP_NEXT
-                if char == ",":
-                    state = _TOP_ARRAY
-                elif char == "]":
-                    state = _TOP
                 else:
                     self._fail(buf, pos, "unexpected character", _EXPECTED[state])
                 pos += 1
