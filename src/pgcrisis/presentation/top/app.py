@@ -121,8 +121,10 @@ class TopApp(App[None]):
 
     def poll(self) -> None:
         """Redraw when the source has a new moment (the seq changed)."""
-        if not self.sessions_pane.is_attached:
-            return  # the app is closing: a last tick must not touch widgets being removed
+        if not self.is_running or not self.sessions_pane.is_attached:
+            # the app is closing (shutdown stops it running before it removes the widgets,
+            # one by one): a last tick must not touch them
+            return
         moment = self.source.latest()
         if moment is None or (self.moment is not None and moment.seq == self.moment.seq):
             return
