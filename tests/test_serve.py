@@ -125,6 +125,18 @@ def test_a_moment_is_judged_as_triage_judges_it(client: TestClient) -> None:
     assert "script-src 'self'" in client.get("/timeline").headers["content-security-policy"]
 
 
+def test_a_click_judges_a_sample_inside_its_column_not_the_one_before(
+        client: TestClient) -> None:
+    """The column clicked spans 295 to 305 s; the chain starts at 300 s and no sample there is
+    flagged: the sample at 300 s is judged, not the one at 290 s before the spike."""
+    report = client.get("/api/triage", params={
+        "at": (T0 + timedelta(seconds=295)).isoformat(), "within_ms": 10_000}).json()
+    assert "blocking-lock" in [f["code"] for f in report["findings"]]
+    before = client.get("/api/triage", params={
+        "at": (T0 + timedelta(seconds=295)).isoformat()}).json()
+    assert "blocking-lock" not in [f["code"] for f in before["findings"]]
+
+
 def test_metrics_parse_with_the_prometheus_parser(client: TestClient) -> None:
     response = client.get("/metrics")
     assert response.headers["content-type"].startswith("application/openmetrics-text")

@@ -192,7 +192,11 @@ def test_the_dashboard_in_a_browser(recorded: Recorded, page: tuple[Page, list[s
         # a click on the spike: triage of that moment names the root of the chain
         x = box["x"] + (int(peak_x) + 0.5) * box["width"] / int(
             waiting.get_attribute("width") or box["width"])
-        p.mouse.click(x, box["y"] + box["height"] / 2)
+        with p.expect_response(lambda r: "/api/triage" in r.url, timeout=20_000) as answer:
+            p.mouse.click(x, box["y"] + box["height"] / 2)
+        judged = answer.value.json()
+        codes = [f["code"] for f in judged["findings"]]
+        assert "blocking-lock" in codes, (answer.value.url, judged["started_at"], codes)
         lock = p.locator("#triage article[data-code='blocking-lock']").first
         lock.wait_for(timeout=20_000)
         assert lock.locator(f"li[data-pid='{recorded.root_pid}']").count() >= 1

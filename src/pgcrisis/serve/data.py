@@ -129,14 +129,19 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
 
 
 def moment(store: Store, name: str, when: datetime, within: timedelta | None = None) -> JSON:
-    """Triage of one moment: the report ``triage --at`` makes, as its JSON. With ``within``
-    (a click on a chart stands for a pixel column), the first sample in ``[when, when +
-    within]`` in which a warning or critical finding held is judged, if there is one."""
+    """Triage of one moment: the report ``triage --at`` makes, as its JSON.
+
+    With ``within`` (a click on a chart stands for a pixel column, ``[when, when + within]``),
+    a sample inside the column is judged: the first in which a warning or critical finding
+    held, else its first. The sample before the column (what ``--at`` alone would take) may
+    predate the spike that was clicked."""
     if within is not None:
-        flagged = store.frame_near(name, when - timedelta(microseconds=1), forward=True,
-                                   flagged=True)
-        if flagged is not None and flagged <= when + within:
-            when = flagged
+        after = when - timedelta(microseconds=1)
+        for flagged in (True, False):
+            found = store.frame_near(name, after, forward=True, flagged=flagged)
+            if found is not None and found <= when + within:
+                when = found
+                break
     return report_to_json(triage_at(store, name, when))
 
 

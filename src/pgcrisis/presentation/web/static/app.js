@@ -230,9 +230,10 @@
         start = null;
         if (Math.abs(x - a) <= 3) {
           cursorAt(x);
-          // a click stands for its pixel column: the worst sample in it is judged
+          // a click stands for its pixel column: a flagged sample in it is judged. A bucket
+          // drawn in the column starts in it and holds samples for one step after that.
           const at = timeAt(Math.floor(x));
-          const within = Math.max(Math.ceil((to - from) / width), data.step_ms || 0);
+          const within = Math.ceil((to - from) / width) + (data.step_ms || 0);
           triage.replaceChildren(el("p", { "class": "empty" }, "judging " + shown(at) + "…"));
           try {
             const report = await getJSON("/api/triage", { at: new Date(at).toISOString(),
