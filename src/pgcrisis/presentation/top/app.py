@@ -205,14 +205,14 @@ class TopApp(App[None]):
 
     def action_filter(self) -> None:
         self.action_tab("sessions")
-        box = self.sessions_pane.query_one("#filter", Input)
+        box = self.sessions_pane.filter_box
         box.display = True
         box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.where = parse_filter(event.value, self.where)
         event.input.display = False
-        self.sessions_pane.query_one("#session-table", DataTable).focus()
+        self.sessions_pane.table.focus()
         self.redraw_sessions()
 
     def action_tag(self) -> None:

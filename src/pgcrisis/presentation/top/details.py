@@ -69,13 +69,14 @@ class DetailsScreen(Screen[None]):
         self.show(self.detail)
 
     def compose(self) -> ComposeResult:
+        self.text = Static(id="detail")
         with VerticalScroll():
-            yield Static(id="detail")
+            yield self.text
         yield Footer()
 
     def show(self, detail: SessionDetail | None) -> None:
         self.detail = detail
-        self.query_one("#detail", Static).update(detail_text(detail, self.pid, self.plan))
+        self.text.update(detail_text(detail, self.pid, self.plan))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "explain":

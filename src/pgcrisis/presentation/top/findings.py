@@ -43,19 +43,22 @@ def finding_text(f: Finding) -> Text:
 
 
 class FindingsPane(Vertical):
-    """The list of findings and the detail of the highlighted one."""
+    """The list of findings and the detail of the highlighted one (children kept, as in
+    :class:`~pgcrisis.presentation.top.sessions.SessionsPane`)."""
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="finding-table", cursor_type="row")
+        self.table: DataTable[object] = DataTable(id="finding-table", cursor_type="row")
+        self.detail = Static(id="finding-detail")
+        self._findings: tuple[Finding, ...] = ()
+        yield self.table
         with VerticalScroll(id="finding-scroll"):
-            yield Static(id="finding-detail")
+            yield self.detail
 
     def on_mount(self) -> None:
-        self.query_one("#finding-table", DataTable).add_columns("severity", "code", "title")
-        self._findings: tuple[Finding, ...] = ()
+        self.table.add_columns("severity", "code", "title")
 
     def show(self, findings: tuple[Finding, ...]) -> None:
-        table = self.query_one("#finding-table", DataTable)
+        table = self.table
         row = table.cursor_row
         self._findings = findings
         table.clear()
@@ -67,15 +70,14 @@ class FindingsPane(Vertical):
         self._detail()
 
     def current(self) -> Finding | None:
-        table = self.query_one("#finding-table", DataTable)
+        table = self.table
         if not self._findings or table.row_count == 0:
             return None
         return self._findings[min(table.cursor_row, len(self._findings) - 1)]
 
     def _detail(self) -> None:
         f = self.current()
-        detail = self.query_one("#finding-detail", Static)
-        detail.update(finding_text(f) if f else Text("no findings at this moment",
+        self.detail.update(finding_text(f) if f else Text("no findings at this moment",
                                                      style="green"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

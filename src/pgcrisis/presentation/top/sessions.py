@@ -19,23 +19,30 @@ _STATE_STYLE = {"active": "green", "idle in transaction": "bold yellow",
 
 
 class SessionsPane(Vertical):
-    """The filter line, the table and a line saying how it is sorted and filtered."""
+    """The filter line, the table and a line saying how it is sorted and filtered.
+
+    The children are kept, not looked up: a redraw that lands while the app closes (its
+    widgets removed one by one) then draws into widgets on their way out instead of failing.
+    """
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: text, or db: user: app: client: state: (Enter)",
-                    id="filter")
-        yield DataTable(id="session-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="sessions-status")
+        self.filter_box = Input(
+            placeholder="filter: text, or db: user: app: client: state: (Enter)", id="filter")
+        self.table: DataTable[object] = DataTable(id="session-table", cursor_type="row",
+                                                  zebra_stripes=True)
+        self.status = Static(id="sessions-status")
+        yield self.filter_box
+        yield self.table
+        yield self.status
 
     def on_mount(self) -> None:
-        table = self.query_one("#session-table", DataTable)
-        table.add_columns(*COLUMNS)
-        self.query_one("#filter", Input).display = False
+        self.table.add_columns(*COLUMNS)
+        self.filter_box.display = False
 
     def show(self, rows: tuple[SessionRow, ...], *, where: SessionFilter, sort: str,
              basis: str, tagged: frozenset[int]) -> None:
         """Redraw with the cursor kept on the same pid (when it is still shown)."""
-        table = self.query_one("#session-table", DataTable)
+        table = self.table
         current = self.current_pid()
         shown = sort_rows((r for r in rows if where.keeps(r)), sort, basis=basis,
                           descending=sort in ("duration", "locks"))
@@ -57,11 +64,11 @@ class SessionsPane(Vertical):
             parts.append(f"filter: {where.describe()}")
         if tagged:
             parts.append(f"tagged: {', '.join(map(str, sorted(tagged)))}")
-        self.query_one("#sessions-status", Static).update(" · ".join(parts))
+        self.status.update(" · ".join(parts))
 
     def current_pid(self) -> int | None:
         """The pid under the cursor."""
-        table = self.query_one("#session-table", DataTable)
+        table = self.table
         if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
