@@ -168,3 +168,17 @@ def test_flags_that_do_not_go_together() -> None:
     assert _run("x.json", "--query", "SELECT 1")[0] == 3
     assert _run("--query", "SELECT 1", "--view", "v")[0] == 3
     assert _run("x.json", "--compare", "jit")[0] == 3
+
+
+def test_compacting_once_leaves_the_compact_function_in_place() -> None:
+    """The compactor's module is loaded on first use; it must not take the place of
+    ``pgcrisis.plan.compact`` (a module named like the function did, and a later
+    ``explain --compact`` in the same process called the module)."""
+    import pgcrisis.plan
+
+    source = open_input(CORPUS / "hash-join.json")
+    try:
+        assert b"".join(pgcrisis.plan.compact(source))
+    finally:
+        source.close()
+    assert callable(pgcrisis.plan.compact)

@@ -13,7 +13,7 @@ import pytest
 from pgcrisis.dsn import Target
 from pgcrisis.plan import PlanAnalysis, analyse_bytes
 from pgcrisis.plan.capture import capture
-from pgcrisis.plan.compact import Compactor
+from pgcrisis.plan.compaction import Compactor
 from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
 

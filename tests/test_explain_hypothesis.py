@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pgcrisis.errors import InputError
 from pgcrisis.plan import PlanAnalysis, analyse_bytes
-from pgcrisis.plan.compact import Compactor
+from pgcrisis.plan.compaction import Compactor
 from pgcrisis.plan.pgformat import dumps
 
 NODE_TYPES = ["Seq Scan", "Index Scan", "Hash Join", "Nested Loop", "Sort", "Hash", "Gather",

@@ -50,7 +50,7 @@ def _with_progress(source: Input) -> PlanAnalysis:
 
 
 #: Compaction chunks: small enough that numpy's temporaries stay in the CPU caches.
-COMPACT_CHUNK = 1 << 20
+COMPACT_CHUNK = 1 << 18
 
 
 def _write_compact(path: str, output: str | None) -> None:

@@ -109,7 +109,7 @@ def compact(source: Input) -> Iterator[bytes | memoryview]:
     PostgreSQL's indented layout is checked at its end (an unindented closing bracket), any
     other layout by counting brackets outside strings.
     """
-    from pgcrisis.plan.compact import Compactor  # numpy: only loaded when compacting
+    from pgcrisis.plan.compaction import Compactor  # numpy: only loaded when compacting
 
     if source.format != "json":
         raise InputError(f"{source.name}: --compact needs a JSON plan; this is a text plan")

@@ -105,10 +105,11 @@ class Input:
                     if len(buffer) < limit:
                         carry = buffer
                         continue
-                    # One enormous line (compacted JSON): cut anywhere but right after a
-                    # backslash, so an escape sequence never straddles two chunks; at most
-                    # a chunk's size (the first buffer holds the whole sniffed head)
-                    cut = min(len(buffer), limit)
+                    # One enormous line (compacted JSON): cut at the end of what was read
+                    # (no copy of the rest carried on: the next buffer is the next read),
+                    # but never right after a backslash, so an escape sequence never
+                    # straddles two chunks; at most the limit and one read
+                    cut = len(buffer)
                     while cut > 1 and buffer[cut - 1] == 0x5C:
                         cut -= 1
                 chunk, carry = buffer[:cut], buffer[cut:]

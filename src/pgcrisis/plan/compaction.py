@@ -18,6 +18,7 @@ compact input) needs the previous chunk's parity, and waits for it.
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -86,6 +87,28 @@ def compact_piece(chunk: bytes, in_string: bool = False, offset: int = 0,
     return Piece(out, len(quotes) % 2 == 1, depth, size)
 
 
+def keep_freed_memory() -> None:
+    """Ask glibc's allocator to keep freed memory for reuse instead of returning it to the
+    system at once.
+
+    Each chunk's numpy temporaries are freed and allocated again for the next chunk. In the
+    worker threads' arenas glibc trims freed memory right away, so every allocation maps
+    fresh pages: a 400 MiB input cost 400,000 page faults, 1.5 s of the 2.2 s it took
+    (on this project's 2-core VM). With memory kept up to 256 MiB (the process peaks near
+    40 MiB, so its footprint does not change) and chunks never mapped apart, there are
+    6,000. Both settings are needed: fixing the trim threshold alone stops glibc adapting
+    the mmap threshold, and every temporary is mapped. A C library without ``mallopt``
+    (musl, macOS) is left as it is.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+    mallopt(m_mmap_threshold, 64 << 20)
+    mallopt(m_trim_threshold, 256 << 20)
+
+
 class Compactor:
     """Turns chunks of JSON into chunks of compact JSON; :meth:`finish` checks the end."""
 
@@ -111,6 +134,7 @@ class Compactor:
                 yield self.compact(chunk)
             self.finish()
             return
+        keep_freed_memory()
         pending: deque[tuple[Future[Piece], bool]] = deque()
         aligned = True  # the next chunk starts right after a line break: outside any string
         offset = 0
