@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
+import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -101,3 +104,24 @@ def only(report: TriageReport, code: str) -> Finding:
     found = report.by_code(code)
     assert len(found) == 1, f"expected one {code}, got {[f.title for f in report.findings]}"
     return found[0]
+
+
+@contextmanager
+def login_role(dsn: str, name: str, *setup: str) -> Iterator[str]:
+    """A throwaway login role (password ``<name>-pw``) on the server of ``dsn``, after the
+    ``setup`` statements ran as the admin; its DSN. Its sessions are ended and the role is
+    dropped afterwards, so the next test starts without it."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP ROLE IF EXISTS "{name}"'.encode())
+        conn.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{name}-pw'".encode())
+        for statement in setup:
+            conn.execute(statement.encode())
+    params = conninfo_to_dict(dsn)
+    params.update(user=name, password=f"{name}-pw")
+    try:
+        yield make_conninfo("", **params)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE usename = %s", (name,))
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"'.encode())

@@ -9,29 +9,17 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from click.testing import CliRunner
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgcrisis.cache.apply.schema import ensure_schema
 from pgcrisis.cli.main import cli
-from tests.helpers import triage
+from tests.helpers import login_role, triage
 
 
 @pytest.fixture
 def observer(cron_db: str) -> Iterator[str]:
     """The DSN of a login role with no grant at all (not even on pg_cron's schema)."""
-    with psycopg.connect(cron_db, autocommit=True) as conn:
-        conn.execute("DROP ROLE IF EXISTS observer")
-        conn.execute("CREATE ROLE observer LOGIN PASSWORD 'observer-pw'")
-        conn.execute("REVOKE ALL ON SCHEMA cron FROM observer")
-    params = conninfo_to_dict(cron_db)
-    params.update(user="observer", password="observer-pw")
-    try:
-        yield make_conninfo("", **params)
-    finally:
-        with psycopg.connect(cron_db, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                         " WHERE usename = 'observer'")
-            conn.execute("DROP ROLE IF EXISTS observer")
+    with login_role(cron_db, "observer", "REVOKE ALL ON SCHEMA cron FROM observer") as dsn:
+        yield dsn
 
 
 def test_unprivileged_role_gets_skipped_entries_with_reasons(observer: str) -> None:

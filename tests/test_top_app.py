@@ -33,6 +33,7 @@ from pgcrisis.presentation.top.confirm import ConfirmAction
 from pgcrisis.record.recorder import RecorderOptions
 from pgcrisis.record.store import open_store
 from pgcrisis.top.source import LiveSource, ReplaySource
+from tests.helpers import login_role
 from tests.record_helpers import Background, server_now
 from tests.scenarios.locks import ActiveStatementChain
 
@@ -289,20 +290,8 @@ def test_cli_in_a_terminal_too_small_is_one_line(db: str) -> None:
 @pytest.fixture
 def monitor(db: str) -> Iterator[str]:
     """The DSN of a non-superuser login role with pg_monitor and nothing else."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute("DROP ROLE IF EXISTS top_monitor")
-        conn.execute("CREATE ROLE top_monitor LOGIN PASSWORD 'monitor-pw' IN ROLE pg_monitor")
-    params = conninfo_to_dict(db)
-    params.update(user="top_monitor", password="monitor-pw")
-    try:
-        yield make_conninfo("", **params)
-    finally:
-        with psycopg.connect(db, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                         " WHERE usename = 'top_monitor'")
-            conn.execute("DROP ROLE IF EXISTS top_monitor")
+    with login_role(db, "top_monitor", "GRANT pg_monitor TO top_monitor") as dsn:
+        yield dsn
 
 
 def test_a_pg_monitor_role_sees_every_session_and_says_what_it_cannot_do(
