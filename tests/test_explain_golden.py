@@ -22,7 +22,7 @@ LAYOUTS = {
     "compact": lambda doc: json.dumps(doc, separators=(",", ":")).encode(),
     "pretty": lambda doc: json.dumps(doc, indent=4).encode(),
 }
-PARSERS = {"indented": None, "compact": "nodes", "pretty": "nodes"}
+PARSERS = {"indented": "nodes", "compact": "nodes", "pretty": "nodes"}
 
 CASES: dict[str, tuple[Callable[[], Any], dict[int, float]]] = {
     "loops-initplan-subplan-cte": (hand.loops_initplan_subplan_cte, {
@@ -40,7 +40,7 @@ def _exclusive(analysis: PlanAnalysis) -> dict[int, float]:
     return {n.id: round(n.exclusive_ms, 6) for n in analysis.nodes}
 
 
-@pytest.mark.parametrize("fast", [False, True], ids=["strict", "fast"])
+@pytest.mark.parametrize("fast", [False, True], ids=["strict", "nodes"])
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_exclusive_times_match_hand_computed(case: str, layout: str, fast: bool) -> None:

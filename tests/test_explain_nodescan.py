@@ -1,7 +1,7 @@
-"""The node-by-node JSON path (``_nodescan``), for every layout but PostgreSQL's own
-indentation: the same analysis as the indented plan whatever the whitespace, chunk size or
-key order, and every byte checked: a wrong byte anywhere is named by its offset, and a cut
-plan says it is cut, never a silently smaller tree."""
+"""The node-by-node JSON path (``_nodescan``), for every layout: the same analysis as the
+strict parser's whatever the whitespace, chunk size or key order, and every byte checked: a
+wrong byte anywhere is named by its offset, and a cut plan says it is cut, never a silently
+smaller tree."""
 
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ def _error(text: str | bytes, chunk_size: int | None = None) -> str:
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("plan", sorted(CORPUS_PLANS))
 @pytest.mark.parametrize("chunk_size", [None, 61])
-def test_every_layout_reads_as_the_indented_plan(plan: str, layout: str,
+def test_every_layout_reads_as_the_strict_parser_reads_it(plan: str, layout: str,
                                                  chunk_size: int | None) -> None:
     doc = CORPUS_PLANS[plan]()
-    expected = _digest(analyse_bytes(dumps(doc).encode(), parser="indented"))
+    expected = _digest(analyse_bytes(dumps(doc).encode(), parser="strict"))
     assert _digest(_nodes(LAYOUTS[layout](doc), chunk_size)) == expected
 
 
@@ -66,7 +66,7 @@ def test_keys_after_plans_are_read_too() -> None:
     """A tool that sorts keys puts ``Plans`` before ``Relation Name`` or ``Total Cost``:
     those keys still belong to their node."""
     doc = hand.loops_initplan_subplan_cte()
-    expected = _digest(analyse_bytes(dumps(doc).encode(), parser="indented"))
+    expected = _digest(analyse_bytes(dumps(doc).encode(), parser="strict"))
     assert _digest(_nodes(json.dumps(doc, indent=2, sort_keys=True), 53)) == expected
 
 
@@ -74,6 +74,59 @@ def test_several_plans_one_after_another() -> None:
     one = json.dumps(hand.parallel(), separators=(",", ":"))
     analysis = _nodes(one + "\n" + one)
     assert analysis.summary.plans == 2
+
+
+def _awkward_strings() -> list[dict[str, Any]]:
+    """Braces and brackets inside strings, where counting them would misjudge a node's end:
+    unbalanced in a childless node, in a node with children (before its "Plans"), and
+    balanced (an array literal) in a sibling."""
+    def scan(i: int, condition: str) -> dict[str, Any]:
+        return hand.node("Seq Scan", 1.0 + i, rows=10, plan_rows=10_000, **{
+            "Parent Relationship": "Member", "Relation Name": f"t{i}", "Alias": f"t{i}",
+            "Filter": condition, "Rows Removed by Filter": 5_000_000})
+    members = [scan(0, "(note = '}')"), scan(1, "(note = '{')"),
+               scan(2, "(ids = ANY ('{1,2,3}'::integer[]))"), scan(3, "(note ~ '[a-z]{3')")]
+    hashed = hand.node("Hash", 2.0, children=[scan(4, "(note <> '},{')")])
+    join = hand.node("Hash Join", 10.0, children=[scan(5, "(x = ']')"), hashed], **{
+        "Join Type": "Inner", "Hash Cond": "(a.note = '}]')"})
+    return hand.statement(hand.node("Append", 30.0, children=[*members, join]), 31.0)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_braces_inside_strings_do_not_mislead(layout: str) -> None:
+    doc = _awkward_strings()
+    text = LAYOUTS[layout](doc)
+    expected = _digest(analyse_bytes(text.encode(), parser="strict"))
+    analysis = _nodes(text)
+    assert _digest(analysis) == expected
+    assert analysis.summary.nodes == 9
+    assert sum("missing-index" in tip.code for tip in analysis.tips) >= 1
+
+
+def test_a_value_of_an_unexpected_type_is_read_as_the_strict_parser_reads_it() -> None:
+    """msgspec decodes the figures typed; a hand-edited plan with a number in quotes is
+    left to the exact path, which reads it as every other parser does."""
+    doc = hand.statement(hand.node("Seq Scan", 5.0, rows=10, plan_rows=1000, **{
+        "Relation Name": "t"}), 6.0)
+    doc[0]["Plan"]["Actual Rows"] = "10"
+    text = json.dumps(doc)
+    assert _digest(_nodes(text)) == _digest(analyse_bytes(text.encode(), parser="strict"))
+    assert _nodes(text).nodes[0].actual_rows == 10.0  # type: ignore[index]
+
+
+def test_ordinary_nodes_never_take_the_exact_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact path (the standard library's decoder, three times slower) is for what
+    msgspec cannot take: a big plan of ordinary nodes never reaches it."""
+    def refuse(*_: Any) -> None:
+        raise AssertionError("the exact path was taken")
+
+    monkeypatch.setattr(_nodescan, "_scan_node", refuse)
+    scans = [hand.node("Seq Scan", 0.1, **{"Parent Relationship": "Member",
+                                          "Relation Name": f"t{i}", "Filter": "(a > 1)"})
+             for i in range(3000)]
+    doc = hand.statement(hand.node("Append", 300.0, children=scans), 301.0)
+    for layout in ("compact", "indent-2", "tabs"):
+        assert _nodes(LAYOUTS[layout](doc), 4096).summary.nodes == 3001
 
 
 def _deep_compact() -> tuple[str, int]:
@@ -87,6 +140,15 @@ def test_a_wrong_separator_deep_inside_is_named_by_its_offset(chunk_size: int | 
     comma = text.rindex(",", 0, at)
     message = _error(text[:comma] + ";" + text[comma + 1:], chunk_size)
     assert "invalid plan JSON" in message and f"byte offset {comma:,}" in message
+
+
+@pytest.mark.parametrize("chunk_size", [None, 97])
+def test_an_error_names_its_line_too(chunk_size: int | None) -> None:
+    text = json.dumps(hand.deep(300), indent=2)
+    at = text.index('"Actual Rows"', len(text) * 3 // 4)
+    comma = text.rindex(",", 0, at)
+    message = _error(text[:comma] + ";" + text[comma + 1:], chunk_size)
+    assert f"line {text.count(chr(10), 0, comma) + 1:,}, byte offset {comma:,}:" in message
 
 
 @pytest.mark.parametrize("chunk_size", [None, 7])  # 7: characters cut between chunks

@@ -1,4 +1,4 @@
-"""What differs between server versions 12 to 18, on both the fast and the general parser."""
+"""What differs between server versions 12 to 18, on both the node-by-node and the strict parser."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pgcrisis.plan import analyse_bytes
 from pgcrisis.plan.pgformat import dumps
 from tests.plans.hand import node, statement
 
-PARSERS = pytest.mark.parametrize("force_general", [False, True], ids=["indented", "general"])
+PARSERS = pytest.mark.parametrize("parser", ["nodes", "strict"])
 
 
 @PARSERS
-def test_pg17_jit_generation_object_serialization_and_shared_io_time(force_general: bool) -> None:
+def test_pg17_jit_generation_object_serialization_and_shared_io_time(parser: str) -> None:
     root = node("Seq Scan", 40.0, rows=10, plan_rows=10, **{
         "Relation Name": "t", "Alias": "t", "Shared Hit Blocks": 10, "Shared Read Blocks": 990,
         "Shared I/O Read Time": 30.0})
@@ -22,7 +22,7 @@ def test_pg17_jit_generation_object_serialization_and_shared_io_time(force_gener
                          "Timing": {"Generation": {"Deform": 0.5, "Total": 1.5},
                                     "Inlining": 0.0, "Optimization": 2.0, "Emission": 40.0,
                                     "Total": 43.5}})
-    analysis = analyse_bytes(dumps(doc).encode(), force_general=force_general)
+    analysis = analyse_bytes(dumps(doc).encode(), parser=parser)
     summary = analysis.summary
     assert summary.jit_ms == pytest.approx(43.5)
     assert summary.jit_functions == 4
@@ -34,13 +34,13 @@ def test_pg17_jit_generation_object_serialization_and_shared_io_time(force_gener
 
 
 @PARSERS
-def test_pg18_fractional_rows(force_general: bool) -> None:
+def test_pg18_fractional_rows(parser: str) -> None:
     inner = node("Index Scan", 0.01, loops=3000, rows=0.33, plan_rows=1, **{
         "Parent Relationship": "Inner", "Relation Name": "t", "Alias": "t"})
     outer = node("Seq Scan", 5.0, rows=3000, plan_rows=3000, **{
         "Parent Relationship": "Outer", "Relation Name": "u", "Alias": "u"})
     root = node("Nested Loop", 40.0, rows=990, plan_rows=3000, children=[outer, inner])
-    analysis = analyse_bytes(dumps(statement(root, 41.0)).encode(), force_general=force_general)
+    analysis = analyse_bytes(dumps(statement(root, 41.0)).encode(), parser=parser)
     assert analysis.nodes is not None
     assert analysis.nodes[2].actual_rows == pytest.approx(0.33)
     assert analysis.nodes[2].inclusive_ms == pytest.approx(30.0)
@@ -48,11 +48,11 @@ def test_pg18_fractional_rows(force_general: bool) -> None:
 
 
 @PARSERS
-def test_pg17_initplan_names_and_references(force_general: bool) -> None:
+def test_pg17_initplan_names_and_references(parser: str) -> None:
     root = node("Seq Scan", 20.0, rows=5, plan_rows=5, children=[
         node("Result", 6.0, **{"Parent Relationship": "InitPlan", "Subplan Name": "InitPlan 1"}),
     ], **{"Relation Name": "t", "Alias": "t", "Filter": "(t.x > (InitPlan 1).col1)"})
-    analysis = analyse_bytes(dumps(statement(root, 21.0)).encode(), force_general=force_general)
+    analysis = analyse_bytes(dumps(statement(root, 21.0)).encode(), parser=parser)
     assert analysis.nodes is not None
     assert [round(n.exclusive_ms, 3) for n in analysis.nodes] == [14.0, 6.0]
 
@@ -115,8 +115,8 @@ PG12_GATHER = b"""[
 
 
 @PARSERS
-def test_pg12_per_worker_jit_as_repeated_keys(force_general: bool) -> None:
-    analysis = analyse_bytes(PG12_GATHER, force_general=force_general)
+def test_pg12_per_worker_jit_as_repeated_keys(parser: str) -> None:
+    analysis = analyse_bytes(PG12_GATHER, parser=parser)
     # the statement's 25 ms sum the leader's and the two workers' 9 + 8: the leader's is 8
     assert analysis.summary.jit_total_ms == pytest.approx(25.0)
     assert analysis.summary.jit_workers_ms == pytest.approx(17.0)

@@ -4,12 +4,12 @@ The one module here that talks to a server is :mod:`.capture` (``explain --query
 from the analysis: it runs the user's statement under EXPLAIN ANALYZE and always rolls back.
 
 ``analyse(open_input(path))`` reads a plan (JSON in any layout, psql's decorated output,
-text format, gzip) and returns a :class:`~pgcrisis.plan.model.PlanAnalysis`. PostgreSQL's
-own indented JSON takes the fast path (``_fastscan``); other JSON, when big, goes node by
-node (``_nodescan``: each node decoded in C), when small through the strict token-by-token
-parser (``_jsonscan``, which also names the line and byte offset of any syntax error); text
-plans through ``_textscan``. All feed the same analyzer, so results do not depend on the
-layout (the tests check that they agree).
+text format, gzip) and returns a :class:`~pgcrisis.plan.model.PlanAnalysis`. Big JSON, in
+any layout, goes node by node (``_nodescan``: each node decoded by msgspec, in C, into the
+typed record of ``_node``); small JSON through the strict token-by-token parser
+(``_jsonscan``, which also names the line and byte offset of any syntax error); text plans
+through ``_textscan``. All feed the same analyzer, so results do not depend on the layout
+(the tests check that they agree).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import io
 from collections.abc import Iterator, Sequence
 
 from pgcrisis.errors import InputError
+from pgcrisis.plan import _twocores
 from pgcrisis.plan._analysis import Analyzer
-from pgcrisis.plan._fastscan import FastScanner, looks_indented
 from pgcrisis.plan._jsonscan import JsonScanner, valid_prefix
 from pgcrisis.plan._nodescan import NodeScanner
 from pgcrisis.plan._source import Input, from_stream, open_input
@@ -40,20 +40,24 @@ __all__ = [
 ]
 
 
-#: Inputs in a layout other than PostgreSQL's own and at most this big are parsed strictly
-#: (every token checked, errors named by line and what was expected); bigger ones node by
-#: node.
+#: JSON inputs at least this big are read in a child process while this one analyses
+#: (``_twocores``), where the machine allows.
+TWO_CORES_FROM = 32 << 20
+#: JSON inputs at most this big are parsed strictly (every token checked, errors named by
+#: line and what was expected); bigger ones node by node.
 STRICT_LIMIT = 4 << 20
 
 
 def analyse(source: Input, *, parser: str | None = None, force_general: bool = False,
-            full_tree_limit: int | None = None,
-            foreign_keys: Sequence[ForeignKey] = ()) -> PlanAnalysis:
+            full_tree_limit: int | None = None, foreign_keys: Sequence[ForeignKey] = (),
+            processes: int | None = None) -> PlanAnalysis:
     """Analyse a whole input in one streaming pass.
 
-    ``parser`` forces one of ``"indented"``, ``"nodes"``, ``"strict"`` (tests compare
-    them); by default the layout and size decide. ``foreign_keys`` (from the catalog, when
+    ``parser`` forces ``"nodes"`` or ``"strict"`` (tests compare them); by default the
+    size decides. ``foreign_keys`` (from the catalog, when
     the plan was captured) let the trigger tips name the index a foreign key lacks.
+    ``processes`` 1 keeps the node scanner in this process, 2 moves it to a child; by
+    default a JSON input of :data:`TWO_CORES_FROM` or more uses two where it can.
     """
     analyzer = Analyzer() if full_tree_limit is None else \
         Analyzer(full_tree_limit=full_tree_limit)
@@ -70,16 +74,19 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
     if parser is None:
         if not valid_prefix(source.head):
             parser = "strict"  # it will say exactly what is wrong, and where
-        elif looks_indented(source.head):
-            parser = "indented"
         elif source.size is None or source.compressed or source.size > STRICT_LIMIT:
             parser = "nodes"
         else:
             parser = "strict"
-    if parser == "indented":
-        FastScanner(analyzer, source.name).feed(chunks, source.position)
-    elif parser == "nodes":
-        NodeScanner(analyzer, source.name).feed(chunks, source.position)
+    if parser == "nodes":
+        source.count_lines = False  # the scanner counts them, once, for its messages
+        if processes is None:
+            big = source.size is not None and source.size >= TWO_CORES_FROM
+            processes = 2 if big and _twocores.available() else 1
+        if processes > 1:
+            _twocores.feed(source, analyzer, source.name)
+        else:
+            NodeScanner(analyzer, source.name).feed(chunks, source.position)
     else:
         JsonScanner(analyzer, source.name).feed(chunks, source.position)
     if source.trailing_plans:
@@ -94,13 +101,14 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
 
 def analyse_bytes(data: bytes, *, name: str = "plan", parser: str | None = None,
                   force_general: bool = False, chunk_size: int | None = None,
-                  full_tree_limit: int | None = None,
-                  foreign_keys: Sequence[ForeignKey] = ()) -> PlanAnalysis:
+                  full_tree_limit: int | None = None, foreign_keys: Sequence[ForeignKey] = (),
+                  processes: int | None = None) -> PlanAnalysis:
     """Analyse a plan held in memory (tests, captured plans)."""
     kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
     source = from_stream(io.BytesIO(data), name=name, size=len(data), **kwargs)
     return analyse(source, parser=parser, force_general=force_general,
-                   full_tree_limit=full_tree_limit, foreign_keys=foreign_keys)
+                   full_tree_limit=full_tree_limit, foreign_keys=foreign_keys,
+                   processes=processes)
 
 
 def compact(source: Input) -> Iterator[bytes | memoryview]:
@@ -109,7 +117,7 @@ def compact(source: Input) -> Iterator[bytes | memoryview]:
     PostgreSQL's indented layout is checked at its end (an unindented closing bracket), any
     other layout by counting brackets outside strings.
     """
-    from pgcrisis.plan.compaction import Compactor  # numpy: only loaded when compacting
+    from pgcrisis.plan.compaction import Compactor, looks_indented  # numpy: loaded here
 
     if source.format != "json":
         raise InputError(f"{source.name}: --compact needs a JSON plan; this is a text plan")

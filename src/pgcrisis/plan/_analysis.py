@@ -32,7 +32,8 @@ import re
 from dataclasses import dataclass, replace
 
 from pgcrisis.plan import tips as tip_rules
-from pgcrisis.plan._values import Props, RawValue, flag, num, raw_text, text
+from pgcrisis.plan._node import PlanNode, from_props, with_props
+from pgcrisis.plan._values import Props, RawValue, num, raw_text
 from pgcrisis.plan.model import (
     ForeignKey,
     NodeStat,
@@ -58,11 +59,12 @@ GROUP_LIMIT = 10_000
 PER_PLAN_LIMIT = 20
 
 _GATHERS = frozenset({"Gather", "Gather Merge"})
-_EXPRESSION_KEYS = (
-    b"Output", b"Filter", b"Index Cond", b"Recheck Cond", b"Join Filter", b"Hash Cond",
-    b"Merge Cond", b"One-Time Filter", b"TID Cond", b"Sort Key", b"Group Key", b"Order By",
-    b"Cache Key", b"Run Condition",
+_EXPRESSION_FIELDS = (
+    "output", "filter", "index_cond", "recheck_cond", "join_filter", "hash_cond",
+    "merge_cond", "one_time_filter", "tid_cond", "sort_key", "group_key", "order_by",
+    "cache_key", "run_condition",
 )
+_EMPTY = PlanNode()
 _REF_RE = re.compile(r"\$\d+|InitPlan \d+")
 _RETURNS_RE = re.compile(r"^InitPlan (\d+)(?: \(returns (.*)\))?")
 
@@ -97,7 +99,9 @@ class _Frame:
     id: int
     depth: int
     parent: _Frame | None
-    props: Props
+    props: Props | None  # the keys a scanner gathers in a dict; None when decoded typed
+    node: PlanNode
+    late: Props | None = None  # keys of a typed node that came after its "Plans"
     par: float = 1.0
     gather: _Frame | None = None
     child_incl: float = 0.0
@@ -177,37 +181,71 @@ class Analyzer:
         self._plan_triggers = 0.0
 
     def open_node(self) -> Props:
-        """A node starts; returns the dict the scanner fills with the node's own keys."""
+        """A node starts; returns the dict the scanner fills with the node's own keys
+        (read when its first child opens, and again, whole, when it closes)."""
+        props: Props = {}
+        self.open_decoded(_EMPTY, props)
+        return props
+
+    def open_decoded(self, node: PlanNode, props: Props | None = None) -> None:
+        """A node starts whose own keys are all known (decoded typed)."""
         stack = self._stack
         parent = stack[-1] if stack else None
-        props: Props = {}
-        frame = _Frame(self._next_id, len(stack), parent, props)
+        frame = _Frame(self._next_id, len(stack), parent, props, node)
         self._next_id += 1
         if parent is not None and not parent.settled:
             _settle(parent)
         stack.append(frame)
         depth = len(stack)
         self._max_depth = depth if depth > self._max_depth else self._max_depth
-        return props
+
+    def late_keys(self) -> Props:
+        """The innermost open node's dict, for keys that come after its children (a layout
+        with sorted keys puts some after ``"Plans"``)."""
+        frame = self._stack[-1]
+        if frame.props is not None:
+            return frame.props
+        if frame.late is None:
+            frame.late = {}
+        return frame.late
+
+    def leaf(self, node: PlanNode) -> None:
+        """A node without children, whole (decoded typed): opened and closed at once."""
+        stack = self._stack
+        parent = stack[-1] if stack else None
+        depth = len(stack)
+        frame = _Frame(self._next_id, depth, parent, None, node)
+        self._next_id += 1
+        if parent is not None and not parent.settled:
+            _settle(parent)
+        if depth >= self._max_depth:
+            self._max_depth = depth + 1
+        self._finish(frame)
 
     def close_node(self) -> None:
         """The innermost open node ends: compute its times, tips, and report to its parent."""
-        frame = self._stack.pop()
+        self._finish(self._stack.pop())
+
+    def _finish(self, frame: _Frame) -> None:
         if not frame.settled:
             _settle(frame)
-        props = frame.props
+        elif frame.props is not None:
+            frame.node = from_props(frame.props)  # every key, now that the node is read
+        if frame.late:
+            frame.node = with_props(frame.node, frame.late)
+        node = frame.node
         parent = frame.parent
         node_type = frame.node_type
-        loops_raw = props.get(b"Actual Loops")
+        loops_raw = node.actual_loops
         analyzed = loops_raw is not None
         if analyzed:
             self._analyzed = True
-        loops = num(loops_raw)
-        total_time = props.get(b"Actual Total Time")
+        loops = loops_raw or 0.0
+        total_time = node.actual_total_time
         if total_time is not None:
             self._saw_time = True
-        inclusive = num(total_time) * loops / frame.par
-        cost = num(props.get(b"Total Cost"))
+        inclusive = (total_time or 0.0) * loops / frame.par
+        cost = node.total_cost or 0.0
 
         if self._initplans:
             self._charge_references(frame)
@@ -219,7 +257,7 @@ class Analyzer:
         # A CTE Scan can own the CTE it reads (the CTE is listed under it): it takes the
         # CTE's time before the CTE goes out of scope with it.
         if node_type == "CTE Scan" and self._ctes:
-            cte = self._ctes.get(text(props.get(b"CTE Name")) or "")
+            cte = self._ctes.get(node.cte_name or "")
             if cte is not None:
                 take = min(cte.remaining_ms, inclusive - frame.charge)
                 take = take if take > 0.0 else 0.0
@@ -240,23 +278,22 @@ class Analyzer:
             exclusive = 0.0
         exclusive_cost = cost - frame.child_cost
         exclusive_cost = exclusive_cost if exclusive_cost > 0.0 else 0.0
-        shared_hit = props.get(b"Shared Hit Blocks")
+        shared_hit = node.shared_hit_blocks
         if shared_hit is not None:
             self._saw_buffers = True
-        hit = num(shared_hit) + num(props.get(b"Local Hit Blocks"))
-        read = num(props.get(b"Shared Read Blocks")) + num(props.get(b"Local Read Blocks"))
+        hit = (shared_hit or 0.0) + (node.local_hit_blocks or 0.0)
+        read = (node.shared_read_blocks or 0.0) + (node.local_read_blocks or 0.0)
 
-        relationship = text(props.get(b"Parent Relationship"))
-        subplan_raw = props.get(b"Subplan Name")
-        subplan = None if subplan_raw is None else text(subplan_raw)
+        relationship = node.parent_relationship
+        subplan = node.subplan_name
         if node_type in _GATHERS:
-            self._workers_launched += int(num(props.get(b"Workers Launched")))
+            self._workers_launched += int(node.workers_launched or 0.0)
         if parent is None:
             self._plan_root_type = node_type
             self._root_ms += inclusive
             self._plan_root_ms += inclusive
             self._root_hit += hit
-            self._root_read += read + num(props.get(b"Temp Read Blocks"))
+            self._root_read += read + (node.temp_read_blocks or 0.0)
         elif relationship == "InitPlan" and subplan is not None:
             self._register_initplan(parent, subplan, inclusive)
         else:
@@ -271,13 +308,12 @@ class Analyzer:
 
         own_hit = hit - frame.child_hit
         own_read = read - frame.child_read
+        # (positional: this runs per node, and keywords cost a third more)
         facts = tip_rules.NodeFacts(
-            id=frame.id, node_type=node_type, props=props, analyzed=analyzed,
-            inclusive_ms=inclusive, exclusive_ms=exclusive, loops=loops,
-            own_hit=own_hit if own_hit > 0.0 else 0.0, own_read=own_read if own_read > 0.0 else 0.0,
-            inner_loops=frame.inner_loops, inner_incl=frame.inner_incl, inner_id=frame.inner_id,
-            floor=self._tips[0][0] if len(self._tips) >= TIP_LIMIT else -1.0,
-        )
+            frame.id, node_type, node, analyzed, inclusive, exclusive, loops,
+            own_hit if own_hit > 0.0 else 0.0, own_read if own_read > 0.0 else 0.0,
+            frame.inner_loops, frame.inner_incl, frame.inner_id,
+            self._tips[0][0] if len(self._tips) >= TIP_LIMIT else -1.0)
         grouped = parent is not None and parent.node_type in _APPENDS and (
             len(self._groups) < GROUP_LIMIT)
         if grouped:
@@ -311,7 +347,7 @@ class Analyzer:
         hot = self._hot
         rank = exclusive if self._analyzed else exclusive_cost
         if self._all is not None or len(hot) < HOT_LIMIT or rank > hot[0][0]:
-            self._keep(frame, props, node_type, relationship, subplan, inclusive, exclusive,
+            self._keep(frame, node, node_type, relationship, subplan, inclusive, exclusive,
                        exclusive_cost, cost, loops, hit, read, analyzed)
 
     def plan_value(self, key: str, value: RawValue) -> None:
@@ -456,9 +492,9 @@ class Analyzer:
             scope.initplans.append(key)
 
     def _charge_references(self, frame: _Frame) -> None:
-        props = frame.props
-        for key in _EXPRESSION_KEYS:
-            value = props.get(key)
+        node = frame.node
+        for name in _EXPRESSION_FIELDS:
+            value = getattr(node, name)
             if value is None:
                 continue
             for ref in _REF_RE.findall(raw_text(value)):
@@ -495,7 +531,7 @@ class Analyzer:
         dropped = heapq.heappushpop(self._tips, entry)[2]
         self._tips_folded[dropped.code] = self._tips_folded.get(dropped.code, 0) + 1
 
-    def _keep(self, frame: _Frame, props: Props, node_type: str,
+    def _keep(self, frame: _Frame, node: PlanNode, node_type: str,
               relationship: str | None, subplan: str | None, inclusive: float,
               exclusive: float, exclusive_cost: float, cost: float, loops: float,
               hit: float, read: float, analyzed: bool) -> None:
@@ -504,7 +540,7 @@ class Analyzer:
         wanted_hot = len(hot) < HOT_LIMIT or rank > hot[0][0]
         if self._all is None and not wanted_hot:
             return
-        stat = self._stat(frame, props, node_type, relationship, subplan, inclusive,
+        stat = self._stat(frame, node, node_type, relationship, subplan, inclusive,
                           exclusive, exclusive_cost, cost, loops, hit, read, analyzed)
         if self._all is not None:
             self._all.append(stat)
@@ -518,7 +554,7 @@ class Analyzer:
                 heapq.heapreplace(hot, entry)
 
     @staticmethod
-    def _stat(frame: _Frame, props: Props, node_type: str,
+    def _stat(frame: _Frame, node: PlanNode, node_type: str,
               relationship: str | None, subplan: str | None, inclusive: float,
               exclusive: float, exclusive_cost: float, cost: float, loops: float,
               hit: float, read: float, analyzed: bool) -> NodeStat:
@@ -527,21 +563,21 @@ class Analyzer:
             parent_id=None if frame.parent is None else frame.parent.id,
             depth=frame.depth,
             node_type=node_type,
-            relation=_relation(props),
-            alias=text(props.get(b"Alias")),
-            index_name=text(props.get(b"Index Name")),
+            relation=_relation(node),
+            alias=node.alias,
+            index_name=node.index_name,
             relationship=relationship,
             subplan_name=subplan,
             inclusive_ms=inclusive,
             exclusive_ms=exclusive,
-            plan_rows=num(props.get(b"Plan Rows")),
-            actual_rows=num(props.get(b"Actual Rows")) if analyzed else None,
+            plan_rows=node.plan_rows or 0.0,
+            actual_rows=(node.actual_rows or 0.0) if analyzed else None,
             loops=loops,
             shared_hit=int(hit),
             shared_read=int(read),
-            temp_read=int(num(props.get(b"Temp Read Blocks"))),
-            temp_written=int(num(props.get(b"Temp Written Blocks"))),
-            io_read_ms=num(props.get(b"I/O Read Time")) + num(props.get(b"Shared I/O Read Time")),
+            temp_read=int(node.temp_read_blocks or 0.0),
+            temp_written=int(node.temp_written_blocks or 0.0),
+            io_read_ms=(node.io_read_time or 0.0) + (node.shared_io_read_time or 0.0),
             total_cost=cost,
             exclusive_cost=exclusive_cost,
             never_executed=analyzed and loops == 0,
@@ -555,9 +591,9 @@ class Analyzer:
             missing.append(ancestor)
             ancestor = ancestor.parent
         for item in reversed(missing):
-            props = item.props
-            label = node_label(text(props.get(b"Node Type")) or "?", _relation(props),
-                               text(props.get(b"Alias")), text(props.get(b"Index Name")))
+            node = item.node
+            label = node_label(node.node_type or "?", _relation(node), node.alias,
+                               node.index_name)
             item.step = PathStep(item.id, label,
                                  None if item.parent is None else item.parent.step)
         return () if frame.parent is None or frame.parent.step is None \
@@ -632,15 +668,17 @@ def _settle(frame: _Frame) -> None:
     """
     parent = frame.parent
     frame.settled = True
-    frame.node_type = text(frame.props.get(b"Node Type")) or "?"
+    if frame.props is not None:
+        frame.node = from_props(frame.props)  # the keys read before the first child
+    node = frame.node
+    frame.node_type = node.node_type or "?"
     if parent is None:
         return
     parent_type = parent.node_type
-    if parent_type in _GATHERS and text(frame.props.get(b"Parent Relationship")) not in (
-            "InitPlan", "SubPlan"):
+    if parent_type in _GATHERS and node.parent_relationship not in ("InitPlan", "SubPlan"):
         frame.gather = parent
-        launched = num(parent.props.get(b"Workers Launched"), 0.0)
-        single = flag(parent.props.get(b"Single Copy"))
+        launched = parent.node.workers_launched or 0.0
+        single = parent.node.single_copy is True
         frame.par = max(1.0, launched if single else launched + 1.0)
     else:  # InitPlans and SubPlans of a Gather run in the leader only
         frame.gather = parent.gather
@@ -652,14 +690,14 @@ def _stops_early(parent: _Frame, relationship: str | None) -> bool:
     """Whether the parent may stop reading this child before it is exhausted."""
     if parent.node_type == "Merge Join":
         return True
-    return relationship == "Inner" and text(parent.props.get(b"Join Type")) in ("Semi", "Anti")
+    return relationship == "Inner" and parent.node.join_type in ("Semi", "Anti")
 
 
-def _relation(props: Props) -> str | None:
-    name = text(props.get(b"Relation Name"))
+def _relation(node: PlanNode) -> str | None:
+    name = node.relation_name
     if name is None:
-        name = text(props.get(b"Function Name"))
+        name = node.function_name
         if name is None:
-            return text(props.get(b"CTE Name"))
-    schema = text(props.get(b"Schema"))
+            return node.cte_name
+    schema = node.schema
     return f"{schema}.{name}" if schema else name

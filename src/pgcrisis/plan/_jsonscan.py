@@ -48,7 +48,7 @@ class Truncated(InputError):
 
 def valid_prefix(head: bytes) -> bool:
     """Whether ``head`` is the correct beginning of a JSON plan (syntax checked, the end may
-    be cut off anywhere). Used to vet the start of an input before taking the fast path."""
+    be cut off anywhere). Used to vet the start of an input before reading it node by node."""
     from pgcrisis.plan._analysis import Analyzer
     from pgcrisis.plan._source import Position
 

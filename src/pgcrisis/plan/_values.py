@@ -1,8 +1,8 @@
 """Turning raw plan values into Python numbers and text.
 
-The fast scanner hands over the raw bytes of a line (``b'12.5'``, ``b'"Seq Scan"'``,
-``b'["a", "b"]'``) and only the analysis decides which of them are worth converting; the
-general parser hands over decoded JSON values. These helpers accept both.
+The scanners that gather a node's keys in a dict (text plans, the strict JSON parser, the
+node scanner's exact path) hand over decoded JSON values or text; ``_node.from_props``
+converts them once with these helpers, which also accept raw bytes.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-RawValue = Any  # bytes (fast scanner), or str / int / float / bool / list / None (JSON)
-#: A node's own keys as read so far. Keys are bytes (``b"Node Type"``) so that the fast
-#: scanner can fill the dict straight from a regular expression, in C.
+from msgspec import Raw
+
+RawValue = Any  # str / int / float / bool / list / None (JSON), text, or raw bytes
+#: A node's own keys as read so far, by their JSON names (as bytes: ``b"Node Type"``).
 Props = dict[bytes, RawValue]
 
 
@@ -68,8 +69,8 @@ def raw_text(value: RawValue) -> str:
     """Any value as searchable text (escapes left in place): for finding parameter references."""
     if value is None:
         return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+    if isinstance(value, bytes | Raw):
+        return bytes(value).decode("utf-8", "replace")
     if isinstance(value, list):
         return " ".join(str(v) for v in value)
     return str(value)

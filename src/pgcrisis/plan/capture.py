@@ -6,8 +6,8 @@ really runs the UPDATE, and that is the point (its triggers, its foreign-key che
 rollback undoes it; ``statement_timeout`` (``--timeout``) bounds it, ``lock_timeout`` keeps
 it from queueing behind a lock for longer than that. Settings to compare (``jit=off``) are
 applied with ``set_config(..., is_local => true)``, so they die with the transaction too.
-The plan comes back as the server's own indented JSON text (not parsed by psycopg), which
-is exactly what the analysis's fast path reads.
+The plan comes back as the server's own indented JSON text (not parsed by psycopg), and is
+analysed as a file of it would be.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgcrisis.errors import InputError
+
+_INDENTED_START = re.compile(rb"\A\s*(?:\[[ \t]*\r?\n\s*)?\{[ \t]*\r?\n( *)\"[^\"\n]+\": ")
+# A list whose first element is a scalar on its own line: not PostgreSQL's layout, which
+# prints lists of scalars on one line.
+_SCALAR_LIST_OVER_LINES = re.compile(rb": \[\r?\n *[^\s{\]]")
 
 _ESCAPED_BACKSLASH = b"\\\\"
 _ESCAPED_QUOTE = b'\\"'
@@ -85,6 +91,13 @@ def compact_piece(chunk: bytes, in_string: bool = False, offset: int = 0,
         out = kept.tobytes().replace(b"\x01", _ESCAPED_QUOTE).replace(b"\x00",
                                                                       _ESCAPED_BACKSLASH)
     return Piece(out, len(quotes) % 2 == 1, depth, size)
+
+
+def looks_indented(head: bytes) -> bool:
+    """Whether the input starts in PostgreSQL's one-key-per-line indented layout, whose
+    end (an unindented closing bracket) shows it is whole without counting brackets."""
+    return (_INDENTED_START.match(head) is not None and b'"Node Type": ' in head
+            and b"\r\n" not in head[:4096] and _SCALAR_LIST_OVER_LINES.search(head) is None)
 
 
 def keep_freed_memory() -> None:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from pgcrisis.model.findings import Severity
+from pgcrisis.plan._node import PlanNode
 from pgcrisis.plan._predicate import index_advice
-from pgcrisis.plan._values import Props, num, text
+from pgcrisis.plan._values import text
 from pgcrisis.plan.model import ForeignKey, Summary, Tip, TriggerStat
 
 # Thresholds (module constants: the analysis has no configuration of its own).
@@ -54,7 +55,7 @@ class NodeFacts:
 
     id: int
     node_type: str
-    props: Props
+    node: PlanNode
     analyzed: bool
     inclusive_ms: float
     exclusive_ms: float
@@ -71,21 +72,13 @@ class NodeFacts:
         """The floor for one tip code (members of an Append group have their own)."""
         return self.floor if self.floors is None else self.floors.get(code, self.floor)
 
-    def get(self, key: bytes) -> float:
-        """A numeric key (0 when absent)."""
-        return num(self.props.get(key))
-
-    def text(self, key: bytes) -> str | None:
-        """A text key."""
-        return text(self.props.get(key))
-
     @property
     def relation(self) -> str | None:
         """``schema.name`` when VERBOSE gave the schema, else the bare name."""
-        name = self.text(b"Relation Name")
+        name = self.node.relation_name
         if name is None:
             return None
-        schema = self.text(b"Schema")
+        schema = self.node.schema
         return f"{schema}.{name}" if schema else name
 
     @property
@@ -159,8 +152,8 @@ def misestimated(facts: NodeFacts, stopped_early: bool = False) -> bool:
     """
     if not facts.analyzed or facts.loops == 0 or facts.node_type in _NO_ROWS:
         return False
-    planned = facts.get(b"Plan Rows")
-    actual = facts.get(b"Actual Rows")
+    planned = (facts.node.plan_rows or 0.0)
+    actual = (facts.node.actual_rows or 0.0)
     if facts.node_type == "ModifyTable" and actual == 0.0:
         return False  # no RETURNING: the rows modified are not counted here
     if stopped_early and actual < planned and not default_estimate(facts):
@@ -187,8 +180,8 @@ def default_estimate(facts: NodeFacts) -> bool:
     """
     if facts.node_type != "Seq Scan" or facts.relation is None:
         return False
-    cost = facts.get(b"Total Cost")
-    planned = facts.get(b"Plan Rows")
+    cost = (facts.node.total_cost or 0.0)
+    planned = (facts.node.plan_rows or 0.0)
     for operators in range(5):
         tuples = (cost - 10.0) / (0.01 + 0.0025 * operators)
         whole = round(tuples)
@@ -203,14 +196,14 @@ def default_estimate(facts: NodeFacts) -> bool:
 def _cause(facts: NodeFacts, way: str, condition: str | None) -> tuple[str, tuple[str, ...]]:
     """The likely cause of a misestimate at its source, and the statements that fix it."""
     relation = facts.relation
-    planned = facts.get(b"Plan Rows")
+    planned = (facts.node.plan_rows or 0.0)
     if relation and default_estimate(facts):
         return (f"{relation} has never been analysed: {planned:,.0f} rows is the planner's "
                 f"default guess for a table without statistics (10 pages of rows), and every "
                 f"estimate above is built on it. ANALYZE it (autovacuum analyses a table only "
                 f"after enough rows change; a table filled and queried at once is never "
                 f"analysed in time)", (f"ANALYZE {relation}",))
-    advice = index_advice(condition, facts.text(b"Alias")) if condition else None
+    advice = index_advice(condition, facts.node.alias) if condition else None
     if relation and advice is not None and advice.expressions:
         expressions = ", ".join(f"({e})" for e in advice.expressions)
         return (f"the condition applies {', '.join(advice.expressions)} to a column: the "
@@ -234,17 +227,18 @@ def _cause(facts: NodeFacts, way: str, condition: str | None) -> tuple[str, tupl
 
 def row_misestimate(facts: NodeFacts) -> PendingTip | None:
     """The node where a row misestimate starts (no child is misestimated itself)."""
-    planned = facts.get(b"Plan Rows")
-    actual = facts.get(b"Actual Rows")
+    planned = (facts.node.plan_rows or 0.0)
+    actual = (facts.node.actual_rows or 0.0)
     ratio = max(planned, actual) / max(min(planned, actual), 1.0)
     way = "under" if actual > planned else "over"
-    condition = facts.text(b"Filter") or facts.text(b"Index Cond") or facts.text(b"Hash Cond") \
-        or facts.text(b"Join Filter") or facts.text(b"Merge Cond")
+    node = facts.node
+    condition = text(node.filter) or text(node.index_cond) or text(node.hash_cond) \
+        or text(node.join_filter) or text(node.merge_cond)
     detail = (f"planned {planned:,.0f} rows per loop, got {actual:,.0f}: a {ratio:,.0f}x "
               f"{way}estimate that starts here")
     if condition:
         detail += f" (condition {condition})"
-    cause, sql = _cause(facts, way, facts.text(b"Filter") or facts.text(b"Index Cond"))
+    cause, sql = _cause(facts, way, text(facts.node.filter) or text(facts.node.index_cond))
     detail += f"; the operators above chose their strategy on the wrong count. {cause}."
     tip = _tip("row-misestimate", facts.id,
                f"{facts.where}: rows {way}estimated {ratio:,.0f}x", detail, 0.0, sql)
@@ -264,10 +258,10 @@ def node_tips(facts: NodeFacts) -> list[Tip | Folded]:
 
 
 def _missing_index(facts: NodeFacts) -> Tip | Folded | None:
-    if b"Filter" not in facts.props:
+    if facts.node.filter is None:
         return None
-    removed = facts.get(b"Rows Removed by Filter") * facts.loops
-    kept = facts.get(b"Actual Rows") * facts.loops
+    removed = (facts.node.rows_removed_by_filter or 0.0) * facts.loops
+    kept = (facts.node.actual_rows or 0.0) * facts.loops
     if removed < MISSING_INDEX_MIN_REMOVED:
         return None
     share = removed / (removed + kept)
@@ -275,8 +269,8 @@ def _missing_index(facts: NodeFacts) -> Tip | Folded | None:
         return None
     if facts.exclusive_ms * share <= facts.floor_for("missing-index"):
         return Folded("missing-index", facts.exclusive_ms * share)
-    condition = facts.text(b"Filter") or ""
-    advice = index_advice(condition, facts.text(b"Alias"))
+    condition = text(facts.node.filter) or ""
+    advice = index_advice(condition, facts.node.alias)
     sql: tuple[str, ...] = ()
     relation = facts.relation
     saving = facts.exclusive_ms * share
@@ -316,11 +310,11 @@ def _missing_index(facts: NodeFacts) -> Tip | Folded | None:
 
 
 def _sort_spill(facts: NodeFacts) -> Tip | None:
-    space_type = facts.text(b"Sort Space Type")
-    method = facts.text(b"Sort Method") or ""
+    space_type = facts.node.sort_space_type
+    method = facts.node.sort_method or ""
     if space_type != "Disk" and not method.startswith("external"):
         return None
-    used_kb = facts.get(b"Sort Space Used")
+    used_kb = (facts.node.sort_space_used or 0.0)
     fit = _work_mem_for(used_kb * 3)
     detail = (f"the sort ({method or 'external'}) wrote {used_kb:,.0f} kB to disk; an "
               f"in-memory sort of that data needs about three times as much: work_mem = "
@@ -331,18 +325,18 @@ def _sort_spill(facts: NodeFacts) -> Tip | None:
 
 def _hash_spill(facts: NodeFacts) -> Tip | None:
     if facts.node_type == "Hash":
-        batches = facts.get(b"Hash Batches")
-        memory_kb = facts.get(b"Peak Memory Usage")
+        batches = (facts.node.hash_batches or 0.0)
+        memory_kb = (facts.node.peak_memory_usage or 0.0)
         if batches <= 1:
             return None
         need_kb = memory_kb * batches * 1.5
         what = f"the hash table was split into {batches:,.0f} batches written to disk"
     else:
-        batches = facts.get(b"HashAgg Batches")
-        disk_kb = facts.get(b"Disk Usage")
+        batches = (facts.node.hashagg_batches or 0.0)
+        disk_kb = (facts.node.disk_usage or 0.0)
         if batches <= 1 and disk_kb <= 0:
             return None
-        need_kb = facts.get(b"Peak Memory Usage") + disk_kb * 2
+        need_kb = (facts.node.peak_memory_usage or 0.0) + disk_kb * 2
         what = f"the hash aggregate spilled {disk_kb:,.0f} kB in {batches:,.0f} batches"
     fit = _work_mem_for(need_kb)
     detail = (f"{what}; work_mem = '{fit}' (or hash_mem_multiplier) would let it stay in "
@@ -367,11 +361,11 @@ def _nested_loop(facts: NodeFacts) -> Tip | None:
 
 
 def _lossy_bitmap(facts: NodeFacts) -> Tip | None:
-    lossy = facts.get(b"Lossy Heap Blocks")
+    lossy = (facts.node.lossy_heap_blocks or 0.0)
     if lossy <= 0:
         return None
-    exact = facts.get(b"Exact Heap Blocks")
-    rechecked = facts.get(b"Rows Removed by Index Recheck") * facts.loops
+    exact = (facts.node.exact_heap_blocks or 0.0)
+    rechecked = (facts.node.rows_removed_by_index_recheck or 0.0) * facts.loops
     share = lossy / (lossy + exact)
     detail = (f"{lossy:,.0f} of {lossy + exact:,.0f} heap blocks were lossy (the bitmap did not "
               f"fit in work_mem), so every row on them was rechecked and {rechecked:,.0f} "
@@ -384,9 +378,9 @@ def _read_efficiency(facts: NodeFacts) -> Tip | Folded | None:
     blocks = facts.own_hit + facts.own_read
     if blocks < READ_EFFICIENCY_MIN_BLOCKS:
         return None
-    rows = facts.get(b"Actual Rows") * facts.loops
-    examined = rows + (facts.get(b"Rows Removed by Filter")
-                       + facts.get(b"Rows Removed by Index Recheck")) * facts.loops
+    rows = (facts.node.actual_rows or 0.0) * facts.loops
+    examined = rows + ((facts.node.rows_removed_by_filter or 0.0)
+                       + (facts.node.rows_removed_by_index_recheck or 0.0)) * facts.loops
     if facts.node_type == "Seq Scan":
         if examined / blocks >= READ_EFFICIENCY_ROWS_PER_BLOCK:
             return None
@@ -399,7 +393,7 @@ def _read_efficiency(facts: NodeFacts) -> Tip | Folded | None:
         shown = f"{rows:,.0f} rows"
     else:
         shown = f"{rows:,.0f} rows"
-        if facts.get(b"Actual Rows") == 0.0 and facts.loops > 1.0:
+        if (facts.node.actual_rows or 0.0) == 0.0 and facts.loops > 1.0:
             # EXPLAIN prints each loop's average rounded: 0 over many loops can be hundreds
             rows = facts.loops * 0.5
             shown = (f"fewer than {rows:,.0f} rows (EXPLAIN rounds the average of "
@@ -420,7 +414,7 @@ def _cache_miss(facts: NodeFacts) -> Tip | Folded | None:
     hit = facts.own_hit
     if read < CACHE_MISS_MIN_READ or read / (read + hit) < CACHE_MISS_SHARE:
         return None
-    io_ms = facts.get(b"I/O Read Time") + facts.get(b"Shared I/O Read Time")
+    io_ms = (facts.node.io_read_time or 0.0) + (facts.node.shared_io_read_time or 0.0)
     saving = io_ms if io_ms > 0 else facts.exclusive_ms * 0.5
     if saving <= facts.floor_for("cache-miss"):
         return Folded("cache-miss", saving)
