@@ -15,8 +15,9 @@
 3. For each layout, runs ``jq -c .``, ``pgcrisis explain FILE --format json`` and
    ``pgcrisis explain FILE --compact`` ``--repeat`` times, one process at a time, and
    prints the median wall time with its spread (min-max), CPU time, and peak memory (the
-   child's maximum RSS), and the speed-up over jq from the medians. The analyses of all
-   JSON layouts must agree.
+   largest process's maximum RSS; where the command ran more than one process at once, as
+   the analysis of a big plan does, also their summed PSS at the peak), and the speed-up
+   over jq from the medians. The analyses of all JSON layouts must agree.
 4. Analyses a 1,000-level-deep plan with pgcrisis and with jq (which stops at its depth limit).
 
 Prints figures only; nothing is asserted. On a shared machine, wall times vary with the
@@ -34,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +168,8 @@ class Run:
     cpu_s: float
     peak: int
     status: int
+    together: int = 0   # the process tree's summed PSS at its peak (sampled), bytes
+    processes: int = 1  # the most processes seen at once
 
 
 def measure(argv: list[str], stdout_path: Path | None) -> Run:
@@ -181,8 +185,11 @@ def measure(argv: list[str], stdout_path: Path | None) -> Run:
     command = [GNU_TIME, "-f", "@@%M", *argv] if use_time else argv
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
+    sampler = _TreeMemory(proc.pid)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
+    sampler.stop()
     if stdout_path:
         out.close()  # type: ignore[union-attr]
     assert proc.stderr is not None
@@ -193,7 +200,58 @@ def measure(argv: list[str], stdout_path: Path | None) -> Run:
         if marks:
             peak = int(marks[-1][2:]) * 1024
     cpu = usage.ru_utime + usage.ru_stime
-    return Run(elapsed, cpu, peak, os.waitstatus_to_exitcode(status))
+    return Run(elapsed, cpu, peak, os.waitstatus_to_exitcode(status), sampler.peak,
+               sampler.processes)
+
+
+class _TreeMemory(threading.Thread):
+    """Samples the summed PSS of a process and its descendants every 50 ms (Linux).
+
+    ``pgcrisis explain`` reads a big plan in a second process: the peak RSS of the largest
+    process says nothing of the two together, and summed RSS counts the pages they share
+    twice. PSS shares each page among the processes that map it, so the sum is what the
+    tool occupies. GNU time, the wrapper here, is left out.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self._pid = pid
+        self._done = threading.Event()
+        self.peak = 0
+        self.processes = 0
+
+    def run(self) -> None:
+        while not self._done.wait(0.05):
+            pids = self._tree(self._pid)
+            if pids and pids[0] == self._pid and os.path.exists(GNU_TIME):
+                pids = pids[1:]
+            total = sum(self._pss(pid) for pid in pids)
+            self.peak = max(self.peak, total)
+            self.processes = max(self.processes, len(pids))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def _tree(self, pid: int) -> list[int]:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return []
+        found = [pid]
+        for child in children:
+            found += self._tree(int(child))
+        return found
+
+    @staticmethod
+    def _pss(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            pass
+        return 0
 
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\s\[\]]+')
@@ -270,6 +328,14 @@ class Runs:
     def status(self) -> int:
         return max(r.status for r in self.runs)
 
+    @property
+    def together(self) -> int:
+        return max(r.together for r in self.runs)
+
+    @property
+    def processes(self) -> int:
+        return max(r.processes for r in self.runs)
+
     def spread(self) -> str:
         walls = [r.wall_s for r in self.runs]
         return f"{min(walls):.2f}-{max(walls):.2f}"
@@ -287,6 +353,9 @@ def _row(name: str, run: Runs, jq: Runs | None = None) -> None:
                   f"{jq.cpu / max(run.cpu, 1e-9):4.1f}x (CPU)")
     print(f"  {name:<24} {run.wall:7.2f} s wall [{run.spread()}] {run.cpu:7.2f} s CPU  "
           f"peak {run.peak / 2**20:7.1f} MiB  exit {run.status}{versus}")
+    if run.processes > 1:
+        print(f"  {'':<24} {run.processes} processes at once: {run.together / 2**20:.1f} MiB "
+              f"together at the peak (summed PSS, sampled every 50 ms)")
 
 
 def main() -> None:
