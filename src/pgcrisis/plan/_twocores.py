@@ -122,20 +122,29 @@ class _Recorder:
 
 
 def _child(source: Input, name: str, connection: Connection) -> None:
-    """The child's whole life: scan the input, send events, say how it ended."""
+    """The child's whole life: scan the input, send events, say how it ended.
+
+    If the parent stops reading (an error of its own, Ctrl-C), the pipe breaks or the
+    interrupt arrives here too: the child ends quietly, as the parent says what happened.
+    """
     recorder = _Recorder(connection)
     source.progress = recorder.progress
+    control: tuple[Any, ...]
     try:
-        NodeScanner(recorder, name).feed(  # type: ignore[arg-type]
-            source.chunks(), source.position)
-    except Truncated as exc:
-        recorder.send("error", str(exc), True)
-    except InputError as exc:
-        recorder.send("error", str(exc), False)
-    except Exception as exc:  # said in one line by the parent
-        recorder.send("error", f"{name}: the plan reader failed: {exc!r}", False)
-    else:
-        recorder.send("done", source.trailing_plans, source.trailing_lines)
+        try:
+            NodeScanner(recorder, name).feed(  # type: ignore[arg-type]
+                source.chunks(), source.position)
+        except Truncated as exc:
+            control = ("error", str(exc), True)
+        except InputError as exc:
+            control = ("error", str(exc), False)
+        except Exception as exc:  # said in one line by the parent
+            control = ("error", f"{name}: the plan reader failed: {exc!r}", False)
+        else:
+            control = ("done", source.trailing_plans, source.trailing_lines)
+        recorder.send(*control)
+    except (KeyboardInterrupt, OSError):
+        pass
     finally:
         connection.close()
 
