@@ -6,6 +6,7 @@ same words; progress reaches the parent's bar."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,3 +112,30 @@ def test_a_reader_that_dies_is_said_in_one_line(monkeypatch: pytest.MonkeyPatch)
                       processes=2)
     assert str(caught.value) == ("plan.json: the plan reader stopped before the end of "
                                  "the input")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_ctrl_c_stops_both_processes_in_one_line(tmp_path: Path) -> None:
+    """SIGINT reaches the whole process group while both processes run: the parent says so
+    in one line, exit 130, and nothing else is printed (no traceback from either)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(_big_append(120_000)))
+    assert path.stat().st_size >= 32 << 20  # two processes
+    proc = subprocess.Popen([sys.executable, "-m", "pgcrisis", "explain", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 30
+    while not children.read_text().split():  # the reader has forked: both are running
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, errors = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert errors.decode() == "pgcrisis: interrupted\n"
