@@ -44,7 +44,8 @@ from typing import Any
 import psycopg
 from psycopg.types.string import TextLoader
 
-from pgcrisis.plan.pgformat import dumps
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.plans: test-only code
+from tests.plans.pgformat import dumps
 
 JQ = shutil.which("jq") or "/usr/bin/jq"
 COLUMNS = 24
@@ -466,7 +467,6 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _deep_plan(levels: int) -> str:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.plans.hand import deep
 
     return dumps(deep(levels)) + "\n"

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from pgcrisis.cli.explain import _with_progress
 from pgcrisis.cli.main import cli
 from pgcrisis.plan import analyse_bytes, open_input
-from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
+from tests.plans.pgformat import dumps
 
 CORPUS = Path(__file__).parent / "plans" / "corpus"
 

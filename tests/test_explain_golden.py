@@ -13,9 +13,9 @@ import pytest
 from pgcrisis.dsn import Target
 from pgcrisis.plan import PlanAnalysis, analyse_bytes
 from pgcrisis.plan.capture import capture
-from pgcrisis.plan.compaction import Compactor
-from pgcrisis.plan.pgformat import dumps
+from pgcrisis.plan.whitespace import Compactor
 from tests.plans import hand
+from tests.plans.pgformat import dumps
 
 LAYOUTS = {
     "indented": lambda doc: dumps(doc).encode(),

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from pgcrisis.errors import InputError
 from pgcrisis.plan import PlanAnalysis, analyse_bytes
-from pgcrisis.plan.compaction import Compactor
-from pgcrisis.plan.pgformat import dumps
+from pgcrisis.plan.whitespace import Compactor
+from tests.plans.pgformat import dumps
 
 NODE_TYPES = ["Seq Scan", "Index Scan", "Hash Join", "Nested Loop", "Sort", "Hash", "Gather",
               "Aggregate", "CTE Scan", "Result", "Limit", "Append", "Bitmap Heap Scan"]

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from pgcrisis.cli.main import cli
 from pgcrisis.errors import InputError
 from pgcrisis.plan import _predicate, _textclean, _textscan, analyse_bytes
-from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
+from tests.plans.pgformat import dumps
 
 PLANS = Path(__file__).parent / "plans"
 CORPUS = PLANS / "corpus"

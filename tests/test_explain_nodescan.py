@@ -15,8 +15,8 @@ from pgcrisis.plan import PlanAnalysis, _nodescan, analyse_bytes
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._nodescan import NodeScanner
 from pgcrisis.plan._source import Position
-from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
+from tests.plans.pgformat import dumps
 
 CORPUS_PLANS = {
     "loops-initplan-subplan-cte": hand.loops_initplan_subplan_cte,

@@ -14,8 +14,8 @@ import pytest
 from pgcrisis.errors import InputError
 from pgcrisis.plan import PlanAnalysis, _twocores, analyse_bytes, from_stream
 from pgcrisis.plan import analyse as analyse_source
-from pgcrisis.plan.pgformat import dumps
 from tests.plans import hand
+from tests.plans.pgformat import dumps
 from tests.test_explain_versions import PG12_GATHER
 
 pytestmark = pytest.mark.skipif(not _twocores.available(),

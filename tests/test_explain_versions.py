@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pgcrisis.plan import analyse_bytes
-from pgcrisis.plan.pgformat import dumps
 from tests.plans.hand import node, statement
+from tests.plans.pgformat import dumps
 
 PARSERS = pytest.mark.parametrize("parser", ["nodes", "strict"])
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pgcrisis.plan import PlanAnalysis, analyse, open_input
-from pgcrisis.plan.pgformat import dumps
+from tests.plans.pgformat import dumps
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"

@@ -117,7 +117,7 @@ def compact(source: Input) -> Iterator[bytes | memoryview]:
     PostgreSQL's indented layout is checked at its end (an unindented closing bracket), any
     other layout by counting brackets outside strings.
     """
-    from pgcrisis.plan.compaction import Compactor, looks_indented  # numpy: loaded here
+    from pgcrisis.plan.whitespace import Compactor, looks_indented  # numpy: loaded here
 
     if source.format != "json":
         raise InputError(f"{source.name}: --compact needs a JSON plan; this is a text plan")

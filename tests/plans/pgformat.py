@@ -4,6 +4,9 @@ Two spaces per level, one key per line, lists of scalars on one line (``["a", "b
 lists of objects opened on their own lines. Used to build test plans and benchmark inputs
 that take the same path through the analysis as real server output. Iterative, so a
 1,000-level plan is no problem.
+
+Test and benchmark code, kept out of the package: ``bench/explain.py`` puts the
+repository's root on ``sys.path`` to import it.
 """
 
 from __future__ import annotations

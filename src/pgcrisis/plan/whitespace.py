@@ -1,4 +1,6 @@
-"""``--compact``: the same JSON with insignificant whitespace removed, streamed in chunks.
+"""``explain --compact``: the same JSON with insignificant whitespace removed, streamed in
+chunks. (Named for what it removes: a module named ``compact`` would shadow the package's
+:func:`pgcrisis.plan.compact` once imported.)
 
 Whitespace is insignificant exactly where it is outside strings, and outside strings every
 byte up to 0x20 is whitespace. So per chunk, with numpy: escaped backslashes and escaped
