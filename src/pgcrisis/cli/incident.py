@@ -16,7 +16,7 @@ from pgcrisis.incident.writeup import status_update
 from pgcrisis.model.findings import Finding
 from pgcrisis.presentation.incident_markdown import render_postmortem, render_status
 from pgcrisis.record.timeline import Minute
-from pgcrisis.when import parse_duration, parse_moment, shown
+from pgcrisis.when import MOMENT_HELP, parse_duration, parse_moment, shown
 
 
 @click.group()
@@ -33,8 +33,7 @@ def incident() -> None:
 @incident.command()
 @click.argument("title")
 @click.option("--since", default=None, metavar="TIME",
-              help="When the impact began, if before now: HH:MM[:SS] (today, local) or "
-                   "ISO 8601.")
+              help=f"When the impact began, if before now: {MOMENT_HELP}.")
 def start(title: str, since: str | None) -> None:
     """Open an incident called TITLE."""
     began = parse_moment(since) if since else None

@@ -16,6 +16,7 @@ from pgcrisis.mitigate.playbook import Step
 from pgcrisis.mitigate.service import NO, QUIT, YES, Answer, apply_steps, choose
 from pgcrisis.presentation import mitigate_json, mitigate_text
 from pgcrisis.triage import run_triage
+from pgcrisis.when import MOMENT_HELP
 
 
 def _is_dsn(text: str) -> bool:
@@ -45,7 +46,7 @@ def _ask(step: Step) -> Answer:
 @click.option("--name", "recording", default=None,
               help="Which recording of the store (needed when it holds several).")
 @click.option("--at", default=None, metavar="TIME",
-              help="The recorded moment: HH:MM[:SS] (today, local time) or ISO 8601.")
+              help=f"The recorded moment: {MOMENT_HELP}.")
 @click.option("--sample", "sample_s", type=click.FloatRange(0, 300), default=0.0,
               metavar="SECONDS", help="Sample call rates this long (finds looping clients).")
 @click.option("--apply", "do_apply", is_flag=True,

@@ -13,6 +13,7 @@ from pgcrisis.config import Config, build_thresholds, load, parse_assignment
 from pgcrisis.errors import ConfigError
 from pgcrisis.judge import TriageReport
 from pgcrisis.presentation import DEFAULT_PANELS
+from pgcrisis.when import MOMENT_HELP
 
 # The live pass (psycopg, the probes) and each renderer are imported where they are used:
 # triage of a recording (--store) never loads the database driver, and that is most of the
@@ -59,7 +60,7 @@ from pgcrisis.presentation import DEFAULT_PANELS
 @click.option("--name", "recording", default=None,
               help="Which recording of the store (needed when it holds several).")
 @click.option("--at", "at", default=None, metavar="TIME",
-              help="The moment to triage: HH:MM[:SS] (today, local time) or ISO 8601.")
+              help=f"The moment to triage: {MOMENT_HELP}.")
 @click.option("--from", "start", default=None, metavar="TIME",
               help="Start of a window to judge (with --to): each finding with when it started, "
                    "ended and peaked, plus stalls, refresh waves, connection spikes, statement "
