@@ -13,7 +13,7 @@ from pgcrisis.cache.apply.schema import ensure_schema
 from pgcrisis.cache.service import catalog, refresh_views
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import build_tree
-from pgcrisis.demo.scenario import admin_connect
+from pgcrisis.demo.scenario import admin_connect, wait_until
 from pgcrisis.dsn import Target
 from tests.scenarios.cache import build_cycle, create_slow_view
 
@@ -81,16 +81,18 @@ def _timed_read(dsn: str) -> float:
         return time.perf_counter() - t0
 
 
-def _refresh_started(dsn: str) -> None:
-    deadline = time.monotonic() + 5
+def _running(dsn: str, query_like: str, *, sleeping: bool = False) -> bool:
+    """Whether a session is running a statement like ``query_like`` (in ``pg_sleep``)."""
     with admin_connect(dsn) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-                               " AND query ILIKE 'refresh materialized view%'").fetchone()
-            if row and row[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the refresh did not start")
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                           " AND query ILIKE %s AND (NOT %s OR wait_event = 'PgSleep')",
+                           (query_like, sleeping)).fetchone()
+    return bool(row and row[0])
+
+
+def _refresh_started(dsn: str) -> None:
+    wait_until(lambda: _running(dsn, "refresh materialized view%"), timeout=5,
+               what="the refresh to start")
 
 
 def test_plain_refresh_blocks_a_reader_but_cache_refresh_does_not(db: str) -> None:
@@ -154,7 +156,8 @@ def test_pg_cron_chain_waits_for_a_base_in_another_lane(db: str) -> None:
 
     dependent = threading.Thread(target=chain, args=(f"'{SUMMARY}'", f"'{CALC}'"))
     dependent.start()
-    time.sleep(1.2)  # the dependent's lane is waiting
+    wait_until(lambda: _running(db, "CALL pgcrisis.refresh_chain%", sleeping=True),
+               what="the dependent's lane to wait for its base")
     assert dependent.is_alive() and _refreshes(db) == []
     chain(f"'{CALC}'", "''")
     dependent.join()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pgcrisis.demo.scenario import wait_until
 from pgcrisis.logs.parse import StderrLog
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer
@@ -58,9 +58,14 @@ def test_errors_of_every_log_format_are_counted_by_tag(
                 "--log-format", fmt]
         if fmt == "stderr":
             argv += ["--log-line-prefix", PREFIX]
-        recorders[fmt] = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True)
-    time.sleep(4)  # the followers start at the files' ends: the errors come after
+        with (tmp_path / f"{fmt}.err").open("w") as err:
+            recorders[fmt] = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+    # each follower starts at its file's end: the errors come once every recorder said it
+    # started (it says so after its follower has found that end), or ended (checked below)
+    for fmt, process in recorders.items():
+        wait_until(lambda fmt=fmt, process=process: process.poll() is not None
+                   or "Ctrl-C stops" in (tmp_path / f"{fmt}.err").read_text(),
+                   what=f"the {fmt} recorder to start")
     with psycopg.connect(db, autocommit=True, application_name="shop-web") as conn:
         for _ in range(3):
             with pytest.raises(psycopg.errors.DivisionByZero):
@@ -70,7 +75,8 @@ def test_errors_of_every_log_format_are_counted_by_tag(
                 conn.execute("SELECT * FROM no_such_table /* view='orders_page' */")
     said = {}
     for fmt, process in recorders.items():
-        _out, said[fmt] = process.communicate(timeout=RECORD_S + 60)
+        process.wait(timeout=RECORD_S + 60)
+        said[fmt] = (tmp_path / f"{fmt}.err").read_text()
         assert process.returncode == 0, f"{fmt}: {said[fmt].strip()}"
     # a stderr log without %e in its prefix has no SQLSTATE to read: counted without, and said
     assert "has no %e" in said["stderr"] and "has no %e" not in said["csvlog"]
