@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import time
 from typing import Any
 
 import psycopg
 
 from pgcrisis.demo.app import create_app
+from pgcrisis.demo.scenario import wait_until
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Severity
 from tests.helpers import PgServer, triage
 from tests.scenarios.users import SimulatedUsers
+
+#: how many reads and writes make a load worth judging (each reader 100, each writer 50)
+READS, WRITES = 300, 100
 
 
 def _read(conn: psycopg.Connection[Any], i: int) -> None:
@@ -32,6 +35,20 @@ def _write(conn: psycopg.Connection[Any], i: int) -> None:
         conn.execute("UPDATE customers SET name = name WHERE id = %s", (1 + i % 100,))
 
 
+def _sessions(dsn: str, application_name: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                           (application_name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _under_load(readers: SimulatedUsers, writers: SimulatedUsers) -> None:
+    """Until the load has really run: every reader and writer several times over (what the
+    checks could mistake for a fault is in the statistics)."""
+    wait_until(lambda: len(readers.latencies.samples) >= READS
+               and len(writers.latencies.samples) >= WRITES, what="the load to run")
+
+
 def test_no_warning_or_critical_on_a_healthy_server_under_load(pg: PgServer, db: str) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
         for ext in ("pg_stat_statements", "hypopg"):
@@ -45,7 +62,7 @@ def test_no_warning_or_critical_on_a_healthy_server_under_load(pg: PgServer, db:
     writers = SimulatedUsers(db, _write, users=2, name="writer", application_name="orders-api",
                              think_s=0.01).start()
     try:
-        time.sleep(3)
+        _under_load(readers, writers)
         report = triage(db)
     finally:
         read_lat, write_lat = readers.stop(), writers.stop()
@@ -79,9 +96,10 @@ def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(
     sampling: list[TriageReport] = []
     other = threading.Thread(target=lambda: sampling.append(triage(db, sample_s=2.5)))
     try:
-        time.sleep(2)
+        _under_load(readers, writers)
+        wait_until(lambda: _sessions(db, "pgbench") >= 4, what="pgbench's 4 clients")
         other.start()
-        time.sleep(0.5)
+        wait_until(lambda: _sessions(db, "pgcrisis") >= 1, what="the other pgcrisis sampling")
         report = triage(db, all_databases=True)
         other.join(30)
     finally:
