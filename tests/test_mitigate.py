@@ -55,7 +55,6 @@ def test_a_lock_chain_is_cleared_by_terminating_its_root_first(db: str, journal:
     from the re-triage and from triage after, the journal holds the action, and a
     termination cannot be undone (one line, exit 3)."""
     with IdleTransactionChain(db, readers=2) as lab:
-        assert isinstance(lab, IdleTransactionChain)
         code, out, _ = run("mitigate", db)
         assert code == 0
         first = f"terminate-pid-{lab.root_pid}"
@@ -253,7 +252,6 @@ def test_an_action_failing_midway_leaves_the_journal_saying_what_ran(
     assert lost.done == () and lost.not_done == ("SELECT 2",) and not lost.ok
     assert [a.step for a in read_actions(journal)] == ["three", "lost"]
     with IdleTransactionChain(db, readers=1) as lab:
-        assert isinstance(lab, IdleTransactionChain)
         holder_step = f"terminate-pid-{lab.root_pid}"
         report = triage(db)
         assert playbook.build(report).steps[0].id == holder_step

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
@@ -195,6 +196,8 @@ def test_the_recorder_serves_metrics_while_it_records(db: str, tmp_path: Path) -
     from pgcrisis.embedded import free_port
 
     port = free_port()
+    held = psycopg.connect(db, application_name="metrics-test")  # idle in a transaction
+    held.execute("SELECT 1")
     recorder = subprocess.Popen(
         [sys.executable, "-m", "pgcrisis", "record", db, "--store", str(tmp_path / "r.db"),
          "--interval", "200ms", "--duration", "30s", "--metrics-port", str(port)],
@@ -217,10 +220,13 @@ def test_the_recorder_serves_metrics_while_it_records(db: str, tmp_path: Path) -
         assert kind.startswith("application/openmetrics-text")
         families = {f.name: f for f in text_string_to_metric_families(text)}
         assert "pgcrisis_sessions" in families, text[:500]
-        assert any(s.value >= 0 for s in families["pgcrisis_sessions"].samples)
+        by_state = {s.labels["state"]: s.value for s in families["pgcrisis_sessions"].samples}
+        assert set(by_state) == {"active", "idle", "idle in transaction"}, by_state
+        assert by_state["idle in transaction"] >= 1, by_state  # the session held above
     finally:
         recorder.terminate()
         recorder.communicate(timeout=30)
+        held.close()
 
 
 def test_a_stderr_log_it_cannot_parse_is_one_line_and_exit_3(db: str, tmp_path: Path) -> None:

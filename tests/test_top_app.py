@@ -33,7 +33,7 @@ from pgcrisis.presentation.top.confirm import ConfirmAction
 from pgcrisis.record.recorder import RecorderOptions
 from pgcrisis.record.store import open_store
 from pgcrisis.top.source import LiveSource, ReplaySource
-from tests.helpers import login_role
+from tests.helpers import PgServer, login_role
 from tests.record_helpers import Background, server_now
 from tests.scenarios.locks import ActiveStatementChain
 
@@ -138,12 +138,10 @@ def test_read_only_offers_no_action(db: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory, pg: object) -> tuple[str, datetime, int]:
+def recorded(tmp_path_factory: pytest.TempPathFactory,
+             pg: PgServer) -> tuple[str, datetime, int]:
     """A recording of a lock chain that has since ended: (store path, a moment during the
     chain, the root's pid)."""
-    from tests.helpers import PgServer
-
-    assert isinstance(pg, PgServer)
     name = f"t_top_{int(time.time() * 1000) % 10**9}"
     with psycopg.connect(pg.dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

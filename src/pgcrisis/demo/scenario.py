@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import psycopg
 
@@ -196,7 +196,7 @@ class Scenario(ABC):
             worker.start()
         return worker
 
-    def __enter__(self) -> Scenario:
+    def __enter__(self) -> Self:
         self.setup()
         try:
             self.inject()
