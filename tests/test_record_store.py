@@ -21,12 +21,13 @@ from pgcrisis.collect.collector import collect
 from pgcrisis.collect.session import connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import StoreError
+from pgcrisis.model import parts
 from pgcrisis.model.activity import PreparedXact
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.health import SequenceUse, TableHealth
 from pgcrisis.model.jobs import Cron
 from pgcrisis.model.statements import Statement, Statements
-from pgcrisis.record.frame import FAST_PARTS, Event, Store, StoreWriter
+from pgcrisis.record.frame import Event, Store, StoreWriter
 from pgcrisis.record.store import open_store
 from tests import record_helpers
 from tests.record_helpers import T0, backend, count, frame, frame_of, query, session_rows
@@ -140,7 +141,7 @@ def test_a_session_idle_in_transaction_is_stored_once(store: Store, spec: str, d
         samples = []
         for _ in range(100):
             busy.execute("SELECT pg_current_xact_id()")
-            snapshot = collect(probe, parts=set(FAST_PARTS))
+            snapshot = collect(probe, parts=parts.FAST_PARTS)
             samples.append(snapshot)
             writer.append(frame_of(snapshot, kind="fast"))
         idle.rollback()

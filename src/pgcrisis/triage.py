@@ -28,7 +28,8 @@ from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConnectError
 from pgcrisis.judge import TriageReport, grouped
 from pgcrisis.model.findings import Finding, ObjectRef, Skipped, rank
-from pgcrisis.model.snapshot import PARTS, SERVER_PARTS, Snapshot
+from pgcrisis.model.parts import DATABASE_PARTS, SERVER_PARTS, names
+from pgcrisis.model.snapshot import Snapshot
 
 #: databases read at the same time by ``--all-databases`` (each is one more connection)
 PARALLEL_DATABASES = 4
@@ -36,7 +37,8 @@ PARALLEL_DATABASES = 4
 
 def per_database_checks() -> tuple[str, ...]:
     """Codes of the checks that need a per-database part (run again in every database)."""
-    return tuple(code for code, spec in CHECKS.items() if not set(spec.needs) <= SERVER_PARTS)
+    server_wide = names(SERVER_PARTS)
+    return tuple(code for code, spec in CHECKS.items() if not set(spec.needs) <= server_wide)
 
 
 def _in_database(finding: Finding, database: str) -> Finding:
@@ -61,7 +63,7 @@ def _check_other(target: Target, database: str, primary: Snapshot, limits: Sessi
     other = Target(with_overrides(target.conninfo, dbname=database), target.source)
     try:
         with connect(other, limits) as conn:
-            snap = collect(conn, options, parts=set(PARTS) - SERVER_PARTS)
+            snap = collect(conn, options, parts=DATABASE_PARTS)
     except ConnectError as exc:
         return _Other(database, None, 0, str(exc))
     snap = with_server_parts(snap, primary)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.findings import Finding, Skipped, rank
-from pgcrisis.model.snapshot import PARTS, Snapshot
+from pgcrisis.model.parts import PART_NAMES
+from pgcrisis.model.snapshot import Snapshot
 
 CheckFunc = Callable[[Snapshot, Thresholds], Iterable[Finding]]
 
@@ -35,7 +36,7 @@ def check(
     code: str, *, needs: tuple[str, ...], min_version: int = 100000
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Register ``func`` as the check for finding ``code``; duplicate codes are rejected."""
-    unknown = set(needs) - set(PARTS)
+    unknown = set(needs) - PART_NAMES
     if unknown:
         raise ValueError(f"check {code!r} needs unknown parts {sorted(unknown)}")
 

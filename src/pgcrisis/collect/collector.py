@@ -14,34 +14,33 @@ from typing import Any
 
 import psycopg
 
-# Probe modules register themselves on import; the order here is the run order.
+# Probe modules register themselves on import; the parts' order (model.parts) is run order.
 from pgcrisis.collect import (  # noqa: F401
     probe_activity,
     probe_cron,
     probe_health,
+    probe_index_advice,
     probe_matviews,
     probe_relations,
     probe_statements,
+    sampler,
 )
 from pgcrisis.collect.probe import (
     PROBES,
     UNREADABLE,
     ProbeContext,
     ProbeOptions,
+    missing_probes,
     unavailable_reason,
 )
-from pgcrisis.collect.sampler import take_sample
 from pgcrisis.collect.server import read_clock, read_server
 from pgcrisis.errors import ConnectError, ProbeUnavailable, first_line
+from pgcrisis.model.parts import PARTS, SERVER_PARTS, Cadence, Part, fields_of, names
 from pgcrisis.model.server import ServerInfo
-from pgcrisis.model.snapshot import SERVER_PARTS, Snapshot
+from pgcrisis.model.snapshot import Snapshot
 
-#: Snapshot fields filled by server-wide parts (``SERVER_PARTS``): lent to the snapshots of
-#: the other databases of ``--all-databases`` instead of being read again there
-SERVER_FIELDS = ("activity", "transactions", "lock_counts", "lock_waits", "strong_locks",
-                 "prepared", "server_health", "sample")
-
-
+if missing_probes():  # a part declared without its probe: every snapshot would lack it
+    raise ImportError(f"no probe reads the parts {missing_probes()}")
 
 
 def _read(part: str, read: Callable[[], Mapping[str, Any]],
@@ -63,33 +62,32 @@ def _read(part: str, read: Callable[[], Mapping[str, Any]],
 
 
 def collect(conn: psycopg.Connection[Any], options: ProbeOptions | None = None, *,
-            parts: Collection[str] | None = None, sample_s: float = 0.0,
+            parts: Collection[Part] | None = None, sample_s: float = 0.0,
             server: ServerInfo | None = None) -> Snapshot:
     """Read every part (or only ``parts``); a part that cannot be read is recorded with the
-    reason, not raised. With ``sample_s``, also watch call rates over that many seconds.
-    ``server`` reuses facts read before on this session (the recorder reads them once a
-    minute, not every second)."""
+    reason, not raised. With ``sample_s``, also watch call rates over that many seconds (the
+    ``sample`` part, read only when asked for). ``server`` reuses facts read before on this
+    session (the recorder reads them once a minute, not every second)."""
     queries = 2 if server is None else 1
     if server is None:
         server = read_server(conn)
     server_time, started_at = read_clock(conn)
     ctx = ProbeContext(conn=conn, server=server, options=options or ProbeOptions(),
-                       queries=queries)
+                       queries=queries, sample_s=sample_s)
     fields: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
-    for spec in PROBES.values():
-        if parts is not None and spec.part not in parts:
+    for part in PARTS:
+        if parts is not None and part not in parts:
             continue
-        part_fields = _read(spec.part, lambda spec=spec: spec.func(ctx),  # type: ignore[misc]
+        if part.cadence is Cadence.ON_REQUEST and sample_s <= 0:
+            continue
+        spec = PROBES[part]
+        part_fields = _read(part.name, lambda spec=spec: spec.read(ctx),  # type: ignore[misc]
                             unavailable)
         if part_fields is None:
             continue
         fields.update(part_fields)
-        ctx.collected[spec.part] = part_fields
-    if sample_s > 0 and (parts is None or "sample" in parts):
-        sampled = _read("sample", lambda: {"sample": take_sample(ctx, sample_s)}, unavailable)
-        if sampled is not None:
-            fields.update(sampled)
+        ctx.collected[part.name] = part_fields
     return Snapshot(
         server=server,
         taken_at=datetime.now(UTC),
@@ -101,10 +99,16 @@ def collect(conn: psycopg.Connection[Any], options: ProbeOptions | None = None, 
     )
 
 
+def with_parts(snapshot: Snapshot, source: Snapshot, parts: Collection[Part]) -> Snapshot:
+    """``snapshot`` with the fields of ``parts`` as ``source`` read them, and ``source``'s
+    reasons for any of them it could not read."""
+    taken = names(parts)
+    unavailable = {**{p: r for p, r in source.unavailable.items() if p in taken},
+                   **snapshot.unavailable}
+    return replace(snapshot, unavailable=unavailable, **fields_of(source, parts))
+
+
 def with_server_parts(snapshot: Snapshot, primary: Snapshot) -> Snapshot:
     """``snapshot`` (of another database, per-database parts only) completed with the
     server-wide parts of ``primary``, marked as not primary."""
-    lent = {name: getattr(primary, name) for name in SERVER_FIELDS}
-    unavailable = {**{p: r for p, r in primary.unavailable.items() if p in SERVER_PARTS},
-                   **snapshot.unavailable}
-    return replace(snapshot, primary=False, unavailable=unavailable, **lent)
+    return replace(with_parts(snapshot, primary, SERVER_PARTS), primary=False)

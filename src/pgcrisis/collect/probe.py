@@ -1,9 +1,11 @@
 """The probe registry and the context probes run in.
 
-A probe reads one *part* of the snapshot (see :data:`pgcrisis.model.snapshot.PARTS`) and
-returns the snapshot fields it fills. It raises :class:`~pgcrisis.errors.ProbeUnavailable`
-when it cannot run here (missing extension, missing privilege); the collector records the
-reason so that the checks needing that part become ``skipped`` entries.
+A probe reads one *part* of the snapshot (a :class:`~pgcrisis.model.parts.Part`, declared
+once in :mod:`pgcrisis.model.parts` with its fields, cadence and scope) and returns exactly
+that part's fields. It raises :class:`~pgcrisis.errors.ProbeUnavailable` when it cannot run
+here (missing extension, missing privilege); the collector records the reason so that the
+checks needing that part become ``skipped`` entries. Each part has exactly one probe:
+:func:`probe` refuses a second, :func:`missing_probes` names a part without one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from psycopg.rows import RowFactory, class_row, dict_row
 
 from pgcrisis.collect import sql
 from pgcrisis.errors import first_line
+from pgcrisis.model.parts import PARTS, Part
 from pgcrisis.model.server import ServerInfo
 
 T = TypeVar("T")
@@ -41,6 +44,8 @@ class ProbeContext:
     options: ProbeOptions = field(default_factory=ProbeOptions)
     collected: dict[str, Any] = field(default_factory=dict)
     queries: int = 0
+    #: seconds the ``sample`` part watches the server for (0: not asked for)
+    sample_s: float = 0.0
 
     def rows(self, name: str, cls: type[T], params: Params = None) -> list[T]:
         """Run the named SQL file and load each row into ``cls`` (a frozen dataclass)."""
@@ -90,20 +95,36 @@ ProbeFunc = Callable[[ProbeContext], Mapping[str, Any]]
 class ProbeSpec:
     """A registered probe: the part it fills and the function that reads it."""
 
-    part: str
+    part: Part
     func: ProbeFunc
+    fields: frozenset[str]
+
+    def read(self, ctx: ProbeContext) -> Mapping[str, Any]:
+        """The part's fields as the probe read them; a probe that returns other fields than
+        its part declares is a mistake in pgcrisis, not in the server (``TypeError``)."""
+        found = self.func(ctx)
+        if found.keys() != self.fields:
+            raise TypeError(f"the {self.part.name} probe returned {sorted(found)}; its part "
+                            f"declares {sorted(self.fields)}")
+        return found
 
 
-PROBES: dict[str, ProbeSpec] = {}
+#: the probes by part (the collector runs them in the order of :data:`PARTS`)
+PROBES: dict[Part, ProbeSpec] = {}
 
 
-def probe(part: str) -> Callable[[ProbeFunc], ProbeFunc]:
-    """Register a probe for ``part``; registration order is run order (dependencies first)."""
+def probe(part: Part) -> Callable[[ProbeFunc], ProbeFunc]:
+    """Register the probe of ``part``; a second probe for the same part is refused."""
 
     def register(func: ProbeFunc) -> ProbeFunc:
         if part in PROBES:
-            raise ValueError(f"a probe for part {part!r} is already registered")
-        PROBES[part] = ProbeSpec(part, func)
+            raise ValueError(f"a probe for part {part.name!r} is already registered")
+        PROBES[part] = ProbeSpec(part, func, frozenset(part.fields))
         return func
 
     return register
+
+
+def missing_probes() -> list[str]:
+    """The parts no probe is registered for (the collector refuses to start with any)."""
+    return [p.name for p in PARTS if p not in PROBES]

@@ -14,24 +14,27 @@ from pgcrisis.model.activity import (
     PreparedXact,
     Transactions,
 )
+from pgcrisis.model.parts import ACTIVITY, LOCKS, PREPARED
 
 #: relation lock modes that mark DDL, REFRESH or LOCK TABLE (ShareLock and above)
 STRONG_MODES = frozenset({"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock",
                           "AccessExclusiveLock"})
 
 
-@probe("activity")
+@probe(ACTIVITY)
 def activity(ctx: ProbeContext) -> Mapping[str, Any]:
-    """Every other session in ``pg_stat_activity``, and the server's transaction counters."""
+    """Every other session in ``pg_stat_activity`` (each with its row: none is counted
+    instead, as a recording does), and the server's transaction counters."""
     rows = ctx.dicts("activity")
     backends = tuple(
         Backend(**{**row, "blocked_by": tuple(row["blocked_by"] or ())}) for row in rows
     )
     counted = ctx.rows("transactions", Transactions)
-    return {"activity": backends, "transactions": counted[0] if counted else None}
+    return {"activity": backends, "counted_sessions": (),
+            "transactions": counted[0] if counted else None}
 
 
-@probe("locks")
+@probe(LOCKS)
 def locks(ctx: ProbeContext) -> Mapping[str, Any]:
     """Lock counts per backend, awaited locks, and strong relation locks: one read of
     ``pg_locks``."""
@@ -53,7 +56,7 @@ def locks(ctx: ProbeContext) -> Mapping[str, Any]:
             "strong_locks": tuple(strong)}
 
 
-@probe("prepared")
+@probe(PREPARED)
 def prepared(ctx: ProbeContext) -> Mapping[str, Any]:
     """Prepared (two-phase) transactions."""
     rows = ctx.dicts("prepared_xacts")

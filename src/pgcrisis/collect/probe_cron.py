@@ -12,6 +12,7 @@ from typing import Any
 from pgcrisis.collect.probe import ProbeContext, probe
 from pgcrisis.errors import ProbeUnavailable
 from pgcrisis.model.jobs import DELETE, Cron, CronJob, JobRuns, JobStatement, JobTarget
+from pgcrisis.model.parts import CRON
 from pgcrisis.sqlparse.cron_command import ParsedCommand, parse_command
 
 #: recent runs per job the checks judge by
@@ -29,7 +30,7 @@ def _statements(parsed: ParsedCommand, resolved: Mapping[str, str]) -> tuple[Job
     return tuple(out)
 
 
-@probe("cron")
+@probe(CRON)
 def cron(ctx: ProbeContext) -> Mapping[str, Any]:
     """Jobs with parsed commands, a summary of each job's recent runs, and DELETE targets."""
     if "pg_cron" not in ctx.server.extensions:

@@ -29,6 +29,7 @@ from pgcrisis.model.health import (
     ServerHealth,
     TableHealth,
 )
+from pgcrisis.model.parts import INDEX_HYGIENE, SEQUENCES, SERVER_HEALTH, TABLE_HEALTH
 
 #: settings read by the health checks (collect/server.py reads those of the spine's checks)
 HEALTH_SETTINGS = (
@@ -41,7 +42,7 @@ HEALTH_SETTINGS = (
 )
 
 
-@probe("server_health")
+@probe(SERVER_HEALTH)
 def server_health(ctx: ProbeContext) -> Mapping[str, Any]:
     """Databases, role limits, slots and settings, in one query."""
     row = ctx.dicts("server_health", {"settings": list(HEALTH_SETTINGS)})[0]
@@ -56,7 +57,7 @@ def server_health(ctx: ProbeContext) -> Mapping[str, Any]:
     )}
 
 
-@probe("table_health")
+@probe(TABLE_HEALTH)
 def table_health(ctx: ProbeContext) -> Mapping[str, Any]:
     """Tables with dead rows, changes since ANALYZE, options, or the oldest frozen XIDs."""
     return {"table_health": tuple(
@@ -89,7 +90,7 @@ def _index_def(row: Mapping[str, Any]) -> IndexDef:
         relpages=row["relpages"], idx_scan=row["idx_scan"], definition=definition)
 
 
-@probe("index_hygiene")
+@probe(INDEX_HYGIENE)
 def index_hygiene(ctx: ProbeContext) -> Mapping[str, Any]:
     """Every index of a user table, keyed exactly."""
     return {"index_defs": tuple(_index_def(row) for row in ctx.dicts("index_hygiene"))}
@@ -99,7 +100,7 @@ def _int(text: str | None) -> int | None:
     return None if text is None else int(text)
 
 
-@probe("sequences")
+@probe(SEQUENCES)
 def sequences(ctx: ProbeContext) -> Mapping[str, Any]:
     """Sequences and the columns they feed (values as text: they may exceed float precision)."""
     out = []

@@ -15,6 +15,7 @@ from psycopg import errors as pgerrors
 from pgcrisis.collect.probe import ProbeContext, probe
 from pgcrisis.model.activity import HeldLock
 from pgcrisis.model.matviews import Matview, Matviews, ViewEdge
+from pgcrisis.model.parts import MATVIEWS
 from pgcrisis.sqlparse.matview_key import group_key
 
 
@@ -34,7 +35,7 @@ def _definitions(ctx: ProbeContext) -> dict[int, str]:
     return {row["oid"]: row["definition"] for row in rows if row["definition"]}
 
 
-@probe("matviews")
+@probe(MATVIEWS)
 def matviews(ctx: ProbeContext) -> Mapping[str, Any]:
     """Every matview, its likely row key, and the plain views / matviews reading one another."""
     rows = ctx.dicts("matviews")

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pgcrisis.collect.probe import ProbeContext, probe
+from pgcrisis.model.parts import RELATIONS
 from pgcrisis.model.relations import ForeignKey, Index, Relations, Table
 
 
-@probe("relations")
+@probe(RELATIONS)
 def relations(ctx: ProbeContext) -> Mapping[str, Any]:
     """Every user table, index and foreign key of the current database."""
     tables = tuple(ctx.rows("relations", Table))

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from psycopg import sql as psql
 from psycopg.rows import dict_row
 
 from pgcrisis.collect import sql
-from pgcrisis.collect.probe import ProbeContext
+from pgcrisis.collect.probe import ProbeContext, probe
 from pgcrisis.model.health import UNSEEN, ClientRate, Sample
+from pgcrisis.model.parts import SAMPLE
 
 #: seconds between two reads of pg_stat_activity during the window
 INTERVAL_S = 0.2
@@ -106,3 +108,9 @@ def take_sample(ctx: ProbeContext, seconds: float) -> Sample:
     return Sample(seconds=window, clients=clients, total_calls=sum(calls.values()),
                   total_exec_ms=sum(exec_ms.values()), activity_samples=samples,
                   statements_available=before is not None)
+
+
+@probe(SAMPLE)
+def sample(ctx: ProbeContext) -> Mapping[str, Any]:
+    """Rates per client over ``ctx.sample_s`` seconds (run only when asked for)."""
+    return {"sample": take_sample(ctx, ctx.sample_s)}

@@ -31,10 +31,41 @@ class Backend:
     backend_xmin_age: int | None = None
     backend_age_s: float | None = None  # since the session connected
 
-
     @property
     def is_client(self) -> bool:
         """A client backend (not autovacuum, not a background worker)."""
+        return self.backend_type == "client backend"
+
+    @property
+    def sessions(self) -> int:
+        """How many sessions this row stands for: one (a :class:`SessionGroup` counts many)."""
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGroup:
+    """Sessions a recording counted rather than kept: how many shared these values.
+
+    A busy server has hundreds of sessions, most of them idle or running a statement of a few
+    milliseconds; a recording keeps the row of every session a check acts on and counts the
+    others per group (:mod:`pgcrisis.record.keep`). What a count of sessions needs (per
+    client, state, role, database, wait) is here; what only a row has (pid, ages, query) is
+    not. Live, no session is counted: every one has its row in ``Snapshot.activity``.
+    """
+
+    datname: str | None
+    usename: str | None
+    application_name: str
+    client_addr: str | None
+    backend_type: str
+    state: str | None
+    wait_event_type: str | None
+    wait_event: str | None
+    sessions: int
+
+    @property
+    def is_client(self) -> bool:
+        """Client backends (as :attr:`Backend.is_client`)."""
         return self.backend_type == "client backend"
 
 

@@ -12,6 +12,7 @@ from pgcrisis.model.activity import (
     LockCount,
     LockWait,
     PreparedXact,
+    SessionGroup,
     Transactions,
 )
 from pgcrisis.model.health import IndexDef, Sample, SequenceUse, ServerHealth, TableHealth
@@ -21,21 +22,14 @@ from pgcrisis.model.relations import Relations
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.statements import IndexAdviceSet, Statements
 
-#: Names of the parts a probe fills; checks declare which they need.
-PARTS = (
-    "activity", "locks", "prepared", "statements", "relations", "index_advice",
-    "matviews", "cron", "server_health", "table_health", "index_hygiene", "sequences",
-    "sample",
-)
-
-#: Parts that describe the whole server (read once); the others are per database, read again
-#: in every database by ``--all-databases``.
-SERVER_PARTS = frozenset({"activity", "locks", "prepared", "server_health", "sample"})
-
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What the probes collected. A part that could not be read is named in ``unavailable``."""
+    """What the probes collected. A part that could not be read is named in ``unavailable``.
+
+    Which probe fills which fields, how often and for what scope is declared once, in
+    :mod:`pgcrisis.model.parts`.
+    """
 
     server: ServerInfo
     taken_at: datetime
@@ -64,6 +58,17 @@ class Snapshot:
     #: times frames by the former and sees a restart in the latter)
     server_time: datetime | None = None
     server_started_at: datetime | None = None
+    #: sessions a recording counted instead of keeping their rows (never live: see
+    #: :class:`~pgcrisis.model.activity.SessionGroup`); a count of sessions goes over
+    #: :meth:`all_sessions`
+    counted_sessions: tuple[SessionGroup, ...] = ()
+
+    def all_sessions(self) -> tuple[Backend | SessionGroup, ...]:
+        """Every session, to count: the rows of ``activity``, then the groups a recording
+        counted (each stands for ``sessions`` of them)."""
+        if not self.counted_sessions:
+            return self.activity
+        return (*self.activity, *self.counted_sessions)
 
     def backend(self, pid: int) -> Backend | None:
         """The session with this pid, if it was seen (checks ask this for every session they

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pgcrisis.model import parts
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
@@ -25,27 +26,14 @@ from pgcrisis.record.timeline import Bucket
 #: application, tag, count, sample message
 LogErrorRow = tuple[int, str, str, str, str, int | None, str, str, int, str]
 
-#: probe parts read every interval: what is stuck right now
-FAST_PARTS = ("activity", "locks", "prepared")
-#: probe parts read every minute: counters and catalogs that move slowly
-SLOW_PARTS = ("statements", "relations", "index_advice", "matviews", "cron", "server_health",
-              "table_health", "index_hygiene", "sequences")
+#: probe parts read every interval (what is stuck right now), and every minute
+FAST_PARTS = tuple(p.name for p in parts.FAST_PARTS)
+SLOW_PARTS = tuple(p.name for p in parts.SLOW_PARTS)
 
-#: the Snapshot fields each probe part fills (a test checks this against the probes)
+#: the Snapshot fields each probe part fills, as a frame stores them (counted sessions are
+#: stand-in rows of ``activity`` here)
 FIELDS_OF_PART: Mapping[str, tuple[str, ...]] = {
-    "activity": ("activity", "transactions"),
-    "locks": ("lock_counts", "lock_waits", "strong_locks"),
-    "prepared": ("prepared",),
-    "statements": ("statements",),
-    "relations": ("relations",),
-    "index_advice": ("index_advice",),
-    "matviews": ("matviews",),
-    "cron": ("cron",),
-    "server_health": ("server_health",),
-    "table_health": ("table_health",),
-    "index_hygiene": ("index_defs",),
-    "sequences": ("sequences",),
-}
+    p.name: tuple(f for f in p.fields if f != "counted_sessions") for p in parts.RECORDED_PARTS}
 
 #: every Snapshot field a frame may carry, in a stable order
 RECORDED_FIELDS: tuple[str, ...] = tuple(f for part in (*FAST_PARTS, *SLOW_PARTS)

@@ -28,6 +28,7 @@ from pgcrisis.collect.probe import ProbeOptions
 from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConnectError, first_line
+from pgcrisis.model import parts as snapshot_parts
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
@@ -212,7 +213,8 @@ class Recorder:
         slow = now >= self._next_slow
         parts = (*FAST_PARTS, *SLOW_PARTS) if slow else FAST_PARTS
         try:
-            snapshot = collect(self._conn, self.options.probe_options, parts=set(parts),
+            read = snapshot_parts.RECORDED_PARTS if slow else snapshot_parts.FAST_PARTS
+            snapshot = collect(self._conn, self.options.probe_options, parts=read,
                                server=None if slow else self._server)
         except (ConnectError, psycopg.Error) as exc:
             self._event("disconnect", first_line(exc))
