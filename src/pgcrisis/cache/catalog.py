@@ -1,5 +1,7 @@
 """Everything ``pgcrisis cache`` reads: the matviews part (the same probe triage runs), the
-dependency graph, measured refresh durations, the tables each view reads, and names.
+dependency graph, measured refresh durations, the tables each view reads, views' columns and
+keys, and names. Its queries are the ``.sql`` files in ``cache/sql/`` (beside the ``pgcrisis``
+schema the writers install), read by :mod:`pgcrisis.sqlfiles`.
 
 Read over a safe diagnostic session (read-only, short timeouts). A few queries in all,
 never one per view. A duration source that is not there (no pgcrisis schema yet) simply
@@ -10,13 +12,15 @@ a skipped check: an empty answer is never mistaken for "nothing measured".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from psycopg import errors as pgerrors
+from psycopg.rows import dict_row
 
+from pgcrisis import sqlfiles
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.cache.model import Durations, estimate
 from pgcrisis.collect.probe import UNREADABLE, ProbeContext, unavailable_reason
@@ -31,6 +35,8 @@ from pgcrisis.sqlparse.cron_command import parse_command
 REFRESH_LOG = "pgcrisis.refresh_log"
 PG_CRON = "pg_cron"
 PG_STAT_STATEMENTS = "pg_stat_statements"
+
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +59,22 @@ def _context(conn: psycopg.Connection[Any]) -> ProbeContext:
     return ProbeContext(conn=conn, server=read_server(conn), queries=1)
 
 
-def _optional(ctx: ProbeContext, source: str, unavailable: dict[str, str], name: str,
-              params: Any = None) -> list[dict[str, Any]]:
-    """Rows of a query on an optional ``source``: none when it is not there (nothing was
-    measured), none and the reason in ``unavailable`` when it is there but unreadable."""
+def _dicts(ctx: ProbeContext, name: str, params: Any = None) -> list[Row]:
+    """The rows of ``cache/sql/<name>.sql`` (its variant for this server), counted in ``ctx``."""
+    ctx.queries += 1
+    with ctx.conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(sqlfiles.query("pgcrisis.cache", name, ctx.server.version_num).encode(),
+                    params)
+        return cur.fetchall()
+
+
+def _optional(source: str, unavailable: dict[str, str], read: Callable[[], list[Row]],
+              ) -> list[Row]:
+    """The rows ``read`` returns from an optional ``source``: none when it is not there
+    (nothing was measured), none and the reason in ``unavailable`` when it is there but
+    unreadable."""
     try:
-        return ctx.dicts(name, params)
+        return read()
     except (pgerrors.UndefinedTable, pgerrors.UndefinedFunction, pgerrors.InvalidSchemaName):
         return []
     except UNREADABLE as exc:
@@ -71,31 +87,32 @@ def _resolve(ctx: ProbeContext, lookups: Iterable[str]) -> dict[str, tuple[str, 
     if not names:
         return {}
     return {r["lookup"]: (r["name"], r["relkind"])
-            for r in ctx.dicts("cache_resolve", {"names": names})}
+            for r in _dicts(ctx, "resolve", {"names": names})}
 
 
 def _measured(ctx: ProbeContext, unavailable: dict[str, str]) -> dict[str, Durations]:
     found: dict[str, Durations] = {}
-    for row in _optional(ctx, REFRESH_LOG, unavailable, "cache_logged_durations"):
+    for row in _optional(REFRESH_LOG, unavailable, lambda: _dicts(ctx, "logged_durations")):
         found[row["view"]] = Durations(row["view"], row["p50_s"], row["p95_s"], row["runs"],
                                        "pgcrisis")
     if "pg_cron" in ctx.server.extensions:
         jobs = {r["jobid"]: parse_command(r["command"])
-                for r in _optional(ctx, PG_CRON, unavailable, "cron_jobs")
+                for r in _optional(PG_CRON, unavailable, lambda: ctx.dicts("cron_jobs"))
                 if r["database"] == ctx.server.database}
         single = {jobid: p.statements[0].lookup for jobid, p in jobs.items()
                   if len(p.statements) == 1 and p.statements[0].lookup
                   and p.statements[0].kind == "refresh"}
         resolved = _resolve(ctx, (v for v in single.values() if v))
-        rows = _optional(ctx, PG_CRON, unavailable, "cache_cron_durations",
-                         {"jobids": sorted(single)}) if single else []
+        rows = _optional(PG_CRON, unavailable, lambda: _dicts(
+            ctx, "cron_durations", {"jobids": sorted(single)})) if single else []
         for row in rows:
             lookup = single[row["jobid"]]
             name = resolved.get(lookup or "", ("", ""))[0]
             if name and name not in found:
                 found[name] = Durations(name, row["p50_s"], row["p95_s"], row["runs"], "pg_cron")
     if "pg_stat_statements" in ctx.server.extensions:
-        rows = _optional(ctx, PG_STAT_STATEMENTS, unavailable, "cache_statement_durations")
+        rows = _optional(PG_STAT_STATEMENTS, unavailable,
+                         lambda: _dicts(ctx, "statement_durations"))
         parsed = {}
         for row in rows:
             statements = parse_command(row["query"]).statements
@@ -143,7 +160,7 @@ def base_tables(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, ...]]:
     """Each table some matview reads (directly or through plain views) -> those matviews."""
     ctx = _context(conn)
     out: dict[str, list[str]] = {}
-    for row in ctx.dicts("cache_base_tables"):
+    for row in _dicts(ctx, "base_tables"):
         out.setdefault(row["base_table"], []).append(row["matview"])
     return {k: tuple(v) for k, v in out.items()}
 
@@ -152,4 +169,10 @@ def key_nulls(conn: psycopg.Connection[Any]) -> dict[str, tuple[tuple[str, ...],
     """Each matview with a usable unique index: its key columns and sampled NULL share."""
     ctx = _context(conn)
     return {r["view"]: (tuple(r["key_columns"]), r["null_frac"])
-            for r in ctx.dicts("cache_key_nulls")}
+            for r in _dicts(ctx, "key_nulls")}
+
+
+def matview_columns(conn: psycopg.Connection[Any]) -> dict[str, Row]:
+    """Each matview -> its comment (where a row key may be declared), its columns in order,
+    and whether a unique btree index can cover each column's type (``indexable``)."""
+    return {r["view"]: r for r in _dicts(_context(conn), "matview_columns")}

@@ -17,9 +17,9 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.actions import apply
+from pgcrisis.cache.apply.refresh import refresh_statement
+from pgcrisis.cache.catalog import matview_columns
 from pgcrisis.cache.keys import KeyCheck, PrepareStep, declared_key, key_index
-from pgcrisis.collect.probe import ProbeContext
-from pgcrisis.collect.server import read_server
 from pgcrisis.model.matviews import Matview
 
 
@@ -56,8 +56,7 @@ def _single_columns(conn: psycopg.Connection[Any], view: str,
 
 def plan_prepare(conn: psycopg.Connection[Any], views: Iterable[Matview]) -> list[PrepareStep]:
     """What to do per view; reads the data (one or two scans of each unready view)."""
-    ctx = ProbeContext(conn=conn, server=read_server(conn))
-    meta = {r["view"]: r for r in ctx.dicts("cache_matview_columns")}
+    meta = matview_columns(conn)
     steps: list[PrepareStep] = []
     for view in views:
         if view.concurrent_ready:
@@ -65,7 +64,7 @@ def plan_prepare(conn: psycopg.Connection[Any], views: Iterable[Matview]) -> lis
             continue
         if view.has_key_index:
             steps.append(PrepareStep(
-                view.name, "populate", sql=(f"REFRESH MATERIALIZED VIEW {view.name}",),
+                view.name, "populate", sql=(refresh_statement(view.name, concurrently=False),),
                 reason="it has a usable unique index but is not populated: one plain refresh "
                        "(nobody can read an unpopulated view, so it blocks no reader)"))
             continue

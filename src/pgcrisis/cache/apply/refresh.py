@@ -30,7 +30,7 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.actions import apply
-from pgcrisis.cache.apply import connect_writer
+from pgcrisis.cache.apply import connect_writer, statement
 from pgcrisis.cache.apply.schema import LOCK_CLASS
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.dsn import Target
@@ -80,8 +80,7 @@ def refresh_statement(view: str, concurrently: bool) -> str:
 
 def _log(conn: psycopg.Connection[Any], o: RefreshOutcome, source: str) -> None:
     conn.execute(
-        "INSERT INTO pgcrisis.refresh_log (view, started_at, finished_at, duration_s, status,"
-        " concurrent, source, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        statement("log_refresh"),
         (o.view, datetime.fromtimestamp(o.started_at, UTC),
          datetime.fromtimestamp(o.finished_at, UTC), o.duration_s, o.status, o.concurrently,
          source, o.error))
@@ -105,29 +104,28 @@ def refresh_one(conn: psycopg.Connection[Any], view: Matview, options: RefreshOp
         return done(UNREADY, error="no usable unique index (or not populated): run "
                                    "`pgcrisis cache prepare`, or allow a plain refresh")
     conn.autocommit = True
-    row = conn.execute("SELECT pg_try_advisory_lock(%s, %s::oid::int)",
-                       (LOCK_CLASS, view.oid)).fetchone()
+    row = conn.execute(statement("view_try_lock"), (LOCK_CLASS, view.oid)).fetchone()
     if not (row and row[0]):
         return done(BUSY)
     try:
         conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(options.lock_timeout_ms)))
         conn.execute(sql.SQL("SET max_parallel_workers_per_gather = {}").format(
             sql.Literal(options.parallel_workers)))
-        statement = refresh_statement(view.name, concurrently)
+        refresh_sql = refresh_statement(view.name, concurrently)
         attempts = 0
         while True:
             attempts += 1
             t0 = time.time()
-            result = apply(conn, [statement], reason=options.reason, show=show)[0]
+            result = apply(conn, [refresh_sql], reason=options.reason, show=show)[0]
             if result.ok:
                 return done(REFRESHED, attempts)
             if "lock timeout" not in result.error or attempts > options.retries:
                 return done(FAILED, attempts, result.error)
             time.sleep(rng.uniform(0, 0.5 * attempts))
     finally:
-        conn.execute("SELECT pg_advisory_unlock(%s, %s::oid::int)", (LOCK_CLASS, view.oid))
-        conn.execute("RESET lock_timeout")
-        conn.execute("RESET max_parallel_workers_per_gather")
+        conn.execute(statement("view_unlock"), (LOCK_CLASS, view.oid))
+        conn.execute(statement("reset_lock_timeout"))
+        conn.execute(statement("reset_parallel_workers"))
 
 
 def refresh_in_order(conn: psycopg.Connection[Any], graph: CacheGraph,

@@ -33,7 +33,7 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.actions import apply
-from pgcrisis.cache.apply import connect_writer
+from pgcrisis.cache.apply import connect_writer, statement
 from pgcrisis.cache.apply.refresh import (
     REFRESHED,
     UNREADY,
@@ -82,12 +82,7 @@ def trigger_statements(conn: psycopg.Connection[Any], tables: Mapping[str, Itera
     """The CREATE OR REPLACE TRIGGER / DROP TRIGGER statements that make the base tables'
     triggers name exactly the watched views reading them (none for tables already right)."""
     existing = {str(rel): tuple(args) for rel, args in conn.execute(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),"
-        " (SELECT array_agg(a ORDER BY a) FROM unnest(string_to_array("
-        "encode(t.tgargs, 'escape'), '\\000')) a WHERE a <> '')"
-        " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.tgname = %s",
-        (TRIGGER,)).fetchall()}
+        statement("watch_triggers"), (TRIGGER,)).fetchall()}
     wanted = {t: tuple(sorted(v for v in views if v in watched)) for t, views in tables.items()}
     out: list[str] = []
     for table, views in sorted(wanted.items()):
@@ -128,8 +123,7 @@ class Watcher:
     def start(self) -> Watcher:
         conn = connect_writer(self.target, application_name="pgcrisis-cache-watch")
         self.conn = conn
-        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)",
-                           (LOCK_CLASS, WATCH_LOCK)).fetchone()
+        row = conn.execute(statement("advisory_try_lock"), (LOCK_CLASS, WATCH_LOCK)).fetchone()
         if not (row and row[0]):
             conn.close()
             raise ConfigError("another `pgcrisis cache watch` is already running on this "
@@ -155,7 +149,7 @@ class Watcher:
                 sql.Literal(TRIGGER_LOCK_TIMEOUT_MS)))
             results = apply(self.conn, statements, reason="cache watch: dirty-mark triggers",
                             show=self.show)
-            self.conn.execute("RESET lock_timeout")
+            self.conn.execute(statement("reset_lock_timeout"))
             failed = next((r for r in results if not r.ok), None)
             if failed is not None:
                 raise PgcrisisError(f"could not install the watch triggers: {failed.error}")
@@ -177,10 +171,7 @@ class Watcher:
     def _state(self) -> tuple[list[str], float | None, int]:
         """Due views, seconds until the next view falls due (None: none marked), marks."""
         assert self.conn is not None
-        rows = self.conn.execute(
-            "SELECT view, extract(epoch FROM now() - min(marked_at))::float8,"
-            " extract(epoch FROM now() - max(marked_at))::float8, count(*)"
-            " FROM pgcrisis.dirty GROUP BY view").fetchall()
+        rows = self.conn.execute(statement("dirty_views")).fetchall()
         due: list[str] = []
         wait_s: float | None = None
         for view, since_first, since_last, _ in rows:
@@ -195,12 +186,8 @@ class Watcher:
     def _claim(self, views: list[str], wave_id: int) -> None:
         assert self.conn is not None
         with self.conn.transaction():
-            self.conn.execute(
-                "INSERT INTO pgcrisis.dirty (view) SELECT v FROM unnest(%s::text[]) v"
-                " WHERE NOT EXISTS (SELECT 1 FROM pgcrisis.dirty d WHERE d.view = v)",
-                (views,))
-            self.conn.execute("UPDATE pgcrisis.dirty SET wave = %s WHERE view = ANY(%s)"
-                              " AND wave IS DISTINCT FROM %s", (wave_id, views, wave_id))
+            self.conn.execute(statement("mark_unmarked"), (views,))
+            self.conn.execute(statement("claim_marks"), (wave_id, views, wave_id))
 
     def _refresh(self, name: str, wave_id: int) -> RefreshOutcome:
         assert self.catalog is not None
@@ -208,8 +195,7 @@ class Watcher:
         with self.writers.session() as conn:
             outcome = refresh_one(conn, view, self.options.refresh, self.show)
             if outcome.status in (REFRESHED, UNREADY):  # unready views are not watched
-                conn.execute("DELETE FROM pgcrisis.dirty WHERE view = %s AND wave = %s",
-                             (name, wave_id))
+                conn.execute(statement("delete_claimed"), (name, wave_id))
             return outcome
 
     def wave(self) -> Wave | None:
@@ -224,7 +210,7 @@ class Watcher:
         known = set(graph.nodes)
         gone = [v for v in due if v not in known]
         if gone:  # dropped views: their marks mean nothing
-            self.conn.execute("DELETE FROM pgcrisis.dirty WHERE view = ANY(%s)", (gone,))
+            self.conn.execute(statement("delete_marks"), (gone,))
         due = [v for v in due if v in known]
         order = graph.order(within=graph.downstream(due))
         if not order:

@@ -1,0 +1,2 @@
+-- Release one of pgcrisis's advisory locks (class, key).
+SELECT pg_advisory_unlock(%s, %s)

@@ -1,0 +1,1 @@
+RESET max_parallel_workers_per_gather
