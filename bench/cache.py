@@ -20,7 +20,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -29,9 +31,12 @@ from rich.table import Table
 
 from pgcrisis.cache.planner import lower_bound, observed, plan_schedule
 from pgcrisis.cache.service import refresh_views
-from pgcrisis.cache.synthetic import catalogue, random_starts
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' synthetic catalogue
+
+from tests.cache_synthetic import catalogue, random_starts
 
 NIGHT_S = 4 * 3600.0
 MORNING_S = 2 * 3600.0

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.cache.planner import lower_bound, observed, plan_schedule
 from pgcrisis.cache.schedule import Window, lane_commands
-from pgcrisis.cache.synthetic import catalogue, random_starts
 from pgcrisis.model.matviews import Matview, Matviews, ViewEdge
+from tests.cache_synthetic import catalogue, random_starts
 
 NIGHT = 4 * 3600.0
 

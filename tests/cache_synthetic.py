@@ -1,4 +1,4 @@
-"""A synthetic catalogue of cached views, for the benchmark and the planner's tests.
+"""A synthetic catalogue of cached views, for the planner's tests and ``bench/cache.py``.
 
 Durations are lognormal (most refreshes take a minute or two, a few take much longer);
 about half the views are built on one or two earlier views, so trees several levels deep
