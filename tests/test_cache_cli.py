@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pgcrisis.actions import apply
 from pgcrisis.cache.service import night_plan_sql
 from pgcrisis.cli.main import cli
 from pgcrisis.demo.app import create_app
 from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
+from pgcrisis.journal import apply
 from tests.helpers import triage
 
 SCALE = 0.02

@@ -24,10 +24,10 @@ import pytest
 from click.testing import CliRunner
 from textual.pilot import Pilot
 
-from pgcrisis.actions import read_actions
 from pgcrisis.cli.main import cli
 from pgcrisis.collect.session import SessionLimits
 from pgcrisis.dsn import Target
+from pgcrisis.journal import read_actions
 from pgcrisis.presentation.top.app import TopApp
 from pgcrisis.presentation.top.confirm import ConfirmAction
 from pgcrisis.record.recorder import RecorderOptions

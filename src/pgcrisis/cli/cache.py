@@ -6,7 +6,7 @@ Flags in, one :mod:`pgcrisis.cache.service` call, a renderer out
 subcommand finds its server as triage does (``--dsn``, else ``PGCRISIS_DSN``, else
 ``DATABASE_URL``, else libpq's ``PG*`` variables) and takes view names schema-qualified or
 by search path. Reads use a safe read-only session; every change is shown as SQL and
-journaled (see ``pgcrisis.actions``).
+journaled (see ``pgcrisis.journal``).
 """
 
 from __future__ import annotations

@@ -69,8 +69,8 @@ def demo(scale: float, directory: Path | None, full_report: bool, quiet_report: 
 def _write_up(console: Console, result: DemoResult) -> None:
     """End with the playbook of the replayed incident and its post-mortem draft, written
     beside the actions journal."""
-    from pgcrisis.actions import journal_path
     from pgcrisis.demo.writeup import demo_playbook, demo_postmortem
+    from pgcrisis.journal import journal_path
     from pgcrisis.presentation.incident_markdown import render_postmortem
 
     book = demo_playbook(result)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from pgcrisis.actions import read_actions
 from pgcrisis.incident import store
 from pgcrisis.incident.model import IMPACTS, STATES, check_impact, check_state, in_window
 from pgcrisis.incident.writeup import postmortem as build_postmortem
 from pgcrisis.incident.writeup import status_update
+from pgcrisis.journal import read_actions
 from pgcrisis.model.findings import Finding
 from pgcrisis.presentation.incident_markdown import render_postmortem, render_status
 from pgcrisis.record.timeline import Minute

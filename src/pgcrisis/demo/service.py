@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from pgcrisis import actions
+from pgcrisis import journal as journaling
 from pgcrisis.demo.app import AppSize, create_app
 from pgcrisis.demo.recording import DemoRecorder, PastTriage, judge_recording
 from pgcrisis.demo.scenario import Metric, Scenario, admin_connect, wait_until
@@ -146,7 +146,7 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
     With ``recording``, ``pgcrisis record`` runs while the incident is replayed, and the
     worst recorded moment is triaged once the faults are gone."""
     started = time.perf_counter()
-    journal = journal or actions.journal_path()
+    journal = journal or journaling.journal_path()
     dsn = server.dsn
     observer.step("Building the order-management app")
     with admin_connect(dsn) as conn:
@@ -204,8 +204,8 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
             fixes[cause.short] = fix
             observer.applying(cause, fix)
             if fix.sql:
-                results = actions.apply(conn, fix.sql, reason=f"demo: {cause.label}",
-                                        show=observer.sql, journal=journal)
+                results = journaling.apply(conn, fix.sql, reason=f"demo: {cause.label}",
+                                           show=observer.sql, journal=journal)
                 failed = [r for r in results if not r.ok]
                 if failed:
                     observer.info(f"✗ {failed[0].sql}: {failed[0].error}")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pgcrisis.actions import JournaledAction
 from pgcrisis.demo.service import DemoResult
 from pgcrisis.incident.model import Event, Incident
 from pgcrisis.incident.store import roots_of
 from pgcrisis.incident.writeup import PostMortem, postmortem
+from pgcrisis.journal import JournaledAction
 from pgcrisis.mitigate.playbook import Playbook, build
 
 TITLE = "The seed incident, replayed by pgcrisis demo"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pgcrisis.actions import JournaledAction
 from pgcrisis.errors import ConfigError
+from pgcrisis.journal import JournaledAction
 
 STATES = ("investigating", "identified", "monitoring", "resolved")
 IMPACTS = ("none", "minor", "major", "critical")

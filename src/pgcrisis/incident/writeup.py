@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pgcrisis.actions import JournaledAction
 from pgcrisis.incident.figures import BeforeAfter, before_after
 from pgcrisis.incident.model import Incident, Milestones, Root, milestones
+from pgcrisis.journal import JournaledAction
 from pgcrisis.model.findings import Finding
 from pgcrisis.record.timeline import Minute
 

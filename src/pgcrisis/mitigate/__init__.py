@@ -3,7 +3,7 @@
 The domain is pure: :mod:`.actions` builds each change as SQL (with its risk and its undo),
 :mod:`.playbook` turns a triage report into ordered steps (root blockers first: what unblocks
 most), :mod:`.changes` compares two reports. What touches a server lives apart, in
-:mod:`.apply` (runs steps through the journaled :func:`pgcrisis.actions.apply_action`, reads
+:mod:`.apply` (runs steps through the journaled :func:`pgcrisis.journal.apply_action`, reads
 a role's settings first so the change can be undone) and :mod:`.service` (connect, triage,
 build, apply, triage again).
 """

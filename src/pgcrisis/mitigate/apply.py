@@ -19,12 +19,12 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from pgcrisis import actions as journal_actions
-from pgcrisis.actions import JournaledAction
+from pgcrisis import journal as journaling
 from pgcrisis.collect.sql import query
 from pgcrisis.connection import open_connection
 from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConfigError, ConnectError
+from pgcrisis.journal import JournaledAction
 from pgcrisis.mitigate.actions import Action, role_undo
 
 APPLICATION_NAME = "pgcrisis mitigate (action)"
@@ -59,7 +59,7 @@ def run_action(action: Action, target: Target, *, step: str,
     with open_connection(_there(target, action.database), application_name=APPLICATION_NAME,
                          options=ACTION_OPTIONS) as conn:
         action = _with_role_undo(conn, action)
-        return journal_actions.apply_action(
+        return journaling.apply_action(
             conn, action.sql, step=step, title=action.title, undo=action.undo,
             undoes=undoes, kind=action.kind, risk=action.risk, database=action.database,
             show=show, journal=journal)
@@ -70,8 +70,8 @@ def undo(ident: str, target: Target, *, show: Callable[[str], None] | None = Non
     """Run the undo of journaled action ``ident`` (an id, or a step id: its latest action);
     returns ``(the action, its undo)``. Unknown, already undone, or nothing to undo: one
     :class:`~pgcrisis.errors.ConfigError` line."""
-    path = journal or journal_actions.journal_path()
-    found = journal_actions.find_action(ident, path)
+    path = journal or journaling.journal_path()
+    found = journaling.find_action(ident, path)
     if found is None:
         raise ConfigError(f"no action {ident!r} in the journal {path}")
     if found.undone_by is not None:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgcrisis.actions import JournaledAction
 from pgcrisis.errors import ConfigError, ConnectError
+from pgcrisis.journal import JournaledAction
 from pgcrisis.judge import TriageReport
 from pgcrisis.mitigate.apply import run_action, wait_gone
 from pgcrisis.mitigate.changes import Changes, compare

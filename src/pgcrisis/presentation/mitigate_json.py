@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pgcrisis.actions import JournaledAction
+from pgcrisis.journal import JournaledAction
 from pgcrisis.mitigate.playbook import Playbook, Step
 from pgcrisis.mitigate.service import Applied
 from pgcrisis.presentation.triage_json import finding_to_json

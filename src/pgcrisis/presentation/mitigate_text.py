@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgcrisis.actions import JournaledAction
+from pgcrisis.journal import JournaledAction
 from pgcrisis.mitigate.playbook import Playbook, Step
 from pgcrisis.mitigate.service import Applied, Outcome
 from pgcrisis.model.findings import Finding

@@ -4,6 +4,6 @@ The domain here is pure: :mod:`.view` turns a snapshot (and the one before it) i
 screens show (header figures, session rows, the blocking tree, the findings); :mod:`.source`
 feeds snapshots, live through the recorder's own sampling loop or replayed from a store;
 :mod:`.actions` builds the SQL of the few actions the live view offers and runs them through
-the journaled :func:`pgcrisis.actions.apply`. The Textual app lives in
+the journaled :func:`pgcrisis.journal.apply`. The Textual app lives in
 :mod:`pgcrisis.presentation.top`.
 """

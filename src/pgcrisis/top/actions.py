@@ -9,8 +9,8 @@ lives in, journaled with an id so ``pgcrisis mitigate --undo ID`` can take it ba
 
 from __future__ import annotations
 
-from pgcrisis.actions import JournaledAction
 from pgcrisis.dsn import Target
+from pgcrisis.journal import JournaledAction
 from pgcrisis.mitigate.actions import (
     Action,
     cancel,

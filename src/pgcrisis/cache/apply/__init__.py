@@ -1,7 +1,7 @@
 """What changes a server for ``pgcrisis cache``: key indexes, refreshes, the pgcrisis schema,
 the pg_cron lanes of a plan, the watch triggers.
 
-Every change is shown as SQL and journaled through :func:`pgcrisis.actions.apply` (each
+Every change is shown as SQL and journaled through :func:`pgcrisis.journal.apply` (each
 refresh is also recorded in ``pgcrisis.refresh_log``). Nothing here decides what to change:
 the pure domain (:mod:`pgcrisis.cache`) does, from what :mod:`pgcrisis.cache.catalog` read
 over a safe session; :mod:`pgcrisis.cache.service` puts the two together. Their fixed

@@ -12,8 +12,8 @@ from typing import Any
 
 import psycopg
 
-from pgcrisis.actions import apply
 from pgcrisis.errors import PgcrisisError
+from pgcrisis.journal import apply
 
 
 def install(conn: psycopg.Connection[Any], statements: Sequence[str],

@@ -16,10 +16,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.actions import apply
 from pgcrisis.cache.apply.refresh import refresh_statement
 from pgcrisis.cache.catalog import matview_columns
 from pgcrisis.cache.keys import KeyCheck, PrepareStep, declared_key, key_index
+from pgcrisis.journal import apply
 from pgcrisis.model.matviews import Matview
 
 

@@ -29,11 +29,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.actions import apply
 from pgcrisis.cache.apply import connect_writer, statement
 from pgcrisis.cache.apply.schema import LOCK_CLASS
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.dsn import Target
+from pgcrisis.journal import apply
 from pgcrisis.model.matviews import Matview
 
 REFRESHED = "refreshed"

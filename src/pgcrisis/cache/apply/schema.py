@@ -24,9 +24,9 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis import sqlfiles
-from pgcrisis.actions import apply
 from pgcrisis.cache.apply import statement
 from pgcrisis.errors import PgcrisisError
+from pgcrisis.journal import apply
 
 #: the schema's version, kept as its comment: an older one is upgraded in place
 VERSION = "pgcrisis cache schema 1"

@@ -32,7 +32,6 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.actions import apply
 from pgcrisis.cache.apply import connect_writer, statement
 from pgcrisis.cache.apply.refresh import (
     REFRESHED,
@@ -48,6 +47,7 @@ from pgcrisis.cache.catalog import CacheCatalog, base_tables, read_catalog
 from pgcrisis.collect.session import connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConfigError, PgcrisisError
+from pgcrisis.journal import apply
 
 #: name of the trigger put on each base table
 TRIGGER = "pgcrisis_cache_dirty"

@@ -1,4 +1,5 @@
-"""Explicit actions that change a server: shown first as SQL, then applied, then journaled.
+"""The journal: every change pgcrisis makes to a server, shown first as SQL, then applied,
+then journaled.
 
 Diagnosis never writes. Anything that does (a remedy, a schedule change) goes through
 :func:`apply`, which runs each statement in autocommit mode (so ``CREATE INDEX
