@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_cache import CachedViewTree, PlainRefreshBlocksReaders, build_tree
+from pgcrisis.demo.faults_blocking_refresh import PlainRefreshBlocksReaders
+from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
 from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.model.findings import ObjectRef, Severity
 from pgcrisis.sqlparse.matview_key import group_key

@@ -19,7 +19,8 @@ from typing import Any
 import psycopg
 
 from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_cache import CachedViewTree, PlainRefreshBlocksReaders, build_tree
+from pgcrisis.demo.faults_blocking_refresh import PlainRefreshBlocksReaders
+from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
 from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
 from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
 from pgcrisis.demo.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex

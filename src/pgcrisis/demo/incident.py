@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pgcrisis.cache.service import night_plan_sql, prepare_sql
-from pgcrisis.demo.faults_cache import CALCULATIONS, CachedViewTree, PlainRefreshBlocksReaders
+from pgcrisis.demo.faults_blocking_refresh import PlainRefreshBlocksReaders
+from pgcrisis.demo.faults_cache import CALCULATIONS, CachedViewTree
 from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
 from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
 from pgcrisis.demo.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
