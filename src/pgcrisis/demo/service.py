@@ -147,9 +147,34 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
     worst recorded moment is triaged once the faults are gone."""
     started = time.perf_counter()
     journal = journal or journaling.journal_path()
-    dsn = server.dsn
+    size = _build_app(server, observer, scale)
+    causes, not_replayed = split_by_server(build(server.dsn, scale), server.missing)
+    report, recorded = _replay(server, causes, not_replayed, observer, recording)
+    observer.step("Measuring each symptom before the fix")
+    for cause in causes:
+        cause.before = cause.scenario.measure()
+        observer.measured(cause, "before", cause.before)
+    fixes = _apply_fixes(server.dsn, causes, report, observer, journal)
+    observer.step("Measuring each symptom after the fix")
+    for cause in causes:
+        cause.after = cause.scenario.measure()
+        observer.measured(cause, "after", cause.after)
+    past = None
+    if recording is not None:
+        observer.step("pgcrisis triage --at the worst recorded moment (the faults are gone)")
+        past = judge_recording(recording, *recorded)
+        if past is not None:
+            for cause in causes:
+                cause.named_past.update(_naming(cause, past.report))
+            observer.recorded(past, causes)
+    return DemoResult(causes, report, size, time.perf_counter() - started, journal, fixes,
+                      not_replayed, tuple(server.missing), past)
+
+
+def _build_app(server: EmbeddedServer, observer: DemoObserver, scale: float) -> AppSize:
+    """The order-management app, with every extension the server has that a cause uses."""
     observer.step("Building the order-management app")
-    with admin_connect(dsn) as conn:
+    with admin_connect(server.dsn) as conn:
         for ext in ("pg_stat_statements", "pg_cron", "hypopg"):
             if ext not in server.unavailable:
                 conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}".encode())
@@ -158,7 +183,24 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
                   f"{size.orders * size.items_per_order:,} order items, "
                   f"{size.standing_items:,} standing order items, "
                   f"{size.audit_rows:,} audit rows")
-    causes, not_replayed = split_by_server(build(dsn, scale), server.missing)
+    return size
+
+
+def _naming(cause: Cause, report: TriageReport) -> dict[str, Finding]:
+    """For each of the cause's codes that ``report`` has a finding about the cause, the first."""
+    named: dict[str, Finding] = {}
+    for code in cause.codes:
+        found = [f for f in report.by_code(code) if cause.about(f)]
+        if found:
+            named[code] = found[0]
+    return named
+
+
+def _replay(server: EmbeddedServer, causes: Sequence[Cause],
+            not_replayed: Sequence[tuple[Cause, Missing]], observer: DemoObserver,
+            recording: Path | None) -> tuple[TriageReport, tuple[datetime, datetime]]:
+    """Inject every fault (each proven real), triage the seized-up server, then stop the
+    faults; the report, and the window ``pgcrisis record`` recorded (with ``recording``)."""
     lacking = {m.piece: m for m in server.missing}
     observer.step("Replaying the incident: injecting each fault and proving it real")
     for cause, missing in not_replayed:
@@ -169,7 +211,7 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
                 observer.degraded(cause, lacking[piece])
     for cause in causes:
         cause.scenario.setup()
-    recorder = DemoRecorder(dsn, recording).start() if recording is not None else None
+    recorder = DemoRecorder(server.dsn, recording).start() if recording is not None else None
     recorded_from = datetime.now(UTC)
     try:
         for cause in causes:
@@ -177,12 +219,9 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
             cause.scenario.self_check()
             observer.info(f"✓ {cause.label}")
         observer.step("pgcrisis triage (read-only, while the server is seized up)")
-        report = run_triage(Target(dsn, "demo"))
+        report = run_triage(Target(server.dsn, "demo"))
         for cause in causes:
-            for code in cause.codes:
-                found = [f for f in report.by_code(code) if cause.about(f)]
-                if found:
-                    cause.named[code] = found[0]
+            cause.named.update(_naming(cause, report))
         observer.triaged(report)
     finally:
         for cause in causes:
@@ -191,11 +230,13 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
             seen = recorder.frames()
             wait_until(lambda: recorder.frames() >= seen + 2, what="the recorder")
             recorder.stop()
-    recorded_to = datetime.now(UTC)
-    observer.step("Measuring each symptom before the fix")
-    for cause in causes:
-        cause.before = cause.scenario.measure()
-        observer.measured(cause, "before", cause.before)
+    return report, (recorded_from, datetime.now(UTC))
+
+
+def _apply_fixes(dsn: str, causes: Sequence[Cause], report: TriageReport,
+                 observer: DemoObserver, journal: Path) -> dict[str, Fix]:
+    """Choose each cause's fix from the report and apply it (SQL shown, then journaled; a
+    code change deployed), in fix order; the fixes by cause."""
     observer.step("Applying the remedies (shown, then journaled)")
     fixes: dict[str, Fix] = {}
     with admin_connect(dsn, application_name="pgcrisis-apply") as conn:
@@ -211,20 +252,4 @@ def run_demo(server: EmbeddedServer, build: Callable[[str, float], Sequence[Caus
                     observer.info(f"✗ {failed[0].sql}: {failed[0].error}")
             if fix.code_change is not None:
                 fix.code_change()
-    observer.step("Measuring each symptom after the fix")
-    for cause in causes:
-        cause.after = cause.scenario.measure()
-        observer.measured(cause, "after", cause.after)
-    past = None
-    if recording is not None:
-        observer.step("pgcrisis triage --at the worst recorded moment (the faults are gone)")
-        past = judge_recording(recording, recorded_from, recorded_to)
-        if past is not None:
-            for cause in causes:
-                for code in cause.codes:
-                    found = [f for f in past.report.by_code(code) if cause.about(f)]
-                    if found:
-                        cause.named_past[code] = found[0]
-            observer.recorded(past, causes)
-    return DemoResult(causes, report, size, time.perf_counter() - started, journal, fixes,
-                      not_replayed, tuple(server.missing), past)
+    return fixes
