@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,13 @@ from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target
 from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Severity
+from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.codec import loads
-from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, RECORDED_FIELDS, Frame, Store
+from pgcrisis.record.frame import Frame, Store
 from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
+from pgcrisis.record.recorder import frame_of as recorded_frame
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer
 
@@ -35,7 +38,6 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SERVER = ServerInfo(160004, "16.4", "app", "postgres", True, 4242,
                     {"max_connections": "100", "max_locks_per_transaction": "64"},
                     {"plpgsql": "1.0"}, frozenset({"pg_stat_statements", "hypopg"}))
-FAST_FIELDS = tuple(f for part in FAST_PARTS for f in FIELDS_OF_PART[part])
 
 
 def uri(conninfo: str) -> str:
@@ -87,8 +89,15 @@ def backend(pid: int, *, state: str | None = "active", age: float | None = 0.01,
 def frame(at: datetime, fields: Mapping[str, Any], *, kind: str = "fast",
           worst: Severity | None = None, server: ServerInfo = SERVER,
           unavailable: Mapping[str, str] | None = None) -> Frame:
-    return Frame(at, at + timedelta(milliseconds=3), server, dict(fields),
-                 unavailable=dict(unavailable or {}), worst=worst, kind=kind)
+    """A frame made by hand, as the recorder makes one: a ``full`` frame reads every part,
+    a ``fast`` one the parts whose fields are given (the others of those parts left at
+    their defaults); sessions kept as a recording keeps them."""
+    read = RECORDED_PARTS if kind == "full" else tuple(
+        p for p in RECORDED_PARTS if set(p.fields) & set(fields))
+    snapshot = Snapshot(server=server, taken_at=at, server_time=at,
+                        unavailable=dict(unavailable or {}), **fields)
+    return recorded_frame(snapshot, read, local_time=at + timedelta(milliseconds=3),
+                          worst_severity=worst)
 
 
 def collected(dsn: str) -> Snapshot:
@@ -98,11 +107,11 @@ def collected(dsn: str) -> Snapshot:
 
 
 def frame_of(snapshot: Snapshot, at: datetime | None = None, *, kind: str = "full") -> Frame:
-    """The frame the recorder would make of ``snapshot`` (every field, or the fast ones)."""
-    names = RECORDED_FIELDS if kind == "full" else FAST_FIELDS
-    return Frame(at or snapshot.taken_at, snapshot.taken_at, snapshot.server,
-                 {name: getattr(snapshot, name) for name in names},
-                 unavailable=dict(snapshot.unavailable), kind=kind)
+    """The frame the recorder would make of ``snapshot`` (every part, or the fast ones),
+    timed ``at`` (default: when it was taken)."""
+    timed = replace(snapshot, server_time=at or snapshot.taken_at)
+    return recorded_frame(timed, RECORDED_PARTS if kind == "full" else FAST_PARTS,
+                          local_time=snapshot.taken_at, worst_severity=None)
 
 
 def query(spec: str, sql: str) -> list[tuple[Any, ...]]:

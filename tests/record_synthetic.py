@@ -32,12 +32,14 @@ from pgcrisis.model.health import (
 )
 from pgcrisis.model.jobs import Cron, CronJob, JobRuns, JobStatement
 from pgcrisis.model.matviews import Matview, Matviews
+from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS
 from pgcrisis.model.relations import ForeignKey, Index, Relations, Table
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import IndexAdviceSet, Statement, Statements
-from pgcrisis.record.compaction import compact
 from pgcrisis.record.frame import Frame, StoreWriter
+from pgcrisis.record.keep import kept
+from pgcrisis.record.recorder import frame_of
 
 APPS = ("web", "web", "web", "api", "api", "worker", "billing", "reports")
 STATES = ("idle", "idle", "idle", "idle", "idle", "active", "active", "idle in transaction")
@@ -232,16 +234,16 @@ def frame(load: Load, i: int, *, full: bool) -> Frame:
     if full:
         fields.update(slow_fields(load, i))
     worst = Severity.WARNING if load.seconds(i) % 300 < 20 else None
-    return Frame(at, at, server(load), fields, worst=worst, kind="full" if full else "fast")
+    snapshot = Snapshot(server=server(load), taken_at=at, server_time=at, **fields)
+    return frame_of(snapshot, RECORDED_PARTS if full else FAST_PARTS, local_time=at,
+                    worst_severity=worst)
 
 
 def expected(load: Load, i: int, last_full: int) -> Snapshot:
     """What ``snapshot_at`` must read back at frame ``i`` (``last_full``: the latest full
     frame at or before it)."""
-    fields = compact(fast_fields(load, i))
-    fields.update(slow_fields(load, last_full))
-    return Snapshot(server=server(load), taken_at=load.time(i), server_time=load.time(i),
-                    **fields)
+    return kept(Snapshot(server=server(load), taken_at=load.time(i), server_time=load.time(i),
+                         **fast_fields(load, i), **slow_fields(load, last_full)))
 
 
 def write(writer: StoreWriter, load: Load, *, days: float, detail_hours: float,

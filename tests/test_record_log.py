@@ -88,10 +88,10 @@ def test_errors_of_every_log_format_are_counted_by_tag(
         finally:
             store.close()
         ours: Counter[tuple[str, str, str, str]] = Counter()
-        for _t, severity, sqlstate, statement, _q, application, tag, n, sample in rows:
-            if application == "shop-web":
-                ours[(severity, sqlstate, statement, tag)] += n
-                assert sample, f"{fmt}: a sample message"
+        for row in rows:
+            if row.application == "shop-web":
+                ours[(row.severity, row.sqlstate, row.statement, row.tag)] += row.count
+                assert row.sample, f"{fmt}: a sample message"
         known = fmt != "stderr"
         assert ours == {
             ("ERROR", "22012" if known else "", "SELECT ?/?", "customer_report"): 3,

@@ -115,7 +115,7 @@ def test_only_what_changed_is_written(store: Store, spec: str) -> None:
     writer.append(frame(T0 + 2 * S, {**quiet, "activity": ()}))
     writer.close()
     assert count(spec, "frames") == 11
-    assert count(spec, "changes") == 6 + 1   # server and five fields once, then activity
+    assert count(spec, "changes") == 7 + 1   # server and six fields once, then activity
     assert len(session_rows(spec, 3)) == 1
     last = store.snapshot_at("main", T0 + timedelta(minutes=1))
     assert last is not None

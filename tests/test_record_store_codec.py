@@ -1,4 +1,4 @@
-"""The recording's encoding: real snapshots round-trip exactly, compaction keeps every row a
+"""The recording's encoding: real snapshots round-trip exactly, a frame keeps every row a
 check acts on (the same findings from the replay as from the original), and old layouts
 still read."""
 
@@ -16,14 +16,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pgcrisis.checks.registry import run_checks
-from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
 from pgcrisis.errors import StoreError
+from pgcrisis.lab.locks import LeakyRecursiveDelete
 from pgcrisis.model.activity import Backend, LockCount
+from pgcrisis.model.parts import RECORDED_FIELDS
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.clocks import Refs, seconds_age, seconds_origin
-from pgcrisis.record.codec import FIELD_TYPES, SERVER_FIELD, Codec, dumps, loads, unseal
-from pgcrisis.record.compaction import LOCK_COUNT_MIN, compact, compact_activity, keeps_row
+from pgcrisis.record.codec import (
+    FIELD_TYPES,
+    SERVER_FIELD,
+    Codec,
+    Sessions,
+    dumps,
+    loads,
+    unseal,
+)
 from pgcrisis.record.frame import Store
+from pgcrisis.record.keep import LOCK_COUNT_MIN, keeps_row, kept
 from pgcrisis.record.layout import (
     DecodeContext,
     Decoders,
@@ -34,7 +43,7 @@ from pgcrisis.record.layout import (
     type_key,
 )
 from tests import record_helpers
-from tests.record_helpers import backend, collected, frame_of
+from tests.record_helpers import SERVER, T0, backend, collected, frame_of
 from tests.scenarios.locks import IdleTransactionChain, PreparedTransactionBlocker
 
 # the shared fixtures (pytest finds them by these names)
@@ -110,6 +119,8 @@ def test_every_field_of_a_real_snapshot_round_trips_exactly(busy_db: str) -> Non
     assert snapshot.sequences and snapshot.table_health and snapshot.relations.tables
     for name in FIELD_TYPES:
         value = snapshot.server if name == SERVER_FIELD else getattr(snapshot, name)
+        if name == "activity":  # the rows kept and the groups counted, as one value
+            value = Sessions(value, kept(snapshot).counted_sessions)
         assert round_trip(name, value) == value, name
 
 
@@ -121,10 +132,9 @@ def test_a_frame_of_a_real_snapshot_reads_back_as_stored(store: Store, busy_db: 
     writer.close()
     replay = store.snapshot_at("main", snapshot.taken_at)
     assert replay is not None
-    stored = compact({name: getattr(snapshot, name) for name in FIELD_TYPES
-                      if name != SERVER_FIELD})
-    for name, value in stored.items():
-        assert getattr(replay, name) == value, name
+    stored = kept(snapshot)
+    for name in RECORDED_FIELDS:
+        assert getattr(replay, name) == getattr(stored, name), name
     assert replay.server == snapshot.server
     assert replay.unavailable == snapshot.unavailable
 
@@ -149,7 +159,8 @@ def test_a_lock_chain_gives_the_same_findings_replayed(store: Store, db: str) ->
     codes = {f.code for f in run_checks(replay).findings}
     assert {"blocking-lock", "idle-in-transaction"} <= codes
     assert replay.backend(lab.root_pid) == snapshot.backend(lab.root_pid)
-    assert len([b for b in replay.activity if b.pid >= 0]) < len(snapshot.activity)
+    assert len(replay.activity) < len(snapshot.activity) and replay.counted_sessions
+    assert sum(s.sessions for s in replay.all_sessions()) == len(snapshot.activity)
 
 
 def test_a_lock_hoarder_gives_the_same_findings_replayed(store: Store, db: str) -> None:
@@ -162,7 +173,7 @@ def test_a_lock_hoarder_gives_the_same_findings_replayed(store: Store, db: str) 
     assert lab.hoarder_pid in {c.pid for c in replay.lock_counts}
 
 
-# -- compaction ---------------------------------------------------------------------------
+# -- what a frame keeps -----------------------------------------------------------------------
 
 def test_sessions_that_matter_keep_their_rows_and_the_rest_are_counted() -> None:
     rows = (
@@ -177,16 +188,17 @@ def test_sessions_that_matter_keep_their_rows_and_the_rest_are_counted() -> None
         backend(9, state="active", age=0.01),                      # named by a lock row
         backend(10, state=None, age=None, backend_type="checkpointer"),
     )
-    out = compact_activity(rows, named={9})
-    assert [b.pid for b in out if b.pid >= 0] == [4, 5, 6, 7, 8, 9]
-    stand_ins = [b for b in out if b.pid < 0]
-    assert [b.pid for b in stand_ins] == [-1, -2, -3, -4]
-    assert [(b.state, b.xact_age_s, b.query_age_s, b.query) for b in stand_ins] == [
-        ("idle", None, 0.0, ""), ("idle", None, 0.0, ""), ("active", 0.0, 0.0, ""),
-        (None, None, None, "")]
-    assert stand_ins[0].application_name == "web"
-    assert compact_activity(out, named={9}) == out  # compacting twice changes nothing
-    assert round_trip("activity", out) == out
+    named = (LockCount(9, LOCK_COUNT_MIN, LOCK_COUNT_MIN, 0, 1),)  # a lock row names pid 9
+    out = kept(Snapshot(SERVER, T0, activity=rows, lock_counts=named))
+    assert [b.pid for b in out.activity] == [4, 5, 6, 7, 8, 9]
+    assert [(g.state, g.backend_type, g.sessions) for g in out.counted_sessions] == [
+        ("idle", "client backend", 2), ("active", "client backend", 1),
+        (None, "checkpointer", 1)]
+    assert out.counted_sessions[0].application_name == "web"
+    assert sum(s.sessions for s in out.all_sessions()) == len(rows)
+    assert kept(out) == out  # keeping twice changes nothing
+    sessions = Sessions(out.activity, out.counted_sessions)
+    assert round_trip("activity", sessions) == sessions
     idle_after_ddl = dataclasses.replace(
         backend(11, state="idle", age=500.0, query="CREATE TABLE t ()"), xact_age_s=None)
     assert not keeps_row(idle_after_ddl, set())  # DDL finished long ago: nothing running
@@ -195,9 +207,9 @@ def test_sessions_that_matter_keep_their_rows_and_the_rest_are_counted() -> None
 def test_only_large_lock_counts_are_kept() -> None:
     counts = (LockCount(1, 3, 3, 0, 1), LockCount(2, LOCK_COUNT_MIN, LOCK_COUNT_MIN, 0, 9),
               LockCount(3, 900, 900, 0, 450))
-    kept = compact({"lock_counts": counts, "activity": (backend(2), backend(3))})
-    assert [c.pid for c in kept["lock_counts"]] == [2, 3]
-    assert [b.pid for b in kept["activity"]] == [2, 3]  # their sessions keep full rows
+    out = kept(Snapshot(SERVER, T0, lock_counts=counts, activity=(backend(2), backend(3))))
+    assert [c.pid for c in out.lock_counts] == [2, 3]
+    assert [b.pid for b in out.activity] == [2, 3]  # their sessions keep full rows
 
 
 # -- ages and layouts -----------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_jsonlog_and_csvlog_name_their_fields() -> None:
                             for f in [x.replace('"', '""') for x in fields]) + "\n")
     assert (rec.sqlstate, rec.statement) == ("42P01", "SELECT * FROM x WHERE id = 3")
     [row] = count([rec, rec])
-    assert row[4] == "SELECT * FROM x WHERE id = ?" and row[8] == 2
+    assert row.statement == "SELECT * FROM x WHERE id = ?" and row.count == 2
 
 
 def test_stderr_is_read_only_with_a_prefix_that_matches() -> None:

@@ -21,40 +21,59 @@ pgcrisis's own sessions are never counted against anyone.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
 from pgcrisis.checks._text import plural, quote_literal, short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.model.activity import Backend
+from pgcrisis.model.activity import Backend, SessionGroup
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import ClientRate, client_label
 from pgcrisis.model.snapshot import Snapshot
 
-
-def clients(snapshot: Snapshot) -> list[Backend]:
-    """Client backends other than pgcrisis's own."""
-    return [b for b in snapshot.activity
-            if b.is_client and not is_own(b) and b.pid != snapshot.server.own_pid]
+#: a client connection: a session's row, or sessions a recording counted (``sessions`` each)
+Connection = Backend | SessionGroup
+K = TypeVar("K", bound=Hashable)
 
 
-def _label(b: Backend) -> str:
+def clients(snapshot: Snapshot) -> list[Connection]:
+    """Client backends other than pgcrisis's own (a recording's counted sessions too)."""
+    own = snapshot.server.own_pid
+    return [b for b in snapshot.all_sessions()
+            if b.is_client and not is_own(b) and not (isinstance(b, Backend) and b.pid == own)]
+
+
+def _count(backends: Iterable[Connection]) -> int:
+    """How many sessions."""
+    return sum(b.sessions for b in backends)
+
+
+def _tally(backends: Iterable[Connection], key: Callable[[Connection], K]) -> Counter[K]:
+    """Sessions per ``key``, in order of first appearance."""
+    out: Counter[K] = Counter()
+    for b in backends:
+        out[key(b)] += b.sessions
+    return out
+
+
+def _label(b: Connection) -> str:
     return client_label(b.application_name, b.client_addr)
 
 
-def _top_clients(backends: list[Backend], n: int = 3) -> list[tuple[str, int]]:
-    return Counter(_label(b) for b in backends).most_common(n)
+def _top_clients(backends: list[Connection], n: int = 3) -> list[tuple[str, int]]:
+    return _tally(backends, _label).most_common(n)
 
 
-def _client_refs(backends: list[Backend], n: int = 3) -> tuple[ObjectRef, ...]:
+def _client_refs(backends: list[Connection], n: int = 3) -> tuple[ObjectRef, ...]:
     """The ``n`` clients (application, address) holding most of ``backends``, as objects
     with the contract's keys."""
-    ranked = Counter((b.application_name, b.client_addr) for b in backends).most_common(n)
+    ranked = _tally(backends, lambda b: (b.application_name, b.client_addr)).most_common(n)
     return tuple(ObjectRef.client(app, addr) for (app, addr), _ in ranked)
 
 
-def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: list[Backend],
+def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: list[Connection],
                 t: Thresholds, setting: str) -> Finding | None:
     share = used / limit if limit > 0 else 0.0
     if share < t.connection_warning_share:
@@ -71,7 +90,7 @@ def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: lis
                 + ", ".join(f"{name} ({n})" for name, n in top) + "."),
         objects=(*_client_refs(backends), obj),
         evidence={"in_use": used, "limit": limit, "share": round(share, 3),
-                  "states": dict(Counter(b.state or "?" for b in backends)),
+                  "states": dict(_tally(backends, lambda b: b.state or "?")),
                   "top_clients": dict(top)},
         remedy=Remedy(
             "Put a connection pooler (PgBouncer, transaction mode) in front of the clients, "
@@ -85,17 +104,18 @@ def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: lis
     )
 
 
-def _idle_piles(snapshot: Snapshot, t: Thresholds, backends: list[Backend],
+def _idle_piles(snapshot: Snapshot, t: Thresholds, backends: list[Connection],
                 usable: int) -> Iterable[Finding]:
     idle = [b for b in backends if b.state == "idle"]
     minimum = max(t.idle_pile_min, int(t.idle_pile_share * usable))
-    for name, n in Counter(_label(b) for b in idle).most_common():
+    for name, n in _tally(idle, _label).most_common():
         if n < minimum:
             break
         mine = [b for b in idle if _label(b) == name]
-        roles = Counter(b.usename or "?" for b in mine)
+        roles = _tally(mine, lambda b: b.usename or "?")
         app = mine[0].application_name
-        longest = max((b.state_age_s or 0.0) for b in mine)
+        # a counted session's age is not known: it counts as 0 (a lower bound)
+        longest = max((b.state_age_s or 0.0) if isinstance(b, Backend) else 0.0 for b in mine)
         yield Finding(
             code="connection-saturation",
             severity=Severity.WARNING,
@@ -124,7 +144,7 @@ def connection_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding
     backends = clients(snapshot)
     usable = health.usable_connections
     found = _saturation("server", ObjectRef("setting", name="max_connections"),
-                        len(backends) + 1, usable, backends, t,
+                        _count(backends) + 1, usable, backends, t,
                         "max_connections less reserved connections")
     if found:
         yield found
@@ -133,13 +153,13 @@ def connection_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding
             continue
         mine = [b for b in backends if b.datname == d.name]
         found = _saturation(f"database {d.name}", ObjectRef("database", name=d.name),
-                            len(mine), d.connection_limit, mine, t,
+                            _count(mine), d.connection_limit, mine, t,
                             "the database's CONNECTION LIMIT")
         if found:
             yield found
     for r in health.role_limits:
         mine = [b for b in backends if b.usename == r.name]
-        found = _saturation(f"role {r.name}", ObjectRef("role", name=r.name), len(mine),
+        found = _saturation(f"role {r.name}", ObjectRef("role", name=r.name), _count(mine),
                             r.connection_limit, mine, t, "the role's CONNECTION LIMIT")
         if found:
             yield found
@@ -158,7 +178,7 @@ def _disproportionate(counts: Counter[str], share: float, ratio: float,
     return None
 
 
-def _group_refs(scope: str, name: str, mine: list[Backend]) -> tuple[ObjectRef, ...]:
+def _group_refs(scope: str, name: str, mine: list[Connection]) -> tuple[ObjectRef, ...]:
     """The objects a group of connections is about, with the contract's keys. One client:
     itself. One application from several addresses: that application, with no
     ``client_addr`` (it has no single one). One address, whatever the application: its
@@ -176,29 +196,30 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
     minimum = t.runaway_min_connection_share * usable
     # finest first: one client, then one application from anywhere, one address whatever
     # the application, one role
-    keys: tuple[tuple[str, Callable[[Backend], str]], ...] = (
+    keys: tuple[tuple[str, Callable[[Connection], str]], ...] = (
         ("client", _label),
         ("application", lambda b: client_label(b.application_name, "*")),
         ("address", lambda b: client_label("*", b.client_addr)),
         ("role", lambda b: b.usename or "?"))
     for scope, key in keys:
         kind = "role" if scope == "role" else "client"
-        counts = Counter(key(b) for b in backends)
+        counts = _tally(backends, key)
         hit = _disproportionate(counts, t.runaway_connection_share, t.runaway_ratio, minimum)
         if hit is None:
             continue
         name, n = hit
         mine = [b for b in backends if key(b) == name]
-        states = Counter(b.state or "?" for b in mine)
+        states = _tally(mine, lambda b: b.state or "?")
         nxt = counts.most_common(2)[1]
         from psycopg import sql as psql  # loaded when a remedy is written, not by every check
 
-        roles = Counter(b.usename or "?" for b in mine)
+        roles = _tally(mine, lambda b: b.usename or "?")
+        total = _count(backends)
         return Finding(
             code="runaway-client",
             severity=Severity.WARNING,
-            title=(f"{kind} {name} holds {n} of {len(backends)} client connections "
-                   f"({n / len(backends):.0%}; next: {nxt[0]} with {nxt[1]})"),
+            title=(f"{kind} {name} holds {n} of {total} client connections "
+                   f"({n / total:.0%}; next: {nxt[0]} with {nxt[1]})"),
             detail=(f"{plural(n, 'connection')} from {kind} {name}, {n / usable:.0%} of the "
                     f"usable slots; states: "
                     + ", ".join(f"{s} {c}" for s, c in states.most_common()) + ". One client "
@@ -207,8 +228,8 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
             objects=(*_group_refs(scope, name, mine),
                      *((ObjectRef("role", name=roles.most_common(1)[0][0]),)
                        if kind == "client" else ())),
-            evidence={"connections": n, "client_connections": len(backends),
-                      "share": round(n / len(backends), 3), "usable_slots": usable,
+            evidence={"connections": n, "client_connections": total,
+                      "share": round(n / total, 3), "usable_slots": usable,
                       "next": {"name": nxt[0], "connections": nxt[1]},
                       "states": dict(states)},
             remedy=Remedy(

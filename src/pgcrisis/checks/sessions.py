@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pgcrisis.checks._text import duration, short_query, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.model.activity import Backend
+from pgcrisis.model.activity import Backend, SessionGroup
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.snapshot import Snapshot
 
@@ -20,7 +20,7 @@ from pgcrisis.model.snapshot import Snapshot
 OWN_APPLICATION = "pgcrisis"
 
 
-def is_own(backend: Backend) -> bool:
+def is_own(backend: Backend | SessionGroup) -> bool:
     """A pgcrisis session (this one is excluded by the probe; others by name)."""
     return backend.application_name == OWN_APPLICATION
 

@@ -53,7 +53,8 @@ def table_bloat(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     """Dead rows piling up in a table, and what keeps vacuum from removing them."""
     health = snapshot.server_health
     autovacuum_on = health.settings.get("autovacuum", "on") == "on"
-    workers = sum(1 for b in snapshot.activity if b.backend_type == "autovacuum worker")
+    workers = sum(b.sessions for b in snapshot.all_sessions()
+                  if b.backend_type == "autovacuum worker")
     max_workers = health.setting_int("autovacuum_max_workers", 3)
     scale = health.setting_float("autovacuum_vacuum_scale_factor", 0.2)
     base = health.setting_int("autovacuum_vacuum_threshold", 50)

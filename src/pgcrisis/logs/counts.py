@@ -2,44 +2,40 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 from pgcrisis.logs.parse import ERRORS, LogRecord, normalize, tag_of
 from pgcrisis.record.db import to_us
-from pgcrisis.record.frame import LogErrorRow
+from pgcrisis.record.frame import LogErrorCount
 from pgcrisis.record.timeline import MINUTE_US
 
 #: a sample message is cut here
 SAMPLE_MAX = 500
 
 
-def count(records: Iterable[LogRecord]) -> list[LogErrorRow]:
-    """One row per minute and group (severity, SQLSTATE, normalized statement, queryid,
+def count(records: Iterable[LogRecord]) -> list[LogErrorCount]:
+    """One count per minute and group (severity, SQLSTATE, normalized statement, queryid,
     application, tag) of the ERROR/FATAL/PANIC records, with how many and the latest message.
 
     >>> from datetime import UTC, datetime
     >>> at = datetime(2026, 1, 1, 9, 0, 5, tzinfo=UTC)
     >>> r = LogRecord(at, "ERROR", "22012", "division by zero",
     ...               "SELECT 1/0 /* view='report' */", "shop")
-    >>> [(row[4], row[7], row[8]) for row in count([r, r])]
+    >>> [(c.statement, c.tag, c.count) for c in count([r, r])]
     [('SELECT ?/?', 'report', 2)]
     """
-    groups: dict[tuple[int, str], list[object]] = {}
+    groups: dict[tuple[int, str], LogErrorCount] = {}
+    seen: dict[tuple[int, str], tuple[int, str]] = {}  # (minute, group) -> (count, message)
     for r in records:
         if r.severity not in ERRORS:
             continue
         t = to_us(r.time)
         minute = t - t % MINUTE_US
-        statement = normalize(r.statement)
-        tag = tag_of(r.statement)
-        parts = (r.severity, r.sqlstate, statement, str(r.queryid or ""), r.application, tag)
-        key = hashlib.sha1("\x00".join(parts).encode()).hexdigest()[:16]
-        entry = groups.get((minute, key))
-        if entry is None:
-            groups[(minute, key)] = [minute, key, r.severity, r.sqlstate, statement, r.queryid,
-                                     r.application, tag, 1, r.message[:SAMPLE_MAX]]
-        else:
-            entry[8] = int(str(entry[8])) + 1
-            entry[9] = r.message[:SAMPLE_MAX]
-    return [tuple(v) for v in groups.values()]  # type: ignore[misc]
+        first = LogErrorCount(minute, r.severity, r.sqlstate, normalize(r.statement),
+                              r.queryid, r.application, tag_of(r.statement), 1, "")
+        key = (minute, first.group)
+        groups.setdefault(key, first)
+        n, _ = seen.get(key, (0, ""))
+        seen[key] = (n + 1, r.message[:SAMPLE_MAX])
+    return [LogErrorCount(c.t, c.severity, c.sqlstate, c.statement, c.queryid, c.application,
+                          c.tag, *seen[key]) for key, c in groups.items()]

@@ -11,7 +11,7 @@ from pathlib import Path
 from pgcrisis.errors import ConfigError, InputError
 from pgcrisis.logs.counts import count
 from pgcrisis.logs.parse import FORMATS, LogRecord, StderrLog, csvlog, detect, jsonlog
-from pgcrisis.record.frame import LogErrorRow
+from pgcrisis.record.frame import LogErrorCount
 
 _SUFFIX = {"jsonlog": (".json",), "csvlog": (".csv",), "stderr": (".log", "")}
 
@@ -75,7 +75,7 @@ class LogFollower:
             assert self.stderr is not None
             yield from self.stderr.records(text.splitlines())
 
-    def poll(self) -> list[LogErrorRow]:
+    def poll(self) -> list[LogErrorCount]:
         """The error counts of what was written since the last poll."""
         records: list[LogRecord] = []
         files = self._files()
@@ -110,7 +110,7 @@ class LogFollower:
         return list(self._parse(complete))
 
 
-def follow(follower: LogFollower, write: Callable[[list[LogErrorRow]], None],
+def follow(follower: LogFollower, write: Callable[[list[LogErrorCount]], None],
            stop: threading.Event, every_s: float = 1.0) -> threading.Thread:
     """Poll in a thread until ``stop`` is set, writing each poll's counts."""
     def run() -> None:

@@ -42,9 +42,16 @@ class Backend:
         return 1
 
 
+#: what the sessions of a :class:`SessionGroup` share, in the order a store keeps a group's key
+#: (changing it changes the recording's encoding: ``store/_codec.py``'s ``FORMAT_VERSION``)
+SESSION_GROUP_KEY = ("datname", "usename", "application_name", "client_addr", "backend_type",
+                     "state", "wait_event_type", "wait_event")
+
+
 @dataclass(frozen=True, slots=True)
 class SessionGroup:
-    """Sessions a recording counted rather than kept: how many shared these values.
+    """Sessions a recording counted rather than kept: how many shared these values (the
+    fields of :data:`SESSION_GROUP_KEY`, in that order).
 
     A busy server has hundreds of sessions, most of them idle or running a statement of a few
     milliseconds; a recording keeps the row of every session a check acts on and counts the

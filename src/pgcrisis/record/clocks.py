@@ -28,7 +28,6 @@ from typing import Any
 from pgcrisis.model.activity import Backend, PreparedXact
 from pgcrisis.model.health import DatabaseInfo, ReplicationSlot, TableHealth
 from pgcrisis.model.jobs import JobRuns
-from pgcrisis.record.compaction import Sessions
 
 #: how far (µs) a snapped time reference may stray from the frame's server time: the probes'
 #: ``now()`` and the recorder's clock query are milliseconds apart, never a second
@@ -90,17 +89,14 @@ def seconds_age(stored: int | float | None, ref_us: int) -> float | None:
 
 
 def _measured(row: Any) -> bool:
-    """A row whose ages were measured (the stand-ins of counted sessions, negative pids,
-    have zero ages of no moment: they must not pull the reference)."""
-    return type(row) in CLOCKED and not (isinstance(row, Backend) and row.pid < 0)
+    """A row whose ages were measured (counted sessions have none)."""
+    return type(row) in CLOCKED
 
 
 def clocked_rows(value: Any) -> Iterator[Any]:
     """The rows with measured ages in one field value: its elements, or those of its tuple
-    attributes."""
-    if isinstance(value, Sessions):
-        yield from (v for v in value.full if _measured(v))
-    elif isinstance(value, tuple):
+    attributes (a frame's sessions: the rows kept, not the groups counted)."""
+    if isinstance(value, tuple):
         yield from (v for v in value if _measured(v))
     elif is_dataclass(value):
         for f in fields(value):

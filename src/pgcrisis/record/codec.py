@@ -7,8 +7,8 @@ are references to *element* rows, each stored once by content, so a session or a
 that did not change costs a few bytes of reference, not a row; long strings (query texts,
 commands, definitions) are references to a strings table. References are msgpack extension
 types, so a blob's references can be listed without knowing its type (for garbage
-collection). Sessions are kept compacted (:mod:`.compaction`): full rows, then counts per
-group.
+collection). A frame's sessions are one value (:class:`Sessions`): the rows kept, then the
+groups counted (:mod:`pgcrisis.record.keep`), each group's key once and its count.
 
 :data:`FORMAT_VERSION` numbers this encoding; a store records the one it was written with
 and refuses a newer one. Decoding takes each field's type from ``Snapshot``'s type hints.
@@ -17,20 +17,21 @@ and refuses a newer one. Decoding takes each field's type from ``Snapshot``'s ty
 from __future__ import annotations
 
 import hashlib
+import operator
 import typing
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import msgspec
 
-from pgcrisis.model.activity import Backend
+from pgcrisis.model.activity import SESSION_GROUP_KEY, Backend, SessionGroup
+from pgcrisis.model.parts import RECORDED_FIELDS, RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.clocks import CLOCKED
-from pgcrisis.record.compaction import GroupKey, Sessions
-from pgcrisis.record.frame import RECORDED_FIELDS
 from pgcrisis.record.layout import (
     DecodeContext,
     Decoders,
@@ -46,10 +47,48 @@ FORMAT_VERSION = 1
 #: the pseudo-field that holds a frame's ServerInfo (changes rarely, stored like a field)
 SERVER_FIELD = "server"
 
+#: the Snapshot field kept inside the ``activity`` value (:class:`Sessions`), not on its own
+_WITH_ACTIVITY = "counted_sessions"
 _HINTS = typing.get_type_hints(Snapshot)
 #: every stored field's type
 FIELD_TYPES: Mapping[str, Any] = {SERVER_FIELD: ServerInfo,
-                                  **{name: _HINTS[name] for name in RECORDED_FIELDS}}
+                                  **{name: _HINTS[name] for name in RECORDED_FIELDS
+                                     if name != _WITH_ACTIVITY}}
+#: a group's key as stored: a tuple of :data:`SESSION_GROUP_KEY`
+GroupKey = tuple[str | None, ...]
+_group_key = operator.attrgetter(*SESSION_GROUP_KEY)
+
+
+@dataclass(frozen=True, slots=True)
+class Sessions:
+    """A frame's sessions as one stored value: the rows kept, and the groups counted."""
+
+    rows: tuple[Backend, ...]
+    groups: tuple[SessionGroup, ...] = ()
+
+
+def stored_values(snapshot: Snapshot, parts: Collection[Part]) -> dict[str, Any]:
+    """The stored fields of the ``parts`` of ``snapshot`` (the fields of a frame), in the
+    order of the parts."""
+    out: dict[str, Any] = {}
+    for part in RECORDED_PARTS:
+        if part not in parts:
+            continue
+        for name in part.fields:
+            if name == "activity":
+                out[name] = Sessions(snapshot.activity, snapshot.counted_sessions)
+            elif name != _WITH_ACTIVITY:
+                out[name] = getattr(snapshot, name)
+    return out
+
+
+def snapshot_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Snapshot fields of decoded stored values (the sessions' value gives two)."""
+    out = dict(values)
+    sessions = out.get("activity")
+    if isinstance(sessions, Sessions):
+        out["activity"], out[_WITH_ACTIVITY] = sessions.rows, sessions.groups
+    return out
 
 _EXT_STRING = 1
 _EXT_ROWS = 2
@@ -229,14 +268,15 @@ class Codec:
 
     def encode(self, field: str, value: Any, ctx: EncodeContext) -> bytes:
         """The value blob of ``field``'s ``value`` (rows and strings go through ``ctx``);
-        sessions as :class:`~.compaction.Sessions`, or rows already compacted."""
+        sessions as :class:`Sessions` (or a tuple of rows, none counted)."""
         if field == "activity":
-            sessions = value if isinstance(value, Sessions) else Sessions.of(value)
+            sessions = value if isinstance(value, Sessions) else Sessions(tuple(value))
             row = self._encoders.encoder(Backend)
             group = self._encoders.encoder(GroupKey)
-            plain: Any = [ctx.rows(sessions.full, row, same_always=False),
-                          ctx.rows(list(sessions.groups), group, same_always=True),
-                          list(sessions.groups.values())]
+            plain: Any = [ctx.rows(sessions.rows, row, same_always=False),
+                          ctx.rows([_group_key(g) for g in sessions.groups], group,
+                                   same_always=True),
+                          [g.sessions for g in sessions.groups]]
         else:
             plain = self._encoders.encoder(FIELD_TYPES[field], split=True)(value, ctx)
         return seal(dumps(plain))
@@ -252,7 +292,15 @@ class Codec:
             row = decoders.decoder(Backend)
             group = decoders.decoder(GroupKey)
             full = tuple(row(ctx.rows[i], ctx) for i in full_refs.ids)
-            groups = {group(ctx.rows[i], ctx): n
-                      for i, n in zip(group_refs.ids, counts, strict=True)}
-            return Sessions(full, groups).rows()
+            groups = tuple(_group(group(ctx.rows[i], ctx), n)
+                           for i, n in zip(group_refs.ids, counts, strict=True))
+            return Sessions(full, groups)
         return decoders.decoder(FIELD_TYPES[field])(plain, ctx)
+
+
+def _group(key: GroupKey, sessions: int) -> SessionGroup:
+    """A counted group from its stored key (an application or backend type never stored is
+    an empty string, as a session row has it)."""
+    datname, usename, app, addr, backend_type, state, wait_type, wait = key
+    return SessionGroup(datname, usename, app or "", addr, backend_type or "", state,
+                        wait_type, wait, sessions)

@@ -2,63 +2,119 @@
 events (gaps, reconnects, restarts, counter resets), and the store's interface.
 
 The recorder stores snapshots, not a second model: a :class:`Frame` carries the very
-dataclasses the checks read (:class:`~pgcrisis.model.snapshot.Snapshot` fields), so triage of a
-past moment rebuilds a ``Snapshot`` and runs the same checks. Fast parts (sessions, locks,
-prepared transactions) are read every interval; slow parts (statements, tables, cached views,
-jobs, server health) every minute. A frame holds only the parts read at its moment; a snapshot
-at time T takes, for each field, its latest value recorded at or before T.
+snapshot the checks read, with the parts read at its moment, so triage of a past moment
+rebuilds a ``Snapshot`` (:func:`pgcrisis.model.parts.assemble`) and runs the same checks.
+Fast parts (sessions, locks, prepared transactions) are read every interval; slow parts
+(statements, tables, cached views, jobs, server health) every minute. A frame holds only the
+parts read at its moment; a snapshot at time T takes, for each field, its latest value
+recorded at or before T.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from pgcrisis.model import parts
 from pgcrisis.model.findings import Severity
+from pgcrisis.model.parts import RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.timeline import Bucket
 
-#: one row of error counts: minute (µs), group key, severity, sqlstate, statement, queryid,
-#: application, tag, count, sample message
-LogErrorRow = tuple[int, str, str, str, str, int | None, str, str, int, str]
-
-#: probe parts read every interval (what is stuck right now), and every minute
-FAST_PARTS = tuple(p.name for p in parts.FAST_PARTS)
-SLOW_PARTS = tuple(p.name for p in parts.SLOW_PARTS)
-
-#: the Snapshot fields each probe part fills, as a frame stores them (counted sessions are
-#: stand-in rows of ``activity`` here)
-FIELDS_OF_PART: Mapping[str, tuple[str, ...]] = {
-    p.name: tuple(f for f in p.fields if f != "counted_sessions") for p in parts.RECORDED_PARTS}
-
-#: every Snapshot field a frame may carry, in a stable order
-RECORDED_FIELDS: tuple[str, ...] = tuple(f for part in (*FAST_PARTS, *SLOW_PARTS)
-                                         for f in FIELDS_OF_PART[part])
-
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One sample: the snapshot fields read at one moment.
+    """One sample: the snapshot the recorder took, of which the ``parts`` were read at this
+    moment (its other fields hold their defaults and are not stored).
 
-    ``server_time`` is the server's clock (UTC) when the sample was read, the time every
-    question about the past is asked in; ``local_time`` is the recorder's clock beside it (a
-    skewed client clock is then visible, never silently applied). ``fields`` holds only the
-    fields of the parts read in this sample (names from :data:`RECORDED_FIELDS`).
-    ``worst`` is the worst severity of the findings the checks made of this sample (``None``:
-    nothing above info): samples with a warning or critical survive thinning.
+    The snapshot's ``server_time`` is the server's clock (UTC) when the sample was read, the
+    time every question about the past is asked in; ``local_time`` is the recorder's clock
+    beside it (a skewed client clock is then visible, never silently applied). ``worst`` is
+    the worst severity of the findings the checks made of this sample (``None``: nothing
+    above info): samples with a warning or critical survive thinning.
     """
 
-    server_time: datetime
+    snapshot: Snapshot
+    parts: frozenset[Part]
     local_time: datetime
-    server: ServerInfo
-    fields: Mapping[str, Any]
-    unavailable: Mapping[str, str] = field(default_factory=dict)
     worst: Severity | None = None
-    kind: str = "fast"  # "fast" (FAST_PARTS only) or "full" (every part)
+
+    @property
+    def server_time(self) -> datetime:
+        return self.snapshot.server_time or self.snapshot.taken_at
+
+    @property
+    def server(self) -> ServerInfo:
+        return self.snapshot.server
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Why a part read at this moment could not be."""
+        return dict(self.snapshot.unavailable)
+
+    @property
+    def kind(self) -> str:
+        """``full`` when every recorded part was read, else ``fast``."""
+        return "full" if self.parts.issuperset(RECORDED_PARTS) else "fast"
+
+    def fields(self) -> dict[str, object]:
+        """The Snapshot fields of the parts read, by name, in the parts' order."""
+        return {name: getattr(self.snapshot, name) for part in RECORDED_PARTS
+                if part in self.parts for name in part.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class LogErrorCount:
+    """Errors of the server's log in one minute and one group (severity, SQLSTATE,
+    normalized statement, queryid, application, tag): how many, and the latest message."""
+
+    #: the minute's start, µs since the epoch (UTC)
+    t: int
+    severity: str
+    sqlstate: str
+    statement: str
+    queryid: int | None
+    application: str
+    tag: str
+    count: int
+    sample: str
+
+    @property
+    def group(self) -> str:
+        """The group's key in the store: a digest of what its errors share."""
+        shared = (self.severity, self.sqlstate, self.statement, str(self.queryid or ""),
+                  self.application, self.tag)
+        return hashlib.sha1("\x00".join(shared).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesColumns:
+    """The stored series' charted figures over a range, as columns: entry ``i`` of each is
+    minute ``i`` (no object per minute: a chart of 14 days reads 20,160 of them)."""
+
+    #: each minute's start, µs since the epoch (UTC)
+    t: tuple[int, ...]
+    active: tuple[int, ...]
+    idle: tuple[int, ...]
+    idle_tx: tuple[int, ...]
+    waiting: tuple[int, ...]
+    refreshing: tuple[int, ...]
+    xacts: tuple[int, ...]
+    job_runs: tuple[int, ...]
+    statement_ms: tuple[float, ...]
+    seconds: tuple[float, ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[object]]) -> SeriesColumns:
+        """From rows of ``t`` then the figures, in the order of the fields."""
+        return cls(*(tuple(column) for column in zip(*rows, strict=True)))
+
+
+#: the charted figures, in the order of :class:`SeriesColumns`' fields after ``t``
+FIGURES = tuple(f for f in SeriesColumns.__dataclass_fields__ if f != "t")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +145,7 @@ class StoreWriter(Protocol):
         """Thin detail older than ``thin_after`` (one frame a minute, plus frames whose
         ``worst`` is warning or critical) and delete what is older than ``retention``."""
 
-    def log_errors(self, rows: Sequence[LogErrorRow]) -> None:
+    def log_errors(self, rows: Sequence[LogErrorCount]) -> None:
         """Add error counts read from the server's log (one transaction)."""
 
     def close(self) -> None:
@@ -129,13 +185,12 @@ class Store(Protocol):
         between ``start`` and ``end``, oldest first."""
 
     def series_figures(self, name: str, start: datetime,
-                       end: datetime) -> list[tuple[Any, ...]] | None:
-        """The same minutes' charted figures as plain rows (``t`` then
-        :data:`pgcrisis.record.reader.FIGURES`), or ``None`` when none is stored there."""
+                       end: datetime) -> SeriesColumns | None:
+        """The same minutes' charted figures as columns (for a reader that wants columns,
+        not a :class:`Bucket` per minute), or ``None`` when none is stored there."""
 
-    def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
-        """Error counts of the server's log between ``start`` and ``end``: rows of
-        (t, severity, sqlstate, statement, queryid, application, tag, n, sample)."""
+    def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
+        """Error counts of the server's log between ``start`` and ``end``."""
 
     def close(self) -> None:
         """Close the store."""

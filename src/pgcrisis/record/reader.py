@@ -2,8 +2,10 @@
 
 A snapshot at T is built from the latest frame at or before T (its time is ``taken_at``)
 and, for each field, the latest change at or before it: one indexed lookup per field
-(``changes`` is keyed by recording, field and time), however long the recording. Fast parts'
-``unavailable`` reasons come from that frame, slow parts' from the latest full frame.
+(``changes`` is keyed by recording, field and time), however long the recording. The fields
+are put together by :func:`~pgcrisis.model.parts.assemble`, as ``top`` does live: the
+``unavailable`` reasons of the parts the frame read come from it, the others' from the
+latest full frame.
 Content (values, element rows, strings) is immutable once written and never gets its id
 back, so it is cached by id across calls.
 """
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from pgcrisis.errors import StoreError
+from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, assemble
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.clocks import Refs
 from pgcrisis.record.codec import (
@@ -24,21 +27,19 @@ from pgcrisis.record.codec import (
     Codec,
     loads,
     row_strings,
+    snapshot_fields,
     unpack_value,
     unseal,
 )
 from pgcrisis.record.codec import references as refs_in
 from pgcrisis.record.db import Db, from_us, to_us
-from pgcrisis.record.frame import FAST_PARTS, Event
+from pgcrisis.record.frame import Event, LogErrorCount, SeriesColumns
 from pgcrisis.record.layout import DecodeContext
 from pgcrisis.record.store_meta import SCHEMA_VERSION
 from pgcrisis.record.stored_frame import StoredFrame
 from pgcrisis.record.thinning import FULL
 from pgcrisis.record.timeline import Bucket, buckets_of
 
-#: the figures :meth:`RecordingReader.series_figures` returns, after the minute's start
-FIGURES = ("active", "idle", "idle_tx", "waiting", "refreshing", "xacts", "job_runs",
-           "statement_ms", "seconds")
 #: frames read per query when walking a window
 PAGE = 500
 #: cached element rows before the caches are emptied
@@ -47,6 +48,11 @@ CACHE_MAX = 500_000
 TYPED_MAX = 4096
 #: ids per ``IN`` list
 CHUNK = 5000
+
+
+def parts_read(frame: StoredFrame) -> tuple[Part, ...]:
+    """The parts a stored frame read: every recorded part (a full frame), or the fast ones."""
+    return RECORDED_PARTS if frame.kind == FULL else FAST_PARTS
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
@@ -120,24 +126,28 @@ class RecordingReader:
         return buckets_of(self.snapshots(name, from_us(first), end))
 
     def series_figures(self, name: str, start: datetime,
-                       end: datetime) -> list[tuple[Any, ...]] | None:
-        """The stored series' charted figures as plain rows (:data:`FIGURES` after ``t``),
-        for a reader that wants columns, not a :class:`Bucket` per minute; ``None`` when the
-        store has no stored series there (an older store: use :meth:`series`)."""
+                       end: datetime) -> SeriesColumns | None:
+        """The stored series' charted figures as columns, for a reader that wants columns,
+        not a :class:`Bucket` per minute; ``None`` when the store has no stored series there
+        (an older store: use :meth:`series`)."""
         rec = self.recording(name)
         if rec is None or self.schema < 2:
             return None
         first = to_us(start) - to_us(start) % 60_000_000
         rows = self.db.all("series_figures_between", rec, first, to_us(end))
-        return [tuple(r) for r in rows] or None
+        return SeriesColumns.of(rows) if rows else None
 
-    def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
-        """The error counts of the server's log (rows of ``log_errors_between``)."""
+    def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
+        """The error counts of the server's log, oldest first."""
         rec = self.recording(name)
         if rec is None or self.schema < 2:
             return []
         first = to_us(start) - to_us(start) % 60_000_000
-        return self.db.all("log_errors_between", rec, first, to_us(end))
+        return [LogErrorCount(int(t), str(severity), str(sqlstate), str(statement),
+                              None if queryid is None else int(queryid), str(application),
+                              str(tag), int(n), str(sample))
+                for t, severity, sqlstate, statement, queryid, application, tag, n, sample
+                in self.db.all("log_errors_between", rec, first, to_us(end))]
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -224,7 +234,8 @@ class RecordingReader:
 
     def values(self, rec: int, frame: StoredFrame, state: Mapping[int, int],
                known: Mapping[int, Refs] | None = None) -> dict[str, Any]:
-        """The typed value of every field in ``state`` (field id -> value id) at ``frame``."""
+        """The typed value of every stored field in ``state`` (field id -> value id) at
+        ``frame``."""
         self._load(rec, state.values())
         out: dict[str, Any] = {}
         for fid, vid in state.items():
@@ -250,13 +261,9 @@ class RecordingReader:
         if server is None:
             raise StoreError(f"the recording's frame at {from_us(frame.t)} has no server facts "
                              "(a damaged store)")
-        unavailable = {k: v for k, v in (full.unavailable if full else {}).items()
-                       if k not in FAST_PARTS}
-        unavailable.update((k, v) for k, v in frame.unavailable.items()
-                           if k in FAST_PARTS or frame.kind == FULL)
-        return Snapshot(server=server, taken_at=from_us(frame.t), server_time=from_us(frame.t),
-                        unavailable=unavailable,
-                        **fields)
+        return assemble(server, from_us(frame.t), snapshot_fields(fields),
+                        read=parts_read(frame), unavailable=frame.unavailable,
+                        before=full.unavailable if full else {})
 
     # -- content ---------------------------------------------------------------------------
 
@@ -332,8 +339,8 @@ class ReadingStore:
         return self.reader.series(name, start, end)
 
     def series_figures(self, name: str, start: datetime,
-                       end: datetime) -> list[tuple[Any, ...]] | None:
+                       end: datetime) -> SeriesColumns | None:
         return self.reader.series_figures(name, start, end)
 
-    def log_errors(self, name: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         return self.reader.log_errors(name, start, end)

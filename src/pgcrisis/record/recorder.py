@@ -28,11 +28,12 @@ from pgcrisis.collect.probe import ProbeOptions
 from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConnectError, first_line
-from pgcrisis.model import parts as snapshot_parts
 from pgcrisis.model.findings import Severity
+from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, names
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.frame import FAST_PARTS, FIELDS_OF_PART, SLOW_PARTS, Event, Frame, StoreWriter
+from pgcrisis.record.frame import Event, Frame, StoreWriter
+from pgcrisis.record.keep import kept
 
 #: the longest wait between two reconnection attempts
 MAX_BACKOFF_S = 30.0
@@ -53,6 +54,9 @@ class RecorderOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     #: judge each frame (its ``worst``, which thinning keeps); ``top`` judges its own view
     judge: bool = True
+    #: count the sessions no check acts on rather than keep their rows (:mod:`.keep`);
+    #: ``top`` shows every session, and keeps them all
+    count_sessions: bool = True
 
 
 @dataclass
@@ -71,7 +75,7 @@ def fast_checks() -> tuple[str, ...]:
     """The checks that read only the parts sampled every interval (sessions, locks, prepared
     transactions): between two full samples nothing else they read has changed."""
     return tuple(code for code, spec in CHECKS.items()
-                 if set(spec.needs) <= set(FAST_PARTS))
+                 if set(spec.needs) <= names(FAST_PARTS))
 
 
 def worst(snapshot: Snapshot, thresholds: Thresholds,
@@ -85,19 +89,12 @@ def worst(snapshot: Snapshot, thresholds: Thresholds,
     return None
 
 
-def frame_of(snapshot: Snapshot, parts: tuple[str, ...], *, local_time: datetime,
-             worst_severity: Severity | None) -> Frame:
-    """The frame that stores the ``parts`` of ``snapshot``."""
-    fields = {name: getattr(snapshot, name) for part in parts for name in FIELDS_OF_PART[part]}
-    return Frame(
-        server_time=snapshot.server_time or local_time,
-        local_time=local_time,
-        server=snapshot.server,
-        fields=fields,
-        unavailable=dict(snapshot.unavailable),
-        worst=worst_severity,
-        kind="full" if set(parts) >= set(SLOW_PARTS) else "fast",
-    )
+def frame_of(snapshot: Snapshot, parts: tuple[Part, ...], *, local_time: datetime,
+             worst_severity: Severity | None, count_sessions: bool = True) -> Frame:
+    """The frame that stores the ``parts`` of ``snapshot`` (its sessions as a recording keeps
+    them unless ``count_sessions`` is off)."""
+    return Frame(kept(snapshot) if count_sessions else snapshot, frozenset(parts),
+                 local_time, worst_severity)
 
 
 def _worse(a: Severity | None, b: Severity | None) -> Severity | None:
@@ -211,10 +208,9 @@ class Recorder:
     def _sample_once(self, now: float) -> None:
         assert self._conn is not None
         slow = now >= self._next_slow
-        parts = (*FAST_PARTS, *SLOW_PARTS) if slow else FAST_PARTS
+        parts = RECORDED_PARTS if slow else FAST_PARTS
         try:
-            read = snapshot_parts.RECORDED_PARTS if slow else snapshot_parts.FAST_PARTS
-            snapshot = collect(self._conn, self.options.probe_options, parts=read,
+            snapshot = collect(self._conn, self.options.probe_options, parts=parts,
                                server=None if slow else self._server)
         except (ConnectError, psycopg.Error) as exc:
             self._event("disconnect", first_line(exc))
@@ -242,7 +238,8 @@ class Recorder:
             severity = _worse(worst(snapshot, self.options.thresholds, only=self._fast_codes),
                               self._slow_worst)
         local = datetime.now(UTC)
-        frame = frame_of(snapshot, parts, local_time=local, worst_severity=severity)
+        frame = frame_of(snapshot, parts, local_time=local, worst_severity=severity,
+                         count_sessions=self.options.count_sessions)
         self.writer.append(frame)
         self.stats.frames += 1
         self.stats.full_frames += slow

@@ -10,10 +10,12 @@ work).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pgcrisis.model.activity import Backend
+from pgcrisis.model.parts import ACTIVITY, CRON, STATEMENTS, Part
 from pgcrisis.model.snapshot import Snapshot
 
 
@@ -37,18 +39,6 @@ def _bucket(at: datetime, seconds: int) -> datetime:
     return datetime.fromtimestamp(stamp, tz=at.tzinfo)
 
 
-def _counts(snapshot: Snapshot) -> tuple[int, int, int]:
-    active = waiting = refreshing = 0
-    for b in snapshot.activity:
-        if not b.is_client or b.state != "active":
-            continue
-        active += 1
-        waiting += b.wait_event_type == "Lock"
-        text = b.query.lstrip().lower()
-        refreshing += text.startswith("refresh materialized view") or "refresh_chain" in text
-    return active, waiting, refreshing
-
-
 def per_minute(snapshots: Sequence[Snapshot], seconds: int = 60) -> list[Minute]:
     """One :class:`Minute` per minute (or per ``seconds``) that has samples, oldest first."""
     minutes: dict[datetime, list[Snapshot]] = {}
@@ -59,7 +49,7 @@ def per_minute(snapshots: Sequence[Snapshot], seconds: int = 60) -> list[Minute]
     previous_ms: float | None = None
     for start in sorted(minutes):
         group = minutes[start]
-        counts = [_counts(s) for s in group]
+        counts = [reading(s) for s in group]
         runs = statement_ms = 0.0
         for s in group:
             if s.statements.rows or s.statements.db_total_exec_ms:
@@ -72,9 +62,9 @@ def per_minute(snapshots: Sequence[Snapshot], seconds: int = 60) -> list[Minute]
                 if previous_runs is not None and total_runs >= previous_runs:
                     runs += total_runs - previous_runs
                 previous_runs = total_runs
-        out.append(Minute(start, len(group), max(c[0] for c in counts),
-                          max(c[1] for c in counts), max(c[2] for c in counts), int(runs),
-                          statement_ms))
+        out.append(Minute(start, len(group), max(c.active for c in counts),
+                          max(c.waiting for c in counts), max(c.refreshing for c in counts),
+                          int(runs), statement_ms))
     return out
 
 
@@ -161,31 +151,42 @@ class Bucket:
         return cls(int(t), *values)  # type: ignore[arg-type]  # the fields after t: SERIES
 
 
-def reading(activity: Sequence[object] | None, transactions: object | None,
-            statements: object | None, cron: object | None) -> Reading:
-    """A sample's :class:`Reading` from the fields it carries (``None``: not read)."""
-    from pgcrisis.model.activity import Backend, Transactions
-    from pgcrisis.model.jobs import Cron
-    from pgcrisis.model.statements import Statements
+def refreshes(query: str) -> bool:
+    """Whether a session's statement refreshes a materialized view (or a chain of them).
 
+    >>> refreshes(" REFRESH MATERIALIZED VIEW CONCURRENTLY v"), refreshes("select 1")
+    (True, False)
+    >>> refreshes("CALL pgcrisis.refresh_chain(ARRAY['public.a'], 1, '09:00', 1, 1)")
+    True
+    """
+    text = query.lstrip().lower()
+    return text.startswith("refresh materialized view") or "refresh_chain" in text
+
+
+def reading(snapshot: Snapshot, read: Collection[Part] | None = None) -> Reading:
+    """A sample's :class:`Reading` (with ``read``, only the parts read in it count: a counter
+    not read reads ``None``). Counted sessions count by their state like rows."""
     active = idle = idle_tx = waiting = refreshing = 0
-    for b in activity or ():
-        if not isinstance(b, Backend) or not b.is_client:
+    for b in snapshot.all_sessions():
+        if not b.is_client:
             continue
         if b.state == "active":
-            active += 1
-            waiting += b.wait_event_type == "Lock"
-            text = b.query.lstrip().lower()
-            refreshing += text.startswith("refresh materialized view") or "refresh_chain" in text
+            n = b.sessions
+            active += n
+            waiting += n * (b.wait_event_type == "Lock")
+            refreshing += isinstance(b, Backend) and refreshes(b.query)  # groups: no query
         elif b.state == "idle":
-            idle += 1
+            idle += b.sessions
         elif b.state is not None and b.state.startswith("idle in transaction"):
-            idle_tx += 1
-    xacts = transactions.total if isinstance(transactions, Transactions) else None
+            idle_tx += b.sessions
+    transactions = snapshot.transactions if read is None or ACTIVITY in read else None
+    statements = snapshot.statements if read is None or STATEMENTS in read else None
+    cron = snapshot.cron if read is None or CRON in read else None
+    xacts = transactions.total if transactions is not None else None
     stmt = None
-    if isinstance(statements, Statements) and (statements.rows or statements.db_total_exec_ms):
+    if statements is not None and (statements.rows or statements.db_total_exec_ms):
         stmt = statements.db_total_exec_ms
-    runs = sum(r.runs for r in cron.runs) if isinstance(cron, Cron) and cron.jobs else None
+    runs = sum(r.runs for r in cron.runs) if cron is not None and cron.jobs else None
     return Reading(active, idle, idle_tx, waiting, refreshing, xacts, runs, stmt)
 
 
@@ -238,8 +239,7 @@ def buckets_of(snapshots: Iterable[Snapshot], step_us: int = MINUTE_US) -> list[
     out: list[Bucket] = []
     bucket: Bucket | None = None
     for s in snapshots:
-        bucket = fold(bucket, to_us(s.server_time or s.taken_at),
-                      reading(s.activity, s.transactions, s.statements, s.cron), step_us)
+        bucket = fold(bucket, to_us(s.server_time or s.taken_at), reading(s), step_us)
         if out and out[-1].t == bucket.t:
             out[-1] = bucket
         else:

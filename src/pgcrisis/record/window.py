@@ -29,6 +29,7 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity, rank
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import Statement
+from pgcrisis.record.timeline import refreshes
 from pgcrisis.when import shown
 
 #: codes of the checks only a history can make
@@ -129,10 +130,13 @@ def _stretches(flags: Sequence[tuple[datetime, int]], minimum: int,
 
 
 def _waiting(snapshot: Snapshot) -> tuple[int, int, Counter[str]]:
-    active = [b for b in snapshot.activity if b.is_client and b.state == "active"]
-    waits = [b for b in active if b.wait_event_type in ("Lock", "IO")]
-    kinds = Counter(f"{b.wait_event_type}:{b.wait_event}" for b in waits)
-    return len(waits), len(active), kinds
+    """Active client sessions waiting on locks or I/O, all active ones, and the waits."""
+    active = [b for b in snapshot.all_sessions() if b.is_client and b.state == "active"]
+    kinds: Counter[str] = Counter()
+    for b in active:
+        if b.wait_event_type in ("Lock", "IO"):
+            kinds[f"{b.wait_event_type}:{b.wait_event}"] += b.sessions
+    return kinds.total(), sum(b.sessions for b in active), kinds
 
 
 def stalls(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
@@ -172,9 +176,7 @@ def stalls(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
 
 
 def _refreshing(b: Backend) -> bool:
-    text = b.query.lstrip().lower()
-    return b.state == "active" and (text.startswith("refresh materialized view")
-                                    or "refresh_chain" in text)
+    return b.state == "active" and refreshes(b.query)
 
 
 def refresh_waves(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
@@ -213,8 +215,10 @@ def connection_spikes(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
     series: dict[tuple[str, str | None], list[tuple[datetime, int]]] = {}
     for snapshot in snapshots:
         at = _time(snapshot)
-        per = Counter((b.application_name, b.client_addr) for b in snapshot.activity
-                      if b.is_client)
+        per: Counter[tuple[str, str | None]] = Counter()
+        for b in snapshot.all_sessions():
+            if b.is_client:
+                per[(b.application_name, b.client_addr)] += b.sessions
         for client in set(per) | set(series):
             series.setdefault(client, []).append((at, per.get(client, 0)))
     found: list[WindowFinding] = []

@@ -21,11 +21,10 @@ from typing import Any
 from pgcrisis.errors import StoreError
 from pgcrisis.record import thinning
 from pgcrisis.record.clocks import Origins, Refs, clocked_rows, origins, snap
-from pgcrisis.record.codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec
-from pgcrisis.record.compaction import stored_fields
+from pgcrisis.record.codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec, stored_values
 from pgcrisis.record.content import TOUCH_EVERY_US, Content
 from pgcrisis.record.db import Db, to_us
-from pgcrisis.record.frame import Event, Frame, LogErrorRow
+from pgcrisis.record.frame import Event, Frame, LogErrorCount
 from pgcrisis.record.reader import RecordingReader
 from pgcrisis.record.stored_frame import (
     StoredFrame,
@@ -156,10 +155,7 @@ class RecordingWriter(ABC):
 
     def append(self, frame: Frame) -> None:
         t = max(to_us(frame.server_time), self.last_t + 1)
-        fields = {SERVER_FIELD: frame.server, **stored_fields(frame.fields)}
-        unknown = set(fields) - set(FIELD_TYPES)
-        if unknown:
-            raise ValueError(f"frames cannot carry {sorted(unknown)}")
+        fields = {SERVER_FIELD: frame.server, **stored_values(frame.snapshot, frame.parts)}
         self.before_write(t)
         refs: dict[int, Refs] = {}
         new_origins: dict[str, Origins] = {}
@@ -190,9 +186,7 @@ class RecordingWriter(ABC):
             self.db.run("insert_frame", self.rec, t, to_us(frame.local_time) - t,
                         kind_code(frame.kind), worst_code(frame.worst), seen,
                         pack_unavailable(frame.unavailable), pack_refs(refs, t))
-            f = frame.fields
-            bucket = fold(self.bucket, t, reading(f.get("activity"), f.get("transactions"),
-                                                  f.get("statements"), f.get("cron")))
+            bucket = fold(self.bucket, t, reading(frame.snapshot, frame.parts))
             self.db.run("upsert_series", self.rec, bucket.t, *bucket.row())
         self.bucket = bucket
         self.last_t = t
@@ -202,14 +196,15 @@ class RecordingWriter(ABC):
         for name in new_origins:
             self.xids[name] = refs[self.fields[name]].xid
 
-    def log_errors(self, rows: Sequence[LogErrorRow]) -> None:
+    def log_errors(self, rows: Sequence[LogErrorCount]) -> None:
         """Add error counts read from the server's log (one transaction)."""
         if not rows:
             return
-        self.before_write(max(r[0] for r in rows))
+        self.before_write(max(r.t for r in rows))
         with self._writing():
-            for row in rows:
-                self.db.run("upsert_log_error", self.rec, *row)
+            for r in rows:
+                self.db.run("upsert_log_error", self.rec, r.t, r.group, r.severity, r.sqlstate,
+                            r.statement, r.queryid, r.application, r.tag, r.count, r.sample)
 
     def event(self, event: Event) -> None:
         t = to_us(event.time)

@@ -20,9 +20,8 @@ import numpy as np
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.presentation.triage_json import report_to_json
 from pgcrisis.record.db import from_us, to_us
-from pgcrisis.record.frame import Store
+from pgcrisis.record.frame import FIGURES, Store
 from pgcrisis.record.past import triage_at, triage_window
-from pgcrisis.record.reader import FIGURES
 from pgcrisis.record.timeline import Bucket, buckets_of
 from pgcrisis.serve.reduce import columns, reduce
 from pgcrisis.when import local_zone, shown
@@ -83,7 +82,7 @@ def _errors_per_minute(store: Store, name: str, start: datetime, end: datetime
                        ) -> dict[int, int]:
     counts: Counter[int] = Counter()
     for row in store.log_errors(name, start, end):
-        counts[int(row[0])] += int(row[7])
+        counts[row.t] += row.count
     return dict(counts)
 
 
@@ -95,10 +94,10 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
     step_us = 1_000_000 if end - start <= FINE_SPAN else 60_000_000
     stored = store.series_figures(name, start, end) if step_us == 60_000_000 else None
     if stored is not None:  # the per-minute series as columns: no object per minute
-        grid = np.array(stored, dtype=np.float64)
-        times: Any = grid[:, 0].astype(np.int64)
-        figures: dict[str, Any] = {key: grid[:, i + 1] for i, key in enumerate(FIGURES)}
-        minutes = len(stored)
+        times: Any = np.array(stored.t, dtype=np.int64)
+        figures: dict[str, Any] = {key: np.array(getattr(stored, key), dtype=np.float64)
+                                   for key in FIGURES}
+        minutes = len(stored.t)
     else:
         buckets = (buckets_of(store.snapshots(name, start, end), step_us=step_us)
                    if step_us < 60_000_000 else store.series(name, start, end))
@@ -287,18 +286,19 @@ def errors(store: Store, name: str, start: datetime, end: datetime, width: int) 
         "sqlstate": {}, "statement": {}, "tag": {}, "application": {}}
     per_tag: dict[str, Counter[int]] = defaultdict(Counter)
     total = 0
-    for t, severity, sqlstate, statement, queryid, application, tag, count, sample in rows:
-        n = int(count)
+    for row in rows:
+        n = row.count
         total += n
-        per_tag[tag or "(no tag)"][int(t)] += n
-        keys = {"sqlstate": (sqlstate,), "statement": (statement, str(queryid or "")),
-                "tag": (tag or "(no tag)",), "application": (application or "(none)",)}
+        per_tag[row.tag or "(no tag)"][row.t] += n
+        keys = {"sqlstate": (row.sqlstate,),
+                "statement": (row.statement, str(row.queryid or "")),
+                "tag": (row.tag or "(no tag)",), "application": (row.application or "(none)",)}
         for kind, key in keys.items():
             g = groups[kind].setdefault(key, {"key": list(key), "count": 0,
-                                              "severity": severity, "sample": sample,
-                                              "sqlstate": sqlstate})
+                                              "severity": row.severity, "sample": row.sample,
+                                              "sqlstate": row.sqlstate})
             g["count"] += n
-            g["sample"] = sample
+            g["sample"] = row.sample
     width = max(1, min(width, MAX_WIDTH))
     s, e = to_us(start), to_us(end)
     series = []

@@ -48,7 +48,7 @@ class RecordingCollector(Collector):
                                   "Server time of the latest sample", labels=["recording"])
         stamp.add_metric(label, last.timestamp())
         yield stamp
-        r = reading(snap.activity, snap.transactions, None, None)
+        r = reading(snap)
         sessions = GaugeMetricFamily("pgcrisis_sessions", "Client sessions by state",
                                      labels=["recording", "state"])
         for state, value in (("active", r.active), ("idle", r.idle),
@@ -88,7 +88,7 @@ class RecordingCollector(Collector):
                                  labels=["recording", "sqlstate", "tag"])
         counts: Counter[tuple[str, str]] = Counter()
         for row in self.store.log_errors(self.name, last - ERRORS_OVER, last):
-            counts[(str(row[2]), str(row[6]))] += int(row[7])
+            counts[(row.sqlstate, row.tag)] += row.count
         for (sqlstate, tag), n in sorted(counts.items()):
             errs.add_metric([*label, sqlstate, tag], n)
         yield errs

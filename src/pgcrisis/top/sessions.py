@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
-from pgcrisis.model.activity import Backend
+from pgcrisis.model.activity import Backend, SessionGroup
 from pgcrisis.model.findings import Finding
 from pgcrisis.model.snapshot import Snapshot
 
@@ -61,10 +61,37 @@ def pids_named(findings: Iterable[Finding]) -> dict[int, tuple[str, ...]]:
 
 
 def session_rows(snapshot: Snapshot, findings: Iterable[Finding] = ()) -> tuple[SessionRow, ...]:
-    """Every session of ``snapshot`` as a row."""
+    """Every session of ``snapshot`` as a row: its rows, then the sessions a recording
+    counted rather than kept (:func:`counted_rows`)."""
     held = {c.pid: c.granted for c in snapshot.lock_counts}
     named = pids_named(findings)
-    return tuple(_row(b, held.get(b.pid, 0), named.get(b.pid, ())) for b in snapshot.activity)
+    rows = tuple(_row(b, held.get(b.pid, 0), named.get(b.pid, ())) for b in snapshot.activity)
+    return rows + counted_rows(snapshot.counted_sessions) if snapshot.counted_sessions else rows
+
+
+def counted_rows(groups: Iterable[SessionGroup]) -> tuple[SessionRow, ...]:
+    """A row for each session a recording counted (a replay lists every session, as live):
+    what its group says (database, user, client, state, wait), no query and ages of zero
+    (``None`` where the state has none: no transaction when idle, nothing without a state),
+    and a negative number in place of the pid it did not keep (-1, -2, ...).
+
+    >>> g = SessionGroup("db", "u", "web", None, "client backend", "idle", None, None, 2)
+    >>> [(r.pid, r.state, r.xact_s, r.query_s) for r in counted_rows([g])]
+    [(-1, 'idle', None, 0.0), (-2, 'idle', None, 0.0)]
+    """
+    out: list[SessionRow] = []
+    for g in groups:
+        xact = None if g.state is None or g.state == "idle" else 0.0
+        other = None if g.state is None else 0.0
+        wait = ":".join(x for x in (g.wait_event_type, g.wait_event) if x)
+        for _ in range(g.sessions):
+            out.append(SessionRow(
+                pid=-len(out) - 1, database=g.datname or "", user=g.usename or "",
+                application=g.application_name, client=g.client_addr or "",
+                backend_type=g.backend_type, state=g.state or g.backend_type, query_s=other,
+                xact_s=xact, backend_s=None, wait=wait, locks=0, blocked_by=(), query="",
+                findings=()))
+    return tuple(out)
 
 
 def _row(b: Backend, locks: int, codes: tuple[str, ...]) -> SessionRow:

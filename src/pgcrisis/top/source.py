@@ -19,22 +19,13 @@ from typing import Any
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConfigError, StoreError
+from pgcrisis.model.parts import assemble
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.frame import (
-    FAST_PARTS,
-    FIELDS_OF_PART,
-    Event,
-    Frame,
-    LogErrorRow,
-    Store,
-)
+from pgcrisis.record.frame import Event, Frame, LogErrorCount, Store
 from pgcrisis.record.past import SLACK, recording_name
 from pgcrisis.record.recorder import Recorder, RecorderOptions
 from pgcrisis.top.view import TopView, build_view
 from pgcrisis.when import shown
-
-#: the Snapshot fields of the fast parts (replaced by every frame)
-_FAST_FIELDS = frozenset(f for part in FAST_PARTS for f in FIELDS_OF_PART[part])
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +40,9 @@ class Moment:
 
 
 class MemoryWriter:
-    """A :class:`~pgcrisis.record.frame.StoreWriter` that keeps the latest moment only."""
+    """A :class:`~pgcrisis.record.frame.StoreWriter` that keeps the latest moment only: each
+    frame's parts laid over what the frames before it read, as a store reads a moment back
+    (:func:`~pgcrisis.model.parts.assemble`)."""
 
     def __init__(self, target: Target, thresholds: Thresholds | None = None) -> None:
         self.target = target
@@ -64,14 +57,10 @@ class MemoryWriter:
         self.connected = True
 
     def append(self, frame: Frame) -> None:
-        self._fields.update(frame.fields)
-        fast = frame.kind == "fast"
-        kept = {k: v for k, v in self._unavailable.items()
-                if fast and k not in FAST_PARTS}
-        self._unavailable = {**kept, **frame.unavailable}
-        snapshot = Snapshot(server=frame.server, taken_at=frame.server_time,
-                            unavailable=dict(self._unavailable),
-                            server_time=frame.server_time, **self._fields)
+        self._fields.update(frame.fields())
+        snapshot = assemble(frame.server, frame.server_time, self._fields, read=frame.parts,
+                            unavailable=frame.unavailable, before=self._unavailable)
+        self._unavailable = dict(snapshot.unavailable)
         view = build_view(snapshot, self._snapshot, target=self.target,
                           thresholds=self.thresholds)
         with self._lock:
@@ -80,7 +69,7 @@ class MemoryWriter:
             self.connected = True
             self._moment = Moment(view, snapshot, self._seq, "live", tuple(self.events))
 
-    def log_errors(self, rows: Sequence[LogErrorRow]) -> None:
+    def log_errors(self, rows: Sequence[LogErrorCount]) -> None:
         """Nothing: ``top`` follows no log."""
 
     def event(self, event: Event) -> None:
@@ -112,7 +101,7 @@ class LiveSource:
                  options: RecorderOptions | None = None) -> None:
         base = options or RecorderOptions()
         self.options = replace(base, interval_s=interval_s, judge=False,
-                               maintain_every_s=float("inf"))
+                               maintain_every_s=float("inf"), count_sessions=False)
         self.writer = MemoryWriter(target, self.options.thresholds)
         self.recorder = Recorder(target, self.writer, self.options)
         self.error: Exception | None = None

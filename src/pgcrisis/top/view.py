@@ -8,17 +8,18 @@ out.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.judge import judge
+from pgcrisis.model.activity import Backend, SessionGroup
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.frame import Event
-from pgcrisis.top.sessions import SessionRow, session_rows
+from pgcrisis.top.sessions import SessionRow, counted_rows, session_rows
 from pgcrisis.top.tree import TreeNode, blocking_tree
 
 
@@ -79,16 +80,30 @@ def build_view(snapshot: Snapshot, previous: Snapshot | None = None, *,
     )
 
 
+def _tally(sessions: Iterable[Backend | SessionGroup],
+           key: Callable[[Backend | SessionGroup], str | None]) -> Counter[str]:
+    """Sessions per ``key`` (a counted group adds its count; ``None`` keys left out)."""
+    out: Counter[str] = Counter()
+    for s in sessions:
+        k = key(s)
+        if k is not None:
+            out[k] += s.sessions
+    return out
+
+
 def header(snapshot: Snapshot, previous: Snapshot | None,
            findings: tuple[Finding, ...]) -> Header:
-    clients = [b for b in snapshot.activity if b.is_client]
-    by_state = Counter(b.state or "unknown" for b in clients)
-    oldest = max(((b.pid, b.xact_age_s) for b in clients if b.xact_age_s is not None),
+    clients = [b for b in snapshot.all_sessions() if b.is_client]
+    by_state = _tally(clients, lambda b: b.state or "unknown")
+    ages = [(b.pid, b.xact_age_s) for b in snapshot.activity if b.is_client]
+    ages += [(r.pid, r.xact_s) for r in counted_rows(snapshot.counted_sessions)
+             if r.backend_type == "client backend"]  # as the sessions screen lists them
+    oldest = max(((pid, age) for pid, age in ages if age is not None),
                  key=lambda pair: pair[1], default=None)
     severities = Counter(f.severity.value for f in findings if f.severity != Severity.INFO)
+    waiting = sum(b.sessions for b in snapshot.all_sessions() if b.wait_event_type == "Lock")
     return Header(by_state=dict(by_state), limits=_limits(snapshot),
-                  tps=_tps(snapshot, previous),
-                  waiting=sum(1 for b in snapshot.activity if b.wait_event_type == "Lock"),
+                  tps=_tps(snapshot, previous), waiting=waiting,
                   oldest_xact=oldest, horizon=_horizon(snapshot), slots=_slots(snapshot),
                   findings=dict(severities))
 
@@ -96,7 +111,7 @@ def header(snapshot: Snapshot, previous: Snapshot | None,
 def _limits(snapshot: Snapshot) -> tuple[Limit, ...]:
     """Connections against max_connections (minus the reserved ones), and against any
     database or role limit that is at least half used."""
-    clients = [b for b in snapshot.activity if b.is_client]
+    clients = [b for b in snapshot.all_sessions() if b.is_client]
     settings = snapshot.server.settings or snapshot.server_health.settings
     out: list[Limit] = []
     try:
@@ -105,12 +120,13 @@ def _limits(snapshot: Snapshot) -> tuple[Limit, ...]:
     except ValueError:
         most = 0
     if most > 0:
-        out.append(Limit("server", "max_connections", len(clients) + 1, most))  # +1: us
-    per_db = Counter(b.datname for b in clients if b.datname)
+        out.append(Limit("server", "max_connections",  # +1: us
+                         sum(b.sessions for b in clients) + 1, most))
+    per_db = _tally(clients, lambda b: b.datname or None)
     for db in snapshot.server_health.databases:
         if db.connection_limit >= 0 and per_db[db.name] * 2 >= db.connection_limit:
             out.append(Limit("database", db.name, per_db[db.name], db.connection_limit))
-    per_role = Counter(b.usename for b in clients if b.usename)
+    per_role = _tally(clients, lambda b: b.usename or None)
     for role in snapshot.server_health.role_limits:
         if role.connection_limit >= 0 and per_role[role.name] * 2 >= role.connection_limit:
             out.append(Limit("role", role.name, per_role[role.name], role.connection_limit))
