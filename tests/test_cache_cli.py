@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 from pgcrisis.cache.service import night_plan_sql
 from pgcrisis.cli.main import cli
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
-from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
 from pgcrisis.journal import apply
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.cache import CachedViewTree, build_tree
+from pgcrisis.lab.scenario import admin_connect
 from tests.helpers import triage
 
 SCALE = 0.02

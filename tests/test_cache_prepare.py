@@ -9,10 +9,10 @@ from pgcrisis.cache.apply.refresh import REFRESHED
 from pgcrisis.cache.keys import declared_key
 from pgcrisis.cache.service import catalog, prepare_views, refresh_views
 from pgcrisis.cli.main import cli
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_cache import build_tree
-from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.cache import build_tree
+from pgcrisis.lab.scenario import admin_connect
 from tests.helpers import triage
 
 SCALE = 0.02

@@ -11,10 +11,10 @@ import psycopg
 from pgcrisis.cache.apply.refresh import BUSY, REFRESHED, UNREADY, RefreshOptions
 from pgcrisis.cache.apply.schema import ensure_schema
 from pgcrisis.cache.service import catalog, refresh_views
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_cache import build_tree
-from pgcrisis.demo.scenario import admin_connect, wait_until
 from pgcrisis.dsn import Target
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.cache import build_tree
+from pgcrisis.lab.scenario import admin_connect, wait_until
 from tests.scenarios.cache import build_cycle, create_slow_view
 
 SCALE = 0.02

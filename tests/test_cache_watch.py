@@ -16,10 +16,10 @@ import psycopg
 from pgcrisis.cache.apply.schema import ensure_schema
 from pgcrisis.cache.apply.watch import TRIGGER, Watcher, WatchOptions
 from pgcrisis.cache.service import prepare_views
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_cache import build_tree
-from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.cache import build_tree
+from pgcrisis.lab.scenario import admin_connect
 
 SCALE = 0.02
 CALC = "public.mv_customer_totals"

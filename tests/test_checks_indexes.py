@@ -10,7 +10,7 @@ import pytest
 
 import pgcrisis.checks.indexes
 import pgcrisis.model.relations
-from pgcrisis.demo.faults_queries import OrderWorkflowMissingIndex
+from pgcrisis.lab.queries import OrderWorkflowMissingIndex
 from pgcrisis.model.findings import Severity
 from tests.helpers import PgServer, only, require, triage
 from tests.scenarios.queries import ForeignKeyWithoutIndex

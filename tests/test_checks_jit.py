@@ -10,7 +10,7 @@ import pytest
 import pgcrisis.checks.jit
 from pgcrisis.checks.jit import jit_overhead
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.demo.faults_queries import JitDominatesViewQuery
+from pgcrisis.lab.queries import JitDominatesViewQuery
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from pgcrisis.checks.jobs import job_too_frequent
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
-from pgcrisis.demo.scenario import admin_connect
+from pgcrisis.lab.jobs import CleanupBacklog, CleanupTooFrequent
+from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.model.cron_schedule import CronSchedule
 from pgcrisis.model.findings import ObjectRef, Severity
 from pgcrisis.model.jobs import Cron, CronJob, JobRuns

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
+from pgcrisis.lab.locks import LeakyRecursiveDelete
 from pgcrisis.model.findings import Severity
 from tests.helpers import only, triage
 from tests.scenarios.locks import IdleTransactionChain, PreparedTransactionBlocker

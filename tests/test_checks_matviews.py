@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_blocking_refresh import PlainRefreshBlocksReaders
-from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
-from pgcrisis.demo.scenario import admin_connect
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.blocking_refresh import PlainRefreshBlocksReaders
+from pgcrisis.lab.cache import CachedViewTree, build_tree
+from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.model.findings import ObjectRef, Severity
 from pgcrisis.sqlparse.matview_key import group_key
 from tests.helpers import only, triage

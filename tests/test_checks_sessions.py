@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.demo.scenario import Worker, wait_until
+from pgcrisis.lab.scenario import Worker, wait_until
 from pgcrisis.model.findings import Severity
 from tests.helpers import only, triage
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from pgcrisis.demo.incident import is_about, plain_refresh
-from pgcrisis.demo.scenario import Metric
 from pgcrisis.demo.service import Cause, Fix, run_demo
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.judge import TriageReport
+from pgcrisis.lab.scenario import Metric
 from pgcrisis.model.findings import Finding, ObjectRef, Severity
 from pgcrisis.server_binaries import Missing
 from tests.helpers import PgServer

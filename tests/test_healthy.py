@@ -9,9 +9,9 @@ from typing import Any
 
 import psycopg
 
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.scenario import wait_until
 from pgcrisis.judge import TriageReport
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.scenario import wait_until
 from pgcrisis.model.findings import Severity
 from tests.helpers import PgServer, triage
 from tests.scenarios.users import SimulatedUsers

@@ -19,11 +19,11 @@ from click.testing import CliRunner
 from psycopg import sql
 
 from pgcrisis.cli.main import cli
-from pgcrisis.demo.faults_jobs import CleanupTooFrequent
-from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConfigError
 from pgcrisis.journal import read_actions
+from pgcrisis.lab.jobs import CleanupTooFrequent
+from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.mitigate import playbook
 from pgcrisis.mitigate.actions import role_setting
 from pgcrisis.mitigate.apply import run_action, undo

@@ -18,10 +18,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import StoreError
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.record.past import triage_at, triage_window
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer, require
@@ -232,7 +232,7 @@ def _refresh(dsn: str, view: str) -> None:
 def test_triage_at_names_a_jit_heavy_statement_after_its_counters_are_gone(
         pg: PgServer, db: str, spec: str) -> None:  # noqa: F811
     require(pg, "jit")
-    from pgcrisis.demo.faults_queries import JitDominatesViewQuery
+    from pgcrisis.lab.queries import JitDominatesViewQuery
 
     path = spec
     with Background(db, path) as rec, JitDominatesViewQuery(db, scale=0.1):

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pgcrisis.demo.scenario import wait_until
+from pgcrisis.lab.scenario import wait_until
 from pgcrisis.logs.parse import StderrLog
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer

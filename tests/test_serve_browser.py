@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 import psycopg
 import pytest
 
-from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.embedded import free_port
+from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.logs.follow import LogFollower, follow
 from pgcrisis.record.store import open_store
 from tests.helpers import PgServer

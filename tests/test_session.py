@@ -11,10 +11,10 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis.collect.session import SessionLimits, connect
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.scenario import Worker, wait_until
 from pgcrisis.dsn import Target, redact, resolve
 from pgcrisis.errors import ConfigError
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.scenario import Worker, wait_until
 from tests.helpers import triage
 
 

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 from rich.console import Console
 
-from pgcrisis.demo.app import create_app
 from pgcrisis.demo.incident import build_causes
-from pgcrisis.demo.scenario import admin_connect
 from pgcrisis.judge import TriageReport
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.presentation import DEFAULT_PANELS, triage_terminal
 from tests.helpers import PgServer, require, triage
 

@@ -18,21 +18,21 @@ from typing import Any
 
 import psycopg
 
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_blocking_refresh import PlainRefreshBlocksReaders
-from pgcrisis.demo.faults_cache import CachedViewTree, build_tree
-from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
-from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
-from pgcrisis.demo.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
 from pgcrisis.demo.incident import build_causes
-from pgcrisis.demo.scenario import (
+from pgcrisis.judge import TriageReport
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.blocking_refresh import PlainRefreshBlocksReaders
+from pgcrisis.lab.cache import CachedViewTree, build_tree
+from pgcrisis.lab.jobs import CleanupBacklog, CleanupTooFrequent
+from pgcrisis.lab.locks import LeakyRecursiveDelete
+from pgcrisis.lab.queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
+from pgcrisis.lab.scenario import (
     Scenario,
     Worker,
     admin_connect,
     wait_for_release,
     wait_until,
 )
-from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Severity
 from tests.scenarios.health import (
     ApiCallLoop,

@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.faults_cache import _reaches
 from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.cache import _reaches
 
 CYCLE_SQL = """
 CREATE OR REPLACE VIEW v_cycle AS SELECT 1 AS x;

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.scenario import Scenario, admin_connect, wait_for_release, wait_until
 from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.scenario import Scenario, admin_connect, wait_for_release, wait_until
 
 
 def _one(conn: psycopg.Connection[Any], query: str, params: Any = None) -> Any:

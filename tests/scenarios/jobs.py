@@ -6,8 +6,9 @@ from typing import Any, ClassVar
 
 import psycopg
 
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_jobs import (
+from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.jobs import (
     JOB_PREFIX,
     _job,
     _runs_per_hour,
@@ -16,8 +17,7 @@ from pgcrisis.demo.faults_jobs import (
     schedule_job,
     unschedule_jobs,
 )
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect
-from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.scenario import Metric, Scenario, admin_connect
 
 
 class FailingJob(Scenario):

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.scenario import Scenario, admin_connect, wait_for_release, wait_until
 from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.scenario import Scenario, admin_connect, wait_for_release, wait_until
 
 
 def _blocked_by(conn: psycopg.Connection[Any], pid: int) -> list[int]:

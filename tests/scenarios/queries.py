@@ -6,16 +6,16 @@ import statistics
 import time
 from typing import ClassVar
 
-from pgcrisis.demo.app import AppSize, create_app
-from pgcrisis.demo.faults_queries import _leading_index, _seq_scanned, _top_up
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect
 from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.app import AppSize, create_app
+from pgcrisis.lab.queries import _leading_index, _seq_scanned, _top_up
+from pgcrisis.lab.scenario import Metric, Scenario, admin_connect
 
 
 class ForeignKeyWithoutIndex(Scenario):
     """orders.site_id references delivery_sites, and no index of orders leads with site_id.
 
-    The app creates it that way (:mod:`pgcrisis.demo.app`). Every delete of a delivery site
+    The app creates it that way (:mod:`pgcrisis.lab.app`). Every delete of a delivery site
     makes the foreign key check scan all of orders. The workload deletes ``deletes`` delivery
     sites that no order uses (the even-numbered ones), as a cleanup would. ``scale`` is the
     app's; below 0.375 orders is topped up with archived orders to :data:`MIN_ORDERS` rows, so

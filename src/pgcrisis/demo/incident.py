@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pgcrisis.cache.service import night_plan_sql, prepare_sql
-from pgcrisis.demo.faults_blocking_refresh import PlainRefreshBlocksReaders
-from pgcrisis.demo.faults_cache import CALCULATIONS, CachedViewTree
-from pgcrisis.demo.faults_jobs import CleanupBacklog, CleanupTooFrequent
-from pgcrisis.demo.faults_locks import LeakyRecursiveDelete
-from pgcrisis.demo.faults_queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
-from pgcrisis.demo.scenario import Metric
 from pgcrisis.demo.service import Cause, Fix, remedy_sql
 from pgcrisis.dsn import Target
 from pgcrisis.judge import TriageReport
+from pgcrisis.lab.blocking_refresh import PlainRefreshBlocksReaders
+from pgcrisis.lab.cache import CALCULATIONS, CachedViewTree
+from pgcrisis.lab.jobs import CleanupBacklog, CleanupTooFrequent
+from pgcrisis.lab.locks import LeakyRecursiveDelete
+from pgcrisis.lab.queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
+from pgcrisis.lab.scenario import Metric
 from pgcrisis.model.findings import Finding
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Protocol
 
 from pgcrisis import journal as journaling
-from pgcrisis.demo.app import AppSize, create_app
 from pgcrisis.demo.recording import DemoRecorder, PastTriage, judge_recording
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect, wait_until
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.judge import TriageReport
+from pgcrisis.lab.app import AppSize, create_app
+from pgcrisis.lab.scenario import Metric, Scenario, admin_connect, wait_until
 from pgcrisis.model.findings import Finding
 from pgcrisis.server_binaries import Missing
 from pgcrisis.triage import run_triage

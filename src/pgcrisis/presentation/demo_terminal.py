@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from pgcrisis.demo.recording import BUCKET_S, PastTriage
-from pgcrisis.demo.scenario import Metric
 from pgcrisis.demo.service import Cause, DemoResult, Fix
 from pgcrisis.judge import TriageReport
+from pgcrisis.lab.scenario import Metric
 from pgcrisis.presentation import triage_terminal
 from pgcrisis.record.timeline import ROWS, sparkline
 from pgcrisis.server_binaries import Missing, combined_command

@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import sql as psql
 
-from pgcrisis.demo.app import AppSize, create_app
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect, wait_until
 from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.app import AppSize, create_app
+from pgcrisis.lab.scenario import Metric, Scenario, admin_connect, wait_until
 
 
 def _install_extensions(conn: psycopg.Connection[Any], names: tuple[str, ...]) -> None:
@@ -224,7 +224,7 @@ class OrderWorkflowMissingIndex(Scenario):
     ``INSERT INTO order_items ... SELECT ... FROM standing_order_items WHERE customer_id = $1
     AND active`` (a sequential scan of the whole table, every time), and totals the order.
     ``users`` simulated users (application ``ordersvc``) each create ``orders_per_user``
-    orders. ``scale`` is the app's (:func:`pgcrisis.demo.app.create_app`); below 0.4
+    orders. ``scale`` is the app's (:func:`pgcrisis.lab.app.create_app`); below 0.4
     standing_order_items is topped up with inactive standing items of former customers to
     :data:`MIN_STANDING_ITEMS` rows, so that it exceeds the missing-index check's 1,000 pages
     at any scale (the workflow still scans them all).

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect
 from pgcrisis.errors import ScenarioError, first_line
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.scenario import Metric, Scenario, admin_connect
 from pgcrisis.model.cron_schedule import CronSchedule
 
 #: every job a lab scenario schedules is named with this prefix

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgcrisis.demo.scenario import Metric, Scenario, admin_connect, wait_for_release
 from pgcrisis.errors import ScenarioError
+from pgcrisis.lab.scenario import Metric, Scenario, admin_connect, wait_for_release
 
 
 class LeakyRecursiveDelete(Scenario):

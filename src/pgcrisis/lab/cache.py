@@ -1,5 +1,5 @@
 """Cached-view faults: a tree of materialized views refreshed all at once (a plain REFRESH
-that locks readers out is :mod:`.faults_blocking_refresh`).
+that locks readers out is :mod:`.blocking_refresh`).
 
 The seed incident's app caches "calculations" views that many customer-facing views are
 joined to, some of which are cached again: here ``mv_customer_totals`` (orders x items per
@@ -20,16 +20,16 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.cache.schedule import LANE_PREFIX
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_jobs import (
+from pgcrisis.errors import ScenarioError, first_line
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.jobs import (
     JOB_PREFIX,
     fast_forward,
     require_pg_cron,
     schedule_job,
     unschedule_jobs,
 )
-from pgcrisis.demo.scenario import Metric, Scenario, Worker, admin_connect
-from pgcrisis.errors import ScenarioError, first_line
+from pgcrisis.lab.scenario import Metric, Scenario, Worker, admin_connect
 from pgcrisis.model.cron_schedule import CronSchedule
 
 #: the cached calculations view at the root of the tree

@@ -1,4 +1,4 @@
-"""A plain ``REFRESH MATERIALIZED VIEW`` of the calculations view (:mod:`.faults_cache`'s
+"""A plain ``REFRESH MATERIALIZED VIEW`` of the calculations view (:mod:`.cache`'s
 tree) that locks its readers out, and what a reader waits during a real refresh."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 import psycopg
 
-from pgcrisis.demo.app import create_app
-from pgcrisis.demo.faults_cache import CALCULATIONS, build_tree
-from pgcrisis.demo.scenario import Metric, Scenario, Worker, admin_connect, wait_until
 from pgcrisis.errors import ScenarioError, first_line
+from pgcrisis.lab.app import create_app
+from pgcrisis.lab.cache import CALCULATIONS, build_tree
+from pgcrisis.lab.scenario import Metric, Scenario, Worker, admin_connect, wait_until
 
 
 class PlainRefreshBlocksReaders(Scenario):
