@@ -37,8 +37,8 @@ from _proc import cpu_seconds
 from rich.console import Console
 from rich.table import Table
 
+from pgcrisis.durations import parse as parse_duration
 from pgcrisis.embedded import EmbeddedServer
-from pgcrisis.when import parse_duration
 
 TARGET_CPU = 0.02
 TARGET_MIB_PER_DAY = 30.0

@@ -1,12 +1,12 @@
-"""Times and durations as people type them, and times as output shows them.
+"""Moments as people type them, and as output shows them (durations: :mod:`pgcrisis.durations`).
 
 A person on call types ``09:14`` or an ISO 8601 moment, with or without an offset (without
-one it is local time); a duration as ``1s``, ``500ms``, ``14d``. What they type is something
-that already happened (an incident's start, the moment or window of a recording to judge),
-so a bare ``09:14`` is its latest past occurrence: today's if it has passed, else yesterday's
-(just after midnight, ``09:14`` is yesterday morning, not nine hours ahead), and a moment in
-the future is refused. Output always says which zone a time is in, so a recording read in
-another zone, or across a DST change, is never misread.
+one it is local time). What they type is something that already happened (an incident's
+start, the moment or window of a recording to judge), so a bare ``09:14`` is its latest past
+occurrence: today's if it has passed, else yesterday's (just after midnight, ``09:14`` is
+yesterday morning, not nine hours ahead), and a moment in the future is refused. Output always
+says which zone a time is in, so a recording read in another zone, or across a DST change, is
+never misread.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from pgcrisis.errors import ConfigError
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?$")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0,
-           "w": 604800.0}
 _EPOCH = datetime(1970, 1, 1)
 
 #: How far ahead of this machine's clock a typed moment may be and still count as now: two
@@ -118,31 +115,6 @@ def _latest(clock: time, now: datetime, zone: tzinfo) -> datetime:
     if moment.astimezone(UTC) <= now.astimezone(UTC):
         return moment
     return datetime.combine(today - timedelta(days=1), clock, tzinfo=zone)
-
-
-def parse_duration(text: str) -> timedelta:
-    """``1s``, ``500ms``, ``5m``, ``48h``, ``14d``, ``2w`` (a bare number is seconds).
-
-    >>> parse_duration("500ms").total_seconds(), parse_duration("14d").days
-    (0.5, 14)
-    """
-    match = _DURATION.match(text.strip().lower())
-    if not match:
-        raise ConfigError(f"{text!r} is not a duration: give e.g. 1s, 500ms, 5m, 48h, 14d")
-    return timedelta(seconds=float(match[1]) * _UNIT_S[match[2] or "s"])
-
-
-def parse_size(text: str) -> int:
-    """Bytes from ``500MB``, ``1GiB``, ``2g`` (binary units).
-
-    >>> parse_size("1GiB"), parse_size("10m")
-    (1073741824, 10485760)
-    """
-    match = re.match(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$", text.strip().lower())
-    if not match:
-        raise ConfigError(f"{text!r} is not a size: give e.g. 500MB, 1GiB")
-    power = " kmgt".index(match[2] or " ")
-    return int(float(match[1]) * 1024 ** power)
 
 
 def shown(moment: datetime, zone: tzinfo | None = None) -> str:

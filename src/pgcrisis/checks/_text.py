@@ -1,8 +1,19 @@
-"""Small wording helpers shared by checks (pure)."""
+"""Small wording helpers shared by checks (pure).
+
+Durations, sizes, shortened text and quoting have modules of their own
+(:mod:`pgcrisis.durations`, :mod:`pgcrisis.sizes`, :mod:`pgcrisis.shorten`,
+:mod:`pgcrisis.sqltext`); ``duration``, ``short_query`` and ``quote_literal`` are their
+functions under the names the checks still being moved to them call them by.
+"""
 
 from __future__ import annotations
 
+from pgcrisis.durations import words as duration
 from pgcrisis.model.activity import Backend
+from pgcrisis.shorten import query as short_query
+from pgcrisis.sqltext import literal as quote_literal
+
+__all__ = ["duration", "plural", "quote_literal", "short_query", "who"]
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -14,43 +25,6 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def duration(seconds: float | None) -> str:
-    """A compact human duration.
-
-    >>> duration(41.2), duration(125), duration(7300), duration(None)
-    ('41 s', '2 min 5 s', '2 h 1 min', '?')
-    """
-    if seconds is None:
-        return "?"
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s"
-    return f"{s // 3600} h {s % 3600 // 60} min"
-
-
-def short_query(query: str, limit: int = 80) -> str:
-    """One line of a query, cut to ``limit`` characters (with '…').
-
-    >>> short_query("SELECT  *\\n  FROM orders")
-    'SELECT * FROM orders'
-    >>> short_query("SELECT a, b, c FROM t", 12)
-    'SELECT a, b…'
-    """
-    one = " ".join(query.split())
-    return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
-
-
 def who(backend: Backend) -> str:
     """The name a person recognises a session by: application, else user."""
     return backend.application_name or backend.usename or backend.backend_type or "?"
-
-
-def quote_literal(text: str) -> str:
-    """A SQL string literal.
-
-    >>> quote_literal("it's")
-    "'it''s'"
-    """
-    return "'" + text.replace("'", "''") + "'"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pgcrisis.checks._text import short_query
+from pgcrisis import shorten
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
@@ -25,7 +25,7 @@ def slow_query(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         share = st.total_exec_ms / total if total > 0 else 0.0
         if st.total_exec_ms < t.slow_query_min_ms or share < t.slow_query_min_share:
             continue
-        name = short_query(st.query, 60)
+        name = shorten.query(st.query, 60)
         yield Finding(
             code="slow-query",
             severity=Severity.INFO,

@@ -16,8 +16,9 @@ import click
 
 from pgcrisis.cli.options import dsn_option, limits_from, session_options
 from pgcrisis.dsn import Target, resolve
+from pgcrisis.durations import parse as parse_duration
 from pgcrisis.errors import ConfigError
-from pgcrisis.when import parse_duration, parse_moment
+from pgcrisis.when import parse_moment
 
 if TYPE_CHECKING:
     from pgcrisis.presentation.top.app import Source
@@ -85,7 +86,7 @@ def top(dsn_arg: str | None, dsn: str | None, interval: str, read_only: bool,
 
 
 def _replay(dsn: str | None, store: str | None, recording: str | None, at: str | None) -> None:
-    from pgcrisis.record.store import open_store
+    from pgcrisis.store import open_store
     from pgcrisis.top.source import ReplaySource
 
     if dsn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pgcrisis import shorten
 from pgcrisis.model.cron_schedule import CronSchedule
 
 #: statement kinds a job command is split into
@@ -52,8 +53,7 @@ class CronJob:
         """What to call the job: its name, else the start of its command."""
         if self.jobname:
             return self.jobname
-        one_line = " ".join(self.command.split())
-        return one_line if len(one_line) <= 60 else one_line[:57] + "..."
+        return shorten.one_line(self.command, 60, mark="...")
 
     @property
     def refreshes(self) -> tuple[JobStatement, ...]:

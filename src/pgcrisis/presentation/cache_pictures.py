@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from pgcrisis import durations
 from pgcrisis.cache.catalog import CacheCatalog
 from pgcrisis.cache.graph import CacheGraph
 from pgcrisis.cache.planner import Schedule
 from pgcrisis.cache.service import PlanRun
 from pgcrisis.errors import ConfigError, first_line
-from pgcrisis.presentation.units import human_s
 
 _BOX_W, _BOX_H, _GAP_X, _GAP_Y, _PAD = 260, 54, 80, 18, 20
 _FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
@@ -112,7 +112,7 @@ def timeline_svg(plan: Schedule, title: str, start_label: str = "") -> str:
 def node_labels(cat: CacheCatalog) -> dict[str, str]:
     """Each view's refresh duration (and where it comes from) and reads: the second line of
     its box here, and its note in the terminal tree."""
-    return {v.name: (f"refresh {human_s(cat.durations[v.name].p50_s)} "
+    return {v.name: (f"refresh {durations.decimal(cat.durations[v.name].p50_s)} "
                      f"({cat.durations[v.name].source}), {v.reads:,} reads")
             for v in cat.matviews.views}
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from pgcrisis import durations, sizes
 from pgcrisis.cache.apply.refresh import REFRESHED, RefreshOutcome
 from pgcrisis.cache.catalog import CacheCatalog
 from pgcrisis.cache.keys import PrepareStep
@@ -22,7 +23,6 @@ from pgcrisis.cache.planner import Schedule
 from pgcrisis.cache.schedule import lane_job_name
 from pgcrisis.cache.service import CheckRun, PlanRun, PrepareRun, RefreshRun, WatchStart
 from pgcrisis.presentation.cache_pictures import node_labels
-from pgcrisis.presentation.units import human_s, human_size
 
 _OUTCOME_COLOURS = {REFRESHED: "green", "busy": "yellow", "unready": "yellow",
                     "skipped": "yellow"}
@@ -114,8 +114,9 @@ def check(out: Console, run: CheckRun) -> None:
                             if j.statements > 1 else "") for j in r.scheduled_by) or "-"
         table.add_row(r.name, "?" if r.level is None else str(r.level),
                       "[green]yes[/green]" if r.concurrent_ready else "[red]no[/red]", key,
-                      human_size(r.size_bytes),
-                      f"{human_s(r.durations.p50_s)} / {human_s(r.durations.p95_s)} "
+                      sizes.whole(r.size_bytes),
+                      f"{durations.decimal(r.durations.p50_s)} / "
+                      f"{durations.decimal(r.durations.p95_s)} "
                       f"[dim]{r.durations.source}[/dim]", f"{r.reads:,}", jobs,
                       ", ".join(r.findings) or "-")
     out.print(table)
@@ -175,13 +176,13 @@ def plan(out: Console, run: PlanRun) -> None:
     """The plan's figures against the window and the current schedule, then its lanes."""
     p, win, current = run.plan, run.window, run.current
     total = sum(s.end_s - s.start_s for s in p.slots)
-    out.print(f"{len(p.slots)} views, {human_s(total)} of refreshing in "
-              f"{win.label} ({human_s(p.window_s)}): lower bound "
+    out.print(f"{len(p.slots)} views, {durations.decimal(total)} of refreshing in "
+              f"{win.label} ({durations.decimal(p.window_s)}): lower bound "
               f"[bold]{p.lower_bound}[/bold] at once")
     fits = "fits" if p.fits else "[red]overruns the window[/red]"
     out.print(f"plan: {p.lanes} lane(s), peak [bold]{p.peak}[/bold], "
               f"{p.violations} order violation(s), ends after "
-              f"{human_s(p.makespan_s)} ({fits})")
+              f"{durations.decimal(p.makespan_s)} ({fits})")
     if current is not None and current.slots:
         out.print(f"current pg_cron schedule: peak [bold]{current.peak}[/bold], "
                   f"{current.violations} dependent(s) refreshed before their base")

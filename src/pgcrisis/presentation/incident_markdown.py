@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from pgcrisis import durations
 from pgcrisis.incident.writeup import STATE_WORDS, PostMortem, StatusUpdate
+from pgcrisis.quantities import figure
 
 
 def _utc(moment: datetime | None) -> str:
@@ -14,16 +16,12 @@ def _utc(moment: datetime | None) -> str:
 
 
 def _span(delta: timedelta | None) -> str:
-    if delta is None:
-        return "not yet"
-    seconds = int(delta.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
+    return durations.words(None if delta is None else int(delta.total_seconds()), "not yet")
+
+
+def _peak_mean(peak: float, mean: float, unit: str) -> str:
+    return (f"{figure(peak, unit, precise_below=10)} / "
+            f"{figure(mean, unit, precise_below=10)}")
 
 
 def render_status(update: StatusUpdate) -> str:
@@ -97,9 +95,8 @@ def render_postmortem(pm: PostMortem) -> str:
                         f"recorded samples (highest / mean over the {step}s, each {step} "
                         "counted at its worst sample):", "",
                     "| | before | after |", "|---|---|---|"]
-            out += [f"| {r.label} | {_figure(r.before_peak, r.unit)} / "
-                    f"{_figure(r.before_mean, r.unit)} | {_figure(r.after_peak, r.unit)} / "
-                    f"{_figure(r.after_mean, r.unit)} |" for r in pm.figures]
+            out += [f"| {r.label} | {_peak_mean(r.before_peak, r.before_mean, r.unit)} | "
+                    f"{_peak_mean(r.after_peak, r.after_mean, r.unit)} |" for r in pm.figures]
     out += ["", "## What went well", "", "_(fill in)_", "", "## What went badly", "",
             "_(fill in)_", "", "## Action items", ""]
     if not pm.action_items:
@@ -133,8 +130,3 @@ def _timeline(pm: PostMortem) -> list[tuple[datetime, str]]:
     for a in pm.actions:
         rows.append((a.at, f"action {a.id}: {a.title} ({'done' if a.ok else 'failed'})"))
     return [(at, text.replace("|", "\\|")) for at, text in sorted(rows, key=lambda r: r[0])]
-
-
-def _figure(value: float, unit: str) -> str:
-    text = f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
-    return f"{text} {unit}".rstrip()

@@ -1,23 +1,20 @@
 """``pgcrisis report``: the incident's timeline for a window of a recording, as Markdown that
 pastes into an incident channel, or one self-contained HTML page (inline SVG, no scripts).
-Draws only: the figures come from :mod:`pgcrisis.record.timeline` and the window's report."""
+Draws only: the figures come from :mod:`pgcrisis.history.timeline` and the window's report."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
 
+from pgcrisis.history.timeline import ROWS, Minute, sparkline
 from pgcrisis.judge import TriageReport
-from pgcrisis.record.timeline import ROWS, Minute, sparkline
+from pgcrisis.quantities import figure
 from pgcrisis.when import shown
 
 
 def _value(minute: Minute, attribute: str) -> float:
     return float(getattr(minute, attribute))
-
-
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:,.0f}{' ' + unit if unit else ''}"
 
 
 def markdown(report: TriageReport, minutes: Sequence[Minute]) -> str:
@@ -33,7 +30,7 @@ def markdown(report: TriageReport, minutes: Sequence[Minute]) -> str:
     for label, attribute, unit in ROWS:
         values = [_value(m, attribute) for m in minutes]
         lines.append(f"{label:<{width}}  {sparkline(values)}  peak "
-                     f"{_fmt(max(values, default=0), unit)}")
+                     f"{figure(max(values, default=0), unit)}")
     lines += ["```", "", "| minute | active | lock waiters | refreshes | job runs | "
               "statement time |", "|---|---:|---:|---:|---:|---:|"]
     for m in minutes:
@@ -57,9 +54,9 @@ def _chart(label: str, values: Sequence[float], unit: str, y: int) -> str:
     step = _W / max(len(values), 1)
     bars = "".join(
         f'<rect x="{i * step:.1f}" y="{y + _H - v / top * _H:.1f}" width="{max(step - 1, 1):.1f}"'
-        f' height="{v / top * _H:.1f}"><title>{_fmt(v, unit)}</title></rect>'
+        f' height="{v / top * _H:.1f}"><title>{figure(v, unit)}</title></rect>'
         for i, v in enumerate(values))
-    return (f'<text x="0" y="{y - 2}">{escape(label)} (peak {_fmt(max(values, default=0), unit)})'
+    return (f'<text x="0" y="{y - 2}">{escape(label)} (peak {figure(max(values, default=0), unit)})'
             f'</text><g class="bars">{bars}</g>')
 
 

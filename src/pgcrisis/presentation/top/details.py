@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from pgcrisis.presentation.top._format import age
+from pgcrisis import durations
 from pgcrisis.top.details import SessionDetail, explain_plan_sql
 
 
@@ -26,8 +26,9 @@ def detail_text(d: SessionDetail | None, pid: int, plan: str) -> Text:
     out.append(f"  {d.user}@{d.database}  application {d.application or '–'}  "
                f"client {d.client}\n")
     out.append(f"state {d.state}" + (f", waiting on {d.wait}" if d.wait else "") + "\n")
-    out.append(f"query running {age(d.query_s) or '–'}  ·  transaction open "
-               f"{age(d.xact_s) or '–'}  ·  connected {age(d.backend_s) or '–'}\n")
+    out.append(f"query running {durations.compact(d.query_s) or '–'}  ·  transaction open "
+               f"{durations.compact(d.xact_s) or '–'}  ·  "
+               f"connected {durations.compact(d.backend_s) or '–'}\n")
     out.append(f"locks held {d.locks_held} ({d.relation_locks} on relations)")
     if d.strong_locks:
         out.append(": " + ", ".join(d.strong_locks))

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from pgcrisis import shorten
 from pgcrisis.model.findings import Finding
 
 _STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
@@ -33,7 +34,7 @@ def finding_text(f: Finding) -> Text:
                 out.append(f"  items: {len(value)} findings grouped\n")
                 continue
             text = value if isinstance(value, str) else json.dumps(value, default=str)
-            out.append(f"  {key}: {text if len(text) <= 200 else text[:199] + '…'}\n")
+            out.append(f"  {key}: {shorten.cut(text, 200)}\n")
     if f.remedy is not None:
         out.append("remedy: ", style="bold")
         out.append(f.remedy.summary + "\n")

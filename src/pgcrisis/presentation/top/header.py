@@ -8,7 +8,7 @@ from datetime import tzinfo
 from rich.text import Text
 from textual.widgets import Static
 
-from pgcrisis.presentation.top._format import age
+from pgcrisis import durations
 from pgcrisis.top.source import Moment
 from pgcrisis.top.view import events_line
 from pgcrisis.when import shown
@@ -43,7 +43,8 @@ def header_text(moment: Moment | None, *, where: str, zone: tzinfo | None,
     out.append("  │  waiting on locks ")
     out.append(str(h.waiting), style="bold red" if h.waiting else "")
     out.append("  │  oldest transaction ")
-    out.append(f"pid {h.oldest_xact[0]} {age(h.oldest_xact[1])}" if h.oldest_xact else "none")
+    out.append(f"pid {h.oldest_xact[0]} {durations.compact(h.oldest_xact[1])}"
+               if h.oldest_xact else "none")
     out.append("  │  xmin horizon ")
     out.append(h.horizon or "not held back")
     out.append("\nfindings ")

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
-from pgcrisis.presentation.top._format import age, excerpt
+from pgcrisis import durations, shorten
 from pgcrisis.top.sessions import SessionFilter, SessionRow, sort_rows
 
 COLUMNS = ("", "pid", "database", "user", "application", "state", "duration", "wait",
@@ -50,10 +50,10 @@ class SessionsPane(Vertical):
         for r in shown:
             table.add_row(
                 Text("●", style="bold magenta") if r.pid in tagged else "",
-                str(r.pid), r.database, r.user, excerpt(r.application, 14),
+                str(r.pid), r.database, r.user, shorten.one_line(r.application, 14),
                 Text(_SHORT.get(r.state, r.state), style=_STATE_STYLE.get(r.state, "")),
-                age(r.duration(basis)), r.wait, str(r.locks),
-                ",".join(map(str, r.blocked_by)), excerpt(r.query, 40), key=str(r.pid))
+                durations.compact(r.duration(basis)), r.wait, str(r.locks),
+                ",".join(map(str, r.blocked_by)), shorten.one_line(r.query, 40), key=str(r.pid))
         if current is not None and any(r.pid == current for r in shown):
             table.move_cursor(row=table.get_row_index(str(current)), animate=False)
         hidden = len(rows) - len(shown)

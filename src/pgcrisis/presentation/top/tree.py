@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode as UINode
 
-from pgcrisis.presentation.top._format import age, excerpt
+from pgcrisis import durations, shorten
 from pgcrisis.top.tree import TreeNode
 
 
@@ -16,13 +16,13 @@ def node_label(node: TreeNode) -> Text:
     out.append(node.label, style="bold red" if node.waiting_s is None else "bold")
     out.append(f"  {node.state}" if node.state else "")
     if node.waiting_s is not None:
-        out.append(f"  waits {age(node.waiting_s)}", style="yellow")
+        out.append(f"  waits {durations.compact(node.waiting_s)}", style="yellow")
     if node.wants:
         out.append(f"  for {node.wants}", style="yellow")
     if node.behind:
         out.append(f"  {node.behind} behind", style="bold magenta")
     if node.query:
-        out.append(f"  {excerpt(node.query, 60)}", style="dim")
+        out.append(f"  {shorten.one_line(node.query, 60)}", style="dim")
     return out
 
 

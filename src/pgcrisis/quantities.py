@@ -1,0 +1,27 @@
+"""A measured quantity with its unit, as reports show it: ``1,234 ms``, ``3.5 sessions``,
+``12 rows``. Durations and sizes have their own modules (:mod:`pgcrisis.durations`,
+:mod:`pgcrisis.sizes`); this is every other figure a report prints beside its unit.
+
+>>> figure(1234.5, "ms"), figure(3.25, "sessions", precise_below=10), figure(7, "")
+('1,234 ms', '3.2 sessions', '7')
+"""
+
+from __future__ import annotations
+
+
+def figure(value: float, unit: str = "", *, precise_below: float = 0,
+           singular: bool = False) -> str:
+    """``value`` whole, with thousands separators, then ``unit``; with one decimal when it is
+    not whole and its size is under ``precise_below``. ``singular``: a plural unit loses its
+    ``s`` when the value is exactly 1.
+
+    >>> figure(2.5, "ms", precise_below=100), figure(250.5, "ms", precise_below=100)
+    ('2.5 ms', '250 ms')
+    >>> figure(1, "locks", singular=True), figure(2, "locks", singular=True)
+    ('1 lock', '2 locks')
+    """
+    precise = value != int(value) and abs(value) < precise_below
+    text = f"{value:,.1f}" if precise else f"{value:,.0f}"
+    if singular and value == 1 and unit.endswith("s"):
+        unit = unit[:-1]
+    return f"{text} {unit}".strip()
