@@ -86,7 +86,7 @@ def top(dsn_arg: str | None, dsn: str | None, interval: str, read_only: bool,
 
 
 def _replay(dsn: str | None, store: str | None, recording: str | None, at: str | None) -> None:
-    from pgcrisis.store import open_store
+    from pgcrisis.record.store import open_store
     from pgcrisis.top.source import ReplaySource
 
     if dsn:
