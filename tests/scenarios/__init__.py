@@ -1,2 +1,2 @@
-"""Faults only the tests inject (the demo's own live in :mod:`pgcrisis.demo`): each proves
+"""Faults only the tests inject (the seed incident's own live in :mod:`pgcrisis.lab`): each proves
 itself real before a test asserts what triage says about it."""
