@@ -21,31 +21,29 @@ scanner, and an error names its line and byte offset.
 
 Memory is one chunk of text and the open nodes, whatever the plan's size. For a big file,
 ``_twocores`` runs this scanner in a child process while the analysis runs in the parent.
+What the scanner finds in a node's text is in :mod:`._nodetext`; the text's window over the
+input, and the positions errors name, in :mod:`._textbuffer`.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from json.scanner import make_scanner
-from typing import Any, NoReturn
-
-import msgspec
+from typing import Any
 
 from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._jsonscan import Truncated, statement_value
-from pgcrisis.plan._node import JsonNode, decode_node
+from pgcrisis.plan._nodetext import balanced_end, decoded, fill, next_plans, own_segment
 from pgcrisis.plan._source import Position
-from pgcrisis.plan._values import Props, num
+from pgcrisis.plan._textbuffer import WHITESPACE, TextBuffer, error_at
+from pgcrisis.plan._values import Props
 
 _WS = re.compile(r"[ \t\r\n]*")
-_PLANS_TAIL = re.compile(r"[ \t\r\n]*:[ \t\r\n]*\[")
 _NEXT_SIBLING = re.compile(r"[ \t\r\n]*,[ \t\r\n]*(?=\{)")
 _PLAN = re.compile(r'(?<!\\)"Plan"[ \t\r\n]*:[ \t\r\n]*(?=\{)')
-_WHITESPACE = " \t\r\n"
 #: text kept ahead of the position before a node is decoded (fewer retries at a chunk's end)
 _AHEAD = 256 << 10
 #: a node's objects decode as lists of (key, value) pairs: repeated keys (PostgreSQL 12
@@ -58,8 +56,6 @@ _scan_node = make_scanner(_NODES)  # type: ignore[arg-type]
 _scan_value = make_scanner(_VALUES)  # type: ignore[arg-type]
 _scan_string = json.decoder.scanstring  # type: ignore[attr-defined]
 _TIMES = ("Planning Time", "Execution Time", "Total Runtime")
-#: chunks from this size on have their lines counted by numpy
-_NUMPY_FROM = 256 << 10
 #: statement-level keys before "Plan" (sorted keys) are small; beyond this, it is no plan
 _HEAD_LIMIT = 16 << 20
 
@@ -80,138 +76,14 @@ _EXPECTED = {
     _WRAPPER_REST: "',' or the '}' ending the plan",
 }
 
-def _balanced_end(buf: str, start: int, limit: int) -> int:
-    """Where the object opening at ``start`` ends, by counting braces up to each ``}``
-    before ``limit``; -1 when none balances. Braces inside strings can mislead the count:
-    the decoder, which checks the span, then refuses it and the exact path takes over."""
-    find = buf.find
-    count = buf.count
-    depth = 0
-    at = start
-    while True:
-        close = find("}", at, limit)
-        if close < 0:
-            return -1
-        close += 1
-        depth += count("{", at, close) - count("}", at, close)
-        if depth <= 0:
-            return close if depth == 0 else -1
-        at = close
 
-
-def _decoded(span: str, keep_output: bool) -> JsonNode | None:
-    """A node's text decoded by msgspec, or None for the exact path: text msgspec refuses
-    (which the exact path names precisely, or reads where braces in strings misled the
-    count), a value of an unexpected type, or per-worker figures. ``keep_output``: the
-    plan has an InitPlan, whose result a node may reference in its output list."""
-    try:
-        node = decode_node(span)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if node.workers or node.jit:
-        return None
-    node.output = (bytes(node.output).decode()  # type: ignore[assignment]
-                   if keep_output and node.output else None)
-    return node
-
-
-class _KeyBytes(dict[str, bytes]):
-    """Node keys as the analyzer's dict holds them (bytes),
-    looked up in C; a key not seen before is encoded once."""
-
-    def __missing__(self, name: str) -> bytes:
-        raw = name.encode()
-        if len(self) < 10_000:
-            self[name] = raw
-        return raw
-
-
-_KEY_OF = _KeyBytes().__getitem__
-
-
-def _fill(an: Analyzer, props: Props, pairs: list[tuple[str, Any]]) -> None:
-    """A node's own keys into the analyzer's dict (in C: one dict, one update); of its
-    objects only the per-worker JIT figures are read, and then left out."""
-    own = dict(pairs)
-    if "Workers" in own or "JIT" in own or "Plans" in own:
-        _objects(an, own, pairs)
-    props.update(zip(map(_KEY_OF, own), own.values(), strict=True))
-
-
-def _objects(an: Analyzer, own: dict[str, Any], pairs: list[tuple[str, Any]]) -> None:
-    """Per-worker JIT: PostgreSQL 12 repeats a "JIT" object per worker in the node (every
-    one of ``pairs``), 13+ puts one in each "Workers" element."""
-    if own.pop("Plans", None):  # only a "Plans" key spelt with escapes gets here
-        raise InputError("a \"Plans\" key written with escapes: not as PostgreSQL writes a "
-                         "plan, and not read")
-    for worker in own.pop("Workers", None) or ():
-        if type(worker) is list:
-            for key, item in worker:
-                if key == "JIT" and type(item) is list:
-                    _worker_jit(an, item)
-    if type(own.get("JIT")) is list:
-        del own["JIT"]
-        for name, value in pairs:
-            if name == "JIT" and type(value) is list:
-                _worker_jit(an, value)
-
-
-def _worker_jit(an: Analyzer, jit: list[tuple[str, Any]]) -> None:
-    for key, timing in jit:
-        if key == "Timing" and type(timing) is list:
-            an.worker_jit(num(dict(timing).get("Total")))
-
-
-def _own_segment(buf: str, start: int, limit: int) -> str:
-    """``buf[start:limit]`` (up to a ``"Plans"`` key) with the comma before the key made
-    the ``}`` that closes its node's own keys; empty when no comma or ``{`` precedes it."""
-    head = buf[start:limit].rstrip(_WHITESPACE)
-    if head.endswith(","):
-        return head[:-1] + "}"
-    if head.endswith("{"):
-        return head + "}"
-    return ""
-
-
-def _newlines(chunk: bytes) -> int:
-    """Line breaks in a chunk: in a big one counted by numpy, eight times faster than
-    ``bytes.count`` on this project's machine (0.1 s instead of 0.9 s a GiB)."""
-    if len(chunk) < _NUMPY_FROM:
-        return chunk.count(b"\n")
-    import numpy as np  # loaded by the first big chunk only (a small plan never needs it)
-
-    return int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == 0x0A))
-
-
-def _next_plans(buf: str, pos: int) -> tuple[int, int] | None:
-    """Where the next ``"Plans": [`` starts and ends (``str.find``, then a check: far
-    faster than a regular expression search, which has no literal prefix to skip to)."""
-    find = buf.find
-    while True:
-        at = find('"Plans"', pos)
-        if at < 0:
-            return None
-        if at == 0 or buf[at - 1] != "\\":
-            tail = _PLANS_TAIL.match(buf, at + 7)
-            if tail is not None:
-                return at, tail.end()
-        pos = at + 1
-
-
-class NodeScanner:
+class NodeScanner(TextBuffer):
     """Feeds :class:`Analyzer` from JSON in any layout, one decoded node at a time."""
 
     def __init__(self, analyzer: Analyzer, name: str) -> None:
+        super().__init__(name)
         self._an = analyzer
-        self._name = name
         self.plans = 0
-        self._chunks: Iterator[bytes] = iter(())
-        self._utf8 = codecs.getincrementaldecoder("utf-8")()
-        self._eof = False
-        self._base_offset = 0   # byte offset of the text buffer's first character
-        self._first_line = 1    # the line the input starts at
-        self._newlines = 0      # line breaks in all the text received so far
-        self._buf_bytes = 0     # bytes behind the text buffer
         # An InitPlan has been read: from now on a node's output list may reference its
         # result ($0, (InitPlan 1).col1). PostgreSQL lists InitPlans before the nodes that
         # can use them, and the analysis charges references only to InitPlans it has read.
@@ -219,10 +91,18 @@ class NodeScanner:
 
     def feed(self, chunks: Iterable[bytes], position: Position) -> None:
         """Scan all chunks; raise :class:`InputError` naming the byte offset of anything
-        that is not a plan's JSON, or where the input ends early."""
-        self._chunks = iter(chunks)
-        self._base_offset = position.offset
-        self._first_line = position.line
+        that is not a plan's JSON, or where the input ends early.
+
+        One loop over the scanner's states, with the text, the position and what is known
+        of the next ``"Plans"`` key in local variables. It is the plan reader's hot loop,
+        longer than a function should be for that reason: it passes a few times per node
+        with children (runs of childless nodes are :meth:`_quick`'s loop), and one more
+        method call per pass costs 2% of the instructions spent per node (callgrind, a
+        6,000-node plan analysed in one process: 63,900 instead of 62,600). So the states
+        every node passes through are handled inline, and what is rare (the exact way, keys
+        after ``"Plans"``, the states outside the nodes) in methods.
+        """
+        self._start(chunks, position)
         an = self._an
         state = _TOP
         in_array = False
@@ -232,93 +112,43 @@ class NodeScanner:
         plans_none = False                       # no "Plans" key after pos in buf
         seg = ""                                 # buf[seg_start:that key], last comma -> }
         seg_start = -1
+        more = False                             # read on before reading at pos
         ws = _WS.match
         while True:
             pos = ws(buf, pos).end()  # type: ignore[union-attr]
-            if pos >= len(buf):
-                if self._eof:
+            if more or pos >= len(buf):
+                if self._eof and not more:
                     break
                 buf, pos = self._more(buf, pos)
-                plans_at, plans_none, seg_start = None, False, -1
+                plans_at, plans_none, seg_start, more = None, False, -1, False
                 continue
             char = buf[pos]
             if state == _NODE:
                 if char != "{":
                     self._fail(buf, pos, "not a plan node", _EXPECTED[state])
                 if len(buf) - pos < _AHEAD and not self._eof:
-                    buf, pos = self._more(buf, pos)
-                    plans_at, plans_none, seg_start = None, False, -1
+                    more = True
                     continue
                 if plans_at is None and not plans_none:
-                    plans_at = _next_plans(buf, pos)
+                    plans_at = next_plans(buf, pos)
                     plans_none = plans_at is None
-                # The quick way: a node whose brackets balance before the next "Plans" key
-                # has no children, and is decoded whole; else its own keys, up to that key.
-                # Whatever msgspec refuses goes the exact way below (which names errors).
+                # The quick way (msgspec) for nearly every node; the exact way for the rest
                 limit = len(buf) if plans_at is None else plans_at[0]
-                end = self._leaves(buf, pos, limit)
-                if end > 0:
-                    pos = end
-                    state = _NEXT_CHILD if stack else _WRAPPER_REST
+                end = self._quick(buf, pos, limit, plans_at, stack)
+                if end == 0:  # a node with children, opened: they follow its "Plans": [
+                    assert plans_at is not None
+                    pos, plans_at, seg_start, state = plans_at[1], None, -1, _FIRST_CHILD
                     continue
-                end = _balanced_end(buf, pos, limit)
-                if end > 0:
-                    node = _decoded(buf[pos:end], self._initplans)
-                    if node is not None:
-                        an.leaf(node)
-                        if node.parent_relationship == "InitPlan":
-                            self._initplans = True
-                        pos = end
-                        state = _NEXT_CHILD if stack else _WRAPPER_REST
+                if end < 0:
+                    exact = self._exact(buf, pos, plans_at, seg_start, seg, stack)
+                    if exact is None:
+                        more = True
                         continue
-                elif plans_at is not None:
-                    span = _own_segment(buf, pos, limit)
-                    node = _decoded(span, self._initplans) if span else None
-                    if node is not None:
-                        an.open_decoded(node)
-                        if node.parent_relationship == "InitPlan":
-                            self._initplans = True
-                        stack.append(None)
-                        pos = plans_at[1]
-                        plans_at, seg_start = None, -1
-                        state = _FIRST_CHILD
+                    end, seg_start, seg, opened = exact
+                    if opened:
+                        pos, plans_at, state = end, None, _FIRST_CHILD
                         continue
-                if plans_at is not None:
-                    limit = plans_at[0]
-                    if seg_start < 0:
-                        seg_start = pos
-                        seg = self._segment(buf, pos, limit)
-                    try:
-                        pairs, end = _scan_node(seg, pos - seg_start)
-                    except (StopIteration, ValueError) as exc:
-                        self._bad(buf, seg_start + _error_at(exc, pos - seg_start), exc)
-                    props = an.open_node()
-                    _fill(an, props, pairs)
-                    if props.get(b"Parent Relationship") == "InitPlan":
-                        self._initplans = True
-                    if end == len(seg):  # the node whose "Plans" key this is
-                        stack.append(props)
-                        pos = plans_at[1]
-                        plans_at, seg_start = None, -1
-                        state = _FIRST_CHILD
-                        continue
-                    an.close_node()
-                    pos = seg_start + end
-                else:  # no "Plans" key ahead: a node without children, whole unless cut
-                    try:
-                        pairs, end = _scan_node(buf, pos)
-                    except (StopIteration, ValueError) as exc:
-                        if self._cut(buf, exc, pos):
-                            buf, pos = self._more(buf, pos)
-                            plans_at, plans_none, seg_start = None, False, -1
-                            continue
-                        self._bad(buf, _error_at(exc, pos), exc)
-                    props = an.open_node()
-                    _fill(an, props, pairs)
-                    if props.get(b"Parent Relationship") == "InitPlan":
-                        self._initplans = True
-                    an.close_node()
-                    pos = end
+                pos = end
                 state = _NEXT_CHILD if stack else _WRAPPER_REST
             elif state in _LISTS:  # after an element: ',' for the next one, or ']'
                 if char == ",":
@@ -334,73 +164,35 @@ class NodeScanner:
                     pos += 1
                 else:
                     state = _NODE
-            elif state in (_NODE_REST, _WRAPPER_REST):
+            elif state == _NODE_REST:
                 if char == "}":
                     pos += 1
-                    if state == _NODE_REST:
-                        stack.pop()
-                        an.close_node()
-                        state = _NEXT_CHILD if stack else _WRAPPER_REST
-                    else:
-                        an.end_plan()
-                        state = _TOP_NEXT if in_array else _TOP
+                    stack.pop()
+                    an.close_node()
+                    state = _NEXT_CHILD if stack else _WRAPPER_REST
                 elif char == ",":
-                    try:
-                        name, value, end = self._member(
-                            buf, pos + 1, _scan_node if state == _NODE_REST else _scan_value)
-                    except (StopIteration, ValueError) as exc:
-                        if self._cut(buf, exc, pos + 1):
-                            buf, pos = self._more(buf, pos)
-                            plans_at, plans_none, seg_start = None, False, -1
-                            continue
-                        self._bad(buf, _error_at(exc, pos + 1), exc)
-                    if state == _NODE_REST:  # keys after "Plans" (a layout with sorted keys)
-                        _fill(an, an.late_keys(), [(name, value)])
-                        if name == "Parent Relationship" and value == "InitPlan":
-                            self._initplans = True
-                    else:
-                        self._statement(name, value)
-                    pos = end
+                    end = self._key_after_plans(buf, pos, True)
+                    more = end < 0
+                    pos = pos if more else end
                 else:
                     self._fail(buf, pos, "unexpected character", _EXPECTED[state])
-            elif state == _WRAPPER:
-                found = _PLAN.search(buf, pos)
-                if found is None:
-                    if not self._eof and len(buf) - pos < _HEAD_LIMIT:
-                        buf, pos = self._more(buf, pos)
-                        plans_at, plans_none, seg_start = None, False, -1
-                        continue
-                    self._fail(buf, pos, "an object without a \"Plan\" key",
-                               "a PostgreSQL plan")
-                self.plans += 1
-                an.begin_plan()
-                self._head(buf, pos, found.start())
-                pos = found.end()
-                plans_at, plans_none, seg_start = None, False, -1
-                state = _NODE
-            else:  # _TOP, _TOP_ARRAY: a plan's object, or psql's list of them
-                if char == "{":
-                    in_array = state == _TOP_ARRAY
-                    state = _WRAPPER
-                elif char == "[" and state == _TOP:
-                    state = _TOP_ARRAY
-                else:
-                    self._fail(buf, pos, "unexpected character", _EXPECTED[state])
-                pos += 1
-        if state != _TOP:
-            raise Truncated(f"{self._name}: truncated plan: the input ends at "
-                            f"{self._where(buf, len(buf))}, inside the JSON; expected "
-                            f"{_EXPECTED[state]}")
-        if not self.plans:
-            raise InputError(f"{self._name}: not a PostgreSQL plan: JSON without a \"Plan\" "
-                             f"key ({self._where(buf, len(buf))})")
+            else:  # outside the nodes: once or twice a plan
+                pos, state, in_array, more = self._outside(buf, pos, char, state, in_array)
+                if state == _NODE:
+                    plans_at, plans_none, seg_start = None, False, -1
+        self._ended(buf, state)
 
     # -- pieces --------------------------------------------------------------------------
 
-    def _leaves(self, buf: str, pos: int, limit: int) -> int:
-        """Decode the childless nodes that follow one another from ``pos`` (a ``{``), the
-        bulk of any big plan, in one tight loop: returns where the last one ends (before the
-        separator after it), or -1 when the first is not one msgspec can take whole.
+    def _quick(self, buf: str, pos: int, limit: int, plans_at: tuple[int, int] | None,
+               stack: list[Props | None]) -> int:
+        """The quick way, from ``pos`` (a ``{``) to at most ``limit`` (the next ``"Plans"``
+        key, at ``plans_at``, or the buffer's end): the childless nodes that follow one
+        another, the bulk of any big plan, decoded whole in one tight loop; else one node
+        whose braces balance before ``limit`` (it has no children); else the node's own
+        keys up to that ``"Plans"`` key, and the node is opened. Returns where the decoded
+        nodes end, 0 when a node was opened, or -1 when the first node is not one msgspec
+        takes (the exact way).
 
         A node ends at its first ``}`` unless it holds an object (per-worker figures) or a
         ``}`` inside a string: then the text up to that ``}`` is no JSON object, msgspec
@@ -413,13 +205,14 @@ class NodeScanner:
         reach = len(buf) if self._eof else len(buf) - _AHEAD
         keep_output = self._initplans
         last = -1
+        at = pos
         while True:
-            close = find("}", pos, limit) + 1
+            close = find("}", at, limit) + 1
             if not close:
-                return last
-            node = _decoded(buf[pos:close], keep_output)
+                break
+            node = decoded(buf[at:close], keep_output)
             if node is None:
-                return last
+                break
             an.leaf(node)
             if node.parent_relationship == "InitPlan":
                 self._initplans = keep_output = True
@@ -427,15 +220,133 @@ class NodeScanner:
             following = sibling(buf, close)
             if following is None or following.end() > reach:
                 return last
-            pos = following.end()
+            at = following.end()
+        if last > 0:
+            return last
+        end = balanced_end(buf, pos, limit)
+        if end > 0:  # braces inside strings: the count says where it ends
+            node = decoded(buf[pos:end], keep_output)
+            if node is None:
+                return -1
+            an.leaf(node)
+            if node.parent_relationship == "InitPlan":
+                self._initplans = True
+            return end
+        if plans_at is None:
+            return -1
+        span = own_segment(buf, pos, limit)
+        node = decoded(span, keep_output) if span else None
+        if node is None:
+            return -1
+        an.open_decoded(node)
+        if node.parent_relationship == "InitPlan":
+            self._initplans = True
+        stack.append(None)
+        return 0
+
+    def _exact(self, buf: str, pos: int, plans_at: tuple[int, int] | None, seg_start: int,
+               seg: str, stack: list[Props | None]) -> tuple[int, int, str, bool] | None:
+        """The exact way, for a node msgspec refused: the standard library's decoder reads
+        its keys as pairs (every byte checked, errors named by position), from the text up
+        to the next ``"Plans"`` key (the node that key belongs to is opened), or whole where
+        no ``"Plans"`` key follows.
+
+        Returns where to read on, the segment before that key and where it starts (kept for
+        the siblings that follow in it), and whether a node was opened; ``None`` when the
+        buffer ends inside the node (more input may complete it).
+        """
+        an = self._an
+        if plans_at is not None:
+            limit = plans_at[0]
+            if seg_start < 0:
+                seg_start = pos
+                seg = self._segment(buf, pos, limit)
+            try:
+                pairs, end = _scan_node(seg, pos - seg_start)
+            except (StopIteration, ValueError) as exc:
+                self._bad(buf, seg_start + error_at(exc, pos - seg_start), exc)
+            props = an.open_node()
+            fill(an, props, pairs)
+            if props.get(b"Parent Relationship") == "InitPlan":
+                self._initplans = True
+            if end == len(seg):  # the node whose "Plans" key this is
+                stack.append(props)
+                return plans_at[1], -1, seg, True
+            an.close_node()
+            return seg_start + end, seg_start, seg, False
+        try:  # no "Plans" key ahead: a node without children, whole unless cut
+            pairs, end = _scan_node(buf, pos)
+        except (StopIteration, ValueError) as exc:
+            if self._cut(buf, exc, pos):
+                return None
+            self._bad(buf, error_at(exc, pos), exc)
+        props = an.open_node()
+        fill(an, props, pairs)
+        if props.get(b"Parent Relationship") == "InitPlan":
+            self._initplans = True
+        an.close_node()
+        return end, seg_start, seg, False
+
+    def _outside(self, buf: str, pos: int, char: str, state: int,
+                 in_array: bool) -> tuple[int, int, bool, bool]:
+        """The states outside the nodes: a plan's object or psql's list of them, the keys
+        before its ``"Plan"`` and after it. Returns where to read on, the state there,
+        whether the plans are in psql's list, and whether to read more input first."""
+        if state == _WRAPPER_REST:
+            if char == "}":
+                self._an.end_plan()
+                return pos + 1, _TOP_NEXT if in_array else _TOP, in_array, False
+            if char == ",":
+                end = self._key_after_plans(buf, pos, False)
+                return (pos, state, in_array, True) if end < 0 else (end, state, in_array, False)
+        elif state == _WRAPPER:
+            end = self._plan_key(buf, pos)
+            return (pos, state, in_array, True) if end < 0 else (end, _NODE, in_array, False)
+        elif char == "{":  # _TOP, _TOP_ARRAY: a plan's object, or psql's list of them
+            return pos + 1, _WRAPPER, state == _TOP_ARRAY, False
+        elif char == "[" and state == _TOP:
+            return pos + 1, _TOP_ARRAY, in_array, False
+        self._fail(buf, pos, "unexpected character", _EXPECTED[state])
+
+    def _key_after_plans(self, buf: str, pos: int, in_node: bool) -> int:
+        """The ``"key": value`` after the ``,`` at ``pos``, which follows a node's
+        ``"Plans"`` array (``in_node``) or its plan's ``"Plan"`` object (a layout with
+        sorted keys); returns where it ends, or -1 when the buffer ends inside it."""
+        try:
+            name, value, end = self._member(buf, pos + 1, _scan_node if in_node else _scan_value)
+        except (StopIteration, ValueError) as exc:
+            if self._cut(buf, exc, pos + 1):
+                return -1
+            self._bad(buf, error_at(exc, pos + 1), exc)
+        if in_node:
+            fill(self._an, self._an.late_keys(), [(name, value)])
+            if name == "Parent Relationship" and value == "InitPlan":
+                self._initplans = True
+        else:
+            self._statement(name, value)
+        return end
+
+    def _plan_key(self, buf: str, pos: int) -> int:
+        """A plan's object starts: its statement-level keys up to ``"Plan": ``, where the
+        root node follows; returns where that node starts, or -1 to read on (no ``"Plan"``
+        key in the buffer yet)."""
+        found = _PLAN.search(buf, pos)
+        if found is None:
+            if not self._eof and len(buf) - pos < _HEAD_LIMIT:
+                return -1
+            self._fail(buf, pos, "an object without a \"Plan\" key", "a PostgreSQL plan")
+        self.plans += 1
+        self._an.begin_plan()
+        self._head(buf, pos, found.start())
+        return found.end()
 
     def _segment(self, buf: str, start: int, limit: int) -> str:
         """``buf[start:limit]`` (up to a ``"Plans"`` key) with the comma before the key made
         the ``}`` that closes its node's own keys."""
-        segment = _own_segment(buf, start, limit)
+        segment = own_segment(buf, start, limit)
         if segment:
             return segment
-        head = buf[start:limit].rstrip(_WHITESPACE)
+        head = buf[start:limit].rstrip(WHITESPACE)
         self._fail(buf, start + len(head), "a \"Plans\" key not preceded by ','",
                    "',' between keys")
 
@@ -456,7 +367,7 @@ class NodeScanner:
 
     def _head(self, buf: str, start: int, limit: int) -> None:
         """The statement-level keys before ``"Plan"`` (a layout with sorted keys)."""
-        head = buf[start:limit].rstrip(_WHITESPACE)
+        head = buf[start:limit].rstrip(WHITESPACE)
         if not head:
             return
         if not head.endswith(","):
@@ -465,7 +376,7 @@ class NodeScanner:
         try:
             members = _VALUES.raw_decode("{" + head[:-1] + "}")[0]
         except ValueError as exc:
-            self._bad(buf, start + max(0, _error_at(exc, 0) - 1), exc)
+            self._bad(buf, start + max(0, error_at(exc, 0) - 1), exc)
         for name, value in members.items():
             self._statement(name, value)
 
@@ -475,86 +386,12 @@ class NodeScanner:
         else:
             statement_value(self._an, name, value)
 
-    # -- input ---------------------------------------------------------------------------
-
-    def _more(self, buf: str, pos: int) -> tuple[str, int]:
-        """The buffer from ``pos`` on, with the next chunk of text after it."""
-        keep = buf[pos:]
-        kept_bytes = len(keep) if keep.isascii() else len(keep.encode())
-        self._base_offset += self._buf_bytes - kept_bytes
-        chunk = next(self._chunks, None)
-        if chunk is None:
-            self._eof = True
-            text = self._utf8.decode(b"", True)
-            size = 0
-        else:
-            # a character cut by the chunk's end waits in the decoder: count its bytes then
-            pending = len(self._utf8.getstate()[0])
-            text = self._utf8.decode(chunk)
-            self._newlines += _newlines(chunk)
-            size = len(chunk) + pending - len(self._utf8.getstate()[0])
-        self._buf_bytes = kept_bytes + size
-        return keep + text, 0
-
-    # -- errors --------------------------------------------------------------------------
-
-    def _cut(self, buf: str, exc: BaseException, default: int) -> bool:
-        """Whether the decoder stopped because the buffer ends (more input may complete
-        it), not because the text is wrong."""
-        if self._eof:
-            return False
-        if isinstance(exc, json.JSONDecodeError) and exc.msg.startswith("Unterminated string"):
-            return True
-        return _error_at(exc, default) >= len(buf) - 16
-
-    def _where(self, buf: str, at: int) -> str:
-        # (lines are only ever needed here: what is received, less what lies after ``at``)
-        line = self._first_line + self._newlines - buf.count("\n", at)
-        before = buf[:at]
-        offset = self._base_offset + (len(before) if before.isascii() else len(before.encode()))
-        return f"line {line:,}, byte offset {offset:,}"
-
-    def _bad(self, buf: str, at: int, exc: BaseException) -> NoReturn:
-        """A node or value the decoder refused at ``at`` (the buffer's index)."""
-        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "Expecting value"
-        what, expected = _decoder_words(message)
-        if self._eof and (at >= len(buf.rstrip(_WHITESPACE)) - 1
-                          or message.startswith("Unterminated string")):
+    def _ended(self, buf: str, state: int) -> None:
+        """The input ended in ``state``: between plans, having read one at least."""
+        if state != _TOP:
             raise Truncated(f"{self._name}: truncated plan: the input ends at "
-                            f"{self._where(buf, len(buf))}, inside the JSON ({what} at "
-                            f"{self._where(buf, at)}; expected {expected})")
-        self._fail(buf, at, what, expected)
-
-    def _fail(self, buf: str, at: int, what: str, expected: str) -> NoReturn:
-        found = buf[at:at + 20]
-        raise InputError(f"{self._name}: invalid plan JSON at {self._where(buf, at)}: {what} "
-                         f"(found {found!r}); expected {expected}")
-
-
-#: the decoder's messages, in the words of :meth:`NodeScanner._fail`: what, and what was expected
-_DECODER_WORDS = (
-    ("Expecting ',' delimiter", "a missing ','", "','"),
-    ("Expecting ':' delimiter", "a missing ':'", "':'"),
-    ("Expecting value", "no value", "a value"),
-    ("Expecting property name", "no key", "a key in double quotes"),
-    ("Unterminated string", "a string that does not end", "its closing '\"'"),
-    ("Invalid control character", "a raw control character in a string",
-     "it escaped (\\n, \\t, \\u0000)"),
-    ("Invalid \\", "an invalid escape in a string", "a JSON escape"),
-)
-
-
-def _decoder_words(message: str) -> tuple[str, str]:
-    for start, what, expected in _DECODER_WORDS:
-        if message.startswith(start):
-            return what, expected
-    return message[:1].lower() + message[1:], "valid JSON"
-
-
-def _error_at(exc: BaseException, default: int) -> int:
-    """Where the decoder stopped: a JSONDecodeError's position, StopIteration's value."""
-    if isinstance(exc, json.JSONDecodeError):
-        return exc.pos
-    if isinstance(exc, StopIteration) and isinstance(exc.value, int):
-        return exc.value
-    return default
+                            f"{self._where(buf, len(buf))}, inside the JSON; expected "
+                            f"{_EXPECTED[state]}")
+        if not self.plans:
+            raise InputError(f"{self._name}: not a PostgreSQL plan: JSON without a \"Plan\" "
+                             f"key ({self._where(buf, len(buf))})")
