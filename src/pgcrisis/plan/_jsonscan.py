@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
 from pgcrisis.errors import InputError
@@ -79,42 +79,36 @@ class JsonScanner:
         self._an = analyzer
         self._name = name
         self.plans = 0
+        self._chunks: Iterator[bytes] = iter(())
+        self._eof = False
+        self._base_offset = 0   # input offset of the buffer's first byte
+        self._base_line = 1     # its line
+        self._documents = 0     # top-level values read
 
     def feed(self, chunks: Iterable[bytes], position: Position) -> None:
-        """Parse everything; raise :class:`InputError` with line and byte offset on bad input."""
+        """Parse everything; raise :class:`InputError` with line and byte offset on bad input.
+
+        One pass of the loop per token (a few bytes), with the buffer, the position and
+        what is expected next in local variables; what is rarer than a token (reading on,
+        a string cut by a chunk's end, the end of the input) is in methods, and so are the
+        checks that go with a bracket, in the call made for each anyway.
+        """
+        self._chunks = iter(chunks)
         stack: list[_Container] = [_Container(_ROOT, False)]
         expect = _VALUE
         buf = b""
         pos = 0
-        base_offset = 0   # input offset of buf[0]
-        base_line = 1
-        documents = 0
-        iterator = iter(chunks)
-        eof = False
         token_match = _TOKEN.match
         while True:
             match = token_match(buf, pos)
             needs_more = match is None or (match.end() == len(buf) and match.group(2) is not None)
-            if needs_more and not eof:
-                chunk = next(iterator, None)
-                if chunk is None:
-                    eof = True
-                else:
-                    base_line += buf.count(b"\n", 0, pos)
-                    base_offset += pos
-                    buf = buf[pos:] + chunk
-                    pos = 0
+            if needs_more and not self._eof:
+                more = self._more(buf, pos)
+                buf, pos = (buf, pos) if more is None else (more, 0)
                 continue
             if match is None:
-                rest = _SPACE.match(buf, pos)
-                end = rest.end() if rest else pos
-                if end >= len(buf):
-                    if len(stack) == 1 and documents:
-                        return
-                    self._fail(buf, end, base_offset, base_line, "the input ends early",
-                               expect, documents)
-                self._fail(buf, end, base_offset, base_line, "unexpected character",
-                           expect, documents)
+                self._ended(buf, pos, expect, len(stack))
+                return
             quote, number, punct, literal = match.groups()
             start = match.end() - 1 if quote else match.start(2) if number else \
                 match.start(3) if punct else match.start(4)
@@ -122,22 +116,9 @@ class JsonScanner:
             top = stack[-1]
             if quote:
                 smatch = _STRING.match(buf, pos)
-                while smatch is None:
-                    valid = _STRING_PREFIX.match(buf, pos) is not None
-                    if eof or not valid or len(buf) - start > _MAX_STRING:
-                        self._fail(buf, start, base_offset, base_line,
-                                   "unterminated or invalid string", expect, documents,
-                                   truncated=eof and valid)
-                    chunk = next(iterator, None)
-                    if chunk is None:
-                        eof = True
-                        continue
-                    base_line += buf.count(b"\n", 0, start)
-                    base_offset += start
-                    buf = buf[start:] + chunk
-                    pos -= start
+                if smatch is None:  # the string runs on into the next chunk
+                    buf, pos, smatch = self._string_on(buf, pos, start, expect)
                     start = 0
-                    smatch = _STRING.match(buf, pos)
                 raw = buf[pos:smatch.end() - 1]
                 pos = smatch.end()
                 value: Any = json.loads(b'"' + raw + b'"') if b"\\" in raw \
@@ -147,62 +128,86 @@ class JsonScanner:
                     expect = _COLON
                     continue
                 if expect not in (_VALUE, _VALUE_OR_END):
-                    self._fail(buf, start, base_offset, base_line, "unexpected string",
-                               expect, documents)
-                self._scalar(top, value, buf, start, base_offset, base_line, documents)
+                    self._fail(buf, start, "unexpected string", expect)
+                self._scalar(top, value, buf, start)
                 expect = _COMMA_OR_END
             elif number is not None or literal is not None:
                 if expect not in (_VALUE, _VALUE_OR_END):
-                    self._fail(buf, start, base_offset, base_line, "unexpected value",
-                               expect, documents)
+                    self._fail(buf, start, "unexpected value", expect)
                 if number is not None:
                     if not _NUMBER.match(number):
-                        self._fail(buf, start, base_offset, base_line, "invalid number",
-                                   expect, documents)
+                        self._fail(buf, start, "invalid number", expect)
                     value = float(number) if b"." in number or b"e" in number \
                         or b"E" in number else int(number)
                 else:
                     value = _LITERALS[literal]
-                self._scalar(top, value, buf, start, base_offset, base_line, documents)
+                self._scalar(top, value, buf, start)
                 expect = _COMMA_OR_END
             elif punct == b":":
                 if expect != _COLON:
-                    self._fail(buf, start, base_offset, base_line, "unexpected ':'",
-                               expect, documents)
+                    self._fail(buf, start, "unexpected ':'", expect)
                 expect = _VALUE
             elif punct == b",":
                 if expect != _COMMA_OR_END or top.ctx == _ROOT:
-                    self._fail(buf, start, base_offset, base_line, "unexpected ','",
-                               expect, documents)
+                    self._fail(buf, start, "unexpected ','", expect)
                 expect = _KEY if top.is_object else _VALUE
             elif punct in (b"{", b"["):
-                if expect not in (_VALUE, _VALUE_OR_END):
-                    self._fail(buf, start, base_offset, base_line,
-                               f"unexpected '{punct.decode()}'", expect, documents)
-                is_object = punct == b"{"
-                child = self._open(top, is_object, buf, start, base_offset, base_line,
-                                   documents)
-                stack.append(child)
-                expect = _KEY_OR_END if is_object else _VALUE_OR_END
+                expect = self._open(stack, punct == b"{", expect, buf, start)
             else:  # } or ]
-                closing_object = punct == b"}"
-                empty_ok = _KEY_OR_END if closing_object else _VALUE_OR_END
-                ok = (top.ctx != _ROOT and top.is_object == closing_object
-                      and expect in (_COMMA_OR_END, empty_ok))
-                if not ok:
-                    self._fail(buf, start, base_offset, base_line,
-                               f"unexpected '{punct.decode()}'", expect, documents)
-                stack.pop()
-                self._close(top, stack[-1], buf, start, base_offset, base_line, documents)
-                expect = _COMMA_OR_END
-                if len(stack) == 1:
-                    documents += 1
-                    expect = _VALUE
+                expect = self._close(stack, punct == b"}", expect, buf, start)
+
+    # -- input ---------------------------------------------------------------------------
+
+    def _more(self, buf: bytes, keep: int) -> bytes | None:
+        """``buf`` from ``keep`` on with the next chunk after it; ``None`` at the end."""
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            self._eof = True
+            return None
+        self._base_line += buf.count(b"\n", 0, keep)
+        self._base_offset += keep
+        return buf[keep:] + chunk
+
+    def _string_on(self, buf: bytes, pos: int, start: int,
+                   expect: int) -> tuple[bytes, int, re.Match[bytes]]:
+        """A string whose opening quote is at ``start`` and whose text from ``pos`` on is
+        cut by the buffer's end: read on until it ends. Returns the buffer (from that quote
+        on), where the string's text starts in it, and its match."""
+        while True:
+            valid = _STRING_PREFIX.match(buf, pos) is not None
+            if self._eof or not valid or len(buf) - start > _MAX_STRING:
+                self._fail(buf, start, "unterminated or invalid string", expect,
+                           truncated=self._eof and valid)
+            more = self._more(buf, start)
+            if more is None:
+                continue
+            buf, pos, start = more, pos - start, 0
+            smatch = _STRING.match(buf, pos)
+            if smatch is not None:
+                return buf, pos, smatch
+
+    def _ended(self, buf: bytes, pos: int, expect: int, depth: int) -> None:
+        """No token at ``pos`` and no more input: fine between documents, having read one."""
+        rest = _SPACE.match(buf, pos)
+        end = rest.end() if rest else pos
+        if end >= len(buf):
+            if depth == 1 and self._documents:
+                return
+            self._fail(buf, end, "the input ends early", expect)
+        self._fail(buf, end, "unexpected character", expect)
 
     # -- structure -----------------------------------------------------------------------
 
-    def _open(self, parent: _Container, is_object: bool, buf: bytes, at: int, base: int,
-              line: int, documents: int) -> _Container:
+    def _open(self, stack: list[_Container], is_object: bool, expect: int, buf: bytes,
+              at: int) -> int:
+        """A ``{`` or ``[`` where ``expect``-ed: what it opens (a plan, a node, a node's
+        ``"Plans"``, a value kept whole); returns what is expected next."""
+        if expect not in (_VALUE, _VALUE_OR_END):
+            self._fail(buf, at, "unexpected '{'" if is_object else "unexpected '['", expect)
+        stack.append(self._child(stack[-1], is_object, buf, at))
+        return _KEY_OR_END if is_object else _VALUE_OR_END
+
+    def _child(self, parent: _Container, is_object: bool, buf: bytes, at: int) -> _Container:
         ctx = parent.ctx
         key = parent.key
         if ctx == _ROOT:
@@ -211,24 +216,22 @@ class JsonScanner:
             return _Container(_TOPARR, False)
         if ctx == _TOPARR:
             if not is_object:
-                self._fail(buf, at, base, line, "an array inside the plan list", _VALUE,
-                           documents, expected="a plan object '{'")
+                self._fail(buf, at, "an array inside the plan list", _VALUE,
+                           expected="a plan object '{'")
             return self._plan_object()
         if ctx == _PLANOBJ and key == "Plan":
             if not is_object:
-                self._fail(buf, at, base, line, "\"Plan\" is not an object", _VALUE,
-                           documents, expected="'{'")
+                self._fail(buf, at, "\"Plan\" is not an object", _VALUE, expected="'{'")
             parent.saw_plan = True
             return _Container(_NODE, True, self._an.open_node())
         if ctx == _NODE and key == "Plans":
             if is_object:
-                self._fail(buf, at, base, line, "\"Plans\" is not an array", _VALUE,
-                           documents, expected="'['")
+                self._fail(buf, at, "\"Plans\" is not an array", _VALUE, expected="'['")
             return _Container(_PLANS, False)
         if ctx == _PLANS:
             if not is_object:
-                self._fail(buf, at, base, line, "a non-object in \"Plans\"", _VALUE,
-                           documents, expected="a node object '{'")
+                self._fail(buf, at, "a non-object in \"Plans\"", _VALUE,
+                           expected="a node object '{'")
             return _Container(_NODE, True, self._an.open_node())
         return _Container(_COBJ if is_object else _CARR, is_object, {} if is_object else [])
 
@@ -237,8 +240,9 @@ class JsonScanner:
         self._an.begin_plan()
         return _Container(_PLANOBJ, True)
 
-    def _scalar(self, top: _Container, value: Any, buf: bytes, at: int, base: int,
-                line: int, documents: int) -> None:
+    def _scalar(self, top: _Container, value: Any, buf: bytes, at: int) -> None:
+        """A string, number or literal value: into the node's dict, the value kept whole,
+        or the plan's figures."""
         ctx = top.ctx
         if ctx == _NODE:
             assert top.key is not None
@@ -251,18 +255,35 @@ class JsonScanner:
             if top.key in ("Planning Time", "Execution Time", "Total Runtime"):
                 self._an.plan_value(top.key, value)
         else:
-            self._fail(buf, at, base, line, "a bare value where a plan belongs", _VALUE,
-                       documents, expected="a plan object '{' or psql's array '['")
+            self._fail(buf, at, "a bare value where a plan belongs", _VALUE,
+                       expected="a plan object '{' or psql's array '['")
 
-    def _close(self, top: _Container, parent: _Container, buf: bytes, at: int, base: int,
-               line: int, documents: int) -> None:
+    def _close(self, stack: list[_Container], closing_object: bool, expect: int, buf: bytes,
+               at: int) -> int:
+        """A ``}`` or ``]``: it must close what is open, where a value may end; returns what
+        is expected next."""
+        top = stack[-1]
+        empty_ok = _KEY_OR_END if closing_object else _VALUE_OR_END
+        ok = (top.ctx != _ROOT and top.is_object == closing_object
+              and expect in (_COMMA_OR_END, empty_ok))
+        if not ok:
+            self._fail(buf, at, "unexpected '}'" if closing_object else "unexpected ']'",
+                       expect)
+        stack.pop()
+        self._closed(top, stack[-1], buf, at)
+        if len(stack) == 1:
+            self._documents += 1
+            return _VALUE
+        return _COMMA_OR_END
+
+    def _closed(self, top: _Container, parent: _Container, buf: bytes, at: int) -> None:
         ctx = top.ctx
         if ctx == _NODE:
             self._an.close_node()
         elif ctx == _PLANOBJ:
             if not top.saw_plan:
-                self._fail(buf, at, base, line, "an object without a \"Plan\" key", _VALUE,
-                           documents, expected="a PostgreSQL plan")
+                self._fail(buf, at, "an object without a \"Plan\" key", _VALUE,
+                           expected="a PostgreSQL plan")
             self._an.end_plan()
         elif ctx in (_COBJ, _CARR):
             if parent.ctx == _NODE:
@@ -286,11 +307,10 @@ class JsonScanner:
             elif parent.ctx == _PLANOBJ:
                 statement_value(self._an, parent.key, top.value)
 
-    def _fail(self, buf: bytes, at: int, base: int, line: int, what: str, expect: int,
-              documents: int, *, expected: str | None = None,
-              truncated: bool = False) -> NoReturn:
-        offset = base + at
-        line_no = line + buf.count(b"\n", 0, at)
+    def _fail(self, buf: bytes, at: int, what: str, expect: int, *,
+              expected: str | None = None, truncated: bool = False) -> NoReturn:
+        offset = self._base_offset + at
+        line_no = self._base_line + buf.count(b"\n", 0, at)
         if truncated:
             raise Truncated(f"{self._name}: truncated plan: the input ends inside a string that "
                             f"starts at line {line_no}, byte offset {offset}")
