@@ -4,9 +4,8 @@ Structure comes from indentation: a node header (``->  Hash Join  (cost=...) (ac
 opens a node at the column of its arrow; property lines (``Filter: ...``) belong to the
 nearest node to their left; ``InitPlan 1 (returns $0)``, ``SubPlan 2`` and ``CTE name``
 lines mark the children below them. Lines deeper than a node's own properties (per-worker
-details) are skipped. Text names (``HashAggregate``, ``Nested Loop Left Join``,
-``Parallel Seq Scan``, ``Index Scan Backward using i on s.t x``) are mapped to the JSON
-node types, so every rule works the same on both formats.
+details) are skipped. This module builds the tree from where lines stand; what each line
+says (a header's name and figures, a property's value) is read by :mod:`._textlines`.
 """
 
 from __future__ import annotations
@@ -19,38 +18,20 @@ from pgcrisis.errors import InputError
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._source import Position
 from pgcrisis.plan._textclean import clean, is_node_name, paren_balance, starts_plan
-from pgcrisis.plan._values import Props
-from pgcrisis.plan.model import TriggerStat
-
-_HEADER = re.compile(
-    r"^(?P<indent> *)(?P<arrow>->  )?(?P<head>\S.*?)"
-    r"(?:  \(cost=(?P<sc>[\d.]+)\.\.(?P<tc>[\d.]+) rows=(?P<rows>\d+) width=\d+\))?"
-    r"(?: ?\((?:actual time=(?P<ast>[\d.]+)\.\.(?P<att>[\d.]+) rows=(?P<ar>[\d.]+)"
-    r" loops=(?P<loops>\d+)|actual rows=(?P<ar2>[\d.]+) loops=(?P<loops2>\d+)"
-    r"|(?P<never>never executed))\))?\s*$"
+from pgcrisis.plan._textlines import (
+    HEADER,
+    PROPERTY,
+    SUBPLAN,
+    continues,
+    first_ms,
+    parse_node_head,
+    property_into,
+    put_figures,
+    trigger_stat,
 )
-_HEADER_NODE = re.compile(r"^\s*(?:->  \S|[A-Z][A-Za-z ]+.*\((?:cost|actual)[=\s].*\)\s*$)")
-_SUBPLAN = re.compile(r"^(?P<indent> *)(?P<name>(?:InitPlan|SubPlan) \d+(?: \(returns .*\))?"
-                      r"|CTE \S.*)$")
-_PROPERTY = re.compile(r"^(?P<indent> *)(?P<key>[A-Z][A-Za-z/ -]*?): ?(?P<value>.*)$")
-_TRIGGER = re.compile(r"^Trigger (?P<name>.+?)(?: for constraint (?P<con>\S+))?"
-                      r"(?: on (?P<rel>\S+))?: time=(?P<time>[\d.]+) calls=(?P<calls>\d+)")
-_MS = re.compile(r"([\d.]+) ms")
-_PAIR = re.compile(r"(\w+)=([\d.]+)")
-_JOIN_TYPES = ("Left", "Right", "Full", "Semi", "Anti", "Right Semi", "Right Anti", "Inner")
-_JOINS = ("Nested Loop", "Hash", "Merge")
-_AGGREGATES = {"HashAggregate": "Hashed", "GroupAggregate": "Sorted",
-               "MixedAggregate": "Mixed", "Aggregate": "Plain"}
-_MODIFY = ("Insert", "Update", "Delete", "Merge")
+from pgcrisis.plan._values import Props
+
 _MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr"})
-_COPIED = {
-    "Filter", "Index Cond", "Recheck Cond", "Hash Cond", "Join Filter", "Merge Cond",
-    "One-Time Filter", "Output", "Sort Key", "Group Key", "TID Cond", "Order By",
-    "Rows Removed by Filter", "Rows Removed by Index Recheck", "Rows Removed by Join Filter",
-    "Workers Launched", "Heap Fetches", "Cache Key",
-}
-_NUMERIC = {"Rows Removed by Filter", "Rows Removed by Index Recheck",
-            "Rows Removed by Join Filter", "Workers Launched", "Heap Fetches"}
 
 
 @dataclass(slots=True)
@@ -64,77 +45,8 @@ class _Open:
     prop_alt: tuple[int, ...] | None = None
 
 
-def parse_node_head(head: str) -> Props:
-    """JSON-style keys from a text node name.
-
-    >>> parse_node_head("Index Scan Backward using t_pkey on public.t t_1")[b"Node Type"]
-    'Index Scan'
-    >>> parse_node_head("Hash Left Join")[b"Join Type"]
-    'Left'
-    """
-    props: Props = {}
-    name = head
-    if name.startswith("Parallel "):
-        props[b"Parallel Aware"] = True
-        name = name[len("Parallel "):]
-    for prefix in ("Partial ", "Finalize "):
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-    target = None
-    using = None
-    if " on " in name:
-        name, target = name.split(" on ", 1)
-    if " using " in name:
-        name, using = name.split(" using ", 1)
-    if name.endswith(" Backward"):
-        name = name[: -len(" Backward")]
-    node_type = name
-    for join in _JOINS:
-        if name.startswith(join + " ") and name.endswith(" Join"):
-            middle = name[len(join) + 1: -len(" Join")]
-            if middle in _JOIN_TYPES:
-                props[b"Join Type"] = middle
-                node_type = "Nested Loop" if join == "Nested Loop" else f"{join} Join"
-        elif name in ("Nested Loop", f"{join} Join"):
-            props[b"Join Type"] = "Inner"
-    if name in _AGGREGATES:
-        node_type = "Aggregate"
-        props[b"Strategy"] = _AGGREGATES[name]
-    if name in ("HashSetOp", "SetOp") or name.startswith(("HashSetOp ", "SetOp ")):
-        node_type = "SetOp"
-    if name in _MODIFY:
-        node_type = "ModifyTable"
-        props[b"Operation"] = name
-    props[b"Node Type"] = node_type
-    if using:
-        props[b"Index Name"] = using
-    if target:
-        relation, _, alias = target.partition(" ")
-        if node_type == "CTE Scan":
-            props[b"CTE Name"] = relation
-        elif node_type == "Function Scan":
-            props[b"Function Name"] = relation
-        elif node_type == "Bitmap Index Scan":
-            props[b"Index Name"] = relation
-            relation = ""
-        if relation and node_type not in ("CTE Scan", "Function Scan"):
-            schema, dot, bare = relation.rpartition(".")
-            props[b"Relation Name"] = bare.strip('"') if dot else relation.strip('"')
-            if dot:
-                props[b"Schema"] = schema.strip('"')
-        if alias:
-            props[b"Alias"] = alias.strip('"')
-    return props
-
-
 #: Tab widths an indentation with tabs is read at; if they disagree on the tree, we stop.
 _TAB_WIDTHS = (8, 4)
-_STATEMENT = re.compile(
-    r"^(?:Planning [Tt]ime:|Execution [Tt]ime:|Total runtime:|Planning:|Settings:|JIT:"
-    r"|Trigger .*: time=|Serialization:|Query Identifier:)")
-_LINE_START = re.compile(r"^\s*(?:->  |[A-Z][A-Za-z/ -]*:|(?:InitPlan|SubPlan) \d|CTE \S"
-                         r"|Worker \d+:|[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*  \()")
-_WRAP_MIN_WIDTH = 40
 
 
 @dataclass(slots=True)
@@ -148,7 +60,13 @@ class _Physical:
 
 
 def _columns(indent: str) -> tuple[int, tuple[int, ...] | None]:
-    """The indentation's column at tab width 8, and at the other widths if it has tabs."""
+    """The indentation's column at tab width 8, and at the other widths if it has tabs.
+
+    >>> _columns("    ")
+    (4, None)
+    >>> _columns("\\t  ")  # a tab, then two spaces: column 10 at width 8, 6 at width 4
+    (10, (6,))
+    """
     if "\t" not in indent:
         return len(indent), None
     widths = []
@@ -203,7 +121,8 @@ class TextScanner:
                         pending = None
                     continue
                 width = len(raw)
-                if pending is not None and self._continues(pending, cell):
+                if pending is not None and continues(pending.text, pending.last_width, cell,
+                                                     self._width, self._base):
                     lost = paren_balance(pending.text) > 0 and pending.last_width < self._width
                     pending.text += (" " if lost and not cell.startswith(" ") else "") + cell
                     pending.last_width = width
@@ -235,28 +154,6 @@ class TextScanner:
                 f"text plans start at lines "
                 f"{', '.join(str(n) for n in self._plan_lines[:20])}")
 
-    # -- wrapping ------------------------------------------------------------------------
-
-    def _continues(self, pending: _Physical, cell: str) -> bool:
-        """Whether ``cell`` is the rest of ``pending``, cut by a terminal's width.
-
-        A node line never continues anything. Otherwise a line continues the one before
-        when that one left a parenthesis open, or filled the terminal's width and this one
-        cannot be a line of the tree where it stands.
-        """
-        if _HEADER_NODE.match(cell) is not None:
-            return False
-        if paren_balance(pending.text) > 0:
-            return True
-        if pending.last_width < max(self._width, _WRAP_MIN_WIDTH):
-            return False
-        column = len(cell) - len(cell.lstrip())
-        if column < self._base:
-            return True
-        if column == self._base:
-            return _STATEMENT.match(cell.strip()) is None and not starts_plan(cell)
-        return _LINE_START.match(cell) is None
-
     # -- lines ---------------------------------------------------------------------------
 
     def _line(self, line: str, line_no: int) -> None:
@@ -269,7 +166,7 @@ class TextScanner:
             self._first_tab = line_no
         # most lines are properties: only a line with an arrow, at the margin, or outside
         # a tree can be a node
-        header = _HEADER.match(" " * column + stripped) if (
+        header = HEADER.match(" " * column + stripped) if (
             stripped[:2] == "->" or column <= self._base or not self._stack) else None
         costed = header is not None and bool(
             header.group("tc") or header.group("att") or header.group("never")
@@ -294,7 +191,7 @@ class TextScanner:
         if header is not None and is_node:
             self._node(header, column, alt, line_no)
             return
-        marker = _SUBPLAN.match(" " * column + stripped)
+        marker = SUBPLAN.match(" " * column + stripped)
         if marker is not None and self._stack:
             self._pop_to(column, alt, line_no)
             self._stack.append(_Open(column, None, marker=marker.group("name"), alt=alt))
@@ -321,9 +218,9 @@ class TextScanner:
                 if total:
                     self._an.worker_jit(float(total.group(1)))
             return
-        prop = _PROPERTY.match(stripped)
+        prop = PROPERTY.match(stripped)
         if prop is not None:
-            self._property(owner.props, prop.group("key"), prop.group("value"))
+            property_into(owner.props, prop.group("key"), prop.group("value"))
 
     def _deeper(self, column: int, alt: tuple[int, ...] | None, than: int,
                 than_alt: tuple[int, ...] | None, line_no: int) -> bool:
@@ -380,21 +277,7 @@ class TextScanner:
             props[b"Parent Relationship"] = relationship
         if subplan:
             props[b"Subplan Name"] = subplan
-        groups = header.groupdict()
-        if groups["tc"] is not None:
-            props[b"Total Cost"] = float(groups["tc"])
-            props[b"Plan Rows"] = float(groups["rows"])
-        if groups["att"] is not None:
-            props[b"Actual Total Time"] = float(groups["att"])
-            props[b"Actual Rows"] = float(groups["ar"])
-            props[b"Actual Loops"] = float(groups["loops"])
-        elif groups["ar2"] is not None:
-            props[b"Actual Rows"] = float(groups["ar2"])
-            props[b"Actual Loops"] = float(groups["loops2"])
-        elif groups["never"]:
-            props[b"Actual Loops"] = 0.0
-            props[b"Actual Rows"] = 0.0
-            props[b"Actual Total Time"] = 0.0
+        put_figures(props, header)
         self._stack.append(_Open(column, props, alt=alt))
 
     def _pop_to(self, column: int, alt: tuple[int, ...] | None = None,
@@ -416,76 +299,25 @@ class TextScanner:
     def _close_all(self) -> None:
         self._pop_to(-1)
 
-    def _property(self, props: Props, key: str, value: str) -> None:
-        if key in _COPIED:
-            props[key.encode()] = float(value) if key in _NUMERIC and _is_number(value) \
-                else value
-        elif key == "Buffers":
-            section = ""
-            for part in value.split(" "):
-                if part in ("shared", "local", "temp"):
-                    section = part
-                    continue
-                name, _, number = part.rstrip(",").partition("=")
-                if number and section:
-                    label = {"hit": "Hit", "read": "Read", "dirtied": "Dirtied",
-                             "written": "Written"}.get(name)
-                    if label:
-                        props[f"{section.title()} {label} Blocks".encode()] = float(number)
-        elif key == "I/O Timings":
-            pairs = dict(_PAIR.findall(value.replace("shared read", "read")))
-            if "read" in pairs:
-                props[b"I/O Read Time"] = float(pairs["read"])
-        elif key == "Sort Method":
-            method, _, rest = value.partition("  ")
-            props[b"Sort Method"] = method.strip()
-            space = re.search(r"(Memory|Disk): (\d+)kB", rest)
-            if space:
-                props[b"Sort Space Type"] = space.group(1)
-                props[b"Sort Space Used"] = float(space.group(2))
-        elif key in ("Buckets", "Batches"):
-            text = f"{key}: {value}"
-            batches = re.search(r"Batches: (\d+)(?: \(originally (\d+)\))?", text)
-            memory = re.search(r"Memory(?: Usage)?: (\d+)kB", text)
-            disk = re.search(r"Disk Usage: (\d+)kB", text)
-            if batches:
-                batch_key = b"Hash Batches" if key == "Buckets" else b"HashAgg Batches"
-                props[batch_key] = float(batches.group(1))
-                if batches.group(2):
-                    props[b"Original Hash Batches"] = float(batches.group(2))
-            if memory:
-                props[b"Peak Memory Usage"] = float(memory.group(1))
-            if disk:
-                props[b"Disk Usage"] = float(disk.group(1))
-        elif key == "Heap Blocks":
-            pairs = dict(_PAIR.findall(value))
-            if "exact" in pairs:
-                props[b"Exact Heap Blocks"] = float(pairs["exact"])
-            if "lossy" in pairs:
-                props[b"Lossy Heap Blocks"] = float(pairs["lossy"])
-
     def _statement_line(self, line: str) -> bool:
         """A statement-level line (after the tree); False if it is not one."""
         self._close_all()
         if line.startswith(("Planning Time:", "Planning time:")):
-            self._an.plan_value("Planning Time", _first_ms(line))
+            self._an.plan_value("Planning Time", first_ms(line))
         elif line.startswith(("Execution Time:", "Execution time:", "Total runtime:")):
-            self._an.plan_value("Execution Time", _first_ms(line))
+            self._an.plan_value("Execution Time", first_ms(line))
         elif line.startswith("Serialization:"):
             time = re.search(r"time=([\d.]+)", line)
             if time:
                 self._an.serialization(float(time.group(1)))
         elif line.startswith("Trigger "):
-            trigger = _TRIGGER.match(line)
+            trigger = trigger_stat(line)
             if trigger:
-                self._an.trigger(TriggerStat(
-                    name=trigger.group("name"),
-                    relation=trigger.group("rel"), constraint=trigger.group("con"),
-                    time_ms=float(trigger.group("time")), calls=int(trigger.group("calls"))))
+                self._an.trigger(trigger)
         elif line.startswith("JIT:"):
             self._block = "JIT"
             return True
-        elif (_HEADER.match(line) and ("(cost=" in line or "(actual" in line)) \
+        elif (HEADER.match(line) and ("(cost=" in line or "(actual" in line)) \
                 or is_node_name(line):
             return False
         else:
@@ -499,16 +331,3 @@ class TextScanner:
             total = re.search(r"Total ([\d.]+) ms", line)
             self._an.jit(float(total.group(1)) if total else 0.0, self._jit_functions)
             self._block = ""
-
-
-def _first_ms(line: str) -> float:
-    found = _MS.search(line)
-    return float(found.group(1)) if found else 0.0
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
