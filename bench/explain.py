@@ -1,6 +1,7 @@
 """Benchmark: `pgcrisis explain` on a big plan in every layout, beside `jq -c .` on the same file.
 
     uv run python bench/explain.py [--size-mb 1024] [--repeat 3] [--dsn DSN] [--workdir DIR]
+    uv run python bench/explain.py --size-mb 128 --repeat 5 --baseline-src /tmp/before/src
 
 1. Captures real plans from PostgreSQL (the embedded server unless --dsn is given) with
    EXPLAIN (ANALYZE, BUFFERS, VERBOSE, SETTINGS) in JSON and in text: a query over a
@@ -17,8 +18,15 @@
    prints the median wall time with its spread (min-max), CPU time, and peak memory (the
    largest process's maximum RSS; where the command ran more than one process at once, as
    the analysis of a big plan does, also their summed PSS at the peak), and the speed-up
-   over jq from the medians. The analyses of all JSON layouts must agree.
+   over jq from the medians (``bench/_runs.py`` measures). The analyses of all JSON layouts
+   must agree.
 4. Analyses a 1,000-level-deep plan with pgcrisis and with jq (which stops at its depth limit).
+
+With ``--baseline-src DIR`` (another checkout's ``src``, e.g. a worktree of the commit
+before a change), steps 3 and 4 give way to a comparison: the analysis of the same files
+(the layouts, plus a small JSON plan that takes the strict parser) by that tree and by this
+one (``--current-src``), interleaved in one run, with each one's medians, spread and the
+ratio (``bench/_two_trees.py``).
 
 Prints figures only; nothing is asserted. On a shared machine, wall times vary with the
 load: read the spread, and the CPU column, which varies far less.
@@ -31,23 +39,23 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from _runs import Runs, measure, repeat, row
 from psycopg.types.string import TextLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.plans: test-only code
 from tests.plans.pgformat import dumps
 
 JQ = shutil.which("jq") or "/usr/bin/jq"
+PGCRISIS = [sys.executable, "-m", "pgcrisis"]
 COLUMNS = 24
 PARTITIONS = 16
 PLACEHOLDER = "@@CHILDREN@@"
@@ -158,103 +166,6 @@ def _walk(node: dict[str, Any]) -> Any:
             stack.extend(current.get("Plans", []))
 
 
-GNU_TIME = "/usr/bin/time"
-
-
-@dataclass(frozen=True)
-class Run:
-    """One measured command."""
-
-    wall_s: float
-    cpu_s: float
-    peak: int
-    status: int
-    together: int = 0   # the process tree's summed PSS at its peak (sampled), bytes
-    processes: int = 1  # the most processes seen at once
-
-
-def measure(argv: list[str], stdout_path: Path | None) -> Run:
-    """Wall and CPU (user + system) seconds, peak RSS in bytes, exit status of one child.
-
-    The peak comes from GNU time where it exists: a child forked straight from this (bigger)
-    process inherits its high-water mark through exec, so wait4's figure would be inflated.
-    CPU time is printed beside wall time because this machine may be shared: CPU seconds
-    hardly change with the load, wall seconds do.
-    """
-    out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
-    use_time = os.path.exists(GNU_TIME)
-    command = [GNU_TIME, "-f", "@@%M", *argv] if use_time else argv
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
-    sampler = _TreeMemory(proc.pid)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    sampler.stop()
-    if stdout_path:
-        out.close()  # type: ignore[union-attr]
-    assert proc.stderr is not None
-    errors = proc.stderr.read().decode("utf-8", "replace")
-    peak = usage.ru_maxrss * 1024
-    if use_time:
-        marks = [line for line in errors.splitlines() if line.startswith("@@")]
-        if marks:
-            peak = int(marks[-1][2:]) * 1024
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(elapsed, cpu, peak, os.waitstatus_to_exitcode(status), sampler.peak,
-               sampler.processes)
-
-
-class _TreeMemory(threading.Thread):
-    """Samples the summed PSS of a process and its descendants every 50 ms (Linux).
-
-    ``pgcrisis explain`` reads a big plan in a second process: the peak RSS of the largest
-    process says nothing of the two together, and summed RSS counts the pages they share
-    twice. PSS shares each page among the processes that map it, so the sum is what the
-    tool occupies. GNU time, the wrapper here, is left out.
-    """
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self._pid = pid
-        self._done = threading.Event()
-        self.peak = 0
-        self.processes = 0
-
-    def run(self) -> None:
-        while not self._done.wait(0.05):
-            pids = self._tree(self._pid)
-            if pids and pids[0] == self._pid and os.path.exists(GNU_TIME):
-                pids = pids[1:]
-            total = sum(self._pss(pid) for pid in pids)
-            self.peak = max(self.peak, total)
-            self.processes = max(self.processes, len(pids))
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
-    def _tree(self, pid: int) -> list[int]:
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            return []
-        found = [pid]
-        for child in children:
-            found += self._tree(int(child))
-        return found
-
-    @staticmethod
-    def _pss(pid: int) -> int:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-        except (OSError, ValueError):
-            pass
-        return 0
-
-
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\s\[\]]+')
 
 
@@ -308,58 +219,34 @@ def build_text(path: Path, size: int, rows: list[str]) -> int:
 
 
 @dataclass(frozen=True)
-class Runs:
-    """Repeated runs of one command: medians and spread."""
+class Inputs:
+    """The files measured: the plan in each layout, a text plan, and the captured plans they
+    were built from."""
 
-    runs: tuple[Run, ...]
-
-    @property
-    def wall(self) -> float:
-        return statistics.median(r.wall_s for r in self.runs)
-
-    @property
-    def cpu(self) -> float:
-        return statistics.median(r.cpu_s for r in self.runs)
-
-    @property
-    def peak(self) -> int:
-        return max(r.peak for r in self.runs)
-
-    @property
-    def status(self) -> int:
-        return max(r.status for r in self.runs)
-
-    @property
-    def together(self) -> int:
-        return max(r.together for r in self.runs)
-
-    @property
-    def processes(self) -> int:
-        return max(r.processes for r in self.runs)
-
-    def spread(self) -> str:
-        walls = [r.wall_s for r in self.runs]
-        return f"{min(walls):.2f}-{max(walls):.2f}"
-
-
-def repeat(argv: list[str], stdout_path: Path | None, times: int) -> Runs:
-    """``measure`` ``times`` times, one after the other."""
-    return Runs(tuple(measure(argv, stdout_path) for _ in range(times)))
-
-
-def _row(name: str, run: Runs, jq: Runs | None = None) -> None:
-    versus = ""
-    if jq is not None and run.status == 0:
-        versus = (f"   {jq.wall / run.wall:4.1f}x jq (wall), "
-                  f"{jq.cpu / max(run.cpu, 1e-9):4.1f}x (CPU)")
-    print(f"  {name:<24} {run.wall:7.2f} s wall [{run.spread()}] {run.cpu:7.2f} s CPU  "
-          f"peak {run.peak / 2**20:7.1f} MiB  exit {run.status}{versus}")
-    if run.processes > 1:
-        print(f"  {'':<24} {run.processes} processes at once: {run.together / 2**20:.1f} MiB "
-              f"together at the peak (summed PSS, sampled every 50 ms)")
+    layouts: dict[str, Path]
+    text_plan: Path
+    scan_plan: list[Any]
+    join_plan: list[Any]
 
 
 def main() -> None:
+    args = _arguments()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pgcrisis-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    inputs = _inputs(args, workdir)
+    try:
+        if args.baseline_src:
+            _compare_trees(args, workdir, inputs)
+        else:
+            _beside_jq(args, workdir, inputs)
+    finally:
+        if not args.keep:
+            for item in (*inputs.layouts.values(), inputs.text_plan,
+                         workdir / "plan.json", workdir / "compact.json"):
+                item.unlink(missing_ok=True)
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (median)")
@@ -368,12 +255,16 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--layouts", default="postgres,compact,indent-2,indent-4,tabs,text",
                         help="comma-separated subset of the layouts to measure")
-    args = parser.parse_args()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pgcrisis-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    pgcrisis = [sys.executable, "-m", "pgcrisis"]
-    times = max(1, args.repeat)
+    parser.add_argument("--baseline-src", type=Path,
+                        help="compare the analysis with this source tree's, interleaved")
+    parser.add_argument("--current-src", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "src",
+                        help="the tree compared with --baseline-src (this checkout's)")
+    return parser.parse_args()
 
+
+def _inputs(args: argparse.Namespace, workdir: Path) -> Inputs:
+    """Real plans captured from PostgreSQL, built up to the size asked, in every layout."""
     if args.dsn:
         scan_plan, join_plan, scan_text = _capture(args.dsn)
     else:
@@ -381,7 +272,6 @@ def main() -> None:
 
         with EmbeddedServer() as server:
             scan_plan, join_plan, scan_text = _capture(server.dsn)
-
     plan = workdir / "plan.json"
     started = time.perf_counter()
     nodes = build(plan, args.size_mb << 20, scan_plan, join_plan)
@@ -389,7 +279,7 @@ def main() -> None:
     print(f"built {plan} : {size / 2**30:.2f} GiB, {nodes:,} nodes "
           f"({size / max(nodes, 1):,.0f} bytes per node) in {time.perf_counter() - started:.1f} s")
     compact = workdir / "compact.json"
-    measure([*pgcrisis, "explain", str(plan), "--compact"], compact)
+    measure([*PGCRISIS, "explain", str(plan), "--compact"], compact)
     wanted = set(args.layouts.split(","))
     layouts = {"postgres": plan, "compact": compact}
     for name, unit in (("indent-2", "  "), ("indent-4", "    "), ("tabs", "\t")):
@@ -403,22 +293,27 @@ def main() -> None:
     sizes = ", ".join(f"{k} {v.stat().st_size / 2**20:,.0f} MiB" for k, v in layouts.items())
     print(f"layouts: {sizes}; text {text_plan.stat().st_size / 2**20:,.0f} MiB, "
           f"~{text_nodes:,} nodes")
+    return Inputs(layouts, text_plan, scan_plan, join_plan)
+
+
+def _beside_jq(args: argparse.Namespace, workdir: Path, inputs: Inputs) -> None:
+    """Each layout's analysis and compaction beside ``jq -c .``, the text plan, a deep plan."""
+    times = max(1, args.repeat)
     print(f"each command {times}x, one process at a time: median wall [min-max], median CPU, "
           f"max peak RSS; load average at start {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
-
     summaries: dict[str, Any] = {}
     jq_out = workdir / "jq.json"
-    for name, path in layouts.items():
+    for name, path in inputs.layouts.items():
         print(f"\n{name} ({path.stat().st_size / 2**20:,.0f} MiB):")
         jq_run = repeat([JQ, "-c", ".", str(path)], jq_out, times)
         out = workdir / f"{name}-analysis.json"
-        analysis = repeat([*pgcrisis, "explain", str(path), "--format", "json"], out, times)
-        compaction = repeat([*pgcrisis, "explain", str(path), "--compact"],
+        analysis = repeat([*PGCRISIS, "explain", str(path), "--format", "json"], out, times)
+        compaction = repeat([*PGCRISIS, "explain", str(path), "--compact"],
                             workdir / "recompact.json", times)
-        _row("jq -c .", jq_run)
-        _row("explain (analysis)", analysis, jq_run)
-        _row("explain --compact", compaction, jq_run)
+        row("jq -c .", jq_run)
+        row("explain (analysis)", analysis, jq_run)
+        row("explain --compact", compaction, jq_run)
         if analysis.status == 0:
             summaries[name] = json.loads(out.read_text())["summary"]
         if name in ("postgres", "tabs"):
@@ -430,28 +325,49 @@ def main() -> None:
         out.unlink(missing_ok=True)
     agree = len({json.dumps(v, sort_keys=True) for v in summaries.values()}) == 1
     print(f"\nall JSON layouts give the same summary: {agree} ({len(summaries)} analysed)")
-
-    if "text" in wanted:
+    if "text" in args.layouts.split(","):
+        text_plan = inputs.text_plan
         print(f"\ntext-format plan ({text_plan.stat().st_size / 2**20:,.0f} MiB; jq cannot "
               f"read it):")
-        text_run = repeat([*pgcrisis, "explain", str(text_plan), "--format", "json"],
+        text_run = repeat([*PGCRISIS, "explain", str(text_plan), "--format", "json"],
                           workdir / "text-analysis.json", times)
-        _row("explain (analysis)", text_run)
+        row("explain (analysis)", text_run)
+    _deep(workdir)
+    if not args.keep:
+        for item in (jq_out, workdir / "recompact.json", workdir / "text-analysis.json"):
+            item.unlink(missing_ok=True)
 
+
+def _deep(workdir: Path) -> None:
+    """A 1,000-level-deep plan, where jq stops at its depth limit."""
     deep = workdir / "deep.json"
     deep.write_text(_deep_plan(1000))
-    deep_run = repeat([*pgcrisis, "explain", str(deep), "--format", "json"],
-                      workdir / "deep-analysis.json", 1)
+    deep_run: Runs = repeat([*PGCRISIS, "explain", str(deep), "--format", "json"],
+                            workdir / "deep-analysis.json", 1)
     proc = subprocess.run([JQ, "-c", ".", str(deep)], capture_output=True, text=True, check=False)
     print("\n1,000-level-deep plan:")
-    _row("explain (analysis)", deep_run)
+    row("explain (analysis)", deep_run)
     jq_says = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "ok"
     print(f"  jq -c . exit {proc.returncode}: {jq_says}")
-    if not args.keep:
-        for item in (plan, compact, *layouts.values(), text_plan, jq_out,
-                     workdir / "recompact.json", deep, workdir / "text-analysis.json",
-                     workdir / "deep-analysis.json"):
-            item.unlink(missing_ok=True)
+    for item in (deep, workdir / "deep-analysis.json"):
+        item.unlink(missing_ok=True)
+
+
+def _compare_trees(args: argparse.Namespace, workdir: Path, inputs: Inputs) -> None:
+    """The analysis of every layout by two source trees, interleaved (``_two_trees``)."""
+    from _two_trees import compare
+
+    files = dict(inputs.layouts)
+    if "text" in args.layouts.split(","):
+        files["text"] = inputs.text_plan
+    small = workdir / "small.json"  # under the strict parser's limit (4 MiB)
+    build(small, (4 << 20) - (256 << 10), inputs.scan_plan, inputs.join_plan)
+    files["small"] = small
+    try:
+        compare(files, args.baseline_src, args.current_src, max(1, args.repeat))
+    finally:
+        if not args.keep:
+            small.unlink(missing_ok=True)
 
 
 def _same_file(a: Path, b: Path) -> bool:
