@@ -15,6 +15,7 @@ from pgcrisis.demo.service import Cause, DemoResult, Fix
 from pgcrisis.judge import TriageReport
 from pgcrisis.lab.scenario import Metric
 from pgcrisis.presentation import triage_terminal
+from pgcrisis.quantities import figure
 from pgcrisis.record.timeline import ROWS, sparkline
 from pgcrisis.server_binaries import Missing, combined_command
 from pgcrisis.when import shown
@@ -107,10 +108,7 @@ class ConsoleObserver:
 
 
 def _fmt(metric: Metric) -> str:
-    value = metric.value
-    text = f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:,.1f}"
-    unit = metric.unit[:-1] if value == 1 and metric.unit.endswith("s") else metric.unit
-    return f"{text} {unit}".strip()
+    return figure(metric.value, metric.unit, precise_below=100, singular=True)
 
 
 def _change(before: Metric, after: Metric) -> Text:
