@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from pgcrisis import sizes
 from pgcrisis.checks._text import plural
 from pgcrisis.model.cron_schedule import CronSchedule
 from pgcrisis.model.findings import Finding, JsonValue, Remedy, Severity, rank
@@ -92,17 +93,6 @@ def _job_ids(members: Sequence[Finding]) -> list[int]:
 
 def _total(members: Sequence[Finding], key: str) -> float:
     return sum(float(m.evidence.get(key) or 0) for m in members)
-
-
-def _size(n_bytes: float) -> str:
-    """Bytes in words.
-
-    >>> _size(3 * 2**20), _size(40 * 2**30)
-    ('3.0 MB', '40 GB')
-    """
-    unit, size = ("GB", 2**30) if n_bytes >= 2**30 else ("MB", 2**20)
-    value = n_bytes / size
-    return f"{value:,.0f} {unit}" if value >= 10 else f"{value:,.1f} {unit}"
 
 
 def when(schedules: Sequence[str]) -> str:
@@ -250,7 +240,7 @@ def _unused(members: Sequence[Finding]) -> Summary:
     indexes = _first_names(members)
     size = _total(members, "bytes")
     return Summary(
-        title=f"{plural(len(indexes), 'index', 'indexes')} never scanned ({_size(size)})",
+        title=f"{plural(len(indexes), 'index', 'indexes')} never scanned ({sizes.words(size)})",
         detail=(f"{listed(indexes)}: no index scan since the statistics were last reset (check "
                 "that the period covers monthly jobs and a replica's reads: statistics are per "
                 "server). They cost every write and the space they take."),

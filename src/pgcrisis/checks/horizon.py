@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pgcrisis import sizes
 from pgcrisis.checks._text import duration, plural, quote_literal, short_query, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
@@ -173,10 +174,6 @@ def _prepared_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
 _UNCONSUMED = "; nothing is consuming this one, so it only grows until the disk fills"
 
 
-def _gib(n: int) -> str:
-    return f"{n / (1 << 30):,.2f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):,.1f} MiB"
-
-
 def _slot_finding(s: ReplicationSlot, t: Thresholds) -> Finding | None:
     retained = s.retained_bytes or 0
     lost = s.wal_status == "lost"
@@ -192,7 +189,7 @@ def _slot_finding(s: ReplicationSlot, t: Thresholds) -> Finding | None:
         code="long-transaction",
         severity=Severity.CRITICAL if critical else Severity.WARNING,
         title=(f"{s.slot_type} replication slot {s.name!r} is {state}, retaining "
-               f"{_gib(retained)} of WAL"),
+               f"{sizes.binary(retained)} of WAL"),
         detail=(f"A slot keeps every WAL segment from its restart point until its consumer "
                 f"confirms it{'' if s.active else _UNCONSUMED}.{held} "
                 f"WAL status: {s.wal_status or '?'}"

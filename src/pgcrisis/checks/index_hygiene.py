@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pgcrisis import sizes
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
@@ -27,8 +28,7 @@ from pgcrisis.model.snapshot import Snapshot
 
 
 def _size(ix: IndexDef, block_size: int) -> str:
-    mb = ix.relpages * block_size / 1024 / 1024
-    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:,.1f} MB"
+    return sizes.words(ix.relpages * block_size, largest="MB")
 
 
 def _concurrently(definition: str) -> str:

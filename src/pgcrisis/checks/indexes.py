@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from pgcrisis import sizes
 from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
@@ -56,8 +57,7 @@ def create_index_sql(relations: Relations, table: Table, columns: Sequence[str])
 
 
 def _size(table: Table, block_size: int) -> str:
-    mb = table.relpages * block_size / 1024 / 1024
-    return f"{mb:,.0f} MB" if mb >= 10 else f"{mb:,.1f} MB"
+    return sizes.words(table.relpages * block_size, largest="MB")
 
 
 def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pgcrisis import durations, shorten
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.cron_schedule import daily_at
@@ -33,26 +34,6 @@ def sql_literal(text: str) -> str:
 def night_schedule(job: CronJob) -> str:
     """A once-a-day schedule in the small hours, spread by jobid so jobs do not pile up."""
     return daily_at(NIGHT_MINUTE + job.jobid % 60)
-
-
-def fmt_interval(seconds: float) -> str:
-    """``300`` -> ``'5 min'``, ``86400`` -> ``'1 day'`` (for titles).
-
-    >>> fmt_interval(300), fmt_interval(7200), fmt_interval(45)
-    ('5 min', '2 h', '45 s')
-    """
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''}"
-    if seconds >= 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds:.0f} s"
-
-
-def _first_line(text: str | None, limit: int = 120) -> str:
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _active_with_runs(snapshot: Snapshot) -> Iterable[tuple[CronJob, JobRuns]]:
@@ -88,14 +69,16 @@ def job_too_frequent(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         runs_per_day = schedule.runs_per_day if schedule else 86400.0 / interval
         seconds_per_day = runs_per_day * (runs.mean_duration_s or 0.0)
         if noop:
-            title = (f"job {job.jobid} ({job.label}) runs every {fmt_interval(interval)}; "
+            title = (f"job {job.jobid} ({job.label}) runs every "
+                     f"{durations.period(interval)}; "
                      f"{runs.zero_row_runs} of its last {runs.runs} runs changed nothing")
             why = (f"{runs.zero_row_share:.0%} of its last {runs.runs} runs reported 0 rows "
-                   f"changed, yet it runs every {fmt_interval(interval)} "
+                   f"changed, yet it runs every {durations.period(interval)} "
                    f"({runs_per_day:.0f} times a day)")
         else:
             title = (f"job {job.jobid} ({job.label}) runs back to back: a run takes "
-                     f"{runs.mean_duration_s or 0:.0f} s of its {fmt_interval(interval)} interval")
+                     f"{runs.mean_duration_s or 0:.0f} s of its "
+                     f"{durations.period(interval)} interval")
             why = (f"its runs take {busy_share:.0%} of the time between starts"
                    + (f" and {runs.overlaps} started before the previous one ended"
                       if runs.overlaps else ""))
@@ -107,7 +90,8 @@ def job_too_frequent(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             code="job-too-frequent",
             severity=Severity.WARNING,
             title=title,
-            detail=(f"Job {job.jobid} ({job.schedule!r}: {_first_line(job.command, 200)}): {why}. "
+            detail=(f"Job {job.jobid} ({job.schedule!r}: "
+                    f"{shorten.first_line(job.command, 200)}): {why}. "
                     f"Every run costs a connection and a pass over its tables "
                     f"({seconds_per_day:.0f} s of work a day) for nothing."),
             objects=tuple(objects),
@@ -142,13 +126,15 @@ def job_failing(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         if runs.consecutive_failures < t.job_failing_runs:
             continue
         all_failed = runs.failed == runs.runs
-        error = _first_line((runs.last_error or "").removeprefix("ERROR:").strip())
+        error = shorten.first_line((runs.last_error or "").removeprefix("ERROR:").strip(),
+                                   120)
         yield Finding(
             code="job-failing",
             severity=Severity.CRITICAL if all_failed else Severity.WARNING,
             title=(f"job {job.jobid} ({job.label}) failed its last "
                    f"{runs.consecutive_failures} runs: {error}"),
-            detail=(f"Job {job.jobid} ({job.schedule!r}: {_first_line(job.command, 200)}) "
+            detail=(f"Job {job.jobid} ({job.schedule!r}: "
+                    f"{shorten.first_line(job.command, 200)}) "
                     f"failed {runs.consecutive_failures} times in a row"
                     + (" (every run on record)" if all_failed else
                        f" ({runs.failed} of its last {runs.runs} runs)")
@@ -195,7 +181,7 @@ def job_backlog(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 severity=Severity.WARNING,
                 title=(f"job {job.jobid} ({job.label}) deleted nothing in {runs.delete_runs} "
                        f"runs while {target.name} grew to {target.n_live_tup:,} rows"),
-                detail=(f"{_first_line(stmt.text, 200)} removed 0 rows in each of its last "
+                detail=(f"{shorten.first_line(stmt.text, 200)} removed 0 rows in each of its last "
                         f"{runs.delete_runs} runs, yet {target.name} gained {net:,} rows net "
                         f"({target.n_tup_ins:,} inserted, {target.n_tup_del:,} deleted since "
                         f"its statistics were reset) and holds {target.n_live_tup:,}. The rows "

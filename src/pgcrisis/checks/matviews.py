@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pgcrisis import sizes
 from pgcrisis.cache.keys import key_index
 from pgcrisis.checks._text import who
 from pgcrisis.checks.jobs import job_ref, sql_literal
@@ -333,8 +334,8 @@ def matview_concurrent_unready(snapshot: Snapshot, t: Thresholds) -> Iterable[Fi
         if now:
             why.append("being refreshed now")
         if large_and_read:
-            why.append(f"{view.relpages * block_size / 2**20:,.0f} MB and read {view.reads:,} "
-                       "times")
+            size = sizes.words(view.relpages * block_size, largest="MB")  # 100 MB or more
+            why.append(f"{size} and read {view.reads:,} times")
         yield _unready_finding(view, Severity.WARNING, "; ".join(why), jobs, block_size,
                                snapshot.matviews)
     if quiet:
