@@ -3,14 +3,10 @@
 Every duration pgcrisis reads or writes goes through here, so each style reads the same
 wherever it is used. Seconds in, text out:
 
-============  =========================================  ===================================
-function      looks like                                 where
-============  =========================================  ===================================
-``words``     ``41 s``, ``2 min 5 s``, ``2 h 1 min``     findings, the incident's post-mortem
-``compact``   ``4s``, ``3m04s``, ``2h01m``, ``2d07h``     narrow columns (``top``)
-``decimal``   ``42.0 s``, ``10.0 min``, ``3.0 h``        ``cache``'s refresh times and windows
-``period``    ``45 s``, ``5 min``, ``2 h``, ``1 day``    how often a pg_cron job runs
-============  =========================================  ===================================
+- ``words``: ``41 s``, ``2 min 5 s``, ``2 h 1 min``; findings, the incident's post-mortem
+- ``compact``: ``4s``, ``3m04s``, ``2h01m``, ``2d07h``; narrow columns (``top``)
+- ``decimal``: ``42.0 s``, ``10.0 min``, ``3.0 h``; ``cache``'s refresh times and windows
+- ``period``: ``45 s``, ``5 min``, ``2 h``, ``1 day``; how often a pg_cron job runs
 
 >>> words(125), compact(184), decimal(600), period(86400)
 ('2 min 5 s', '3m04s', '10.0 min', '1 day')

@@ -2,13 +2,9 @@
 
 Every size pgcrisis reads or writes goes through here. Bytes in, text out:
 
-============  =========================================  ===================================
-function      looks like                                 where
-============  =========================================  ===================================
-``words``     ``3.5 MB``, ``120 MB``, ``40 GB``          findings (tables, indexes, views)
-``binary``    ``512.0 MiB``, ``1.50 GiB``                WAL a replication slot retains
-``whole``     ``512 B``, ``5 kB``, ``3 GB``              ``cache``'s table of views
-============  =========================================  ===================================
+- ``words``: ``3.5 MB``, ``120 MB``, ``40 GB``; findings (tables, indexes, views)
+- ``binary``: ``512.0 MiB``, ``1.50 GiB``; the WAL a replication slot retains
+- ``whole``: ``512 B``, ``5 kB``, ``3 GB``; ``cache``'s table of views
 
 Units are binary (a MB is 2^20 bytes), as PostgreSQL's ``pg_size_pretty`` counts them.
 
