@@ -6,10 +6,13 @@ from the analysis: it runs the user's statement under EXPLAIN ANALYZE and always
 ``analyse(open_input(path))`` reads a plan (JSON in any layout, psql's decorated output,
 text format, gzip) and returns a :class:`~pgcrisis.plan.model.PlanAnalysis`. Big JSON, in
 any layout, goes node by node (``_nodescan``: each node decoded by msgspec, in C, into the
-typed record of ``_node``); small JSON through the strict token-by-token parser
-(``_jsonscan``, which also names the line and byte offset of any syntax error); text plans
-through ``_textscan``. All feed the same analyzer, so results do not depend on the layout
-(the tests check that they agree).
+typed record of ``_node``; ``_nodetext`` and ``_textbuffer`` beside it); small JSON through
+the strict token-by-token parser (``_jsonscan``, which also names the line and byte offset
+of any syntax error); text plans through ``_textscan`` (the tree) and ``_textlines`` (what
+a line says). All feed the same analyzer (``_analysis``: open nodes in ``_frame``, InitPlan
+and CTE time in ``_subplans``, the nodes kept in ``_kept``, tips in ``_tipbook`` by the
+rules of ``tips/``, sums and notes in ``_totals``), so results do not depend on the layout
+(the tests check that they agree). ``whitespace`` is ``explain --compact``.
 """
 
 from __future__ import annotations
