@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' synth
 
 from tests.record_synthetic import Load, frame, write
 
-from pgcrisis.record.frame import Store
-from pgcrisis.record.sqlite_store import SqliteStore
+from pgcrisis.store import Store
+from pgcrisis.store._sqlite import SqliteStore
 
 START = datetime(2025, 2, 1, tzinfo=UTC)
 #: the commands' environment: bytecode cached as an installed tool has it (a shell with
@@ -160,7 +160,7 @@ def central(load: Load, days: float) -> None:
     from tests.record_helpers import uri
 
     from pgcrisis.embedded import EmbeddedServer
-    from pgcrisis.record.pg_store import PgStore
+    from pgcrisis.store._postgres import PgStore
 
     with EmbeddedServer() as server:
         with psycopg.connect(server.dsn, autocommit=True) as conn:

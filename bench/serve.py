@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' synth
 from starlette.testclient import TestClient
 from tests.record_synthetic import Load, write
 
-from pgcrisis.record.sqlite_store import SqliteStore
 from pgcrisis.serve.app import create_app
+from pgcrisis.store._sqlite import SqliteStore
 
 START = datetime(2025, 2, 1, tzinfo=UTC)
 TARGET_MS = 300.0

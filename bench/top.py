@@ -9,7 +9,7 @@ so that the checks and the blocking tree have work.
 
 One refresh of ``pgcrisis top`` is one fast sample (the fast parts: activity, locks,
 prepared) plus ``build_view`` (every triage check, session rows, the blocking tree): the real
-:class:`pgcrisis.top.source.LiveSource` at 1 s, in a subprocess of its own, connected as a
+:class:`pgcrisis.top.live.sampling.LiveSource` at 1 s, in a subprocess of its own, connected as a
 dedicated role (``pgcrisis_bench_top``, member of ``pg_monitor``). One refresh of pg_activity
 is what its UI loop calls each tick in its default (activities) view, driven headless through
 its own Python API in its own interpreter (``pgactivity.data.Data``: server information,
@@ -134,9 +134,9 @@ def pgcrisis_sampler(dsn: str, refreshes: int) -> None:
     The sampler thread waits inside its frame callback, so no query is in flight while the
     coordinator reads the server's counters."""
     from pgcrisis.dsn import Target
-    from pgcrisis.record.frame import Frame
     from pgcrisis.record.recorder import RecorderStats
-    from pgcrisis.top.source import LiveSource
+    from pgcrisis.store import Frame
+    from pgcrisis.top.live.sampling import LiveSource
 
     source = LiveSource(Target(dsn, "bench"), interval_s=1.0)
     marks: list[tuple[float, float]] = []

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 import psycopg
+from tests.scenarios.locks import ActiveStatementChain
 
 from pgcrisis.dsn import Target
 from pgcrisis.embedded import EmbeddedServer
 from pgcrisis.presentation.top.app import TopApp
-from pgcrisis.top.source import LiveSource
-from tests.scenarios.locks import ActiveStatementChain
+from pgcrisis.top.live.sampling import LiveSource
 
 OUT = Path(__file__).parent / "images" / "top-blocking-tree.svg"
 

@@ -27,11 +27,10 @@ from pgcrisis.model.findings import Severity
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.codec import loads
-from pgcrisis.record.frame import Frame, Store
 from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
 from pgcrisis.record.recorder import frame_of as recorded_frame
-from pgcrisis.record.store import open_store
+from pgcrisis.store import Frame, Store, open_store
+from pgcrisis.store._codec import loads
 from tests.helpers import PgServer
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 
 from pgcrisis.model.activity import PreparedXact
-from pgcrisis.record.store import open_store
+from pgcrisis.store import open_store
 from tests.record_helpers import T0, backend, frame
 
 

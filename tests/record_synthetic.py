@@ -37,9 +37,9 @@ from pgcrisis.model.relations import ForeignKey, Index, Relations, Table
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import IndexAdviceSet, Statement, Statements
-from pgcrisis.record.frame import Frame, StoreWriter
 from pgcrisis.record.keep import kept
 from pgcrisis.record.recorder import frame_of
+from pgcrisis.store import Frame, StoreWriter
 
 APPS = ("web", "web", "web", "api", "api", "worker", "billing", "reports")
 STATES = ("idle", "idle", "idle", "idle", "idle", "active", "active", "idle in transaction")

@@ -15,7 +15,7 @@ import pgcrisis.triage  # noqa: F401  (registers every check family)
 from pgcrisis.checks import catalogue  # noqa: F401
 from pgcrisis.checks.registry import CHECKS
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.record.window import HISTORY_CHECKS, HISTORY_CODES
+from pgcrisis.history.window import HISTORY_CHECKS, HISTORY_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pgcrisis.record.sqlite_store import SqliteStore
+from pgcrisis.store._sqlite import SqliteStore
 from tests.record_synthetic import Load, write
 
 START = datetime(2025, 2, 1, tzinfo=UTC)

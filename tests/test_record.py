@@ -20,10 +20,10 @@ import pytest
 
 from pgcrisis.dsn import Target
 from pgcrisis.errors import StoreError
+from pgcrisis.history.service import triage_at, triage_window
 from pgcrisis.lab.app import create_app
 from pgcrisis.lab.scenario import admin_connect
-from pgcrisis.record.past import triage_at, triage_window
-from pgcrisis.record.store import open_store
+from pgcrisis.store import open_store
 from tests.helpers import PgServer, require
 from tests.record_helpers import FAST, Background, central, spec  # noqa: F401  (fixtures)
 from tests.record_helpers import server_now as _server_now

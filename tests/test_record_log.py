@@ -20,7 +20,7 @@ import pytest
 
 from pgcrisis.lab.scenario import wait_until
 from pgcrisis.logs.parse import StderrLog
-from pgcrisis.record.store import open_store
+from pgcrisis.store import open_store
 from tests.helpers import PgServer
 
 RECORD_S = 12

@@ -27,8 +27,7 @@ from pgcrisis.model.findings import Severity
 from pgcrisis.model.health import SequenceUse, TableHealth
 from pgcrisis.model.jobs import Cron
 from pgcrisis.model.statements import Statement, Statements
-from pgcrisis.record.frame import Event, Store, StoreWriter
-from pgcrisis.record.store import open_store
+from pgcrisis.store import Event, Store, StoreWriter, open_store
 from tests import record_helpers
 from tests.record_helpers import T0, backend, count, frame, frame_of, query, session_rows
 

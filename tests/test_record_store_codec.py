@@ -21,8 +21,10 @@ from pgcrisis.lab.locks import LeakyRecursiveDelete
 from pgcrisis.model.activity import Backend, LockCount
 from pgcrisis.model.parts import RECORDED_FIELDS
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.clocks import Refs, seconds_age, seconds_origin
-from pgcrisis.record.codec import (
+from pgcrisis.record.keep import LOCK_COUNT_MIN, keeps_row, kept
+from pgcrisis.store import Store
+from pgcrisis.store._clocks import Refs, seconds_age, seconds_origin
+from pgcrisis.store._codec import (
     FIELD_TYPES,
     SERVER_FIELD,
     Codec,
@@ -31,9 +33,7 @@ from pgcrisis.record.codec import (
     loads,
     unseal,
 )
-from pgcrisis.record.frame import Store
-from pgcrisis.record.keep import LOCK_COUNT_MIN, keeps_row, kept
-from pgcrisis.record.layout import (
+from pgcrisis.store._layout import (
     DecodeContext,
     Decoders,
     Encoder,

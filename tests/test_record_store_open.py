@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from pgcrisis.errors import StoreError
-from pgcrisis.record.store import is_central, open_store
+from pgcrisis.store import is_central, open_store
 from tests import record_helpers
 from tests.record_helpers import T0, backend, frame
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pgcrisis.record.frame import Store
+from pgcrisis.store import Store
 from tests import record_helpers
 from tests.record_synthetic import Load, expected, write
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgcrisis.record.thinning import MINUTE_US, FrameInfo, kept, plan
+from pgcrisis.store._thinning import MINUTE_US, FrameInfo, kept, plan
 
 FAST, FULL = 0, 1
 ALL = 0b1110  # fields 1, 2 and 3 read

@@ -9,11 +9,8 @@ import pytest
 
 from pgcrisis.durations import parse as parse_duration
 from pgcrisis.errors import ConfigError
-from pgcrisis.model.activity import Backend
-from pgcrisis.model.server import ServerInfo
-from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.timeline import per_minute, sparkline
-from pgcrisis.record.window import (
+from pgcrisis.history.timeline import per_minute, sparkline
+from pgcrisis.history.window import (
     changes,
     connection_spikes,
     findings_over,
@@ -22,6 +19,9 @@ from pgcrisis.record.window import (
     stalls,
     with_when,
 )
+from pgcrisis.model.activity import Backend
+from pgcrisis.model.server import ServerInfo
+from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.sizes import parse as parse_size
 from pgcrisis.when import parse_moment, shown
 
@@ -141,7 +141,7 @@ def _statements(second: int, calls: int, total_ms: float) -> Snapshot:
 
 
 def test_a_statement_slower_than_the_same_window_the_day_before() -> None:
-    from pgcrisis.record.window import regressions
+    from pgcrisis.history.window import regressions
 
     day_before = [_statements(0, 1000, 2000.0), _statements(600, 7000, 14000.0)]  # 2 ms
     today = [_statements(0, 1000, 2000.0), _statements(600, 7000, 134000.0)]      # 22 ms

@@ -21,9 +21,9 @@ from pgcrisis.errors import InputError
 from pgcrisis.logs.counts import count
 from pgcrisis.logs.parse import StderrLog, csvlog, jsonlog, normalize, prefix_pattern, tag_of
 from pgcrisis.model.activity import Transactions
-from pgcrisis.record.sqlite_store import SqliteStore
 from pgcrisis.serve.app import create_app
 from pgcrisis.serve.reduce import reduce
+from pgcrisis.store._sqlite import SqliteStore
 from tests.record_helpers import T0, backend, frame
 
 NAME = "app@db:5432"

@@ -23,7 +23,7 @@ import pytest
 from pgcrisis.embedded import free_port
 from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.logs.follow import LogFollower, follow
-from pgcrisis.record.store import open_store
+from pgcrisis.store import open_store
 from tests.helpers import PgServer
 from tests.scenarios.cache import create_slow_view
 from tests.scenarios.locks import IdleTransactionChain

@@ -31,8 +31,9 @@ from pgcrisis.journal import read_actions
 from pgcrisis.presentation.top.app import TopApp
 from pgcrisis.presentation.top.confirm import ConfirmAction
 from pgcrisis.record.recorder import RecorderOptions
-from pgcrisis.record.store import open_store
-from pgcrisis.top.source import LiveSource, ReplaySource
+from pgcrisis.store import open_store
+from pgcrisis.top.live.sampling import LiveSource
+from pgcrisis.top.replay import ReplaySource
 from tests.helpers import PgServer, login_role
 from tests.record_helpers import Background, server_now
 from tests.scenarios.locks import ActiveStatementChain
@@ -261,7 +262,7 @@ def test_textual_is_imported_only_when_top_runs() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, pgcrisis.cli.main, pgcrisis.cli.top, pgcrisis.top.source; "
+    code = ("import sys, pgcrisis.cli.main, pgcrisis.cli.top, pgcrisis.top.live.sampling; "
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -18,10 +18,10 @@ from pgcrisis.model.activity import LockCount, LockWait, PreparedXact, Transacti
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.health import DatabaseInfo, ServerHealth
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.frame import Store
+from pgcrisis.store import Store
 from pgcrisis.top import actions
+from pgcrisis.top.replay import ReplaySource
 from pgcrisis.top.sessions import SessionFilter, session_rows, sort_rows
-from pgcrisis.top.source import ReplaySource
 from pgcrisis.top.tree import blocking_tree
 from pgcrisis.top.view import build_view, header
 from tests.record_helpers import SERVER, T0, backend, central, frame, spec, store  # noqa: F401

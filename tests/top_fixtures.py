@@ -9,8 +9,7 @@ from pgcrisis.dsn import Target
 from pgcrisis.model.activity import Backend, HeldLock, LockCount, LockWait, Transactions
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.top.source import Moment
-from pgcrisis.top.view import build_view
+from pgcrisis.top.view import Moment, build_view
 
 AT = datetime(2026, 11, 26, 9, 14, 3, tzinfo=UTC)
 TARGET = Target("host=db.example dbname=shop user=oncall", "test")

@@ -1,7 +1,7 @@
 """The pure half of triage: a snapshot in, a report out (ranked, grouped, linked findings).
 
 The same function judges a live snapshot (:mod:`pgcrisis.triage`), a moment rebuilt from a
-recording (:mod:`pgcrisis.record.past`), a sample in ``top`` and a test fixture. It reads no
+recording (:mod:`pgcrisis.history.service`), a sample in ``top`` and a test fixture. It reads no
 server, so judging a recording never loads a database driver.
 """
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pgcrisis import durations
+from pgcrisis.history.timeline import Minute
 from pgcrisis.incident import store
 from pgcrisis.incident.model import IMPACTS, STATES, check_impact, check_state, in_window
 from pgcrisis.incident.writeup import postmortem as build_postmortem
@@ -16,7 +17,6 @@ from pgcrisis.incident.writeup import status_update
 from pgcrisis.journal import read_actions
 from pgcrisis.model.findings import Finding
 from pgcrisis.presentation.incident_markdown import render_postmortem, render_status
-from pgcrisis.record.timeline import Minute
 from pgcrisis.when import MOMENT_HELP, parse_moment, shown
 
 
@@ -110,7 +110,7 @@ def postmortem(ident: str | None, store_at: str | None, recording: str | None,
     minutes: list[Minute] = []
     step = 60
     if store_at is not None:
-        from pgcrisis.record.past import triage_past
+        from pgcrisis.history.service import triage_past
 
         end = inc.closed or datetime.now(UTC)
         report = triage_past(store_at, recording, at=None, start=inc.began.isoformat(),
@@ -127,9 +127,9 @@ def _minutes(spec: str, name: str | None, start: datetime,
     """The recording's picture of the incident (for before/after figures) and its step in
     seconds: a minute, or finer for an incident the recording covers for under half an hour
     (about 30 steps), so a short one still has a before and an after."""
-    from pgcrisis.record.past import recording_name
-    from pgcrisis.record.store import open_store
-    from pgcrisis.record.timeline import per_minute
+    from pgcrisis.history.service import recording_name
+    from pgcrisis.history.timeline import per_minute
+    from pgcrisis.store import open_store
 
     recorded = open_store(spec, create=False)
     try:

@@ -91,7 +91,7 @@ def mitigate(args: tuple[str, ...], dsn: str | None, statement_timeout_ms: int,
                               "for reading: drop --store/--at")
         if conninfo:
             raise ConfigError("--store judges a recording, not a server: drop the DSN")
-        from pgcrisis.record.past import triage_past
+        from pgcrisis.history.service import triage_past
 
         report = triage_past(store, recording, at=at, start=None, end=None)
     else:

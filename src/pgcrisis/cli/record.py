@@ -12,10 +12,10 @@ from pgcrisis.cli.options import dsn_option, limits_from, session_options
 from pgcrisis.dsn import resolve
 from pgcrisis.durations import parse as parse_duration
 from pgcrisis.errors import ConfigError
-from pgcrisis.record.frame import Frame
 from pgcrisis.record.recorder import RecorderOptions, RecorderStats
 from pgcrisis.record.service import default_store, log_follower, run_recording
 from pgcrisis.sizes import parse as parse_size
+from pgcrisis.store import Frame
 from pgcrisis.when import shown
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from pgcrisis.history.service import recording_name, triage_window
+from pgcrisis.history.timeline import per_minute
 from pgcrisis.presentation import record_report
-from pgcrisis.record.past import recording_name, triage_window
-from pgcrisis.record.store import open_store
-from pgcrisis.record.timeline import per_minute
+from pgcrisis.store import open_store
 from pgcrisis.when import parse_moment
 
 

@@ -9,9 +9,9 @@ import socket
 import click
 
 from pgcrisis.errors import ConfigError
-from pgcrisis.record.past import recording_name
+from pgcrisis.history.service import recording_name
 from pgcrisis.record.service import default_store
-from pgcrisis.record.store import open_store
+from pgcrisis.store import open_store
 
 TOKEN_ENV = "PGCRISIS_TOKEN"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -72,7 +72,7 @@ def top(dsn_arg: str | None, dsn: str | None, interval: str, read_only: bool,
     if step < 0.1:
         raise ConfigError(f"--interval {interval} is too short: 100ms at least")
     from pgcrisis.record.recorder import RecorderOptions
-    from pgcrisis.top.source import LiveSource
+    from pgcrisis.top.live.sampling import LiveSource
 
     target = resolve(dsn_arg or dsn)
     source = LiveSource(target, interval_s=step, options=RecorderOptions(
@@ -86,8 +86,8 @@ def top(dsn_arg: str | None, dsn: str | None, interval: str, read_only: bool,
 
 
 def _replay(dsn: str | None, store: str | None, recording: str | None, at: str | None) -> None:
-    from pgcrisis.record.store import open_store
-    from pgcrisis.top.source import ReplaySource
+    from pgcrisis.store import open_store
+    from pgcrisis.top.replay import ReplaySource
 
     if dsn:
         raise ConfigError("--store replays a recording, not a server: drop the DSN")

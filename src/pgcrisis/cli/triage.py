@@ -101,7 +101,7 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
             flags[name] = value
     thresholds = build_thresholds(config.thresholds, flags)
     if store is not None or at is not None or start is not None or end is not None:
-        from pgcrisis.record.past import triage_past
+        from pgcrisis.history.service import triage_past
 
         if dsn_arg or dsn:
             raise ConfigError("--store judges a recording, not a server: drop the DSN")

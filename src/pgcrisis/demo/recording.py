@@ -11,12 +11,12 @@ from pathlib import Path
 
 from pgcrisis.collect.session import SessionLimits
 from pgcrisis.dsn import Target
+from pgcrisis.history.service import triage_at
+from pgcrisis.history.timeline import Minute, per_minute
 from pgcrisis.judge import TriageReport, judge
 from pgcrisis.model.findings import Severity
-from pgcrisis.record.past import triage_at
 from pgcrisis.record.recorder import Recorder, RecorderOptions
-from pgcrisis.record.store import open_store
-from pgcrisis.record.timeline import Minute, per_minute
+from pgcrisis.store import open_store
 
 #: sessions and locks twice a second, everything every 2 s: the demo's incident is short
 DEMO_OPTIONS = RecorderOptions(interval_s=0.5, slow_every_s=2.0,

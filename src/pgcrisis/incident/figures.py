@@ -2,7 +2,7 @@
 
 A post-mortem says what the damage looked like and that the fix worked; both are figures the
 recording measured, never estimates: the peak and the mean of each row of the report's
-picture (:data:`pgcrisis.record.timeline.ROWS`) over the minutes before the mitigation and
+picture (:data:`pgcrisis.history.timeline.ROWS`) over the minutes before the mitigation and
 the minutes after it.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import fmean
 
-from pgcrisis.record.timeline import ROWS, Minute
+from pgcrisis.history.timeline import ROWS, Minute
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pgcrisis.history.timeline import Minute
 from pgcrisis.incident.figures import BeforeAfter, before_after
 from pgcrisis.incident.model import Incident, Milestones, Root, milestones
 from pgcrisis.journal import JournaledAction
 from pgcrisis.model.findings import Finding
-from pgcrisis.record.timeline import Minute
 
 #: what users notice, per finding code, in plain words
 NOTICED = {

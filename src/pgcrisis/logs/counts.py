@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pgcrisis.logs.parse import ERRORS, LogRecord, normalize, tag_of
-from pgcrisis.record.db import to_us
-from pgcrisis.record.frame import LogErrorCount
-from pgcrisis.record.timeline import MINUTE_US
+from pgcrisis.store import LogErrorCount, to_us
+from pgcrisis.store.series import MINUTE_US
 
 #: a sample message is cut here
 SAMPLE_MAX = 500

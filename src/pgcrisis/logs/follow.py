@@ -11,7 +11,7 @@ from pathlib import Path
 from pgcrisis.errors import ConfigError, InputError
 from pgcrisis.logs.counts import count
 from pgcrisis.logs.parse import FORMATS, LogRecord, StderrLog, csvlog, detect, jsonlog
-from pgcrisis.record.frame import LogErrorCount
+from pgcrisis.store import LogErrorCount
 
 _SUFFIX = {"jsonlog": (".json",), "csvlog": (".csv",), "stderr": (".log", "")}
 

@@ -12,11 +12,11 @@ from rich.text import Text
 
 from pgcrisis.demo.recording import BUCKET_S, PastTriage
 from pgcrisis.demo.service import Cause, DemoResult, Fix
+from pgcrisis.history.timeline import ROWS, sparkline
 from pgcrisis.judge import TriageReport
 from pgcrisis.lab.scenario import Metric
 from pgcrisis.presentation import triage_terminal
 from pgcrisis.quantities import figure
-from pgcrisis.record.timeline import ROWS, sparkline
 from pgcrisis.server_binaries import Missing, combined_command
 from pgcrisis.when import shown
 

@@ -1,15 +1,15 @@
 """``pgcrisis report``: the incident's timeline for a window of a recording, as Markdown that
 pastes into an incident channel, or one self-contained HTML page (inline SVG, no scripts).
-Draws only: the figures come from :mod:`pgcrisis.record.timeline` and the window's report."""
+Draws only: the figures come from :mod:`pgcrisis.history.timeline` and the window's report."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
 
+from pgcrisis.history.timeline import ROWS, Minute, sparkline
 from pgcrisis.judge import TriageReport
 from pgcrisis.quantities import figure
-from pgcrisis.record.timeline import ROWS, Minute, sparkline
 from pgcrisis.when import shown
 
 

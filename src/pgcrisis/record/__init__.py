@@ -1,15 +1,14 @@
-"""``pgcrisis record``: a flight recorder, and triage of any past moment or window.
+"""``pgcrisis record``: the flight recorder.
 
-:mod:`.frame` is the model (frames, events, the store's interface); the stores keep frames
-outside the watched database (a SQLite file, or a central PostgreSQL database); the recorder
-samples with the same probes and safe sessions as triage.
+:mod:`.recorder` is the loop: it samples with triage's own probes and safe sessions (the
+fast parts every interval, every part once a minute, and every part at once when a finding
+first appears), judges each sample, and hands a :class:`~pgcrisis.store.Frame` to a
+:class:`~pgcrisis.store.StoreWriter`; :mod:`.keep` is what a frame keeps of the sessions
+(every row a check acts on, counts for the rest); :mod:`.service` is the command's one entry
+(the store, the recording's name, the watched database refused as a store, the log follower,
+``/metrics``).
 
-The stores, from the outside in: :mod:`.store` opens one by what the person typed;
-:mod:`.sqlite_store` and :mod:`.pg_store` are what differs between the two (connections,
-locks, size limits, partitions); :mod:`.writer` and :mod:`.reader` are what they share
-(frames written as changes, ``snapshot_at``, thinning and retention), over the SQL in
-``sql/`` (:mod:`.db`). Underneath, :mod:`.codec` turns field values into bytes (with
-:mod:`.layout` for the dataclasses' positional form, :mod:`.clocks` for ages and
-:mod:`.compaction` for what is kept of sessions), :mod:`.content` stores each piece of it
-once, :mod:`.thinning` plans what old detail goes.
+Where the frames go is :mod:`pgcrisis.store` (the storage engine); what is made of them
+afterwards (``triage --at``, windows, the report's per-minute picture) is
+:mod:`pgcrisis.history`.
 """

@@ -15,7 +15,7 @@ use. A session keeps its full row when it matters to a check:
 - it is running (any state but idle) a ``REFRESH MATERIALIZED VIEW``, a ``CALL``, or DDL:
   ``CREATE``, ``ALTER``, ``DROP``, ``TRUNCATE``, ``VACUUM``, ``ANALYZE``, ``REINDEX``,
   ``CLUSTER`` (autovacuum's ``autovacuum: VACUUM ...`` counts), or anything the per-minute
-  series counts as a refresh (:func:`pgcrisis.record.timeline.refreshes`): the series is
+  series counts as a refresh (:func:`pgcrisis.store.series.refreshes`): the series is
   derived from the kept frame, and must count what the live sample had.
 
 The rest are counted per (datname, usename, application_name, client_addr, backend_type,
@@ -42,7 +42,7 @@ from dataclasses import replace
 
 from pgcrisis.model.activity import SESSION_GROUP_KEY, Backend, SessionGroup
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.timeline import refreshes
+from pgcrisis.store.series import refreshes
 
 #: lock counts below this are not kept (see the module's docstring)
 LOCK_COUNT_MIN = 16

@@ -32,8 +32,8 @@ from pgcrisis.model.findings import Severity
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, names
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.frame import Event, Frame, StoreWriter
 from pgcrisis.record.keep import kept
+from pgcrisis.store import Event, Frame, StoreWriter
 
 #: the longest wait between two reconnection attempts
 MAX_BACKOFF_S = 30.0

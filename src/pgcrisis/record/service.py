@@ -13,10 +13,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis.dsn import Target, redact
 from pgcrisis.errors import ConfigError
-from pgcrisis.record.frame import Frame, Store
 from pgcrisis.record.recorder import Recorder, RecorderOptions, RecorderStats
-from pgcrisis.record.store import is_central, open_store
 from pgcrisis.state import state_path
+from pgcrisis.store import Frame, Store, is_central, open_store
 
 if TYPE_CHECKING:
     from pgcrisis.logs.follow import LogFollower

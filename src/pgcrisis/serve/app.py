@@ -26,9 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pgcrisis import __version__
 from pgcrisis.errors import PgcrisisError
-from pgcrisis.record.frame import Store
 from pgcrisis.serve import data
 from pgcrisis.serve.metrics import exposition, registry
+from pgcrisis.store import Store
 from pgcrisis.when import parse_moment
 
 WEB = Path(__file__).resolve().parent.parent / "presentation" / "web"

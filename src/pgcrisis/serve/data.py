@@ -1,6 +1,6 @@
 """What each page of the dashboard shows, answered from a store: JSON documents built through
 the same services as the CLI (``record.past`` for triage of a moment or a window,
-``record.timeline``'s stored series for the charts, snapshots for statements, jobs and views).
+``store.series``, the stored series for the charts, snapshots for statements, jobs and views).
 
 Every function takes the store, the recording's name and the range; none runs SQL on the
 watched server (there is none: only the recording is read). A range with no data gives empty
@@ -17,13 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from pgcrisis.history.service import triage_at, triage_window
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.presentation.triage_json import report_to_json
-from pgcrisis.record.db import from_us, to_us
-from pgcrisis.record.frame import FIGURES, Store
-from pgcrisis.record.past import triage_at, triage_window
-from pgcrisis.record.timeline import Bucket, buckets_of
 from pgcrisis.serve.reduce import columns, reduce
+from pgcrisis.store import FIGURES, Store, from_us, to_us
+from pgcrisis.store.series import Bucket, buckets_of
 from pgcrisis.when import local_zone, shown
 
 JSON = dict[str, Any]

@@ -14,9 +14,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from pgcrisis.errors import PgcrisisError
-from pgcrisis.record.frame import Store
-from pgcrisis.record.past import triage_at
-from pgcrisis.record.timeline import reading
+from pgcrisis.history.service import triage_at
+from pgcrisis.store import Store
+from pgcrisis.store.series import reading
 
 #: errors of the log are given over this last stretch of the recording
 ERRORS_OVER = timedelta(minutes=5)

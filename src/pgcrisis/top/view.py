@@ -18,7 +18,7 @@ from pgcrisis.judge import judge
 from pgcrisis.model.activity import Backend, SessionGroup
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.frame import Event
+from pgcrisis.store import Event
 from pgcrisis.top.sessions import SessionRow, counted_rows, session_rows
 from pgcrisis.top.tree import TreeNode, blocking_tree
 
@@ -196,3 +196,14 @@ def events_line(events: list[Event]) -> str:
         if e.kind in ("gap", "disconnect", "reconnect", "restart", "slow-sample"):
             return f"{e.kind}: {e.detail}"
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """One moment as a screen shows it, with where it came from."""
+
+    view: TopView
+    snapshot: Snapshot
+    seq: int                     # grows with every new moment (the UI redraws on change)
+    status: str                  # "live", "reconnecting: …", "replay 3/120 …"
+    events: tuple[Event, ...] = ()

@@ -29,7 +29,7 @@ from pgcrisis.top import actions as top_actions
 from pgcrisis.top.actions import Action
 from pgcrisis.top.details import finding_actions, pids_of, session_detail
 from pgcrisis.top.sessions import DURATIONS, SORT_KEYS, SessionFilter, parse_filter
-from pgcrisis.top.source import Moment
+from pgcrisis.top.view import Moment
 
 #: actions that change the server: gone in --read-only and in replay
 CHANGING = frozenset({"cancel", "terminate", "rollback_prepared", "job"})
@@ -42,8 +42,8 @@ _FOCUS = {"sessions": "#session-table", "tree": "#blocking", "findings": "#findi
 
 
 class Source(Protocol):
-    """Where moments come from: :class:`~pgcrisis.top.source.LiveSource`,
-    :class:`~pgcrisis.top.source.ReplaySource`, or a test's fixed moment."""
+    """Where moments come from: :class:`~pgcrisis.top.live.sampling.LiveSource`,
+    :class:`~pgcrisis.top.replay.ReplaySource`, or a test's fixed moment."""
 
     def latest(self) -> Moment | None: ...
 
@@ -250,7 +250,7 @@ class TopApp(App[None]):
     @work(thread=True, exclusive=True, group="explain")
     def explain_in_background(self, screen: DetailsScreen, database: str,
                               statement: str) -> None:
-        from pgcrisis.top.explain import explain
+        from pgcrisis.top.live.explain import explain
 
         plan = explain(self.target, database, statement)
         self.call_from_thread(screen.plan_ready, plan)

@@ -9,8 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from pgcrisis import durations
-from pgcrisis.top.source import Moment
-from pgcrisis.top.view import events_line
+from pgcrisis.top.view import Moment, events_line
 from pgcrisis.when import shown
 
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "bold yellow"}

@@ -30,17 +30,17 @@ from typing import Any
 from urllib.parse import quote
 
 from pgcrisis.errors import StoreError, first_line
-from pgcrisis.record.codec import Codec
-from pgcrisis.record.db import Db
-from pgcrisis.record.reader import ReadingStore, RecordingReader
-from pgcrisis.record.store_meta import (
+from pgcrisis.store._codec import Codec
+from pgcrisis.store._db import Db
+from pgcrisis.store._meta import (
     SCHEMA_VERSION,
     check_meta,
     meta_rows,
     schema_of,
     upgrade_statements,
 )
-from pgcrisis.record.writer import RecordingWriter, recording_id
+from pgcrisis.store._reader import ReadingStore, RecordingReader
+from pgcrisis.store._writer import RecordingWriter, recording_id
 
 #: how long any connection waits for a lock before giving up (s)
 BUSY_TIMEOUT_S = 30.0
@@ -139,7 +139,7 @@ def _create(path: Path) -> None:
         exists = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'"
                               ).fetchone()[0]
         if not exists:
-            schema = resources.files("pgcrisis.record").joinpath("sql", "schema_sqlite.sql")
+            schema = resources.files("pgcrisis.store").joinpath("sql", "schema_sqlite.sql")
             lines = [line for line in schema.read_text(encoding="utf-8").splitlines()
                      if not line.lstrip().startswith("--")]
             for statement in "\n".join(lines).split(";"):

@@ -22,7 +22,7 @@ from pgcrisis.model.findings import Severity
 from pgcrisis.model.parts import RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.timeline import Bucket
+from pgcrisis.store.series import Bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +181,7 @@ class Store(Protocol):
         """The events between ``start`` and ``end``, oldest first."""
 
     def series(self, name: str, start: datetime, end: datetime) -> list[Bucket]:
-        """The per-minute figures (:mod:`pgcrisis.record.timeline`) of the minutes that start
+        """The per-minute figures (:mod:`pgcrisis.store.series`) of the minutes that start
         between ``start`` and ``end``, oldest first."""
 
     def series_figures(self, name: str, start: datetime,

@@ -1,4 +1,4 @@
--- A pgcrisis recording store in a PostgreSQL schema (see record/pg_store.py), created in the
+-- A pgcrisis recording store in a PostgreSQL schema (see store/_postgres.py), created in the
 -- schema first on the search_path. The same tables as the SQLite store, partitioned: each
 -- recording has its own partition of every table (list on rec), and its frames, changes and
 -- events are partitioned again by day (range on t), so retention drops whole days.

@@ -29,7 +29,7 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity, rank
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import Statement
-from pgcrisis.record.timeline import refreshes
+from pgcrisis.store.series import refreshes
 from pgcrisis.when import shown
 
 #: codes of the checks only a history can make

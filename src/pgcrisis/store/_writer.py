@@ -5,7 +5,7 @@ how a write fails when the store is full, how old days go (SQLite deletes rows, 
 drops partitions), and upkeep (checkpoints, partitions ahead).
 
 A frame writes only what changed: each field's value is looked up by content
-(:mod:`.content`) and a *change* row is written only when the value id differs from the
+(:mod:`._content`) and a *change* row is written only when the value id differs from the
 field's previous one. A frame timed at or before its predecessor (the server's clock went
 back) is stored one microsecond after it: a recording's frames are in time order.
 """
@@ -19,21 +19,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pgcrisis.errors import StoreError
-from pgcrisis.record import thinning
-from pgcrisis.record.clocks import Origins, Refs, clocked_rows, origins, snap
-from pgcrisis.record.codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec, stored_values
-from pgcrisis.record.content import TOUCH_EVERY_US, Content
-from pgcrisis.record.db import Db, to_us
-from pgcrisis.record.frame import Event, Frame, LogErrorCount
-from pgcrisis.record.reader import RecordingReader
-from pgcrisis.record.stored_frame import (
+from pgcrisis.store import Event, Frame, LogErrorCount
+from pgcrisis.store import _thinning as thinning
+from pgcrisis.store._clocks import Origins, Refs, clocked_rows, origins, snap
+from pgcrisis.store._codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec, stored_values
+from pgcrisis.store._content import TOUCH_EVERY_US, Content
+from pgcrisis.store._db import Db, to_us
+from pgcrisis.store._reader import RecordingReader
+from pgcrisis.store._stored_frame import (
     StoredFrame,
     kind_code,
     pack_refs,
     pack_unavailable,
     worst_code,
 )
-from pgcrisis.record.timeline import Bucket, fold, reading
+from pgcrisis.store.series import Bucket, fold, reading
 
 HOUR_US = 3600 * 1_000_000
 #: thinning works through old detail this much per transaction

@@ -13,7 +13,7 @@ A second recorder of the same name is refused: the writer holds a session adviso
 (``pg_try_advisory_lock``) on its recording, which the server releases when the writer's
 connection ends, however it ends.
 
-The queries are the SQLite store's (:mod:`.db`); only partitions and locks are this module's.
+The queries are the SQLite store's (:mod:`._db`); only partitions and locks are this module's.
 """
 
 from __future__ import annotations
@@ -30,17 +30,17 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis.dsn import redact
 from pgcrisis.errors import StoreError, first_line
-from pgcrisis.record.codec import Codec
-from pgcrisis.record.db import Db, sql_file, to_us
-from pgcrisis.record.reader import ReadingStore, RecordingReader
-from pgcrisis.record.store_meta import (
+from pgcrisis.store._codec import Codec
+from pgcrisis.store._db import Db, sql_file, to_us
+from pgcrisis.store._meta import (
     SCHEMA_VERSION,
     check_meta,
     meta_rows,
     schema_of,
     upgrade_statements,
 )
-from pgcrisis.record.writer import RecordingWriter, recording_id
+from pgcrisis.store._reader import ReadingStore, RecordingReader
+from pgcrisis.store._writer import RecordingWriter, recording_id
 
 #: the schema that holds a central store
 SCHEMA = "pgcrisis_record"

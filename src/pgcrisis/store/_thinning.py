@@ -7,7 +7,7 @@ change would silently give the kept frames after it the value from before. The p
 therefore *moves* such a change to the next kept frame (unless that frame has its own change
 for the field, which wins), so every kept frame answers ``snapshot_at`` exactly as before.
 
-Ages are stored against references kept in the frame that read them (:mod:`.clocks`); a
+Ages are stored against references kept in the frame that read them (:mod:`._clocks`); a
 kept frame that did not read a clocked field uses the latest frame that did. If thinning
 deletes that frame, its references are copied into the kept frame (``ref_copies``).
 """

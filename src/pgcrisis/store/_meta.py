@@ -1,7 +1,7 @@
 """What marks a recording store, and which versions of it this pgcrisis can read.
 
 Both stores keep a ``meta`` table: ``store`` (this mark), ``schema`` (the tables' version)
-and ``format`` (the encoding's, :data:`pgcrisis.record.codec.FORMAT_VERSION`). A store whose
+and ``format`` (the encoding's, :data:`pgcrisis.store._codec.FORMAT_VERSION`). A store whose
 schema or format is newer than this pgcrisis knows is refused rather than misread; an older
 schema is read as it is (what it lacks reads as empty, or is derived again from the frames) and
 brought up to date (:func:`upgrade_statements`) when a recorder opens it to write.
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from importlib import resources
 
 from pgcrisis.errors import StoreError
-from pgcrisis.record.codec import FORMAT_VERSION
+from pgcrisis.store._codec import FORMAT_VERSION
 
 #: the value of ``meta.store`` in every recording store
 STORE_MARK = "pgcrisis-record"
@@ -52,7 +52,7 @@ def upgrade_statements(schema: int) -> list[str]:
     ``schema_v<N>.sql`` files are written in SQL both dialects read)."""
     out: list[str] = []
     for version in range(schema + 1, SCHEMA_VERSION + 1):
-        text = resources.files("pgcrisis.record").joinpath(
+        text = resources.files("pgcrisis.store").joinpath(
             "sql", f"schema_v{version}.sql").read_text(encoding="utf-8")
         lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
         out += [s for s in "\n".join(lines).split(";") if s.strip()]

@@ -3,7 +3,7 @@
 ``triage_at`` rebuilds the snapshot of a moment from the store and makes the same report a
 live triage would have made then (same renderers, same exit codes). ``triage_window`` judges
 a window: each finding with when it started, ended and peaked, plus the checks only a
-history can make (:mod:`pgcrisis.record.window`).
+history can make (:mod:`pgcrisis.history.window`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pgcrisis.checks.registry import CheckResults
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConfigError, StoreError
+from pgcrisis.history.window import as_findings, judge_window
 from pgcrisis.judge import Recorded, TriageReport, judge
 from pgcrisis.model.findings import Skipped
-from pgcrisis.record.frame import Store
-from pgcrisis.record.window import as_findings, judge_window
+from pgcrisis.store import Store
 from pgcrisis.when import parse_moment, shown
 
 #: a moment this close after the last frame is still "in" the recording (the next sample was
@@ -101,7 +101,7 @@ def triage_window(store: Store, name: str | None, start: datetime, end: datetime
 def triage_past(store: str | None, name: str | None, *, at: str | None, start: str | None,
                 end: str | None, thresholds: Thresholds | None = None) -> TriageReport:
     """``triage --store``: a moment (``at``) or a window (``start``/``end``) as typed."""
-    from pgcrisis.record.store import open_store
+    from pgcrisis.store import open_store
 
     if store is None:
         raise ConfigError("--at, --from and --to judge a recording: give --store PATH|DSN")

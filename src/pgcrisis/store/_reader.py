@@ -19,8 +19,9 @@ from typing import Any
 from pgcrisis.errors import StoreError
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, assemble
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.clocks import Refs
-from pgcrisis.record.codec import (
+from pgcrisis.store import Event, LogErrorCount, SeriesColumns
+from pgcrisis.store._clocks import Refs
+from pgcrisis.store._codec import (
     CLOCKED_FIELDS,
     FIELD_TYPES,
     SERVER_FIELD,
@@ -31,14 +32,13 @@ from pgcrisis.record.codec import (
     unpack_value,
     unseal,
 )
-from pgcrisis.record.codec import references as refs_in
-from pgcrisis.record.db import Db, from_us, to_us
-from pgcrisis.record.frame import Event, LogErrorCount, SeriesColumns
-from pgcrisis.record.layout import DecodeContext
-from pgcrisis.record.store_meta import SCHEMA_VERSION
-from pgcrisis.record.stored_frame import StoredFrame
-from pgcrisis.record.thinning import FULL
-from pgcrisis.record.timeline import Bucket, buckets_of
+from pgcrisis.store._codec import references as refs_in
+from pgcrisis.store._db import Db, from_us, to_us
+from pgcrisis.store._layout import DecodeContext
+from pgcrisis.store._meta import SCHEMA_VERSION
+from pgcrisis.store._stored_frame import StoredFrame
+from pgcrisis.store._thinning import FULL
+from pgcrisis.store.series import Bucket, buckets_of
 
 #: frames read per query when walking a window
 PAGE = 500
@@ -311,7 +311,7 @@ class RecordingReader:
 
 
 class ReadingStore:
-    """The reading half of a :class:`~pgcrisis.record.frame.Store`, the same for both stores
+    """The reading half of a :class:`~pgcrisis.store.Store`, the same for both stores
     (they set ``reader``)."""
 
     reader: RecordingReader

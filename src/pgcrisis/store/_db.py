@@ -1,7 +1,7 @@
 """The SQL both stores share, and the small connection interface they each implement.
 
 The SQLite file and the PostgreSQL schema have the same tables with the same columns (the
-PostgreSQL ones partitioned, see :mod:`.pg_store`), so every query is written once, in
+PostgreSQL ones partitioned, see :mod:`._postgres`), so every query is written once, in
 ``sql/<name>.sql``, with ``?`` placeholders, ``{ids}`` where a list of ids goes
 (``IN ({ids})``) and ``{rec}`` for the recording's column in a lookup by id; each dialect
 spells those its own way. Times are integers: microseconds
@@ -44,7 +44,7 @@ def from_us(us: int) -> datetime:
 @cache
 def sql_file(name: str) -> str:
     """The text of ``sql/<name>.sql``, as written."""
-    return resources.files("pgcrisis.record").joinpath("sql", f"{name}.sql").read_text(
+    return resources.files("pgcrisis.store").joinpath("sql", f"{name}.sql").read_text(
         encoding="utf-8")
 
 

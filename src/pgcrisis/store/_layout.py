@@ -14,7 +14,7 @@ takes its default. A new field without a default cannot be read from an older re
 Two kinds of reference replace values in the plain form, as msgpack extension types:
 :class:`StrRef` (a long string stored once in the store's strings table) and
 :class:`RowRefs` (the elements of a tuple stored once each, by content, in the elements
-table). Ages are stored as their origins (:mod:`.clocks`).
+table). Ages are stored as their origins (:mod:`._clocks`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from pgcrisis.errors import StoreError
-from pgcrisis.record.clocks import CLOCKED, Refs, seconds_age, seconds_origin
+from pgcrisis.store._clocks import CLOCKED, Refs, seconds_age, seconds_origin
 
 #: strings at least this long are stored once and referred to (query texts, commands,
 #: index definitions); shorter ones cost less inline than a reference

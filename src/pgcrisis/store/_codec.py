@@ -1,7 +1,7 @@
 """Field values to compact bytes and back, the same for every store.
 
 A frame's field value (``activity``, ``statements``, ...) becomes one *value* blob: msgpack
-(msgspec) of its positional form (:mod:`.layout`), zlib-compressed when that pays. Inside
+(msgspec) of its positional form (:mod:`._layout`), zlib-compressed when that pays. Inside
 it, the elements of tuples of dataclasses (sessions, statements, tables, indexes, jobs...)
 are references to *element* rows, each stored once by content, so a session or a table
 that did not change costs a few bytes of reference, not a row; long strings (query texts,
@@ -31,8 +31,8 @@ from pgcrisis.model.activity import SESSION_GROUP_KEY, Backend, SessionGroup
 from pgcrisis.model.parts import RECORDED_FIELDS, RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.record.clocks import CLOCKED
-from pgcrisis.record.layout import (
+from pgcrisis.store._clocks import CLOCKED
+from pgcrisis.store._layout import (
     DecodeContext,
     Decoders,
     EncodeContext,

@@ -1,6 +1,6 @@
 -- Schema 2 of a recording store (both kinds; a store of schema 1 is brought up to it when a
 -- recorder opens it). Times are microseconds since the Unix epoch, UTC.
--- One row a minute per recording, derived at write time (record/timeline.py): peaks of the
+-- One row a minute per recording, derived at write time (store/series.py): peaks of the
 -- sessions by state, the counters' growth within the minute and their last readings.
 -- Thinning leaves these rows alone; retention deletes them with the frames.
 CREATE TABLE IF NOT EXISTS series (

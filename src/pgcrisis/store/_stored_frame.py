@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pgcrisis.model.findings import Severity
-from pgcrisis.record.clocks import Refs
-from pgcrisis.record.codec import dumps, loads
-from pgcrisis.record.thinning import FULL, FrameInfo
+from pgcrisis.store._clocks import Refs
+from pgcrisis.store._codec import dumps, loads
+from pgcrisis.store._thinning import FULL, FrameInfo
 
 _KINDS = {"fast": 0, "full": FULL}
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pgcrisis.record.clocks import Refs
-from pgcrisis.record.codec import (
+from pgcrisis.store._clocks import Refs
+from pgcrisis.store._codec import (
     content_hash,
     dumps,
     loads,
@@ -31,8 +31,8 @@ from pgcrisis.record.codec import (
     unseal,
     value_body,
 )
-from pgcrisis.record.db import Db
-from pgcrisis.record.layout import Encoder, RowRefs, StrRef
+from pgcrisis.store._db import Db
+from pgcrisis.store._layout import Encoder, RowRefs, StrRef
 
 #: content needed again is marked as used at most this often (µs)
 TOUCH_EVERY_US = 3600 * 1_000_000

@@ -1,7 +1,7 @@
--- A pgcrisis recording store in one SQLite file (see record/sqlite_store.py).
+-- A pgcrisis recording store in one SQLite file (see store/_sqlite.py).
 -- Times (t, created, used, thinned_until) are microseconds since the Unix epoch, UTC.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- the field names of every model type, as values were written (record/layout.py)
+-- the field names of every model type, as values were written (store/_layout.py)
 CREATE TABLE layouts (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
 -- Snapshot fields (and the pseudo-field "server"); a frame's seen mask has bit 1 << id
 CREATE TABLE fields (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
