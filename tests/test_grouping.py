@@ -12,6 +12,7 @@ from importlib import resources
 
 import jsonschema
 
+from pgcrisis.actions import Cancel, CreateIndex, DropIndex, Job, SetJobCommand
 from pgcrisis.checks.causes import link
 from pgcrisis.checks.grouping import group, when
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
@@ -34,9 +35,9 @@ def scheduled_refresh(jobid: int, *views: str, schedule: str = "0 9 * * *",
         evidence={"jobid": jobid, "schedule": schedule, "matviews": list(views),
                   "blocked_views": [], "reads": 10, "lock_held_s": 1.5},
         remedy=Remedy("Refresh CONCURRENTLY.", (
-            *(f"CREATE UNIQUE INDEX CONCURRENTLY {v.split('.')[1]}_key ON {v} (id)"
-              for v in views),
-            f"SELECT cron.alter_job({jobid}, command := '...')")),
+            *(CreateIndex.written(f"{v.split('.')[1]}_key", "CREATE UNIQUE INDEX CONCURRENTLY "
+                                  f"{v.split('.')[1]}_key ON {v} (id)") for v in views),
+            SetJobCommand(Job(jobid, f"refresh-{jobid}"), "...", "old"))),
         impact=float(len(views)),
     )
 
@@ -48,7 +49,7 @@ def live_refresh(pid: int, view: str) -> Finding:
         title=f"plain REFRESH of {view} by pid {pid} blocks 3 readers for 4 s", detail="",
         objects=(ObjectRef("matview", name=view), ObjectRef("backend", pid=pid)),
         evidence={"readers_waiting": 3, "refresh_pid": pid},
-        remedy=Remedy("Stop the refresh.", (f"SELECT pg_cancel_backend({pid})",)),
+        remedy=Remedy("Stop the refresh.", (Cancel.of([pid]),)),
         impact=3e6,
     )
 
@@ -70,7 +71,7 @@ def unused(name: str, severity: Severity) -> Finding:
     return Finding(code="unused-index", severity=severity, title=f"{name} has never been scanned",
                    detail="", objects=(ObjectRef("index", name=name),),
                    evidence={"relpages": 10, "bytes": 2**20, "idx_scan": 0},
-                   remedy=Remedy("Drop it.", (f"DROP INDEX CONCURRENTLY {name}",)))
+                   remedy=Remedy("Drop it.", (DropIndex(name),)))
 
 
 def query_finding(code: str, queryid: int, severity: Severity) -> Finding:

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from psycopg import sql
 
+from pgcrisis.actions import Recorded, SetSetting
 from pgcrisis.cli.main import cli
 from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConfigError
@@ -25,7 +26,6 @@ from pgcrisis.journal import read_actions
 from pgcrisis.lab.jobs import CleanupTooFrequent
 from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.mitigate import playbook
-from pgcrisis.mitigate.actions import role_setting
 from pgcrisis.mitigate.apply import run_action, undo
 from tests.helpers import PgServer, triage
 from tests.scenarios.locks import IdleTransactionChain, PreparedTransactionBlocker
@@ -156,7 +156,8 @@ def test_a_role_setting_brake_is_undone_to_its_previous_value(
     settings = ("SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = "
                 "s.setrole WHERE r.rolname = %s AND s.setdatabase = 0")
     target = Target(db, "test")
-    done = run_action(role_setting(runaway_role, "jit", "off"), target, step="jit-off-role")
+    done = run_action(SetSetting("jit", "off", "role", runaway_role), target,
+                      step="jit-off-role")
     assert done.ok and _one(db, settings, (runaway_role,)) == ["jit=off"]
     elsewhere = Target(with_overrides(db, port=1), "test")
     with pytest.raises(ConfigError, match=r"was applied on .*:\d+, not on .*:1: give"):
@@ -231,8 +232,6 @@ def test_an_action_failing_midway_leaves_the_journal_saying_what_ran(
     """A lock timeout on the second statement: the journal says the first ran, the second
     failed with the server's words, the third never ran. A lost connection (the session
     ended under the action) likewise. The next playbook starts from the server as it is."""
-    from pgcrisis.mitigate.actions import Action
-
     target = Target(db, "test")
     with admin_connect(db) as conn:
         conn.execute("CREATE TABLE held (id int)")
@@ -240,15 +239,15 @@ def test_an_action_failing_midway_leaves_the_journal_saying_what_ran(
     holder.execute("LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
     try:
         three = ("SELECT 1", "SELECT count(*) FROM held", "SELECT 3")
-        timed_out = run_action(Action("test", "three statements", three, "none"), target,
+        timed_out = run_action(Recorded("test", "three statements", three), target,
                                step="three")
     finally:
         holder.close()
     assert (timed_out.done, timed_out.failed, timed_out.not_done) == (
         ("SELECT 1",), "SELECT count(*) FROM held", ("SELECT 3",))
     assert "lock timeout" in timed_out.error
-    lost = run_action(Action("test", "lost", ("SELECT pg_terminate_backend(pg_backend_pid())",
-                                               "SELECT 2"), "none"), target, step="lost")
+    lost = run_action(Recorded("test", "lost", ("SELECT pg_terminate_backend(pg_backend_pid())",
+                                                 "SELECT 2")), target, step="lost")
     assert lost.done == () and lost.not_done == ("SELECT 2",) and not lost.ok
     assert [a.step for a in read_actions(journal)] == ["three", "lost"]
     with IdleTransactionChain(db, readers=1) as lab:

@@ -19,7 +19,6 @@ from pgcrisis.model.findings import Severity
 from pgcrisis.model.health import DatabaseInfo, ServerHealth
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.store import Store
-from pgcrisis.top import actions
 from pgcrisis.top.replay import ReplaySource
 from pgcrisis.top.sessions import SessionFilter, session_rows, sort_rows
 from pgcrisis.top.tree import blocking_tree
@@ -142,16 +141,6 @@ def test_a_statistics_reset_between_two_samples_gives_no_rate() -> None:
     after = replace(chain(), server_time=T0 + timedelta(seconds=1),
                     transactions=Transactions(5, 0))
     assert header(after, before, ()).tps is None
-
-
-def test_actions_show_their_sql_risk_and_undo() -> None:
-    assert actions.cancel([20, 10, 20]).sql == ("SELECT pg_cancel_backend(10)",
-                                                "SELECT pg_cancel_backend(20)")
-    assert actions.terminate([7]).title == "terminate pid 7"
-    rollback = actions.rollback_prepared("it's", "app")
-    assert rollback.sql == ("ROLLBACK PREPARED 'it''s'",) and rollback.database == "app"
-    pause = actions.pause_job(3, "refresh", "postgres")
-    assert pause.undo == ("SELECT cron.alter_job(3, active := true)",)
 
 
 def test_replay_steps_frame_by_frame_and_jumps_to_findings(store: Store) -> None:  # noqa: F811

@@ -7,13 +7,16 @@ CONCURRENTLY`` works), stops at the first error, and appends one JSON line per s
 the journal (``$PGCRISIS_JOURNAL``, else ``$XDG_STATE_HOME/pgcrisis/journal.jsonl``, else
 ``~/.local/state/pgcrisis/journal.jsonl``) so an incident's changes can be reviewed later.
 
-:func:`apply_action` does the same for one named action (``pgcrisis mitigate``): it gets a
-short id, and the journal holds, besides the statement lines (each tagged with the id), an
-``action-start`` line written *before* anything runs (its SQL and its undo) and an
-``action-end`` line saying which statements ran, which failed and which were not run. A
-process that dies midway leaves the start line and the lines of the statements that ran, so
-:func:`read_actions` can still say what was done and what was not. An action whose
-``undoes`` names another marks that one undone once it succeeds.
+:func:`apply_action` does the same for one action of the catalogue (:mod:`pgcrisis.actions`:
+``pgcrisis mitigate``, ``top``), alike ones merged or not: it gets a short id, and the
+journal holds, besides the statement lines (each tagged with the id), an ``action-start``
+line written *before* anything runs (its kind, title, risk, every statement and every undo
+statement as text, and the action itself as the catalogue describes it: ``"action"``, kind
+and objects) and an ``action-end`` line saying which statements ran, which failed and which
+were not run. A process that dies midway leaves the start line and the lines of the
+statements that ran, so :func:`read_actions` can still say what was done and what was not. An
+action whose ``undoes`` names another marks that one undone once it succeeds. Journals
+written before the ``"action"`` key existed read the same.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 import psycopg
 
+from pgcrisis.actions import Action, Statement
 from pgcrisis.dsn import redact
 from pgcrisis.errors import first_line
 from pgcrisis.state import state_path
@@ -49,7 +53,7 @@ class Applied:
     error: str = ""
 
 
-def apply(conn: psycopg.Connection[Any], statements: Sequence[str], *, reason: str,
+def apply(conn: psycopg.Connection[Any], statements: Sequence[str | Statement], *, reason: str,
           show: Callable[[str], None] | None = None, journal: Path | None = None) -> list[Applied]:
     """Show, run and journal ``statements`` in order; stop at the first failure."""
     path = journal or journal_path()
@@ -66,18 +70,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _run(conn: psycopg.Connection[Any], statements: Sequence[str], *, reason: str,
+def _run(conn: psycopg.Connection[Any], statements: Sequence[str | Statement], *, reason: str,
          show: Callable[[str], None] | None, path: Path, action_id: str | None,
          ) -> list[Applied]:
     results: list[Applied] = []
     conn.autocommit = True
     server = redact(conn.info.dsn)
-    for statement in statements:
+    for one in statements:
+        statement = str(one)
         if show is not None:
             show(statement)
         t0 = time.perf_counter()
         try:
-            conn.execute(statement.encode())
+            conn.execute(one.composable() if isinstance(one, Statement) else statement.encode())
             result = Applied(statement, True, (time.perf_counter() - t0) * 1000)
         except psycopg.Error as exc:
             result = Applied(statement, False, (time.perf_counter() - t0) * 1000,
@@ -109,7 +114,9 @@ class JournaledAction:
     ``done`` ran, ``failed`` is the statement that failed (with ``error``), ``not_done`` never
     ran; ``finished`` is False when the journal has no end line (the process died midway:
     then ``done`` is what the statement lines show ran). ``undone_by`` is the id of the action
-    that undid this one, if any.
+    that undid this one, if any. ``action`` is the action as the catalogue described it (its
+    kind and objects: :meth:`pgcrisis.actions.base.Action.to_json`; empty in journals written
+    before it was kept).
     """
 
     id: str
@@ -131,7 +138,7 @@ class JournaledAction:
     ended_at: datetime | None = None
     kind: str = ""
     risk: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    action: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -139,28 +146,28 @@ class JournaledAction:
         return self.finished and self.failed is None and not self.not_done
 
 
-def apply_action(conn: psycopg.Connection[Any], statements: Sequence[str], *, step: str,
-                 title: str, undo: Sequence[str] = (), undoes: str | None = None,
-                 kind: str = "", risk: str = "", reason: str = "",
-                 database: str | None = None, show: Callable[[str], None] | None = None,
-                 journal: Path | None = None, action_id: str | None = None,
-                 ) -> JournaledAction:
-    """Run one named action's ``statements`` (journaled, stopping at the first failure) and
-    return what the journal now says of it."""
+def apply_action(conn: psycopg.Connection[Any], action: Action, *, step: str,
+                 undoes: str | None = None, reason: str = "",
+                 show: Callable[[str], None] | None = None, journal: Path | None = None,
+                 action_id: str | None = None) -> JournaledAction:
+    """Run ``action``'s statements (journaled, stopping at the first failure) as the step
+    ``step`` and return what the journal now says of it."""
     path = journal or journal_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     ident = action_id or new_action_id()
     started = datetime.now(UTC).replace(microsecond=0)
     server = redact(conn.info.dsn)
-    _write(path, {"event": "action-start", "id": ident, "step": step, "title": title,
-                  "kind": kind, "risk": risk, "at": started.isoformat(), "server": server,
-                  "database": database, "reason": reason or f"mitigate: {title}",
-                  "sql": list(statements), "undo": list(undo), "undoes": undoes})
-    results = _run(conn, statements, reason=reason or f"mitigate: {title}", show=show,
-                   path=path, action_id=ident)
+    statements = action.statements
+    why = reason or f"mitigate: {action.title}"
+    _write(path, {"event": "action-start", "id": ident, "step": step, "title": action.title,
+                  "kind": action.kind, "risk": action.risk, "at": started.isoformat(),
+                  "server": server, "database": action.database, "reason": why,
+                  "sql": [s.text for s in statements], "undo": [s.text for s in action.undo],
+                  "undoes": undoes, "action": action.to_json()})
+    results = _run(conn, statements, reason=why, show=show, path=path, action_id=ident)
     done = tuple(r.sql for r in results if r.ok)
     failed = next((r for r in results if not r.ok), None)
-    not_done = tuple(statements[len(results):])
+    not_done = tuple(s.text for s in statements[len(results):])
     _write(path, {"event": "action-end", "id": ident, "at": _now(),
                   "ok": failed is None and not not_done, "done": list(done),
                   "failed": failed.sql if failed else None,
@@ -220,7 +227,8 @@ def read_actions(journal: Path | None = None) -> list[JournaledAction]:
             done=done, failed=failed, error=error, not_done=not_done,
             finished=end is not None, undoes=start.get("undoes"),
             reason=start.get("reason", ""), ended_at=_moment(end.get("at") if end else None),
-            kind=start.get("kind", ""), risk=start.get("risk", "")))
+            kind=start.get("kind", ""), risk=start.get("risk", ""),
+            action=start.get("action") or {}))
     undone = {a.undoes: a.id for a in found if a.undoes and a.ok}
     return [_with_undone(a, undone.get(a.id)) for a in found]
 

@@ -24,7 +24,8 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
-from pgcrisis.checks._text import plural, quote_literal, short_query
+from pgcrisis.actions import CapConnections, TerminateSessions
+from pgcrisis.checks._text import plural, short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
@@ -96,9 +97,7 @@ def _saturation(scope: str, obj: ObjectRef, used: int, limit: int, backends: lis
             "Put a connection pooler (PgBouncer, transaction mode) in front of the clients, "
             "shrink the largest pools, and end idle sessions; raise the limit only with the "
             "memory to back it (max_connections needs a restart).",
-            ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle' "
-             "AND state_change < now() - interval '10 minutes' "
-             "AND backend_type = 'client backend'",),
+            (TerminateSessions(idle_only=True, idle_for="10 minutes"),),
         ),
         impact=share * 1e6,
     )
@@ -130,8 +129,7 @@ def _idle_piles(snapshot: Snapshot, t: Thresholds, backends: list[Connection],
                       "roles": dict(roles)},
             remedy=Remedy(
                 "Shrink the client's pool (or fix the leak); meanwhile end its idle sessions.",
-                ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle'"
-                 f" AND application_name = {quote_literal(app)}",),
+                (TerminateSessions(app, idle_only=True),),
             ),
             impact=float(n),
         )
@@ -211,8 +209,6 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
         mine = [b for b in backends if key(b) == name]
         states = _tally(mine, lambda b: b.state or "?")
         nxt = counts.most_common(2)[1]
-        from psycopg import sql as psql  # loaded when a remedy is written, not by every check
-
         roles = _tally(mine, lambda b: b.usename or "?")
         total = _count(backends)
         return Finding(
@@ -235,9 +231,8 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
             remedy=Remedy(
                 "Find the code path that opens these connections and cap its pool; a "
                 "CONNECTION LIMIT on its role keeps it from taking every slot meanwhile.",
-                (psql.SQL("ALTER ROLE {} CONNECTION LIMIT {}").format(
-                    psql.Identifier(roles.most_common(1)[0][0]),
-                    max(1, int(usable * t.runaway_min_connection_share))).as_string(None),),
+                (CapConnections(roles.most_common(1)[0][0],
+                                max(1, int(usable * t.runaway_min_connection_share))),),
             ),
             impact=float(n),
         )
@@ -329,8 +324,7 @@ def _call_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
         remedy=Remedy(
             "Stop the loop at its source (the integration or job behind this client); to "
             "protect everyone else meanwhile, end its sessions and cap its role's connections.",
-            ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-             f"{quote_literal(app)}",),
+            (TerminateSessions(app),),
         ),
         impact=rate + exec_per_s,
     )

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pgcrisis import sizes
+from pgcrisis.actions import SetJobCommand
 from pgcrisis.checks._text import plural
 from pgcrisis.model.cron_schedule import CronSchedule
 from pgcrisis.model.findings import Finding, JsonValue, Remedy, Severity, rank
@@ -129,7 +130,8 @@ def _scheduled_refreshes(members: Sequence[Finding]) -> Summary:
     schedules = [str(s) for s in _unique(m.evidence.get("schedule") for m in members)]
     reads = int(_total(members, "reads"))
     by_hand = [m.objects[0].id for m in members
-               if m.remedy is None or not any("cron.alter_job" in s for s in m.remedy.sql)]
+               if m.remedy is None
+               or not any(isinstance(a, SetJobCommand) for a in m.remedy.actions)]
     return Summary(
         title=(f"{plural(len(jobs), 'cron job')} refresh {plural(len(views), 'materialized view')}"
                f" without CONCURRENTLY {when(schedules)}"),
@@ -328,7 +330,7 @@ def merge(rule: Rule, members: Sequence[Finding]) -> Finding:
     """One finding standing for ``members`` (two or more findings of ``rule.code``)."""
     members = sorted(members, key=lambda m: (m.severity.rank, -m.impact, _natural(m.title)))
     said = rule.describe(members)
-    sql = _unique(s for m in members if m.remedy is not None for s in m.remedy.sql)
+    actions = _unique(a for m in members if m.remedy is not None for a in m.remedy.actions)
     return Finding(
         code=rule.code,
         severity=min((m.severity for m in members), key=lambda s: s.rank),
@@ -337,7 +339,7 @@ def merge(rule: Rule, members: Sequence[Finding]) -> Finding:
         objects=tuple(_unique(o for m in members for o in m.objects)),
         evidence={"grouped": len(members), **said.figures,
                   "items": [item(m) for m in members]},
-        remedy=Remedy(said.remedy, tuple(str(s) for s in sql)),
+        remedy=Remedy(said.remedy, tuple(actions)),
         impact=sum(m.impact for m in members),
     )
 

@@ -20,7 +20,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pgcrisis import sizes
-from pgcrisis.checks._text import duration, plural, quote_literal, short_query, who
+from pgcrisis.actions import (
+    Action,
+    Cancel,
+    DropSlot,
+    RollbackPrepared,
+    Terminate,
+    Vacuum,
+    Widen,
+)
+from pgcrisis.checks._text import duration, plural, short_query, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
@@ -130,8 +139,8 @@ def _backend_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                  "cancel its statement, or terminate the session") + "; then find why the "
                  "client keeps transactions open (set idle_in_transaction_session_timeout and "
                  "a statement_timeout for its role)."),
-                ((f"SELECT pg_terminate_backend({b.pid})",) if idle else
-                 (f"SELECT pg_cancel_backend({b.pid})", f"SELECT pg_terminate_backend({b.pid})")),
+                ((Terminate.of([b.pid]),) if idle else
+                 (Cancel.of([b.pid]), Terminate.of([b.pid]))),
             ),
             impact=age + kept / 1000,
         )
@@ -165,7 +174,7 @@ def _prepared_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             remedy=Remedy(
                 f"If no transaction manager will finish it, roll it back (connected to "
                 f"database {p.database}); COMMIT PREPARED instead if its work must be kept.",
-                (f"ROLLBACK PREPARED {quote_literal(p.gid)}",),
+                (RollbackPrepared(p.gid, database=p.database),),
             ),
             impact=p.age_s + locks,
         )
@@ -203,8 +212,7 @@ def _slot_finding(s: ReplicationSlot, t: Thresholds) -> Finding | None:
              if not s.active else
              "Find why the consumer lags (network, a long transaction on the subscriber); "
              "set max_slot_wal_keep_size so a stuck slot cannot fill the disk."),
-            ((f"SELECT pg_drop_replication_slot({quote_literal(s.name)})",)
-             if not s.active else ()),
+            (DropSlot(s.name),) if not s.active else (),
         ),
         impact=retained / 1e9 + (horizon or 0) / 1e6,
     )
@@ -229,9 +237,8 @@ def _database_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             if share < t.wraparound_warning_share:
                 continue
             here = d.name == snapshot.server.database
-            freeze = "VACUUM (FREEZE, VERBOSE)"
-            sql = (tuple(f"{freeze} {x.name}" for x in oldest) if here and oldest
-                   else (freeze,))
+            freeze = (tuple(Vacuum(x.name, freeze=True) for x in oldest) if here and oldest
+                      else (Vacuum(None, freeze=True),))
             yield Finding(
                 code="wraparound-risk",
                 severity=(Severity.CRITICAL if share >= t.wraparound_critical_share
@@ -254,7 +261,7 @@ def _database_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 remedy=Remedy(
                     f"End whatever holds the horizon back, then freeze the oldest tables "
                     f"(connected to database {d.name}); watch autovacuum's progress in "
-                    "pg_stat_progress_vacuum.", sql),
+                    "pg_stat_progress_vacuum.", freeze),
                 impact=float(age),
             )
 
@@ -267,12 +274,12 @@ def _sequence_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         fed = (f"; it feeds {s.column} ({s.column_type}), which runs out at {s.limit:,}"
                if s.column and s.column_type and s.limit < s.max_value else "")
         narrow_column = bool(s.column and s.column_type in {"smallint", "integer"})
-        remedy_sql: tuple[str, ...] = ()
+        widen: tuple[Action, ...] = ()
         if narrow_column and s.column:
             table, _, column = s.column.rpartition(".")
-            remedy_sql = (f"ALTER TABLE {table} ALTER COLUMN {column} TYPE bigint",)
+            widen = (Widen(table, column),)
         if s.data_type in {"smallint", "integer"}:
-            remedy_sql = (f"ALTER SEQUENCE {s.name} AS bigint", *remedy_sql)
+            widen = (Widen(s.name), *widen)
         yield Finding(
             code="wraparound-risk",
             severity=(Severity.CRITICAL if share >= t.sequence_critical_share
@@ -290,7 +297,7 @@ def _sequence_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             remedy=Remedy(
                 "Widen the column (and the sequence) to bigint before it runs out; on a large "
                 "table this rewrites it under an ACCESS EXCLUSIVE lock: plan a window, or "
-                "migrate through a new column.", remedy_sql),
+                "migrate through a new column.", widen),
             impact=share * 1e9,
         )
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pgcrisis import sizes
+from pgcrisis.actions import CreateIndex, DropIndex
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
@@ -62,7 +63,7 @@ def invalid_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             remedy=Remedy(
                 "Drop it and build it again concurrently (for a unique index, remove the "
                 "duplicates first).",
-                (f"DROP INDEX CONCURRENTLY {ix.name}", _concurrently(ix.definition)),
+                (DropIndex(ix.name), CreateIndex.written(ix.name, _concurrently(ix.definition))),
             ),
             impact=float(ix.relpages),
         )
@@ -136,7 +137,7 @@ def duplicate_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                       "redundant_relpages": redundant.relpages,
                       "redundant_scans": redundant.idx_scan, "kept_scans": kept.idx_scan},
             remedy=Remedy("Drop the redundant index without blocking writes.",
-                          (f"DROP INDEX CONCURRENTLY {redundant.name}",)),
+                          (DropIndex(redundant.name),)),
             impact=float(redundant.relpages),
         )
 
@@ -163,6 +164,6 @@ def unused_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             evidence={"relpages": ix.relpages, "bytes": ix.relpages * block,
                       "idx_scan": ix.idx_scan},
             remedy=Remedy("Drop it if nothing needs it (keep its definition to re-create it).",
-                          (f"DROP INDEX CONCURRENTLY {ix.name}",)),
+                          (DropIndex(ix.name),)),
             impact=float(ix.relpages),
         )

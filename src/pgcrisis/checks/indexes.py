@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from pgcrisis import sizes
+from pgcrisis.actions import CreateIndex
 from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
@@ -45,15 +46,10 @@ def index_name(relations: Relations, table: Table, columns: Sequence[str]) -> st
     return name
 
 
-def create_index_sql(relations: Relations, table: Table, columns: Sequence[str]) -> str:
-    """``CREATE INDEX CONCURRENTLY`` for ``columns`` of ``table``, quoted by psycopg.sql."""
-    from psycopg import sql as psql  # loaded when a remedy is written, not by every check
-
-    return psql.SQL("CREATE INDEX CONCURRENTLY {} ON {} ({})").format(
-        psql.Identifier(index_name(relations, table, columns)),
-        psql.Identifier(table.schema, table.relname),
-        psql.SQL(", ").join(psql.Identifier(c) for c in columns),
-    ).as_string(None)
+def create_index(relations: Relations, table: Table, columns: Sequence[str]) -> CreateIndex:
+    """``CREATE INDEX CONCURRENTLY`` for ``columns`` of ``table``, under a name not taken."""
+    return CreateIndex.on_columns(table.schema, table.relname,
+                                  index_name(relations, table, columns), columns)
 
 
 def _size(table: Table, block_size: int) -> str:
@@ -81,7 +77,7 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
     else:
         proof = f"Not verified with the planner: {advice.note}."
     rows_per_scan = table.seq_tup_read / table.seq_scan
-    remedy_sql = create_index_sql(snapshot.relations, table, advice.columns)
+    remedy = create_index(snapshot.relations, table, advice.columns)
     return Finding(
         code="missing-index",
         severity=Severity.CRITICAL if critical else Severity.WARNING,
@@ -121,7 +117,7 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
         remedy=Remedy(
             summary=(f"Create the index on {table.name} ({cols}) without blocking writes "
                      "(CONCURRENTLY cannot run inside a transaction block)."),
-            sql=(remedy_sql,),
+            actions=(remedy,),
         ),
         impact=saving / 1000,
     )
@@ -182,7 +178,7 @@ def fk_missing_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             },
             remedy=Remedy(
                 summary=f"Index {table.name} ({cols}) without blocking writes.",
-                sql=(create_index_sql(relations, table, fk.columns),),
+                actions=(create_index(relations, table, fk.columns),),
             ),
             # rows scanned per referenced delete, in millions: ranks by the work each delete does
             impact=table.reltuples / 1e6,

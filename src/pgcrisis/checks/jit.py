@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from pgcrisis.actions import SetSetting
 from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
@@ -32,12 +33,6 @@ def _above(cost: float) -> int:
     return int(math.ceil(target / step) * step)
 
 
-def _ident(name: str) -> str:
-    from psycopg import sql as psql  # loaded when a remedy is written, not by every check
-
-    return psql.Identifier(name).as_string(None)
-
-
 def _remedy(snapshot: Snapshot, st: Statement) -> Remedy:
     """Turn JIT off (server, database or role), or raise jit_above_cost above this plan."""
     server = snapshot.server
@@ -48,22 +43,21 @@ def _remedy(snapshot: Snapshot, st: Statement) -> Remedy:
     else:
         above = max(current, 1) * 10
         why = f"ten times the current {current:,} (this statement's plan cost is not known)"
-    sql = [
-        "ALTER SYSTEM SET jit = off",
-        "SELECT pg_reload_conf()",
-        f"-- or only for this database (new sessions):\n"
-        f"ALTER DATABASE {_ident(server.database)} SET jit = off",
+    options = [
+        SetSetting("jit", "off"),
+        SetSetting("jit", "off", "database", server.database,
+                   option="only for this database (new sessions)"),
     ]
     if st.role:
-        sql.append(f"-- or only for role {st.role} (new sessions):\n"
-                   f"ALTER ROLE {_ident(st.role)} SET jit = off")
-    sql.append(f"-- or keep JIT for costlier queries: jit_above_cost {why}:\n"
-               f"ALTER DATABASE {_ident(server.database)} SET jit_above_cost = {above}")
+        options.append(SetSetting("jit", "off", "role", st.role,
+                                  option=f"only for role {st.role} (new sessions)"))
+    options.append(SetSetting("jit_above_cost", above, "database", server.database,
+                              option=f"keep JIT for costlier queries: jit_above_cost {why}"))
     return Remedy(
         summary=("Turn JIT off: server-wide at once (ALTER SYSTEM + reload), or for this "
                  "database or role (new sessions); or raise jit_above_cost to "
                  f"{above:,} ({why}) so that only costlier queries are compiled."),
-        sql=tuple(sql),
+        actions=tuple(options),
     )
 
 

@@ -2,7 +2,7 @@
 
 They judge each job by its newest runs (``Cron.history_limit``, summarised by the probe) and
 its schedule. Inactive jobs are left alone: they no longer run, whatever their history says.
-Helpers here (``job_ref``, ``sql_literal``) are shared with the matview checks.
+Helpers here (``job_ref``, ``job_of``) are shared with the matview checks.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pgcrisis import durations, shorten
+from pgcrisis.actions import Job, PauseJobs, RescheduleJob
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.cron_schedule import daily_at
@@ -26,9 +27,9 @@ def job_ref(job: CronJob) -> ObjectRef:
     return ObjectRef(kind="job", jobid=job.jobid, name=job.label)
 
 
-def sql_literal(text: str) -> str:
-    """``text`` as a standard SQL string literal (quotes doubled)."""
-    return "'" + text.replace("'", "''") + "'"
+def job_of(job: CronJob) -> Job:
+    """The job as an action names it."""
+    return Job(job.jobid, job.label)
 
 
 def night_schedule(job: CronJob) -> str:
@@ -109,8 +110,7 @@ def job_too_frequent(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             remedy=Remedy(
                 summary=(f"Run it once a day at night ({schedule_text!r}) unless its work "
                          "really cannot wait that long."),
-                sql=(f"SELECT cron.alter_job({job.jobid}, schedule := "
-                     f"{sql_literal(schedule_text)})",),
+                actions=(RescheduleJob(job_of(job), schedule_text, job.schedule),),
             ),
             impact=seconds_per_day / 24,
         )
@@ -150,7 +150,7 @@ def job_failing(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             remedy=Remedy(
                 summary=("Fix what the error names; until it is fixed, pause the job so it "
                          "stops failing (and holding whatever it locks) on every run."),
-                sql=(f"SELECT cron.alter_job({job.jobid}, active := false)",),
+                actions=(PauseJobs((job_of(job),)),),
             ),
             impact=float(runs.consecutive_failures),
         )
@@ -201,8 +201,7 @@ def job_backlog(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     summary=(f"Find why rows in {target.name} never become deletable (the "
                              "flag or dependency the condition waits for) and fix that, or "
                              "correct the condition; meanwhile run the job once a day."),
-                    sql=(f"SELECT cron.alter_job({job.jobid}, schedule := "
-                         f"{sql_literal(night_schedule(job))})",),
+                    actions=(RescheduleJob(job_of(job), night_schedule(job), job.schedule),),
                 ),
                 impact=float(target.n_live_tup) / 1e6,
             )

@@ -14,7 +14,8 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pgcrisis.checks._text import duration, plural, quote_literal, short_query, who
+from pgcrisis.actions import Cancel, RollbackPrepared, Terminate
+from pgcrisis.checks._text import duration, plural, short_query, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
@@ -92,7 +93,7 @@ def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[s
             "A prepared (two-phase) transaction holds the lock with no session behind it. Ask the "
             "transaction manager that prepared it to finish it; if it is orphaned, roll it back "
             "(or COMMIT PREPARED if its work must be kept).",
-            (f"ROLLBACK PREPARED {quote_literal(gid)}",),
+            (RollbackPrepared(gid, database=xact.database if xact else None),),
         )
         return ObjectRef("prepared-xact", name=gid, gid=gid), label, remedy, {"gid": gid}
     b = snapshot.backend(chain.root)
@@ -100,7 +101,7 @@ def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[s
         obj = ObjectRef("backend", pid=chain.root, name="?")  # gone since it was seen
         label = f"pid {chain.root}"
         remedy = Remedy("Cancel or terminate the blocking session.",
-                        (f"SELECT pg_terminate_backend({chain.root})",))
+                        (Terminate.of([chain.root]),))
         return obj, label, remedy, {}
     state = b.state or "?"
     label = f"pid {b.pid} ({who(b)}, {state}, transaction open {duration(b.xact_age_s)})"
@@ -108,12 +109,12 @@ def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[s
         remedy = Remedy(
             "The root blocker is idle inside its transaction: cancelling does nothing, terminate "
             "it, then fix the client that leaves transactions open.",
-            (f"SELECT pg_terminate_backend({b.pid})",),
+            (Terminate.of([b.pid]),),
         )
     else:
         remedy = Remedy(
             "Cancel the root blocker's statement; if the waiters do not move, terminate it.",
-            (f"SELECT pg_cancel_backend({b.pid})", f"SELECT pg_terminate_backend({b.pid})"),
+            (Cancel.of([b.pid]), Terminate.of([b.pid])),
         )
     return (ObjectRef("backend", pid=b.pid, name=who(b)), label, remedy,
             {"root_state": state, "root_query": short_query(b.query, 200)})
@@ -215,7 +216,7 @@ def lock_hoarder(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 "Close statements and cursors as soon as they are read, and keep transactions "
                 "short (commit each level of a recursive delete, or delete set-wise). If the "
                 "transaction is stuck, terminate it to release its locks.",
-                (f"SELECT pg_terminate_backend({count.pid})",),
+                (Terminate.of([count.pid]),),
             ),
             impact=float(count.total),
         )

@@ -16,9 +16,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pgcrisis import sizes
+from pgcrisis.actions import (
+    Action,
+    Cancel,
+    CreateIndex,
+    RefreshMatview,
+    RescheduleJob,
+    SetJobCommand,
+    Terminate,
+)
 from pgcrisis.cache.keys import key_index
 from pgcrisis.checks._text import who
-from pgcrisis.checks.jobs import job_ref, sql_literal
+from pgcrisis.checks.jobs import job_of, job_ref
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, HeldLock
@@ -60,12 +69,13 @@ def _is_plain_refresh(query: str) -> bool:
     return not _OTHER_DDL.search(query)
 
 
-def key_index_sql(view: Matview) -> str | None:
+def key_index_action(view: Matview) -> CreateIndex | None:
     """``CREATE UNIQUE INDEX CONCURRENTLY`` on the view's likely row key, if one is known
     (the same statement ``cache prepare`` builds, from :func:`pgcrisis.cache.keys.key_index`)."""
     if not view.key_columns:
         return None
-    return key_index(view, view.key_columns).create_sql()
+    index = key_index(view, view.key_columns)
+    return CreateIndex.written(index.name, index.create_sql())
 
 
 def _key_words(view: Matview) -> str:
@@ -87,21 +97,21 @@ def _listed(names: Sequence[str], limit: int = 6) -> str:
     return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
 
 
-def _readiness_steps(views: Sequence[Matview]) -> tuple[list[str], list[str]]:
-    """Statements that make ``views`` concurrent-ready, and the views we cannot make ready."""
-    steps: list[str] = []
+def _readiness_steps(views: Sequence[Matview]) -> tuple[list[Action], list[str]]:
+    """Actions that make ``views`` concurrent-ready, and the views we cannot make ready."""
+    steps: list[Action] = []
     stuck: list[str] = []
     for view in views:
         if view.concurrent_ready:
             continue
-        index = key_index_sql(view) if not view.has_key_index else None
+        index = key_index_action(view) if not view.has_key_index else None
         if not view.has_key_index and index is None:
             stuck.append(view.name)
             continue
         if index:
             steps.append(index)
         if not view.populated:
-            steps.append(f"REFRESH MATERIALIZED VIEW {view.name}")
+            steps.append(RefreshMatview(view.name))
     return steps, stuck
 
 
@@ -194,12 +204,11 @@ def _live_finding(r: _LiveRefresh, mv: Matviews) -> Finding:
            if blocked_views else "") + "."
     )
     # an idle transaction runs no query to cancel: only ending the session frees the lock
-    stop = (f"SELECT pg_terminate_backend({r.pid})" if r.idle
-            else f"SELECT pg_cancel_backend({r.pid})")
+    stop = Terminate.of([r.pid]) if r.idle else Cancel.of([r.pid])
     steps, stuck = _readiness_steps([view] if view else [])
-    sql = [stop, *steps]
+    actions = [stop, *steps]
     if view is not None and not stuck:
-        sql.append(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {r.matview}")
+        actions.append(RefreshMatview(r.matview, concurrently=True))
     summary = ("Stop the refresh so readers get through (they read the previous contents); "
                "from now on refresh it CONCURRENTLY")
     if view is not None and not view.concurrent_ready:
@@ -224,7 +233,7 @@ def _live_finding(r: _LiveRefresh, mv: Matviews) -> Finding:
             "blocked_views": list(blocked_views),
             "concurrent_ready": view.concurrent_ready if view else None,
         },
-        remedy=Remedy(summary=summary + ".", sql=tuple(sql)),
+        remedy=Remedy(summary=summary + ".", actions=tuple(actions)),
         impact=n * 1e6 + n * r.longest_wait_s,  # sessions held up first (see Finding.impact)
     )
 
@@ -242,13 +251,12 @@ def _scheduled_findings(snapshot: Snapshot, mv: Matviews) -> Iterable[Finding]:
         held_s = runs.mean_duration_s if runs else None
         steps, stuck = _readiness_steps(views)
         unknown = [n for n in names if mv.get(n) is None]
-        sql = list(steps)
+        actions = list(steps)
         if not stuck and not unknown:
             new_command = "; ".join(
                 f"REFRESH MATERIALIZED VIEW CONCURRENTLY {s.target}" if s.kind == REFRESH
                 else s.text for s in job.statements)
-            sql.append(f"SELECT cron.alter_job({job.jobid}, command := "
-                       f"{sql_literal(new_command)})")
+            actions.append(SetJobCommand(job_of(job), new_command, job.command))
             summary = ("Refresh CONCURRENTLY so readers are never locked out"
                        + (" (first add the unique index it needs)" if steps else ""))
         else:
@@ -281,7 +289,7 @@ def _scheduled_findings(snapshot: Snapshot, mv: Matviews) -> Iterable[Finding]:
                 "reads": reads,
                 "lock_held_s": held_s,
             },
-            remedy=Remedy(summary=summary + ".", sql=tuple(sql)),
+            remedy=Remedy(summary=summary + ".", actions=tuple(actions)),
             impact=float(len(names) + len(blocked)),
         )
 
@@ -356,7 +364,7 @@ def matview_concurrent_unready(snapshot: Snapshot, t: Thresholds) -> Iterable[Fi
                 objects=tuple(ObjectRef(kind="matview", name=v.name) for v in quiet),
                 evidence={"matviews": [v.name for v in quiet], "no_key_found": stuck},
                 remedy=Remedy(summary="Add a unique index on each view's key before anything "
-                                      "refreshes it.", sql=tuple(steps)),
+                                      "refreshes it.", actions=tuple(steps)),
             )
 
 
@@ -369,9 +377,9 @@ def _unready_finding(view: Matview, severity: Severity, why: str, jobs: list[Cro
                    "invalid")
     else:
         problem = "it has no unique index"
-    index = key_index_sql(view) if not view.has_key_index else None
-    steps = ([index] if index else []) + (
-        [f"REFRESH MATERIALIZED VIEW {view.name}"] if not view.populated else [])
+    index = key_index_action(view) if not view.has_key_index else None
+    steps: list[Action] = ([index] if index else []) + (
+        [RefreshMatview(view.name)] if not view.populated else [])
     if index:
         summary = f"Add a unique index on {_key_words(view)}; then refresh CONCURRENTLY"
     elif view.has_key_index:
@@ -403,7 +411,7 @@ def _unready_finding(view: Matview, severity: Severity, why: str, jobs: list[Cro
             "dependents": list(dependents),
         },
         remedy=Remedy(summary=summary + " (`pgcrisis cache prepare --apply` verifies the key "
-                              "against the data first).", sql=tuple(steps)),
+                              "against the data first).", actions=tuple(steps)),
         impact=float(len(jobs) + len(dependents)) + view.relpages / MATVIEW_LARGE_PAGES,
     )
 
@@ -465,10 +473,8 @@ def refresh_spike(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     first, last = NIGHT_WINDOW
     step_min = max(max(math.ceil(durations[j.jobid] / 60) for j in daily) if daily else 1,
                    (last - first) // max(1, len(daily)))
-    sql = tuple(
-        f"SELECT cron.alter_job({j.jobid}, schedule := "
-        f"{sql_literal(daily_at(first + i * step_min))})"
-        for i, j in enumerate(daily))
+    actions = tuple(RescheduleJob(job_of(j), daily_at(first + i * step_min), j.schedule)
+                    for i, j in enumerate(daily))
     yield Finding(
         code="refresh-spike",
         severity=Severity.WARNING,
@@ -499,7 +505,7 @@ def refresh_spike(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                      + ". `pgcrisis cache plan --window "
                      f"{first // 60:02d}:00-{last // 60:02d}:00 --apply` installs a "
                      "dependency-aware plan at the lower bound instead."),
-            sql=sql,
+            actions=actions,
         ),
         impact=float(peak - lower),
     )

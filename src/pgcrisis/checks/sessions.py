@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pgcrisis.actions import Cancel, SetSetting, Terminate
 from pgcrisis.checks._text import duration, short_query, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
@@ -73,9 +74,8 @@ def idle_in_transaction(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 "End the transaction: fix the client that leaves it open (commit or roll back "
                 "promptly); now, terminate the session. Set idle_in_transaction_session_timeout "
                 "so it cannot happen again.",
-                (f"SELECT pg_terminate_backend({b.pid})",
-                 "ALTER SYSTEM SET idle_in_transaction_session_timeout = '5min'",
-                 "SELECT pg_reload_conf()"),
+                (Terminate.of([b.pid]),
+                 SetSetting("idle_in_transaction_session_timeout", "5min")),
             ),
             impact=waiting * 1e6 + idle_for,
         )
@@ -105,7 +105,7 @@ def long_running_query(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             remedy=Remedy(
                 "Cancel the statement if it is not expected to run this long; find out why with "
                 "`pgcrisis explain` on its plan. Set a statement_timeout for the application role.",
-                (f"SELECT pg_cancel_backend({b.pid})",),
+                (Cancel.of([b.pid]),),
             ),
             impact=age,
         )

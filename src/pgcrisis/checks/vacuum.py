@@ -19,6 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pgcrisis.actions import (
+    Action,
+    Analyze,
+    DropSlot,
+    RollbackPrepared,
+    TableOption,
+    Terminate,
+    Vacuum,
+)
 from pgcrisis.checks._text import duration
 from pgcrisis.checks.horizon import Holder, holders, user_tables
 from pgcrisis.checks.registry import check
@@ -40,12 +49,12 @@ def _holder_for(snapshot: Snapshot, table: TableHealth) -> Holder | None:
     return None
 
 
-def _remedy_for(holder: Holder) -> tuple[str, ...]:
-    if holder.obj.kind == "backend":
-        return (f"SELECT pg_terminate_backend({holder.obj.pid})",)
+def _remedy_for(holder: Holder) -> tuple[Action, ...]:
+    if holder.obj.kind == "backend" and holder.obj.pid is not None:
+        return (Terminate.of([holder.obj.pid]),)
     if holder.obj.kind == "prepared-xact":
-        return (f"ROLLBACK PREPARED '{(holder.obj.name or '').replace(chr(39), chr(39) * 2)}'",)
-    return (f"SELECT pg_drop_replication_slot('{(holder.obj.name or '')}')",)
+        return (RollbackPrepared(holder.obj.name or "", database=holder.database),)
+    return (DropSlot(holder.obj.name or ""),)
 
 
 @check("table-bloat", needs=("table_health", "activity", "prepared", "server_health"))
@@ -68,19 +77,19 @@ def table_bloat(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         last = (f"last vacuumed {duration(table.vacuum_age_s)} ago"
                 if table.vacuum_age_s is not None else "never vacuumed")
         extra: tuple[ObjectRef, ...] = ()
-        sql: tuple[str, ...] = ()
+        first: tuple[Action, ...] = ()
         if not autovacuum_on or table.autovacuum_disabled:
             why = ("autovacuum is off for the whole server" if not autovacuum_on
                    else "autovacuum is disabled for this table (autovacuum_enabled = false)")
             held_back = "autovacuum disabled"
             if table.autovacuum_disabled:
-                sql = (f"ALTER TABLE {table.name} RESET (autovacuum_enabled)",)
+                first = (TableOption(table.name, "autovacuum_enabled"),)
         elif holder is not None:
             why = (f"vacuum ran {duration(table.vacuum_age_s)} ago and could not remove them: "
                    f"{holder.label} has held the xmin horizon back since before then")
             held_back = holder.label
             extra = (holder.obj,)
-            sql = _remedy_for(holder)
+            first = _remedy_for(holder)
         elif workers >= max_workers:
             why = (f"all {max_workers} autovacuum workers are busy: vacuum is not keeping up")
             held_back = "autovacuum workers all busy"
@@ -88,7 +97,7 @@ def table_bloat(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             why = (f"autovacuum has not started: it waits for {trigger:,.0f} dead rows "
                    f"({base} + {scale} x rows); lower the table's scale factor")
             held_back = "autovacuum threshold not reached"
-            sql = (f"ALTER TABLE {table.name} SET (autovacuum_vacuum_scale_factor = 0.02)",)
+            first = (TableOption(table.name, "autovacuum_vacuum_scale_factor", 0.02),)
         else:
             why = "autovacuum has not got to it yet, or its runs keep being cancelled by locks"
             held_back = "not vacuumed yet"
@@ -109,7 +118,7 @@ def table_bloat(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             remedy=Remedy(
                 "Remove what holds vacuum back, then vacuum the table (VACUUM takes no lock "
                 "that blocks reads or writes).",
-                (*sql, f"VACUUM (VERBOSE) {table.name}"),
+                (*first, Vacuum(table.name)),
             ),
             impact=float(dead),
         )
@@ -154,6 +163,6 @@ def stale_statistics(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                       "analyze_age_s": (round(table.analyze_age_s, 1)
                                         if table.analyze_age_s is not None else None)},
             remedy=Remedy("Analyze the table now (cheap: it samples); after bulk loads, "
-                          "ANALYZE as part of the load.", (f"ANALYZE (VERBOSE) {table.name}",)),
+                          "ANALYZE as part of the load.", (Analyze(table.name),)),
             impact=float(changed),
         )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,12 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis import journal as journaling
+from pgcrisis.actions import Action, Recorded, RoleBrake
 from pgcrisis.collect.sql import query
 from pgcrisis.connection import open_connection
 from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConfigError, ConnectError
 from pgcrisis.journal import JournaledAction
-from pgcrisis.mitigate.actions import Action, role_undo
 
 APPLICATION_NAME = "pgcrisis mitigate (action)"
 #: the action's session: it must not queue behind the very locks it is meant to clear
@@ -40,14 +39,13 @@ def _there(target: Target, database: str | None) -> Target:
 
 def _with_role_undo(conn: psycopg.Connection[Any], action: Action) -> Action:
     """``action`` with the undo that restores its role's values as they are now."""
-    if action.role is None or action.setting is None:
+    if not isinstance(action, RoleBrake) or not action.undo_read_at_apply:
         return action
-    row = conn.execute(query("role_settings"), {"role": action.role}).fetchone()
+    row = conn.execute(query("role_settings"), {"role": action.braked_role}).fetchone()
     if row is None:
-        raise ConfigError(f"role {action.role!r} does not exist on this server")
+        raise ConfigError(f"role {action.braked_role!r} does not exist on this server")
     limit, _superuser, settings = row
-    return replace(action, undo=role_undo(action.role, action.setting, int(limit),
-                                          list(settings or ())))
+    return action.known(int(limit), list(settings or ()))
 
 
 def run_action(action: Action, target: Target, *, step: str,
@@ -59,10 +57,8 @@ def run_action(action: Action, target: Target, *, step: str,
     with open_connection(_there(target, action.database), application_name=APPLICATION_NAME,
                          options=ACTION_OPTIONS) as conn:
         action = _with_role_undo(conn, action)
-        return journaling.apply_action(
-            conn, action.sql, step=step, title=action.title, undo=action.undo,
-            undoes=undoes, kind=action.kind, risk=action.risk, database=action.database,
-            show=show, journal=journal)
+        return journaling.apply_action(conn, action, step=step, undoes=undoes, show=show,
+                                       journal=journal)
 
 
 def undo(ident: str, target: Target, *, show: Callable[[str], None] | None = None,
@@ -87,9 +83,8 @@ def undo(ident: str, target: Target, *, show: Callable[[str], None] | None = Non
     if there and here and there != here:
         raise ConfigError(f"action {found.id} was applied on {there[0]}:{there[1]}, not on "
                           f"{here[0]}:{here[1]}: give that server's DSN to undo it")
-    back = Action(f"undo-{found.kind}" if found.kind else "undo", f"undo: {found.title}",
-                  found.undo, "puts back what the action changed", undo=found.done,
-                  database=found.database)
+    back = Recorded(f"undo-{found.kind}" if found.kind else "undo", f"undo: {found.title}",
+                    found.undo, found.done, database=found.database)
     return found, run_action(back, target, step=f"undo-{found.step}", show=show,
                              journal=path, undoes=found.id)
 

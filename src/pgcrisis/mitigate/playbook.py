@@ -1,11 +1,14 @@
 """Findings in, an ordered playbook out (pure: a triage report is data).
 
-Each step is one :class:`~pgcrisis.mitigate.actions.Action` with a short, stable id (the same
-fault gives the same id on the next run: ``terminate-pid-4242``, ``pause-job-3``,
+Each step is one :class:`~pgcrisis.actions.base.Action` from the catalogue (the very object a
+finding's remedy holds, where the remedy has it) with a short, stable id (the same fault
+gives the same id on the next run: ``terminate-pid-4242``, ``pause-job-3``,
 ``rollback-prepared-pay-17``), the expected effect, and the findings it answers. Steps are
 ordered by what they unblock (sessions waiting behind the thing they end), then by the
 severity and rank of their findings: root blockers come first. One step answers every finding
-about the same object (the idle session that is a blocking-lock root is one terminate).
+about the same object (the idle session that is a blocking-lock root is one terminate), and
+alike actions of one finding are one step (the thirteen jobs of a refresh spike are paused
+at once, and resumed by one undo).
 
 Findings mitigation has no safe action for (a missing index, bloat, a slot to drop) are kept
 as ``later``: their remedies are the lasting fixes, for people to plan.
@@ -13,14 +16,25 @@ as ``later``: their remedies are the lasting fixes, for people to plan.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
+from pgcrisis.actions import (
+    Action,
+    Cancel,
+    CapConnections,
+    Job,
+    PauseJobs,
+    RefreshConcurrentlyInJobs,
+    RollbackPrepared,
+    SetJobCommand,
+    SetSetting,
+    Terminate,
+    TerminateSessions,
+    covers,
+)
 from pgcrisis.checks._text import plural
 from pgcrisis.judge import TriageReport
-from pgcrisis.mitigate import actions as act
 from pgcrisis.model.findings import Finding, ObjectRef
 
 #: jobs paused by mitigation: the findings about what a job does
@@ -32,7 +46,7 @@ class Step:
     """One thing to do now."""
 
     id: str
-    action: act.Action
+    action: Action
     effect: str
     codes: tuple[str, ...]
     findings: tuple[str, ...]    # titles of the findings it answers
@@ -65,24 +79,17 @@ class Playbook:
         return next((s for s in self.steps if s.id == ident), None)
 
 
-def slug(text: str, limit: int = 40) -> str:
-    """An id-safe form of ``text``: lower case, ``[a-z0-9.-]``, short.
-
-    >>> slug("Pay 17/Ledger")
-    'pay-17-ledger'
-    """
-    cleaned = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-") or "x"
-    return cleaned[:limit].rstrip("-")
-
-
 @dataclass
 class _Builder:
     report: TriageReport
     steps: dict[str, Step] = field(default_factory=dict)
 
-    def add(self, ident: str, action: act.Action, effect: str, finding: Finding,
-            unblocks: int = 0) -> None:
+    def add(self, action: Action, effect: str, finding: Finding, unblocks: int = 0) -> None:
+        """A step for ``action``; a step that already does what it does answers ``finding``
+        too."""
         order = self.report.findings.index(finding)
+        ident = next((s.id for s in self.steps.values() if covers(s.action, action)),
+                     action.ident)
         seen = self.steps.get(ident)
         if seen is None:
             self.steps[ident] = Step(ident, action, effect, (finding.code,), (finding.title,),
@@ -96,74 +103,71 @@ class _Builder:
             severity_rank=min(seen.severity_rank, finding.severity.rank),
             order=min(seen.order, order))
 
-    def prepared_database(self, gid: str, evidence: Mapping[str, Any]) -> str | None:
-        database = evidence.get("database")
-        if isinstance(database, str):
-            return database
-        for p in self.report.snapshot.prepared:
-            if p.gid == gid:
-                return p.database
-        return None
-
 
 def _first(finding: Finding, kind: str) -> ObjectRef | None:
     return next((o for o in finding.objects if o.kind == kind), None)
 
 
-def _backend_state(report: TriageReport, pid: int) -> str:
-    b = report.snapshot.backend(pid)
-    return (b.state or "") if b else ""
+def _remedy(finding: Finding, kind: type[Action]) -> Action | None:
+    """The finding's own remedy action of ``kind`` (the first, if several)."""
+    actions = finding.remedy.actions if finding.remedy else ()
+    return next((a for a in actions if isinstance(a, kind)), None)
 
 
-def _terminate_pid(b: _Builder, f: Finding, pid: int, waiters: int, why: str) -> None:
+def _int(finding: Finding, key: str, default: int = 0) -> int:
+    return int(finding.evidence.get(key, default))
+
+
+def _terminate(b: _Builder, f: Finding, waiters: int, why: str) -> None:
+    """The remedy's terminate of one session: what it frees, or how many it lets go on."""
+    action = _remedy(f, Terminate)
+    if not isinstance(action, Terminate):
+        return
+    pid = action.pids[0]
     effect = (f"ends pid {pid}: {plural(waiters, 'waiting session')} can go on" if waiters
               else f"ends pid {pid}: {why}")
-    b.add(f"terminate-pid-{pid}", act.terminate([pid]), effect, f, waiters)
+    b.add(action, effect, f, waiters)
 
 
 def _locks(b: _Builder, f: Finding) -> None:
-    waiters = int(f.evidence.get("waiters", 0))
+    waiters = _int(f, "waiters")
     root = f.objects[0] if f.objects else None
     if root is None:
         return
-    if root.kind == "prepared-xact" and root.gid and root.gid != "?":
-        database = b.prepared_database(root.gid, f.evidence)
-        b.add(f"rollback-prepared-{slug(root.gid)}", act.rollback_prepared(root.gid, database),
-              f"releases its locks: {plural(waiters, 'waiting session')} can go on", f, waiters)
+    rollback = _remedy(f, RollbackPrepared)
+    if root.kind == "prepared-xact" and root.gid and root.gid != "?" and rollback is not None:
+        b.add(rollback, f"releases its locks: {plural(waiters, 'waiting session')} can go on",
+              f, waiters)
     elif root.kind == "backend" and root.pid:
-        _terminate_pid(b, f, root.pid, waiters, "its locks are released")
+        _terminate(b, f, waiters, "its locks are released")
 
 
 def _sessions(b: _Builder, f: Finding) -> None:
-    backend = _first(f, "backend")
-    if backend is None or not backend.pid:
-        return
-    pid = backend.pid
     if f.code == "idle-in-transaction":
-        _terminate_pid(b, f, pid, int(f.evidence.get("blocks", 0)),
-                       "its transaction rolls back, its locks and snapshot are released")
+        _terminate(b, f, _int(f, "blocks"),
+                   "its transaction rolls back, its locks and snapshot are released")
     elif f.code == "long-running-query":
-        b.add(f"cancel-pid-{pid}", act.cancel([pid]),
-              f"stops the statement of pid {pid} that has run "
-              f"{f.evidence.get('running_s', '?')} s", f)
+        cancel = _remedy(f, Cancel)
+        if isinstance(cancel, Cancel):
+            b.add(cancel, f"stops the statement of pid {cancel.pids[0]} that has run "
+                          f"{f.evidence.get('running_s', '?')} s", f)
     elif f.code == "lock-hoarder":
-        _terminate_pid(b, f, pid, 0, f"its {f.evidence.get('locks', '?')} locks are released")
-    elif f.code == "long-transaction":
-        if _backend_state(b.report, pid).startswith("idle"):
-            _terminate_pid(b, f, pid, 0, "the xmin horizon moves on, vacuum can clean again")
-        else:
-            b.add(f"cancel-pid-{pid}", act.cancel([pid]),
-                  f"stops the statement holding pid {pid}'s transaction open", f)
+        _terminate(b, f, 0, f"its {f.evidence.get('locks', '?')} locks are released")
 
 
-def _prepared(b: _Builder, f: Finding) -> None:
-    xact = _first(f, "prepared-xact")
-    if xact is None or not xact.gid:
+def _long_transaction(b: _Builder, f: Finding) -> None:
+    """An open transaction: the remedy's first action (terminate when the session idles,
+    else cancel its statement); an orphaned prepared transaction: roll it back."""
+    rollback = _remedy(f, RollbackPrepared)
+    if rollback is not None:
+        b.add(rollback, f"releases its {plural(_int(f, 'locks'), 'lock')} and the xmin "
+                        "horizon", f)
         return
-    database = b.prepared_database(xact.gid, f.evidence)
-    b.add(f"rollback-prepared-{slug(xact.gid)}", act.rollback_prepared(xact.gid, database),
-          f"releases its {plural(int(f.evidence.get('locks', 0)), 'lock')} and the xmin "
-          "horizon", f)
+    first = f.remedy.actions[0] if f.remedy and f.remedy.actions else None
+    if isinstance(first, Terminate):
+        _terminate(b, f, 0, "the xmin horizon moves on, vacuum can clean again")
+    elif isinstance(first, Cancel):
+        b.add(first, f"stops the statement holding pid {first.pids[0]}'s transaction open", f)
 
 
 def _runaway(b: _Builder, f: Finding) -> None:
@@ -171,36 +175,31 @@ def _runaway(b: _Builder, f: Finding) -> None:
     role = _first(f, "role")
     role_name = role.name if role else None
     if client is not None and client.application_name:
-        b.add(f"terminate-client-{slug(client.application_name)}",
-              act.terminate_client(client.application_name, role_name),
-              f"ends the {plural(int(f.evidence.get('connections', 0)), 'session')} of "
+        b.add(TerminateSessions(client.application_name, role_name),
+              f"ends the {plural(_int(f, 'connections'), 'session')} of "
               f"{client.application_name}, freeing their slots and their load", f)
     if role_name:
-        limit = _connection_limit(f)
-        b.add(f"limit-role-{slug(role_name)}", act.limit_connections(role_name, limit),
-              f"role {role_name} cannot open more than {limit} connections again", f)
-
-
-def _connection_limit(f: Finding) -> int:
-    for statement in f.remedy.sql if f.remedy else ():
-        match = re.search(r"CONNECTION LIMIT (\d+)", statement)
-        if match:
-            return int(match[1])
-    return max(1, int(f.evidence.get("connections", 2)) // 2)
+        cap = _remedy(f, CapConnections)
+        if not isinstance(cap, CapConnections):
+            cap = CapConnections(role_name, max(1, _int(f, "connections", 2) // 2))
+        b.add(cap, f"role {role_name} cannot open more than {cap.limit} connections again", f)
 
 
 def _jit(b: _Builder, f: Finding) -> None:
-    role = f.evidence.get("role")
-    if isinstance(role, str) and role:
-        b.add(f"jit-off-role-{slug(role)}", act.role_setting(role, "jit", "off"),
-              f"new sessions of role {role} plan without JIT (no compile time)", f)
+    """The remedy's option for the statement's role only (new sessions of that role)."""
+    for action in f.remedy.actions if f.remedy else ():
+        if isinstance(action, SetSetting) and action.scope == "role" and action.on:
+            b.add(replace(action, option=""),
+                  f"new sessions of role {action.on} plan without JIT (no compile time)", f)
+            return
 
 
 def _jobs(b: _Builder, f: Finding) -> None:
-    for job in (o for o in f.objects if o.kind == "job" and o.jobid is not None):
-        assert job.jobid is not None
-        b.add(f"pause-job-{job.jobid}", act.pause_job(job.jobid, job.name or "", None),
-              f"job {job.name or job.jobid} stops running until resumed", f)
+    """Each job the finding names, paused."""
+    for o in f.objects:
+        if o.kind == "job" and o.jobid is not None:
+            job = Job(o.jobid, o.name or "")
+            b.add(PauseJobs((job,)), f"job {job.label} stops running until resumed", f)
 
 
 def _matview(b: _Builder, f: Finding) -> None:
@@ -208,27 +207,21 @@ def _matview(b: _Builder, f: Finding) -> None:
     if head is None:
         return
     if head.kind == "matview":      # a refresh running now
-        backend = _first(f, "backend")
-        if backend is None or not backend.pid:
-            return
-        readers = int(f.evidence.get("readers_waiting", 0))
-        if _backend_state(b.report, backend.pid).startswith("idle"):
-            _terminate_pid(b, f, backend.pid, readers, "its lock on the view is released")
-        else:
-            b.add(f"cancel-pid-{backend.pid}", act.cancel([backend.pid]),
-                  f"stops the refresh: {plural(readers, 'reader')} get the previous contents",
-                  f, readers)
+        readers = _int(f, "readers_waiting")
+        stop = f.remedy.actions[0] if f.remedy and f.remedy.actions else None
+        if isinstance(stop, Terminate):
+            _terminate(b, f, readers, "its lock on the view is released")
+        elif isinstance(stop, Cancel):
+            b.add(stop, f"stops the refresh: {plural(readers, 'reader')} get the previous "
+                        "contents", f, readers)
         return
-    statements = f.remedy.sql if f.remedy else ()
-    jobs = {j.jobid: j for j in b.report.snapshot.cron.jobs}
+    actions = f.remedy.actions if f.remedy else ()
+    changed = {a.job.jobid for a in actions if isinstance(a, SetJobCommand)}
+    jobs = {j.jobid for j in b.report.snapshot.cron.jobs}
     ids = [o.jobid for o in f.objects if o.kind == "job" and o.jobid in jobs]
-    if not ids or not all(any(f"cron.alter_job({i}, command" in s for s in statements)
-                          for i in ids):
+    if not ids or not all(i in changed for i in ids):
         return  # no likely key for a unique index: a person must choose one
-    chosen = [(i, jobs[i].label, jobs[i].command) for i in ids if i is not None]
-    ident = (f"concurrent-refresh-job-{ids[0]}" if len(ids) == 1
-             else f"concurrent-refresh-{len(ids)}-jobs")
-    b.add(ident, act.concurrent_refresh(chosen, statements, None),
+    b.add(RefreshConcurrentlyInJobs(actions),
           "the views are refreshed CONCURRENTLY from the next run: readers no longer wait", f)
 
 
@@ -237,18 +230,12 @@ _BY_CODE = {
     "idle-in-transaction": _sessions,
     "long-running-query": _sessions,
     "lock-hoarder": _sessions,
+    "long-transaction": _long_transaction,
     "runaway-client": _runaway,
     "jit-overhead": _jit,
     "matview-blocking-refresh": _matview,
     **dict.fromkeys(JOB_CODES, _jobs),
 }
-
-
-def _long_transaction(b: _Builder, f: Finding) -> None:
-    if _first(f, "prepared-xact") is not None:
-        _prepared(b, f)
-    elif _first(f, "backend") is not None:
-        _sessions(b, f)
 
 
 def build(report: TriageReport, *, only_codes: Iterable[str] | None = None) -> Playbook:
@@ -259,7 +246,7 @@ def build(report: TriageReport, *, only_codes: Iterable[str] | None = None) -> P
     for f in report.findings:
         if wanted is not None and f.code not in wanted:
             continue
-        handler = _long_transaction if f.code == "long-transaction" else _BY_CODE.get(f.code)
+        handler = _BY_CODE.get(f.code)
         before = len(b.steps), tuple(b.steps.values())
         if handler is not None:
             handler(b, f)
@@ -269,9 +256,3 @@ def build(report: TriageReport, *, only_codes: Iterable[str] | None = None) -> P
     source = (report.recording.line if report.recording is not None
               else report.target.redacted)
     return Playbook(tuple(steps), tuple(later), source, report.recording is None)
-
-
-def remedies_not_applied(later: Iterable[Later], applied_sql: Iterable[str]) -> list[Later]:
-    """The lasting fixes still open: ``later`` items none of whose SQL was run."""
-    ran = set(applied_sql)
-    return [item for item in later if not (set(item.sql) & ran)]

@@ -3,11 +3,11 @@ asked) apply the chosen steps, then triage again and say what changed."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgcrisis.actions import Terminate
 from pgcrisis.errors import ConfigError, ConnectError
 from pgcrisis.journal import JournaledAction
 from pgcrisis.judge import TriageReport
@@ -55,9 +55,7 @@ def choose(playbook: Playbook, names: Sequence[str]) -> list[Step]:
 
 
 def _pids(step: Step) -> list[int]:
-    if step.action.kind != "terminate":
-        return []
-    return [int(m) for s in step.action.sql for m in re.findall(r"backend\((\d+)\)", s)]
+    return list(step.action.pids) if isinstance(step.action, Terminate) else []
 
 
 def apply_steps(report: TriageReport, steps: Sequence[Step], *,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pgcrisis.actions.base import Action, remedy_sql
 from pgcrisis.model.health import client_label
 
 
@@ -93,10 +94,18 @@ class ObjectRef:
 
 @dataclass(frozen=True, slots=True)
 class Remedy:
-    """What to do; ``sql`` holds the statements to run, if there are any."""
+    """What to do: ``summary`` in words, and the ``actions`` that do it, in order (an action
+    with an ``option`` is an alternative to those before it: see
+    :class:`~pgcrisis.actions.base.Action`), each built once in :mod:`pgcrisis.actions`."""
 
     summary: str
-    sql: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+    @property
+    def sql(self) -> tuple[str, ...]:
+        """The statements to run, as the triage contract shows them (derived from
+        ``actions``)."""
+        return remedy_sql(self.actions)
 
 
 @dataclass(frozen=True, slots=True)

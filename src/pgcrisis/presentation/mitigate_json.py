@@ -17,7 +17,7 @@ def step_to_json(step: Step) -> dict[str, Any]:
     a = step.action
     return {"id": step.id, "kind": a.kind, "title": a.title, "sql": list(a.sql),
             "database": a.database, "effect": step.effect, "risk": a.risk,
-            "undo": list(a.undo), "undo_read_at_apply": a.role is not None,
+            "undo": [s.text for s in a.undo], "undo_read_at_apply": a.undo_read_at_apply,
             "codes": list(step.codes), "findings": list(step.findings),
             "unblocks": step.unblocks}
 

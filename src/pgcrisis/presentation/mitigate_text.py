@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pgcrisis.actions import RoleBrake
 from pgcrisis.journal import JournaledAction
 from pgcrisis.mitigate.playbook import Playbook, Step
 from pgcrisis.mitigate.service import Applied, Outcome
@@ -17,9 +18,9 @@ def step_lines(number: int, step: Step) -> list[str]:
     """One step: id and title, then what it does, risks and how to take it back."""
     a = step.action
     if a.undo:
-        undo = "; ".join(a.undo)
-    elif a.role is not None:
-        undo = f"restores the role's {a.setting} as read just before the change"
+        undo = "; ".join(s.text for s in a.undo)
+    elif isinstance(a, RoleBrake) and a.undo_read_at_apply:
+        undo = f"restores the role's {a.restores} as read just before the change"
     else:
         undo = "none (cannot be taken back)"
     lines = [f"{number:>2}. {step.id}  {a.title}",

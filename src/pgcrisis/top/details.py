@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pgcrisis.actions import Action, Job, PauseJobs, ResumeJobs, RollbackPrepared
 from pgcrisis.model.findings import Finding
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.top import actions
-from pgcrisis.top.actions import Action
 
 #: pg_stat_activity's default cut (track_activity_query_size), when the setting is not known
 DEFAULT_QUERY_SIZE = 1024
@@ -118,14 +117,14 @@ def finding_actions(finding: Finding, snapshot: Snapshot) -> tuple[Action, ...]:
     for obj in finding.objects:
         if obj.gid is not None:
             p = prepared.get(obj.gid)
-            out.append(actions.rollback_prepared(obj.gid, p.database if p else None))
+            out.append(RollbackPrepared(obj.gid, database=p.database if p else None))
         elif obj.kind == "job" and obj.jobid is not None:
             job = jobs.get(obj.jobid)
-            name = job.label if job else (obj.name or "")
+            one = (Job(obj.jobid, job.label if job else (obj.name or "")),)
             if job is None or job.active:
-                out.append(actions.pause_job(obj.jobid, name, cron_db))
+                out.append(PauseJobs(one, database=cron_db))
             else:
-                out.append(actions.resume_job(obj.jobid, name, cron_db))
+                out.append(ResumeJobs(one, database=cron_db))
     return tuple(out)
 
 

@@ -17,16 +17,16 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane, Tree
 
+from pgcrisis.actions import Action, Cancel, Terminate
 from pgcrisis.dsn import Target
 from pgcrisis.errors import PgcrisisError
+from pgcrisis.mitigate.apply import run_action
 from pgcrisis.presentation.top.confirm import ConfirmAction
 from pgcrisis.presentation.top.details import DetailsScreen
 from pgcrisis.presentation.top.findings import FindingsPane
 from pgcrisis.presentation.top.header import HeaderPanel
 from pgcrisis.presentation.top.sessions import SessionsPane
 from pgcrisis.presentation.top.tree import BlockingTree
-from pgcrisis.top import actions as top_actions
-from pgcrisis.top.actions import Action
 from pgcrisis.top.details import finding_actions, pids_of, session_detail
 from pgcrisis.top.sessions import DURATIONS, SORT_KEYS, SessionFilter, parse_filter
 from pgcrisis.top.view import Moment
@@ -307,14 +307,14 @@ class TopApp(App[None]):
             return
         warning = (f"pid {', '.join(map(str, idle))} idle in transaction: cancel does "
                    "nothing to it (terminate, k, would)") if idle else ""
-        self.confirm(top_actions.cancel(pids), warning)
+        self.confirm(Cancel.of(pids), warning)
 
     def action_terminate(self) -> None:
         pids = self.selected_pids()
         if not pids:
             self.say("no session selected")
             return
-        self.confirm(top_actions.terminate(pids))
+        self.confirm(Terminate.of(pids))
 
     def _finding_action(self, kinds: tuple[str, ...], what: str) -> None:
         finding = self.findings_pane.current()
@@ -352,7 +352,8 @@ class TopApp(App[None]):
     @work(thread=True, group="actions")
     def apply_in_background(self, action: Action) -> None:
         try:
-            applied = top_actions.run(action, self.target)
+            # journaled as step top-<kind>; --undo ID takes back what can be taken back
+            applied = run_action(action, self.target, step=f"top-{action.kind}")
         except PgcrisisError as exc:
             line = f"{action.title}: failed: {exc}"
         else:

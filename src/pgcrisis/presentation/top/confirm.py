@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from pgcrisis.top.actions import Action
+from pgcrisis.actions import Action
 
 
 def action_text(action: Action, warning: str) -> Text:
@@ -25,7 +25,8 @@ def action_text(action: Action, warning: str) -> Text:
     out.append("\nrisk: ", style="bold")
     out.append(action.risk + "\n")
     out.append("undo: ", style="bold")
-    out.append(("\n  ".join(action.undo) if action.undo else "none: it cannot be taken back")
+    out.append(("\n  ".join(s.text for s in action.undo) if action.undo
+                else "none: it cannot be taken back")
                + "\n")
     if warning:
         out.append("\n" + warning + "\n", style="bold yellow")
