@@ -15,6 +15,11 @@ import jsonschema
 from pgcrisis.actions import Cancel, CreateIndex, DropIndex, Job, SetJobCommand
 from pgcrisis.checks.causes import link
 from pgcrisis.checks.grouping import group, when
+from pgcrisis.model.evidence import (
+    LiveRefreshEvidence,
+    ScheduledRefreshEvidence,
+    UnusedIndexEvidence,
+)
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.presentation.triage_json import finding_to_json
 
@@ -32,8 +37,9 @@ def scheduled_refresh(jobid: int, *views: str, schedule: str = "0 9 * * *",
         detail=f"Job {jobid} runs a plain REFRESH MATERIALIZED VIEW.",
         objects=(ObjectRef("job", name=f"refresh-{jobid}", id=jobid),
                  *(ObjectRef("matview", name=v) for v in views)),
-        evidence={"jobid": jobid, "schedule": schedule, "matviews": list(views),
-                  "blocked_views": [], "reads": 10, "lock_held_s": 1.5},
+        evidence=ScheduledRefreshEvidence(jobid=jobid, schedule=schedule, matviews=views,
+                                          concurrent_ready=(), blocked_views=(), reads=10,
+                                          lock_held_s=1.5),
         remedy=Remedy("Refresh CONCURRENTLY.", (
             *(CreateIndex.written(f"{v.split('.')[1]}_key", "CREATE UNIQUE INDEX CONCURRENTLY "
                                   f"{v.split('.')[1]}_key ON {v} (id)") for v in views),
@@ -48,7 +54,9 @@ def live_refresh(pid: int, view: str) -> Finding:
         code="matview-blocking-refresh", severity=Severity.CRITICAL,
         title=f"plain REFRESH of {view} by pid {pid} blocks 3 readers for 4 s", detail="",
         objects=(ObjectRef("matview", name=view), ObjectRef("backend", pid=pid)),
-        evidence={"readers_waiting": 3, "refresh_pid": pid},
+        evidence=LiveRefreshEvidence(readers_waiting=3, longest_wait_s=4.0, refresh_pid=pid,
+                                     lock="held", refresh_age_s=5.0, blocked_views=(),
+                                     concurrent_ready=False),
         remedy=Remedy("Stop the refresh.", (Cancel.of([pid]),)),
         impact=3e6,
     )
@@ -70,7 +78,7 @@ def idle(pid: int) -> Finding:
 def unused(name: str, severity: Severity) -> Finding:
     return Finding(code="unused-index", severity=severity, title=f"{name} has never been scanned",
                    detail="", objects=(ObjectRef("index", name=name),),
-                   evidence={"relpages": 10, "bytes": 2**20, "idx_scan": 0},
+                   evidence=UnusedIndexEvidence(relpages=10, bytes=2**20, idx_scan=0),
                    remedy=Remedy("Drop it.", (DropIndex(name),)))
 
 

@@ -30,6 +30,11 @@ from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, SessionGroup
+from pgcrisis.model.evidence import (
+    IdlePileEvidence,
+    RunawayCallsEvidence,
+    RunawayConnectionsEvidence,
+)
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import ClientRate, client_label
 from pgcrisis.model.snapshot import Snapshot
@@ -125,8 +130,8 @@ def _idle_piles(snapshot: Snapshot, t: Thresholds, backends: list[Connection],
                     "clients cannot have."),
             objects=(*_client_refs(mine),
                      *(ObjectRef("role", name=r) for r, _ in roles.most_common(1))),
-            evidence={"idle": n, "usable_slots": usable, "longest_idle_s": round(longest, 1),
-                      "roles": dict(roles)},
+            evidence=IdlePileEvidence(idle=n, usable_slots=usable,
+                                      longest_idle_s=round(longest, 1), roles=dict(roles)),
             remedy=Remedy(
                 "Shrink the client's pool (or fix the leak); meanwhile end its idle sessions.",
                 (TerminateSessions(app, idle_only=True),),
@@ -224,10 +229,10 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
             objects=(*_group_refs(scope, name, mine),
                      *((ObjectRef("role", name=roles.most_common(1)[0][0]),)
                        if kind == "client" else ())),
-            evidence={"connections": n, "client_connections": total,
-                      "share": round(n / total, 3), "usable_slots": usable,
-                      "next": {"name": nxt[0], "connections": nxt[1]},
-                      "states": dict(states)},
+            evidence=RunawayConnectionsEvidence(
+                connections=n, client_connections=total, share=round(n / total, 3),
+                usable_slots=usable, next={"name": nxt[0], "connections": nxt[1]},
+                states=dict(states)),
             remedy=Remedy(
                 "Find the code path that opens these connections and cap its pool; a "
                 "CONNECTION LIMIT on its role keeps it from taking every slot meanwhile.",
@@ -313,14 +318,14 @@ def _call_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
         objects=((ObjectRef.client(app, rs[0].client_addr),) if rs[0].seen else ())
                 + tuple(ObjectRef("role", name=r) for r in roles[:1])
                 + tuple(_query_ref(snapshot, q) for q in queryids),
-        evidence={"calls_per_s": round(rate, 1), "exec_ms_per_s": round(exec_per_s, 1),
-                  "share": round(share, 3), "time_share": round(time_share, 3),
-                  "window_s": round(sample.seconds, 2),
-                  "calls": round(top), "next_calls": round(second),
-                  "top_statement_share": round(repeat, 3),
-                  "connections": sum(r.connections for r in rs), "queryids": queryids,
-                  "measured_with": ("pg_stat_statements" if sample.statements_available
-                                    else "pg_stat_activity only (a lower bound)")},
+        evidence=RunawayCallsEvidence(
+            calls_per_s=round(rate, 1), exec_ms_per_s=round(exec_per_s, 1),
+            share=round(share, 3), time_share=round(time_share, 3),
+            window_s=round(sample.seconds, 2), calls=round(top), next_calls=round(second),
+            top_statement_share=round(repeat, 3),
+            connections=sum(r.connections for r in rs), queryids=tuple(queryids),
+            measured_with=("pg_stat_statements" if sample.statements_available
+                           else "pg_stat_activity only (a lower bound)")),
         remedy=Remedy(
             "Stop the loop at its source (the integration or job behind this client); to "
             "protect everyone else meanwhile, end its sessions and cap its role's connections.",

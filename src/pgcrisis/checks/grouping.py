@@ -31,6 +31,18 @@ from pgcrisis import sizes
 from pgcrisis.actions import SetJobCommand
 from pgcrisis.checks._text import plural
 from pgcrisis.model.cron_schedule import CronSchedule
+from pgcrisis.model.evidence import (
+    DuplicateIndexEvidence,
+    E,
+    FkMissingIndexEvidence,
+    InvalidIndexEvidence,
+    ScheduledRefreshEvidence,
+    StaleStatisticsEvidence,
+    TooFrequentEvidence,
+    UnreadyEvidence,
+    UnusedIndexEvidence,
+    of,
+)
 from pgcrisis.model.findings import Finding, JsonValue, Remedy, Severity, rank
 
 
@@ -92,8 +104,10 @@ def _job_ids(members: Sequence[Finding]) -> list[int]:
                                     if o.kind == "job" and o.id is not None)]
 
 
-def _total(members: Sequence[Finding], key: str) -> float:
-    return sum(float(m.evidence.get(key) or 0) for m in members)
+def _evidence(members: Sequence[Finding], kind: type[E]) -> list[E]:
+    """The members' typed evidence (a rule groups only findings whose evidence is ``kind``)."""
+    out = [of(m.evidence, kind) for m in members]
+    return [e for e in out if e is not None]
 
 
 def when(schedules: Sequence[str]) -> str:
@@ -120,15 +134,16 @@ def when(schedules: Sequence[str]) -> str:
 
 def _scheduled_refresh_kind(f: Finding) -> str | None:
     # live refreshes (a backend holding the lock) are each a session to stop: never grouped
-    return "scheduled" if "jobid" in f.evidence else None
+    return "scheduled" if of(f.evidence, ScheduledRefreshEvidence) else None
 
 
 def _scheduled_refreshes(members: Sequence[Finding]) -> Summary:
     jobs = _job_ids(members)
     views = _names(members, "matview")
-    blocked = sorted({str(b) for m in members for b in m.evidence.get("blocked_views") or ()})
-    schedules = [str(s) for s in _unique(m.evidence.get("schedule") for m in members)]
-    reads = int(_total(members, "reads"))
+    each = _evidence(members, ScheduledRefreshEvidence)
+    blocked = sorted({b for e in each for b in e.blocked_views})
+    schedules = [str(s) for s in _unique(e.schedule for e in each)]
+    reads = sum(e.reads for e in each)
     by_hand = [m.objects[0].id for m in members
                if m.remedy is None
                or not any(isinstance(a, SetJobCommand) for a in m.remedy.actions)]
@@ -153,14 +168,14 @@ def _scheduled_refreshes(members: Sequence[Finding]) -> Summary:
 
 def _unready_kind(f: Finding) -> str | None:
     # per-view findings a refresh will hit (warning); the info finding already lists the rest
-    return ("unique-key" if "key_columns" in f.evidence and f.severity is not Severity.INFO
+    return ("unique-key" if of(f.evidence, UnreadyEvidence) and f.severity is not Severity.INFO
             else None)
 
 
-def _problem(f: Finding) -> str:
-    if not f.evidence.get("populated") and f.evidence.get("has_key_index"):
+def _problem(e: UnreadyEvidence) -> str:
+    if not e.populated and e.has_key_index:
         return "not populated"
-    if f.evidence.get("unique_indexes"):
+    if e.unique_indexes:
         return "no usable unique index"
     return "no unique index"
 
@@ -168,13 +183,14 @@ def _problem(f: Finding) -> str:
 def _unready(members: Sequence[Finding]) -> Summary:
     views = _first_names(members)
     jobs = _job_ids(members)
+    each = _evidence(members, UnreadyEvidence)
     problems: dict[str, int] = {}
-    for m in members:
-        problems[_problem(m)] = problems.get(_problem(m), 0) + 1
+    for e in each:
+        problems[_problem(e)] = problems.get(_problem(e), 0) + 1
     problem = (next(iter(problems)) if len(problems) == 1 else
                ", ".join(f"{n} {p}" for p, n in problems.items()))
-    no_key = [str(m.objects[0].name) for m in members
-              if not m.evidence.get("key_columns") and not m.evidence.get("has_key_index")]
+    no_key = [str(m.objects[0].name) for m, e in zip(members, each, strict=True)
+              if not e.key_columns and not e.has_key_index]
     return Summary(
         title=(f"{plural(len(views), 'materialized view')} cannot be refreshed CONCURRENTLY: "
                f"{problem}" + (f" (refreshed by {plural(len(jobs), 'cron job')})"
@@ -188,14 +204,15 @@ def _unready(members: Sequence[Finding]) -> Summary:
                 "CONCURRENTLY (`pgcrisis cache prepare --apply` verifies each key against the "
                 "data first)."),
         figures={"matviews": views, "refreshed_by_jobs": sorted(jobs),
-                 "size_bytes": int(_total(members, "size_bytes")),
-                 "reads": int(_total(members, "reads")), "no_key_found": no_key},
+                 "size_bytes": sum(e.size_bytes for e in each),
+                 "reads": sum(e.reads for e in each), "no_key_found": no_key},
     )
 
 
 def _too_frequent(members: Sequence[Finding]) -> Summary:
     jobs = _job_ids(members)
-    per_day = _total(members, "seconds_per_day")
+    each = _evidence(members, TooFrequentEvidence)
+    per_day = sum(float(e.seconds_per_day) for e in each)
     return Summary(
         title=(f"{plural(len(jobs), 'cron job')} run far more often than their work needs "
                f"({per_day:,.0f} s of work a day)"),
@@ -205,14 +222,15 @@ def _too_frequent(members: Sequence[Finding]) -> Summary:
         remedy=("Run each once a day at night (staggered, the schedules below) unless its work "
                 "really cannot wait that long."),
         figures={"jobs": jobs, "seconds_per_day": round(per_day, 1),
-                 "runs_per_day": round(_total(members, "runs_per_day"), 2)},
+                 "runs_per_day": round(sum(float(e.runs_per_day) for e in each), 2)},
     )
 
 
 def _fk_missing(members: Sequence[Finding]) -> Summary:
-    constraints = [str(m.evidence.get("constraint")) for m in members]
+    each = _evidence(members, FkMissingIndexEvidence)
+    constraints = [e.constraint for e in each]
     tables = _first_names(members)
-    worst = max(float(m.evidence.get("reltuples") or 0) for m in members)
+    worst = max(float(e.reltuples) for e in each)
     return Summary(
         title=(f"{plural(len(members), 'foreign key')} have no index on their referencing "
                f"columns (up to ~{worst:,.0f} rows scanned per referenced delete)"),
@@ -226,7 +244,7 @@ def _fk_missing(members: Sequence[Finding]) -> Summary:
 
 def _stale(members: Sequence[Finding]) -> Summary:
     tables = _first_names(members)
-    changed = int(_total(members, "changed_rows"))
+    changed = sum(e.changed_rows for e in _evidence(members, StaleStatisticsEvidence))
     return Summary(
         title=(f"{plural(len(tables), 'table')} changed a lot since their last ANALYZE "
                f"({changed:,} rows)"),
@@ -240,7 +258,7 @@ def _stale(members: Sequence[Finding]) -> Summary:
 
 def _unused(members: Sequence[Finding]) -> Summary:
     indexes = _first_names(members)
-    size = _total(members, "bytes")
+    size = float(sum(e.bytes for e in _evidence(members, UnusedIndexEvidence)))
     return Summary(
         title=f"{plural(len(indexes), 'index', 'indexes')} never scanned ({sizes.words(size)})",
         detail=(f"{listed(indexes)}: no index scan since the statistics were last reset (check "
@@ -252,8 +270,9 @@ def _unused(members: Sequence[Finding]) -> Summary:
 
 
 def _duplicates(members: Sequence[Finding]) -> Summary:
-    redundant = [str(m.evidence.get("redundant")) for m in members]
-    how = str(members[0].evidence.get("how"))
+    each = _evidence(members, DuplicateIndexEvidence)
+    redundant = [e.redundant for e in each]
+    how = each[0].how
     what = "identical to another" if how == "identical" else "a leading prefix of another"
     return Summary(
         title=f"{plural(len(redundant), 'index', 'indexes')} {what} index on the same table",
@@ -261,14 +280,15 @@ def _duplicates(members: Sequence[Finding]) -> Summary:
                 "them redundant. Which index each duplicates: evidence.items."),
         remedy="Drop the redundant indexes without blocking writes.",
         figures={"redundant": redundant,
-                 "kept": [str(m.evidence.get("kept")) for m in members],
-                 "redundant_relpages": int(_total(members, "redundant_relpages"))},
+                 "kept": [e.kept for e in each],
+                 "redundant_relpages": sum(e.redundant_relpages for e in each)},
     )
 
 
 def _invalid(members: Sequence[Finding]) -> Summary:
     indexes = _first_names(members)
-    unique = bool(members[0].evidence.get("unique"))
+    each = _evidence(members, InvalidIndexEvidence)
+    unique = each[0].unique
     noun = ("unique index", "unique indexes") if unique else ("index", "indexes")
     return Summary(
         title=f"{plural(len(indexes), *noun)} left invalid by failed concurrent builds",
@@ -278,12 +298,22 @@ def _invalid(members: Sequence[Finding]) -> Summary:
                 + ". Each definition: evidence.items."),
         remedy=("Drop each and build it again concurrently"
                 + (" (remove the duplicates first)." if unique else ".")),
-        figures={"indexes": indexes, "relpages": int(_total(members, "relpages"))},
+        figures={"indexes": indexes, "relpages": sum(e.relpages for e in each)},
     )
 
 
 def _same(kind: str) -> Callable[[Finding], str | None]:
     return lambda f: kind
+
+
+def _how(f: Finding) -> str | None:
+    e = of(f.evidence, DuplicateIndexEvidence)
+    return e.how if e else None
+
+
+def _uniqueness(f: Finding) -> str | None:
+    e = of(f.evidence, InvalidIndexEvidence)
+    return None if e is None else "unique" if e.unique else "plain"
 
 
 RULES: dict[str, Rule] = {r.code: r for r in (
@@ -293,8 +323,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("fk-missing-index", _same("create-index"), _fk_missing),
     Rule("stale-statistics", _same("analyze"), _stale),
     Rule("unused-index", lambda f: f.severity.value, _unused),
-    Rule("duplicate-index", lambda f: str(f.evidence.get("how")), _duplicates),
-    Rule("invalid-index", lambda f: "unique" if f.evidence.get("unique") else "plain", _invalid),
+    Rule("duplicate-index", _how, _duplicates),
+    Rule("invalid-index", _uniqueness, _invalid),
 )}
 
 

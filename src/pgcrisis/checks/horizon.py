@@ -34,6 +34,7 @@ from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend
+from pgcrisis.model.evidence import PreparedXactEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import XID_LIMIT, ReplicationSlot, TableHealth
 from pgcrisis.model.snapshot import Snapshot
@@ -168,9 +169,9 @@ def _prepared_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     f"{kept:,} dead rows of tables vacuumed since are kept alive."),
             objects=(ObjectRef("prepared-xact", name=p.gid, gid=p.gid),
                      *(ObjectRef("relation", name=r) for r in relations[:3])),
-            evidence={"gid": p.gid, "age_s": round(p.age_s, 1), "owner": p.owner,
-                      "database": p.database, "locks": locks,
-                      "relations": list(relations), "dead_rows_kept": kept},
+            evidence=PreparedXactEvidence(
+                gid=p.gid, age_s=round(p.age_s, 1), owner=p.owner, database=p.database,
+                locks=locks, relations=tuple(relations), dead_rows_kept=kept),
             remedy=Remedy(
                 f"If no transaction manager will finish it, roll it back (connected to "
                 f"database {p.database}); COMMIT PREPARED instead if its work must be kept.",

@@ -23,6 +23,11 @@ from pgcrisis import sizes
 from pgcrisis.actions import CreateIndex, DropIndex
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
+from pgcrisis.model.evidence import (
+    DuplicateIndexEvidence,
+    InvalidIndexEvidence,
+    UnusedIndexEvidence,
+)
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import IndexDef
 from pgcrisis.model.snapshot import Snapshot
@@ -58,8 +63,8 @@ def invalid_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     + (", and it enforces no uniqueness: duplicates are probably what made "
                        "the build fail" if ix.unique else "") + "."),
             objects=(ObjectRef("index", name=ix.name), ObjectRef("relation", name=ix.table)),
-            evidence={"definition": ix.definition, "unique": ix.unique,
-                      "relpages": ix.relpages, "ready": ix.ready},
+            evidence=InvalidIndexEvidence(definition=ix.definition, unique=ix.unique,
+                                          relpages=ix.relpages, ready=ix.ready),
             remedy=Remedy(
                 "Drop it and build it again concurrently (for a unique index, remove the "
                 "duplicates first).",
@@ -133,9 +138,10 @@ def duplicate_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             objects=(ObjectRef("index", name=redundant.name),
                      ObjectRef("index", name=kept.name),
                      ObjectRef("relation", name=redundant.table)),
-            evidence={"redundant": redundant.name, "kept": kept.name, "how": how,
-                      "redundant_relpages": redundant.relpages,
-                      "redundant_scans": redundant.idx_scan, "kept_scans": kept.idx_scan},
+            evidence=DuplicateIndexEvidence(
+                redundant=redundant.name, kept=kept.name, how=how,
+                redundant_relpages=redundant.relpages, redundant_scans=redundant.idx_scan,
+                kept_scans=kept.idx_scan),
             remedy=Remedy("Drop the redundant index without blocking writes.",
                           (DropIndex(redundant.name),)),
             impact=float(redundant.relpages),
@@ -161,8 +167,8 @@ def unused_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     "statistics are per server). It costs every write and the space it "
                     "takes."),
             objects=(ObjectRef("index", name=ix.name), ObjectRef("relation", name=ix.table)),
-            evidence={"relpages": ix.relpages, "bytes": ix.relpages * block,
-                      "idx_scan": ix.idx_scan},
+            evidence=UnusedIndexEvidence(relpages=ix.relpages, bytes=ix.relpages * block,
+                                         idx_scan=ix.idx_scan),
             remedy=Remedy("Drop it if nothing needs it (keep its definition to re-create it).",
                           (DropIndex(ix.name),)),
             impact=float(ix.relpages),

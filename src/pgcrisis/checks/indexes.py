@@ -23,6 +23,7 @@ from pgcrisis.actions import CreateIndex
 from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
+from pgcrisis.model.evidence import FkMissingIndexEvidence, MissingIndexEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.relations import Relations, Table
 from pgcrisis.model.snapshot import Snapshot
@@ -96,24 +97,24 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
         ),
         objects=(ObjectRef("relation", name=table.name), ObjectRef("query", name=name,
                                                                     queryid=st.queryid)),
-        evidence={
-            "table": table.name,
-            "columns": list(advice.columns),
-            "queryid": st.queryid,
-            "calls": st.calls,
-            "mean_ms": round(st.mean_exec_ms, 2),
-            "total_ms": round(st.total_exec_ms, 1),
-            "share_of_db_time": round(share, 3),
-            "cost_before": advice.cost_before,
-            "cost_after": advice.cost_after,
-            "verified": advice.verified,
-            **({} if advice.verified else {"unverified_reason": advice.note}),
-            "relpages": table.relpages,
-            "reltuples": table.reltuples,
-            "seq_scan": table.seq_scan,
-            "seq_tup_read": table.seq_tup_read,
-            "also_queryids": list(advice.also_queryids),
-        },
+        evidence=MissingIndexEvidence(
+            table=table.name,
+            columns=tuple(advice.columns),
+            queryid=st.queryid,
+            calls=st.calls,
+            mean_ms=round(st.mean_exec_ms, 2),
+            total_ms=round(st.total_exec_ms, 1),
+            share_of_db_time=round(share, 3),
+            cost_before=advice.cost_before,
+            cost_after=advice.cost_after,
+            verified=advice.verified,
+            unverified_reason=None if advice.verified else advice.note,
+            relpages=table.relpages,
+            reltuples=table.reltuples,
+            seq_scan=table.seq_scan,
+            seq_tup_read=table.seq_tup_read,
+            also_queryids=tuple(advice.also_queryids),
+        ),
         remedy=Remedy(
             summary=(f"Create the index on {table.name} ({cols}) without blocking writes "
                      "(CONCURRENTLY cannot run inside a transaction block)."),
@@ -166,16 +167,16 @@ def fk_missing_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             ),
             objects=(ObjectRef("relation", name=table.name),
                      ObjectRef("relation", name=fk.referenced_table)),
-            evidence={
-                "constraint": fk.name,
-                "table": table.name,
-                "columns": list(fk.columns),
-                "referenced_table": fk.referenced_table,
-                "referenced_columns": list(fk.referenced_columns),
-                "reltuples": table.reltuples,
-                "relpages": table.relpages,
-                "referenced_deletes_updates": changes,
-            },
+            evidence=FkMissingIndexEvidence(
+                constraint=fk.name,
+                table=table.name,
+                columns=tuple(fk.columns),
+                referenced_table=fk.referenced_table,
+                referenced_columns=tuple(fk.referenced_columns),
+                reltuples=table.reltuples,
+                relpages=table.relpages,
+                referenced_deletes_updates=changes,
+            ),
             remedy=Remedy(
                 summary=f"Index {table.name} ({cols}) without blocking writes.",
                 actions=(create_index(relations, table, fk.columns),),

@@ -14,6 +14,7 @@ from pgcrisis.actions import Job, PauseJobs, RescheduleJob
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.cron_schedule import daily_at
+from pgcrisis.model.evidence import TooFrequentEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.jobs import CronJob, JobRuns
 from pgcrisis.model.snapshot import Snapshot
@@ -96,17 +97,17 @@ def job_too_frequent(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     f"Every run costs a connection and a pass over its tables "
                     f"({seconds_per_day:.0f} s of work a day) for nothing."),
             objects=tuple(objects),
-            evidence={
-                "interval_s": interval,
-                "runs": runs.runs,
-                "zero_row_runs": runs.zero_row_runs,
-                "zero_row_share": round(runs.zero_row_share, 3),
-                "runs_per_day": round(runs_per_day, 2),
-                "mean_duration_s": runs.mean_duration_s,
-                "busy_share": round(busy_share, 3),
-                "overlaps": runs.overlaps,
-                "seconds_per_day": round(seconds_per_day, 1),
-            },
+            evidence=TooFrequentEvidence(
+                interval_s=interval,
+                runs=runs.runs,
+                zero_row_runs=runs.zero_row_runs,
+                zero_row_share=round(runs.zero_row_share, 3),
+                runs_per_day=round(runs_per_day, 2),
+                mean_duration_s=runs.mean_duration_s,
+                busy_share=round(busy_share, 3),
+                overlaps=runs.overlaps,
+                seconds_per_day=round(seconds_per_day, 1),
+            ),
             remedy=Remedy(
                 summary=(f"Run it once a day at night ({schedule_text!r}) unless its work "
                          "really cannot wait that long."),

@@ -20,6 +20,7 @@ from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, PreparedXact
+from pgcrisis.model.evidence import BlockingLockEvidence, LockHoarderEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.snapshot import Snapshot
 
@@ -83,7 +84,7 @@ def _prepared_for(snapshot: Snapshot, relations: Iterable[str]) -> PreparedXact 
 
 
 def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[str]
-                             ) -> tuple[ObjectRef, str, Remedy, dict[str, object]]:
+                             ) -> tuple[ObjectRef, str, Remedy, dict[str, str]]:
     if chain.root == PREPARED_PID:
         xact = _prepared_for(snapshot, relations)
         gid = xact.gid if xact else "?"
@@ -171,9 +172,9 @@ def blocking_lock(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             title=f"{root_name} blocks {plural(n, 'session')}{on} for {duration(max_wait)}",
             detail=" ".join(detail),
             objects=tuple(objects),
-            evidence={"root_pid": chain.root, "waiters": n, "direct_waiters": len(chain.direct),
-                      "max_wait_s": round(max_wait, 1),
-                      "queued_blockers": list(queued), **extra},
+            evidence=BlockingLockEvidence(
+                root_pid=chain.root, waiters=n, direct_waiters=len(chain.direct),
+                max_wait_s=round(max_wait, 1), queued_blockers=tuple(queued), **extra),
             remedy=remedy,
             impact=n * 1e6 + max_wait * n,
         )
@@ -209,9 +210,10 @@ def lock_hoarder(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     f"{duration(b.xact_age_s if b else None)}; last statement: "
                     f"{short_query(b.query, 120) if b else '?'}."),
             objects=(ObjectRef("backend", pid=count.pid, name=name or "?"),),
-            evidence={"locks": count.total, "relation_locks": count.relations,
-                      "waiting": count.waiting, "max_locks_per_transaction": per_xact,
-                      "lock_table_size": table, "share": round(share, 4)},
+            evidence=LockHoarderEvidence(
+                locks=count.total, relation_locks=count.relations, waiting=count.waiting,
+                max_locks_per_transaction=per_xact, lock_table_size=table,
+                share=round(share, 4)),
             remedy=Remedy(
                 "Close statements and cursors as soon as they are read, and keep transactions "
                 "short (commit each level of a recursive delete, or delete set-wise). If the "

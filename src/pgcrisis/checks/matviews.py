@@ -32,6 +32,7 @@ from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, HeldLock
 from pgcrisis.model.cron_schedule import MINUTES_PER_DAY, SECONDS_PER_DAY, daily_at
+from pgcrisis.model.evidence import LiveRefreshEvidence, ScheduledRefreshEvidence, UnreadyEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.jobs import REFRESH, CronJob
 from pgcrisis.model.matviews import Matview, Matviews
@@ -224,15 +225,15 @@ def _live_finding(r: _LiveRefresh, mv: Matviews) -> Finding:
                  ObjectRef(kind="backend", pid=r.pid,
                            name=who(r.backend) if r.backend else "?"),
                  *(ObjectRef(kind="matview", name=o) for o in r.others)),
-        evidence={
-            "readers_waiting": n,
-            "longest_wait_s": round(r.longest_wait_s, 1),
-            "refresh_pid": r.pid,
-            "lock": "held" if r.granted else "awaited",
-            "refresh_age_s": r.age_s,
-            "blocked_views": list(blocked_views),
-            "concurrent_ready": view.concurrent_ready if view else None,
-        },
+        evidence=LiveRefreshEvidence(
+            readers_waiting=n,
+            longest_wait_s=round(r.longest_wait_s, 1),
+            refresh_pid=r.pid,
+            lock="held" if r.granted else "awaited",
+            refresh_age_s=r.age_s,
+            blocked_views=tuple(blocked_views),
+            concurrent_ready=view.concurrent_ready if view else None,
+        ),
         remedy=Remedy(summary=summary + ".", actions=tuple(actions)),
         impact=n * 1e6 + n * r.longest_wait_s,  # sessions held up first (see Finding.impact)
     )
@@ -280,15 +281,15 @@ def _scheduled_findings(snapshot: Snapshot, mv: Matviews) -> Iterable[Finding]:
                    if reads else "") + "."
             ),
             objects=(job_ref(job), *(ObjectRef(kind="matview", name=n) for n in names)),
-            evidence={
-                "jobid": job.jobid,
-                "schedule": job.schedule,
-                "matviews": names,
-                "concurrent_ready": [v.concurrent_ready for v in views],
-                "blocked_views": blocked,
-                "reads": reads,
-                "lock_held_s": held_s,
-            },
+            evidence=ScheduledRefreshEvidence(
+                jobid=job.jobid,
+                schedule=job.schedule,
+                matviews=tuple(names),
+                concurrent_ready=tuple(v.concurrent_ready for v in views),
+                blocked_views=tuple(blocked),
+                reads=reads,
+                lock_held_s=held_s,
+            ),
             remedy=Remedy(summary=summary + ".", actions=tuple(actions)),
             impact=float(len(names) + len(blocked)),
         )
@@ -399,17 +400,17 @@ def _unready_finding(view: Matview, severity: Severity, why: str, jobs: list[Cro
                 + (f" and those of {_listed(blocked)} (plain views on it)" if blocked else "")
                 + "."),
         objects=(ObjectRef(kind="matview", name=view.name), *(job_ref(j) for j in jobs)),
-        evidence={
-            "populated": view.populated,
-            "unique_indexes": view.unique_indexes,
-            "has_key_index": view.has_key_index,
-            "refreshed_by_jobs": [j.jobid for j in jobs],
-            "size_bytes": view.relpages * block_size,
-            "reads": view.reads,
-            "key_columns": list(view.key_columns),
-            "key_from": view.key_from,
-            "dependents": list(dependents),
-        },
+        evidence=UnreadyEvidence(
+            populated=view.populated,
+            unique_indexes=view.unique_indexes,
+            has_key_index=view.has_key_index,
+            refreshed_by_jobs=tuple(j.jobid for j in jobs),
+            size_bytes=view.relpages * block_size,
+            reads=view.reads,
+            key_columns=tuple(view.key_columns),
+            key_from=view.key_from,
+            dependents=tuple(dependents),
+        ),
         remedy=Remedy(summary=summary + " (`pgcrisis cache prepare --apply` verifies the key "
                               "against the data first).", actions=tuple(steps)),
         impact=float(len(jobs) + len(dependents)) + view.relpages / MATVIEW_LARGE_PAGES,

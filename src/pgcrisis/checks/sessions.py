@@ -14,6 +14,7 @@ from pgcrisis.checks._text import duration, short_query, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, SessionGroup
+from pgcrisis.model.evidence import IdleInTransactionEvidence, LongRunningQueryEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.snapshot import Snapshot
 
@@ -68,8 +69,9 @@ def idle_in_transaction(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             objects=(ObjectRef("backend", pid=b.pid, name=who(b)),
                      *((ObjectRef.client(b.application_name, b.client_addr),)
                        if b.client_addr else ())),
-            evidence={"idle_s": round(idle_for, 1), "xact_age_s": round(b.xact_age_s or 0, 1),
-                      "blocks": waiting, "state": b.state, "user": b.usename},
+            evidence=IdleInTransactionEvidence(
+                idle_s=round(idle_for, 1), xact_age_s=round(b.xact_age_s or 0, 1),
+                blocks=waiting, state=b.state, user=b.usename),
             remedy=Remedy(
                 "End the transaction: fix the client that leaves it open (commit or roll back "
                 "promptly); now, terminate the session. Set idle_in_transaction_session_timeout "
@@ -100,8 +102,9 @@ def long_running_query(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             detail=(f"Statement: {short_query(b.query, 200)}{waiting}. "
                     f"Transaction open for {duration(b.xact_age_s)}."),
             objects=(ObjectRef("backend", pid=b.pid, name=who(b)),),
-            evidence={"running_s": round(age, 1), "xact_age_s": round(b.xact_age_s or 0, 1),
-                      "wait_event": b.wait_event, "user": b.usename},
+            evidence=LongRunningQueryEvidence(
+                running_s=round(age, 1), xact_age_s=round(b.xact_age_s or 0, 1),
+                wait_event=b.wait_event, user=b.usename),
             remedy=Remedy(
                 "Cancel the statement if it is not expected to run this long; find out why with "
                 "`pgcrisis explain` on its plan. Set a statement_timeout for the application role.",

@@ -32,6 +32,7 @@ from pgcrisis.checks._text import duration
 from pgcrisis.checks.horizon import Holder, holders, user_tables
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
+from pgcrisis.model.evidence import StaleStatisticsEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import TableHealth
 from pgcrisis.model.snapshot import Snapshot
@@ -158,10 +159,11 @@ def stale_statistics(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     "Plans built on numbers this far off pick the wrong joins and scans. "
                     f"{why[0].upper() + why[1:]}."),
             objects=(ObjectRef("relation", name=table.name),),
-            evidence={"changed_rows": changed, "reltuples": table.reltuples,
-                      "live_rows": table.n_live_tup, "changed_share": round(share, 3),
-                      "analyze_age_s": (round(table.analyze_age_s, 1)
-                                        if table.analyze_age_s is not None else None)},
+            evidence=StaleStatisticsEvidence(
+                changed_rows=changed, reltuples=table.reltuples, live_rows=table.n_live_tup,
+                changed_share=round(share, 3),
+                analyze_age_s=(round(table.analyze_age_s, 1)
+                               if table.analyze_age_s is not None else None)),
             remedy=Remedy("Analyze the table now (cheap: it samples); after bulk loads, "
                           "ANALYZE as part of the load.", (Analyze(table.name),)),
             impact=float(changed),

@@ -20,6 +20,7 @@ from pgcrisis.lab.jobs import CleanupBacklog, CleanupTooFrequent
 from pgcrisis.lab.locks import LeakyRecursiveDelete
 from pgcrisis.lab.queries import JitDominatesViewQuery, OrderWorkflowMissingIndex
 from pgcrisis.lab.scenario import Metric
+from pgcrisis.model.evidence import MissingIndexEvidence, of
 from pgcrisis.model.findings import Finding
 
 
@@ -116,8 +117,9 @@ def _leaky_delete(dsn: str, scale: float) -> Cause:
 
 def _missing_index(dsn: str, scale: float) -> Cause:
     def choose(report: TriageReport) -> Fix:
-        verified = report.by_code("missing-index")[:1]
-        how = ("verified with hypopg" if verified and verified[0].evidence.get("verified")
+        found = report.by_code("missing-index")[:1]
+        ev = of(found[0].evidence, MissingIndexEvidence) if found else None
+        how = ("verified with hypopg" if ev is not None and ev.verified
                else "proposed (unverified: no hypopg)")
         return Fix(f"create the index triage {how}",
                    remedy_sql(report, "missing-index", keep=_is_sql)[:1])

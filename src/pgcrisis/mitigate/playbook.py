@@ -35,6 +35,17 @@ from pgcrisis.actions import (
 )
 from pgcrisis.checks._text import plural
 from pgcrisis.judge import TriageReport
+from pgcrisis.model.evidence import (
+    BlockingLockEvidence,
+    IdleInTransactionEvidence,
+    LiveRefreshEvidence,
+    LockHoarderEvidence,
+    LongRunningQueryEvidence,
+    PreparedXactEvidence,
+    RunawayCallsEvidence,
+    RunawayConnectionsEvidence,
+    of,
+)
 from pgcrisis.model.findings import Finding, ObjectRef
 
 #: jobs paused by mitigation: the findings about what a job does
@@ -114,10 +125,6 @@ def _remedy(finding: Finding, kind: type[Action]) -> Action | None:
     return next((a for a in actions if isinstance(a, kind)), None)
 
 
-def _int(finding: Finding, key: str, default: int = 0) -> int:
-    return int(finding.evidence.get(key, default))
-
-
 def _terminate(b: _Builder, f: Finding, waiters: int, why: str) -> None:
     """The remedy's terminate of one session: what it frees, or how many it lets go on."""
     action = _remedy(f, Terminate)
@@ -130,7 +137,8 @@ def _terminate(b: _Builder, f: Finding, waiters: int, why: str) -> None:
 
 
 def _locks(b: _Builder, f: Finding) -> None:
-    waiters = _int(f, "waiters")
+    ev = of(f.evidence, BlockingLockEvidence)
+    waiters = ev.waiters if ev else 0
     root = f.objects[0] if f.objects else None
     if root is None:
         return
@@ -143,16 +151,19 @@ def _locks(b: _Builder, f: Finding) -> None:
 
 
 def _sessions(b: _Builder, f: Finding) -> None:
+    idle = of(f.evidence, IdleInTransactionEvidence)
+    running = of(f.evidence, LongRunningQueryEvidence)
+    hoarder = of(f.evidence, LockHoarderEvidence)
     if f.code == "idle-in-transaction":
-        _terminate(b, f, _int(f, "blocks"),
+        _terminate(b, f, idle.blocks if idle else 0,
                    "its transaction rolls back, its locks and snapshot are released")
     elif f.code == "long-running-query":
         cancel = _remedy(f, Cancel)
         if isinstance(cancel, Cancel):
             b.add(cancel, f"stops the statement of pid {cancel.pids[0]} that has run "
-                          f"{f.evidence.get('running_s', '?')} s", f)
+                          f"{running.running_s if running else '?'} s", f)
     elif f.code == "lock-hoarder":
-        _terminate(b, f, 0, f"its {f.evidence.get('locks', '?')} locks are released")
+        _terminate(b, f, 0, f"its {hoarder.locks if hoarder else '?'} locks are released")
 
 
 def _long_transaction(b: _Builder, f: Finding) -> None:
@@ -160,7 +171,8 @@ def _long_transaction(b: _Builder, f: Finding) -> None:
     else cancel its statement); an orphaned prepared transaction: roll it back."""
     rollback = _remedy(f, RollbackPrepared)
     if rollback is not None:
-        b.add(rollback, f"releases its {plural(_int(f, 'locks'), 'lock')} and the xmin "
+        ev = of(f.evidence, PreparedXactEvidence)
+        b.add(rollback, f"releases its {plural(ev.locks if ev else 0, 'lock')} and the xmin "
                         "horizon", f)
         return
     first = f.remedy.actions[0] if f.remedy and f.remedy.actions else None
@@ -174,14 +186,16 @@ def _runaway(b: _Builder, f: Finding) -> None:
     client = _first(f, "client")
     role = _first(f, "role")
     role_name = role.name if role else None
+    ev = of(f.evidence, RunawayConnectionsEvidence) or of(f.evidence, RunawayCallsEvidence)
+    connections = ev.connections if ev else 0
     if client is not None and client.application_name:
         b.add(TerminateSessions(client.application_name, role_name),
-              f"ends the {plural(_int(f, 'connections'), 'session')} of "
+              f"ends the {plural(connections, 'session')} of "
               f"{client.application_name}, freeing their slots and their load", f)
     if role_name:
         cap = _remedy(f, CapConnections)
         if not isinstance(cap, CapConnections):
-            cap = CapConnections(role_name, max(1, _int(f, "connections", 2) // 2))
+            cap = CapConnections(role_name, max(1, (connections if ev else 2) // 2))
         b.add(cap, f"role {role_name} cannot open more than {cap.limit} connections again", f)
 
 
@@ -207,7 +221,8 @@ def _matview(b: _Builder, f: Finding) -> None:
     if head is None:
         return
     if head.kind == "matview":      # a refresh running now
-        readers = _int(f, "readers_waiting")
+        live = of(f.evidence, LiveRefreshEvidence)
+        readers = live.readers_waiting if live else 0
         stop = f.remedy.actions[0] if f.remedy and f.remedy.actions else None
         if isinstance(stop, Terminate):
             _terminate(b, f, readers, "its lock on the view is released")
