@@ -23,6 +23,7 @@ from pgcrisis.cli.main import cli
 from pgcrisis.dsn import Target, with_overrides
 from pgcrisis.errors import ConfigError
 from pgcrisis.journal import read_actions
+from pgcrisis.lab.cache import CachedViewTree
 from pgcrisis.lab.jobs import CleanupTooFrequent
 from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.mitigate import playbook
@@ -191,6 +192,38 @@ def test_a_no_op_cron_job_is_paused_and_resumed_by_undo(
     code, out, err = run("mitigate", dsn, "--undo", doc["applied"][0]["action"]["id"])
     assert code == 0, out + err
     assert _one(dsn, active, (noop_job.jobid,)) is True
+
+
+@pytest.fixture
+def refresh_spike(cron_db: str) -> Iterator[CachedViewTree]:
+    """Four pg_cron jobs refreshing views at 09:00: one refresh spike."""
+    scenario = CachedViewTree(cron_db, scale=0.02, views=3)
+    with scenario:
+        yield scenario
+    scenario.remove()
+
+
+def test_the_jobs_of_a_spike_are_paused_as_one_step_with_one_undo(
+        refresh_spike: CachedViewTree, journal: Path) -> None:
+    """The spike's four jobs are one step (`pause-4-jobs`), not four: applied by its id it
+    pauses all of them as one journaled action; `--undo` of the step resumes all of them."""
+    dsn = refresh_spike.dsn
+    jobs = "SELECT array_agg(active ORDER BY jobid) FROM cron.job WHERE jobname LIKE %s"
+    mine = (refresh_spike.prefix + "%",)
+    code, out, err = run("mitigate", dsn, "--format", "json")
+    assert code == 0, out + err
+    pauses = [s for s in json.loads(out)["steps"] if s["kind"] == "pause-job"]
+    assert [(s["id"], s["codes"], len(s["sql"]), len(s["undo"])) for s in pauses] == [
+        ("pause-4-jobs", ["refresh-spike"], 4, 4)]
+    code, out, err = run("mitigate", dsn, "--apply", "pause-4-jobs")
+    assert code == 0, out + err
+    assert _one(dsn, jobs, mine) == [False] * 4
+    [action] = read_actions(journal)
+    assert action.step == "pause-4-jobs" and len(action.done) == 4 and action.ok
+    assert action.action["kind"] == "pause-job" and len(action.action["jobs"]) == 4
+    code, out, err = run("mitigate", dsn, "--undo", "pause-4-jobs")
+    assert code == 0, out + err
+    assert _one(dsn, jobs, mine) == [True] * 4
 
 
 def _state(dsn: str) -> Any:

@@ -11,6 +11,8 @@ a long value in a narrow pane. Every cut pgcrisis makes goes through here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def cut(text: str, limit: int, *, mark: str = "…", trim: bool = False) -> str:
     """``text`` if it fits in ``limit`` characters, else its start and ``mark``, ``limit``
@@ -42,6 +44,17 @@ def query(text: str, limit: int = 80) -> str:
     'SELECT a, b…'
     """
     return one_line(text, limit, trim=True)
+
+
+def listed(names: Sequence[str], limit: int = 6) -> str:
+    """``a, b, c and 4 more``: a long list in text stays short (every name is in the JSON).
+
+    >>> listed(["a", "b", "c"], limit=2), listed(["a", "b"])
+    ('a, b and 1 more', 'a, b')
+    """
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
 
 
 def first_line(text: str | None, limit: int, *, mark: str = "...") -> str:

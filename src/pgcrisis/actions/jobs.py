@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pgcrisis.actions.base import Action
 from pgcrisis.actions.statement import Literal, Statement, number
+from pgcrisis.shorten import listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class PauseJobs(Action):
     def title(self) -> str:
         if len(self.jobs) == 1:
             return f"pause the pg_cron job {self.jobs[0].label}"
-        return f"pause {len(self.jobs)} pg_cron jobs: {', '.join(j.label for j in self.jobs)}"
+        return f"pause {len(self.jobs)} pg_cron jobs: {listed([j.label for j in self.jobs])}"
 
     @property
     def risk(self) -> str:
@@ -92,7 +93,7 @@ class ResumeJobs(Action):
     def title(self) -> str:
         if len(self.jobs) == 1:
             return f"resume the pg_cron job {self.jobs[0].label}"
-        return f"resume {len(self.jobs)} pg_cron jobs: {', '.join(j.label for j in self.jobs)}"
+        return f"resume {len(self.jobs)} pg_cron jobs: {listed([j.label for j in self.jobs])}"
 
     @property
     def risk(self) -> str:

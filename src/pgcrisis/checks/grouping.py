@@ -44,6 +44,7 @@ from pgcrisis.model.evidence import (
     of,
 )
 from pgcrisis.model.findings import Finding, JsonValue, Remedy, Severity, rank
+from pgcrisis.shorten import listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +68,6 @@ class Rule:
 
 
 # -- wording helpers ----------------------------------------------------------------------
-
-
-def listed(names: Sequence[str], limit: int = 6) -> str:
-    """``a, b, c and 4 more``: long lists in text stay short (every name is in the JSON).
-
-    >>> listed(["a", "b", "c"], limit=2), listed(["a", "b"])
-    ('a, b and 1 more', 'a, b')
-    """
-    if len(names) <= limit:
-        return ", ".join(names)
-    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
 
 
 def _unique(values: Iterable[JsonValue]) -> list[JsonValue]:

@@ -37,6 +37,7 @@ from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.jobs import REFRESH, CronJob
 from pgcrisis.model.matviews import Matview, Matviews
 from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.shorten import listed
 
 #: matview-concurrent-unready: a view this large (pages; 100 MB at 8 kB) that is read warrants
 #: a warning even when nothing visible refreshes it
@@ -85,17 +86,6 @@ def _key_words(view: Matview) -> str:
     if view.key_from == "definition":
         return f"({columns}): its rows are grouped by them, one row each"
     return f"({columns}): its sampled values are all distinct; check it is the key"
-
-
-def _listed(names: Sequence[str], limit: int = 6) -> str:
-    """``a, b, c and 4 more`` for long lists in text.
-
-    >>> _listed(["a", "b", "c"], limit=2)
-    'a, b and 1 more'
-    """
-    if len(names) <= limit:
-        return ", ".join(names)
-    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
 
 
 def _readiness_steps(views: Sequence[Matview]) -> tuple[list[Action], list[str]]:
@@ -201,7 +191,7 @@ def _live_finding(r: _LiveRefresh, mv: Matviews) -> Finding:
            "commits" if r.idle else "")
         + f". {n} session(s) wait to read it"
         + (f", the longest for {r.longest_wait_s:.0f} s" if n else "")
-        + (f"; readers of {_listed(blocked_views)} (built on it) wait too"
+        + (f"; readers of {listed(blocked_views)} (built on it) wait too"
            if blocked_views else "") + "."
     )
     # an idle transaction runs no query to cancel: only ending the session frees the lock
@@ -361,7 +351,7 @@ def matview_concurrent_unready(snapshot: Snapshot, t: Thresholds) -> Iterable[Fi
                        "(nothing refreshes them on a schedule)"),
                 detail=("These views have no unique index on plain columns without a WHERE "
                         "clause (or are not populated), so any refresh of them locks their "
-                        "readers out: " + _listed([v.name for v in quiet]) + "."),
+                        "readers out: " + listed([v.name for v in quiet]) + "."),
                 objects=tuple(ObjectRef(kind="matview", name=v.name) for v in quiet),
                 evidence={"matviews": [v.name for v in quiet], "no_key_found": stuck},
                 remedy=Remedy(summary="Add a unique index on each view's key before anything "
@@ -397,7 +387,7 @@ def _unready_finding(view: Matview, severity: Severity, why: str, jobs: list[Cro
         detail=(f"REFRESH MATERIALIZED VIEW CONCURRENTLY needs a populated view with a unique, "
                 f"valid index on plain columns and no WHERE clause; {view.name}: {problem}. "
                 f"So every refresh locks out its readers"
-                + (f" and those of {_listed(blocked)} (plain views on it)" if blocked else "")
+                + (f" and those of {listed(blocked)} (plain views on it)" if blocked else "")
                 + "."),
         objects=(ObjectRef(kind="matview", name=view.name), *(job_ref(j) for j in jobs)),
         evidence=UnreadyEvidence(
@@ -481,7 +471,7 @@ def refresh_spike(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         severity=Severity.WARNING,
         title=(f"{peak} refresh jobs run together at {at} ({len(matviews)} materialized views); "
                f"a spread schedule needs {lower} at a time"),
-        detail=(f"At {at}, {peak} pg_cron jobs refresh {_listed(matviews)} at the same time "
+        detail=(f"At {at}, {peak} pg_cron jobs refresh {listed(matviews)} at the same time "
                 f"({together} start in that very minute). Together they take about "
                 f"{total_s:,.0f} s a day, which spread over 24 h needs {lower} refresh at a "
                 f"time: the spike loads the server and locks readers out all at once"

@@ -32,6 +32,7 @@ from pgcrisis.actions import (
     Terminate,
     TerminateSessions,
     covers,
+    merged,
 )
 from pgcrisis.checks._text import plural
 from pgcrisis.judge import TriageReport
@@ -209,11 +210,15 @@ def _jit(b: _Builder, f: Finding) -> None:
 
 
 def _jobs(b: _Builder, f: Finding) -> None:
-    """Each job the finding names, paused."""
-    for o in f.objects:
-        if o.kind == "job" and o.jobid is not None:
-            job = Job(o.jobid, o.name or "")
-            b.add(PauseJobs((job,)), f"job {job.label} stops running until resumed", f)
+    """Every job the finding names, paused at once: alike actions of one finding merge into
+    one step (one decision, one undo that resumes them all)."""
+    pauses = merged(PauseJobs((Job(o.jobid, o.name or ""),)) for o in f.objects
+                    if o.kind == "job" and o.jobid is not None)
+    for pause in pauses:
+        assert isinstance(pause, PauseJobs)
+        jobs = pause.jobs
+        b.add(pause, f"job {jobs[0].label} stops running until resumed" if len(jobs) == 1
+              else f"its {len(jobs)} jobs stop running until resumed", f)
 
 
 def _matview(b: _Builder, f: Finding) -> None:
