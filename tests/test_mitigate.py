@@ -25,10 +25,11 @@ from pgcrisis.errors import ConfigError
 from pgcrisis.journal import read_actions
 from pgcrisis.lab.cache import CachedViewTree
 from pgcrisis.lab.jobs import CleanupTooFrequent
-from pgcrisis.lab.scenario import admin_connect
+from pgcrisis.lab.scenario import admin_connect, wait_until
 from pgcrisis.mitigate import playbook
 from pgcrisis.mitigate.apply import run_action, undo
 from tests.helpers import PgServer, triage
+from tests.scenarios.health import IdleConnectionPile
 from tests.scenarios.locks import IdleTransactionChain, PreparedTransactionBlocker
 
 
@@ -118,16 +119,17 @@ def runaway_role(pg: PgServer, db: str) -> Iterator[str]:
 
 def test_a_runaway_client_is_ended_and_braked_and_the_brake_undone(
         pg: PgServer, db: str, runaway_role: str, journal: Path) -> None:
-    """80 idle connections from one client: `y` to ending its sessions and to capping its
-    role; triage no longer reports it; `--undo` of the cap (by step id) restores the role's
-    connection limit as it was read before (-1), and a second undo is one line, exit 3."""
+    """80 idle connections from one client: `y` to capping its role and to ending all its
+    sessions (`n` to ending only its idle ones, the idle pile's step between them); triage no
+    longer reports it; `--undo` of the cap (by step id) restores the role's connection limit
+    as it was read before (-1), and a second undo is one line, exit 3."""
     params = psycopg.conninfo.conninfo_to_dict(db)
     params.update(user=runaway_role, password="crm")
     as_role = psycopg.conninfo.make_conninfo("", **params)
     conns = [psycopg.connect(db, application_name="shop") for _ in range(2)]
     conns += [psycopg.connect(as_role, application_name="crm-sync") for _ in range(80)]
     try:
-        code, out, err = run("mitigate", db, "--apply", answers="y\ny\nq\n")
+        code, out, err = run("mitigate", db, "--apply", answers="y\nn\ny\nq\n")
         assert code == 0, out + err
         assert "applied terminate-client-crm-sync" in out
         assert f"applied limit-role-{runaway_role.replace('_', '-')}" in out
@@ -146,6 +148,60 @@ def test_a_runaway_client_is_ended_and_braked_and_the_brake_undone(
     assert braked.undone_by is not None
     code, _, err = run("mitigate", db, "--undo", braked.id)
     assert code == 3 and "already undone" in err and len(err.strip().splitlines()) == 1
+
+
+def _sessions(dsn: str, role: str) -> tuple[int, int, int, int]:
+    """The pile's idle sessions (report-pool, ``role``), its neighbours' (shop, ``role``),
+    report-pool's under another role, and report-pool's at work (idle in a transaction)."""
+    with admin_connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE application_name = 'report-pool' AND usename = %(r)s"
+            "                        AND state = 'idle'),"
+            " count(*) FILTER (WHERE application_name = 'shop' AND usename = %(r)s),"
+            " count(*) FILTER (WHERE application_name = 'report-pool' AND usename <> %(r)s),"
+            " count(*) FILTER (WHERE application_name = 'report-pool'"
+            "                        AND state = 'idle in transaction')"
+            " FROM pg_stat_activity", {"r": role}).fetchone()
+    assert row is not None
+    return row[0], row[1], row[2], row[3]
+
+
+def test_an_idle_pile_ends_only_its_clients_idle_sessions_and_caps_its_role(
+        db: str, runaway_role: str, journal: Path) -> None:
+    """80 idle connections of one client (report-pool, as its own role): the playbook has the
+    idle pile's two steps; applied by their ids they end that client's idle sessions only
+    (its neighbour shop's, report-pool's under another role and one at work in a transaction
+    stay) and cap its role; `--undo` of the cap restores the role's limit (-1)."""
+    params = psycopg.conninfo.conninfo_to_dict(db)
+    params.update(user=runaway_role, password="crm")
+    as_role = psycopg.conninfo.make_conninfo("", **params)
+    other = psycopg.connect(db, autocommit=True, application_name="report-pool")
+    busy = psycopg.connect(as_role, application_name="report-pool")
+    busy.execute("SELECT 1")  # a transaction left open: at work, not idle
+    end = "terminate-idle-client-report-pool"
+    cap = f"limit-role-{runaway_role.replace('_', '-')}"
+    try:
+        with IdleConnectionPile(as_role, n=80, application_name="report-pool"):
+            assert _sessions(db, runaway_role) == (80, 2, 1, 1)
+            code, out, err = run("mitigate", db, "--format", "json")
+            assert code == 0, out + err
+            steps = {s["id"]: s for s in json.loads(out)["steps"]}
+            assert "connection-saturation" in steps[end]["codes"]
+            assert "connection-saturation" in steps[cap]["codes"]
+            assert f"usename = '{runaway_role}'" in steps[end]["sql"][0]
+            code, out, err = run("mitigate", db, "--apply", end, cap)
+            assert code == 0, out + err
+            wait_until(lambda: _sessions(db, runaway_role)[0] == 0, 10.0, "the idle sessions")
+            assert _sessions(db, runaway_role) == (0, 2, 1, 1)
+            limit = _one(db, "SELECT rolconnlimit FROM pg_roles WHERE rolname = %s",
+                         (runaway_role,))
+            assert 0 < limit < 80
+    finally:
+        busy.close()
+        other.close()
+    code, out, err = run("mitigate", db, "--undo", cap)
+    assert code == 0, out + err
+    assert _one(db, "SELECT rolconnlimit FROM pg_roles WHERE rolname = %s", (runaway_role,)) == -1
 
 
 def test_a_role_setting_brake_is_undone_to_its_previous_value(

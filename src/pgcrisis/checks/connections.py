@@ -132,12 +132,27 @@ def _idle_piles(snapshot: Snapshot, t: Thresholds, backends: list[Connection],
                      *(ObjectRef("role", name=r) for r, _ in roles.most_common(1))),
             evidence=IdlePileEvidence(idle=n, usable_slots=usable,
                                       longest_idle_s=round(longest, 1), roles=dict(roles)),
-            remedy=Remedy(
-                "Shrink the client's pool (or fix the leak); meanwhile end its idle sessions.",
-                (TerminateSessions(app, idle_only=True),),
-            ),
+            remedy=_idle_pile_remedy(app, roles.most_common(1)[0][0], role_cap(usable, t)),
             impact=float(n),
         )
+
+
+def role_cap(usable: int, t: Thresholds) -> int:
+    """The CONNECTION LIMIT a brake puts on a client's role: the share of the slots that
+    makes a client a runaway (``runaway_min_connection_share``), at least 1."""
+    return max(1, int(usable * t.runaway_min_connection_share))
+
+
+def _idle_pile_remedy(app: str, role: str, cap: int) -> Remedy:
+    """End the client's idle sessions (those of its role only: another client may share
+    the application name), and cap the role so the pile cannot grow back at once."""
+    if role == "?":
+        return Remedy("Shrink the client's pool (or fix the leak); meanwhile end its idle "
+                      "sessions.", (TerminateSessions(app, idle_only=True),))
+    return Remedy(
+        "Shrink the client's pool (or fix the leak); meanwhile end its idle sessions and cap "
+        "its role's connections so the pile cannot grow back at once.",
+        (TerminateSessions(app, role, idle_only=True), CapConnections(role, cap)))
 
 
 @check("connection-saturation", needs=("activity", "server_health"))
@@ -236,8 +251,7 @@ def _connection_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:
             remedy=Remedy(
                 "Find the code path that opens these connections and cap its pool; a "
                 "CONNECTION LIMIT on its role keeps it from taking every slot meanwhile.",
-                (CapConnections(roles.most_common(1)[0][0],
-                                max(1, int(usable * t.runaway_min_connection_share))),),
+                (CapConnections(roles.most_common(1)[0][0], role_cap(usable, t)),),
             ),
             impact=float(n),
         )

@@ -39,6 +39,7 @@ from pgcrisis.judge import TriageReport
 from pgcrisis.model.evidence import (
     BlockingLockEvidence,
     IdleInTransactionEvidence,
+    IdlePileEvidence,
     LiveRefreshEvidence,
     LockHoarderEvidence,
     LongRunningQueryEvidence,
@@ -200,6 +201,22 @@ def _runaway(b: _Builder, f: Finding) -> None:
         b.add(cap, f"role {role_name} cannot open more than {cap.limit} connections again", f)
 
 
+def _idle_pile(b: _Builder, f: Finding) -> None:
+    """One client's pile of idle connections: end those idle sessions (its role's only) and
+    cap its role, both the remedy's own actions. A server, database or role near its limit
+    with no one client to blame has no step: its remedy is for people to plan."""
+    ev = of(f.evidence, IdlePileEvidence)
+    if ev is None:
+        return
+    end = _remedy(f, TerminateSessions)
+    if isinstance(end, TerminateSessions):
+        b.add(end, f"ends the {plural(ev.idle, 'idle session')} of {end.application_name}, "
+                   "freeing their slots (sessions at work are left alone)", f)
+    cap = _remedy(f, CapConnections)
+    if isinstance(cap, CapConnections):
+        b.add(cap, f"role {cap.role} cannot open more than {cap.limit} connections again", f)
+
+
 def _jit(b: _Builder, f: Finding) -> None:
     """The remedy's option for the statement's role only (new sessions of that role)."""
     for action in f.remedy.actions if f.remedy else ():
@@ -252,6 +269,7 @@ _BY_CODE = {
     "lock-hoarder": _sessions,
     "long-transaction": _long_transaction,
     "runaway-client": _runaway,
+    "connection-saturation": _idle_pile,
     "jit-overhead": _jit,
     "matview-blocking-refresh": _matview,
     **dict.fromkeys(JOB_CODES, _jobs),
