@@ -82,7 +82,7 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
     return Finding(
         code="missing-index",
         severity=Severity.CRITICAL if critical else Severity.WARNING,
-        title=(f"{table.name} has no index on ({cols}) for query {st.queryid}: "
+        title=(f"{table.name} has no index on ({cols}) for {st.label}: "
                f"{st.calls:,} calls, {st.total_exec_ms / 1000:,.1f} s "
                f"({share:.0%} of the database's statement time)"),
         detail=(

@@ -29,7 +29,7 @@ def slow_query(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         yield Finding(
             code="slow-query",
             severity=Severity.INFO,
-            title=(f"query {st.queryid} takes {share:.0%} of the statement time: "
+            title=(f"{st.label} takes {share:.0%} of the statement time: "
                    f"{st.calls:,} calls, {st.mean_exec_ms:,.1f} ms on average"),
             detail=(f"{name}: {st.total_exec_ms / 1000:,.1f} s in total over {st.calls:,} "
                     f"calls, {st.rows / max(st.calls, 1):,.1f} rows per call, "

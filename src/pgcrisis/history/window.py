@@ -281,7 +281,7 @@ def regressions(window: Sequence[Snapshot], day_before: Sequence[Snapshot],
                 f"{old_rate:.1f} → {rate:.1f} calls/s")
         finding = Finding(
             "statement-regression", Severity.WARNING,
-            f"query {queryid}: {what} against the same window the day before",
+            f"{st.label}: {what} against the same window the day before",
             f"In this window the statement ran {rate:.1f} calls/s at {mean:.1f} ms on average; "
             f"the day before, {old_rate:.1f} calls/s at {old_mean:.1f} ms.",
             (ObjectRef("query", name=st.query[:80], queryid=queryid),),

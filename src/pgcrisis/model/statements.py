@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pgcrisis import shorten
+
 
 @dataclass(frozen=True, slots=True)
 class Statement:
@@ -35,6 +37,16 @@ class Statement:
     jit_emission_ms: float = 0.0
     total_plan_ms: float = 0.0
     plan_cost: float | None = None
+
+    @property
+    def label(self) -> str:
+        """How a finding names the statement: its text first (one line, cut to 60
+        characters), its queryid beside it.
+
+        >>> Statement(42, "SELECT *\\n  FROM orders", None, 1, 1.0, 1.0, 1, 0, 0).label
+        'SELECT * FROM orders (query 42)'
+        """
+        return f"{shorten.query(self.query, 60)} (query {self.queryid})"
 
     @property
     def jit_ms(self) -> float:
