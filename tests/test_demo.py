@@ -28,14 +28,15 @@ SEED_CODES = {"jit-overhead": "jit", "refresh-spike": "pg_cron",
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _demo(tmp_path: Path, *args: str, terminal: bool = False,
+def _demo(tmp_path: Path, *args: str, terminal: bool = False, scale: str = "0.2",
           ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PGCRISIS_JOURNAL": str(tmp_path / "journal.jsonl"), "COLUMNS": "160"}
     if terminal:  # a terminal of 50 lines and 120 columns, as rich sees it (not a pipe)
         env.update(TTY_COMPATIBLE="1", NO_COLOR="1", COLUMNS="120", LINES="50")
     return subprocess.run(
-        [sys.executable, "-m", "pgcrisis", "demo", "--scale", "0.2", *args],
-        capture_output=True, text=True, timeout=280, env=env, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "pgcrisis", "demo", "--scale", scale, *args],
+        capture_output=True, text=True, timeout=280 if scale == "0.2" else 840, env=env,
+        stdin=subprocess.DEVNULL,
         check=False,
     )
 
@@ -46,9 +47,11 @@ def _server_kind(pg: PgServer) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("scale", [  # the recording names every cause at any scale
+    "0.2", pytest.param("1", marks=pytest.mark.timeout(900))])
 def test_demo_names_every_cause_it_replays_and_improves_every_metric(
-        pg: PgServer, tmp_path: Path) -> None:
-    proc = _demo(tmp_path, "--server", _server_kind(pg), terminal=True)
+        pg: PgServer, tmp_path: Path, scale: str) -> None:
+    proc = _demo(tmp_path, "--server", _server_kind(pg), terminal=True, scale=scale)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     out = _ANSI.sub("", proc.stdout)
     assert "named and every metric improved" in out

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from pgcrisis.lab.app import create_app
 from pgcrisis.lab.scenario import admin_connect
 from pgcrisis.store import open_store
 from tests.helpers import PgServer, require
-from tests.record_helpers import FAST, Background, central, spec  # noqa: F401  (fixtures)
+from tests.record_helpers import FAST, Background, central, query, spec  # noqa: F401  (fixtures)
 from tests.record_helpers import server_now as _server_now
 from tests.scenarios.cache import create_slow_view
 from tests.scenarios.locks import IdleTransactionChain
@@ -85,6 +87,40 @@ def _read_orders(dsn: str) -> None:
         conn.execute("SELECT count(*) FROM orders")
 
 
+def _until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Poll ``condition`` until it holds (a failure names ``what`` after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.05)
+
+
+def test_a_finding_that_appears_in_a_fast_sample_buys_one_full_sample_then(
+        db: str, tmp_path: Path) -> None:
+    """The minute's full sample may come long after a short incident: when a fast sample
+    first shows a finding, every part is read at once (``--at`` that moment then has its own
+    statements and jobs), once per minute and finding code however long the finding lasts;
+    and a full sample comes when asked for."""
+    path = str(tmp_path / "r.db")
+    with Background(db, path, replace(FAST, slow_every_s=3600.0)) as rec:
+        stats = rec.recorder.stats
+        rec.wait_frames(2)
+        assert (stats.full_frames, stats.extra_full_frames) == (1, 0)
+        with IdleTransactionChain(db, readers=2):
+            _until(lambda: stats.extra_full_frames >= 1, "full sample for the lock chain")
+            rec.wait_frames(12)  # the chain stands (its idle root is news after a second)
+            extra = stats.extra_full_frames
+            assert extra <= 2, "one per finding code: blocking-lock, idle-in-transaction"
+            rec.wait_frames(8)
+            assert stats.extra_full_frames == extra  # no more while the findings stay
+        request = rec.recorder.request_full()
+        _until(lambda: stats.answered == request, "the full sample asked for")
+        assert stats.extra_full_frames == extra + 1 and stats.answered_at is not None
+        full = stats.full_frames
+    assert full == 1 + extra + 1
+    assert query(path, "SELECT count(*) FROM frames WHERE kind = 1") == [(full,)]
+
+
 def test_a_lost_server_is_an_event_and_the_recorder_reconnects(db: str, pg: PgServer,
                                                                tmp_path: Path) -> None:
     store_path = str(tmp_path / "r.db")
@@ -95,7 +131,7 @@ def test_a_lost_server_is_an_event_and_the_recorder_reconnects(db: str, pg: PgSe
             conn.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                          " WHERE application_name = 'pgcrisis' AND datname = %s", (dbname,))
-        time.sleep(1.5)
+        _until(lambda: rec.recorder.stats.reconnects >= 2, "a refused reconnection")
         with psycopg.connect(pg.dsn, autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
         rec.wait_frames(2, timeout=40)

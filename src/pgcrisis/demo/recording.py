@@ -1,12 +1,19 @@
 """The demo records while it replays the incident, then judges the recording: triage of the
 worst recorded moment must name the same causes as the live triage did, after the faults are
-gone (which is what ``pgcrisis record`` is for)."""
+gone (which is what ``pgcrisis record`` is for).
+
+The incident lasts seconds, so the demo does not leave it to the recorder's schedule to read
+the slow parts (statements, jobs, tables) while the faults are in: it asks for a full sample
+after each fault and at its worst moment, every fault in and proven
+(:meth:`DemoRecorder.full_sample`), and the worst moment is looked for from there on. Whatever
+the scale, the moment judged then has every part of its own time."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pgcrisis.collect.session import SessionLimits
@@ -55,6 +62,24 @@ class DemoRecorder:
         """Frames recorded so far."""
         return self._recorder.stats.frames
 
+    def request_full(self) -> None:
+        """Make the next sample a full one (every part read), without waiting for it."""
+        self._recorder.request_full()
+
+    def full_sample(self, timeout: float = 60.0) -> datetime:
+        """Ask for a full sample and wait (up to ``timeout``) until it is stored; its time,
+        from which on the recording has every part of its own time (the time of asking if
+        it never came)."""
+        asked = datetime.now(UTC)
+        stats = self._recorder.stats
+        request = self._recorder.request_full()
+        deadline = time.monotonic() + timeout
+        while stats.answered < request and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                return asked
+            time.sleep(0.05)
+        return stats.answered_at or asked
+
     def stop(self) -> None:
         self._recorder.stop()
         self._thread.join(30)
@@ -68,15 +93,20 @@ def _weight(report: TriageReport) -> tuple[int, int, float]:
     return critical, warning, sum(f.impact for f in report.findings)
 
 
-def judge_recording(path: Path, start: datetime, end: datetime) -> PastTriage | None:
-    """The worst recorded moment between ``start`` and ``end``, judged as triage --at would."""
+def judge_recording(path: Path, start: datetime, end: datetime,
+                    worst_from: datetime | None = None) -> PastTriage | None:
+    """The worst recorded moment between ``start`` (or ``worst_from``, the demo's worst
+    moment, when it asked for a full sample) and ``end``, judged as triage --at would; the
+    picture is the whole of ``start`` to ``end``."""
     store = open_store(str(path), create=False)
     try:
         snapshots = list(store.snapshots(NAME, start, end))
         if not snapshots:
             return None
+        candidates = [s for s in snapshots
+                      if worst_from is None or (s.server_time or s.taken_at) >= worst_from]
         target = Target("", "demo recording", label="demo recording")
-        worst = max(snapshots, key=lambda s: _weight(judge(target, s)))
+        worst = max(candidates or snapshots, key=lambda s: _weight(judge(target, s)))
         at = worst.server_time or worst.taken_at
         report = triage_at(store, NAME, at)
         picture = tuple(per_minute(snapshots, seconds=BUCKET_S))

@@ -198,9 +198,11 @@ def _naming(cause: Cause, report: TriageReport) -> dict[str, Finding]:
 
 def _replay(server: EmbeddedServer, causes: Sequence[Cause],
             not_replayed: Sequence[tuple[Cause, Missing]], observer: DemoObserver,
-            recording: Path | None) -> tuple[TriageReport, tuple[datetime, datetime]]:
+            recording: Path | None,
+            ) -> tuple[TriageReport, tuple[datetime, datetime, datetime]]:
     """Inject every fault (each proven real), triage the seized-up server, then stop the
-    faults; the report, and the window ``pgcrisis record`` recorded (with ``recording``)."""
+    faults; the report, and the window ``pgcrisis record`` recorded (with ``recording``):
+    its start, its end, and the worst moment (every fault in, every part read then)."""
     lacking = {m.piece: m for m in server.missing}
     observer.step("Replaying the incident: injecting each fault and proving it real")
     for cause, missing in not_replayed:
@@ -212,17 +214,21 @@ def _replay(server: EmbeddedServer, causes: Sequence[Cause],
     for cause in causes:
         cause.scenario.setup()
     recorder = DemoRecorder(server.dsn, recording).start() if recording is not None else None
-    recorded_from = datetime.now(UTC)
+    recorded_from = at_worst = datetime.now(UTC)
     try:
         for cause in causes:
             cause.scenario.inject()
             cause.scenario.self_check()
+            if recorder is not None:  # every part read with this fault in
+                recorder.request_full()
             observer.info(f"✓ {cause.label}")
         observer.step("pgcrisis triage (read-only, while the server is seized up)")
         report = run_triage(Target(server.dsn, "demo"))
         for cause in causes:
             cause.named.update(_naming(cause, report))
         observer.triaged(report)
+        if recorder is not None:  # the worst moment: every fault in and proven
+            at_worst = recorder.full_sample()
     finally:
         for cause in causes:
             cause.scenario.stop()
@@ -230,7 +236,7 @@ def _replay(server: EmbeddedServer, causes: Sequence[Cause],
             seen = recorder.frames()
             wait_until(lambda: recorder.frames() >= seen + 2, what="the recorder")
             recorder.stop()
-    return report, (recorded_from, datetime.now(UTC))
+    return report, (recorded_from, datetime.now(UTC), at_worst)
 
 
 def _apply_fixes(dsn: str, causes: Sequence[Cause], report: TriageReport,

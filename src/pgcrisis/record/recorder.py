@@ -1,7 +1,12 @@
 """The recorder loop: sample with triage's own probes and safe sessions, store frames.
 
 Fast parts (sessions, locks, prepared transactions) every interval; every part once a
-minute. Each sample runs on the same read-only, time-limited session triage uses, so a lock
+minute, and at once when a finding first appears in a fast sample or when asked
+(:meth:`Recorder.request_full`): a moment worth judging later then has its statements, jobs
+and tables of that moment, not of the minute before (a short incident can fall between two
+minutes' samples). A finding that comes and goes buys at most one such sample per minute
+(``slow_every_s``) and finding code. Each sample runs on the same read-only, time-limited
+session triage uses, so a lock
 queue on a table the probes read cannot hold the recorder up for longer than the session's
 ``lock_timeout``: a part that cannot be read becomes ``unavailable`` in that frame, and the
 next sample comes on time. A sample that takes longer than the interval makes the recorder
@@ -13,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,13 +28,13 @@ import psycopg
 from pgcrisis.checks import catalogue  # noqa: F401  (registers every check)
 from pgcrisis.checks.registry import CHECKS, run_checks
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.collect.collector import collect
+from pgcrisis.collect.collector import collect, with_parts
 from pgcrisis.collect.probe import ProbeOptions
 from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target
 from pgcrisis.errors import ConnectError, first_line
-from pgcrisis.model.findings import Severity
-from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, names
+from pgcrisis.model.findings import Finding, Severity
+from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, SLOW_PARTS, Part, names
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.keep import kept
@@ -65,6 +70,12 @@ class RecorderStats:
 
     frames: int = 0
     full_frames: int = 0
+    #: full samples taken out of turn: a finding appeared in a fast one, or one was asked for
+    extra_full_frames: int = 0
+    #: the latest request for a full sample (:meth:`Recorder.request_full`) a stored full
+    #: sample answered, and that sample's server time
+    answered: int = 0
+    answered_at: datetime | None = None
     events: int = 0
     last_server_time: datetime | None = None
     last_sample_s: float = 0.0
@@ -78,15 +89,18 @@ def fast_checks() -> tuple[str, ...]:
                  if set(spec.needs) <= names(FAST_PARTS))
 
 
-def worst(snapshot: Snapshot, thresholds: Thresholds,
-          only: tuple[str, ...] | None = None) -> Severity | None:
-    """The worst severity the checks (or ``only`` those) find in ``snapshot`` (``None``:
-    nothing above info)."""
-    severities = {f.severity for f in run_checks(snapshot, thresholds, only=only).findings}
+def worst_of(findings: Iterable[Finding]) -> Severity | None:
+    """The worst severity of ``findings`` (``None``: nothing above info)."""
+    severities = {f.severity for f in findings}
     for level in (Severity.CRITICAL, Severity.WARNING):
         if level in severities:
             return level
     return None
+
+
+def flagged(findings: Iterable[Finding]) -> frozenset[str]:
+    """The codes of the findings above info."""
+    return frozenset(f.code for f in findings if f.severity is not Severity.INFO)
 
 
 def frame_of(snapshot: Snapshot, parts: tuple[Part, ...], *, local_time: datetime,
@@ -129,10 +143,21 @@ class Recorder:
         self._fast_codes = fast_checks()
         self._slow_codes = tuple(code for code in CHECKS if code not in self._fast_codes)
         self._slow_worst: Severity | None = None
+        self._requested = 0  # requests for a full sample so far
+        self._flagged: frozenset[str] = frozenset()  # fast checks' codes in the last sample
+        self._forced_at: dict[str, float] = {}       # when a code last bought a full sample
 
     def stop(self) -> None:
         """Ask the loop to end after the current sample (safe from another thread)."""
         self._stopping = True
+
+    def request_full(self) -> int:
+        """Make the next sample a full one, every part read (from another thread): for a
+        moment that must be judged later with everything it had (the demo asks after each
+        fault and at its worst moment). The request's number: once ``stats.answered`` reaches
+        it, a full sample taken after the request is stored (``stats.answered_at``)."""
+        self._requested += 1
+        return self._requested
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -207,11 +232,20 @@ class Recorder:
 
     def _sample_once(self, now: float) -> None:
         assert self._conn is not None
-        slow = now >= self._next_slow
-        parts = RECORDED_PARTS if slow else FAST_PARTS
+        wanted = self._requested
+        asked = wanted > self.stats.answered
+        full = now >= self._next_slow or asked
+        extra = full and now < self._next_slow
         try:
-            snapshot = collect(self._conn, self.options.probe_options, parts=parts,
-                               server=None if slow else self._server)
+            snapshot = collect(self._conn, self.options.probe_options,
+                               parts=RECORDED_PARTS if full else FAST_PARTS,
+                               server=None if full else self._server)
+            severity: Severity | None = None
+            if self.options.judge and not full:
+                severity, full = self._judge_fast(snapshot, now)
+                if full:  # a finding appeared: this moment's slow parts too
+                    extra = True
+                    snapshot = self._with_slow_parts(snapshot)
         except (ConnectError, psycopg.Error) as exc:
             self._event("disconnect", first_line(exc))
             self._close()
@@ -220,29 +254,60 @@ class Recorder:
         if self._last_ok is not None and now - self._last_ok > 2 * self.options.interval_s:
             self._event("gap", f"no sample for {now - self._last_ok:.1f} s")
         self._last_ok = now
-        if slow:
+        if full:
             self._next_slow = now + self.options.slow_every_s
             previous = self._slow
             self._server = snapshot.server
             self._slow = snapshot
             self._watch_restart(previous, snapshot)
-        # a full sample is judged by every check; a fast one by the checks of what it read,
-        # the slow parts' verdict carried over from the last full sample
-        if not self.options.judge:
-            severity = None
-        elif slow or self._slow is None:
-            severity = worst(snapshot, self.options.thresholds)
-            self._slow_worst = worst(snapshot, self.options.thresholds,
-                                     only=self._slow_codes)
-        else:
-            severity = _worse(worst(snapshot, self.options.thresholds, only=self._fast_codes),
-                              self._slow_worst)
-        local = datetime.now(UTC)
-        frame = frame_of(snapshot, parts, local_time=local, worst_severity=severity,
+            if self.options.judge:
+                severity = self._judge_full(snapshot)
+        self._store(snapshot, RECORDED_PARTS if full else FAST_PARTS, severity, now)
+        self.stats.full_frames += full
+        self.stats.extra_full_frames += extra
+        if asked:
+            self.stats.answered, self.stats.answered_at = wanted, self.stats.last_server_time
+
+    def _judge_fast(self, snapshot: Snapshot, now: float) -> tuple[Severity | None, bool]:
+        """A fast sample judged by the checks of what it read, the slow parts' verdict
+        carried over from the last full sample; and whether a finding appeared that buys a
+        full sample now (at most one per ``slow_every_s`` and code)."""
+        if self._slow is None:
+            return None, True  # nothing to carry over yet: judge everything
+        findings = run_checks(snapshot, self.options.thresholds, only=self._fast_codes).findings
+        codes = flagged(findings)
+        fresh = [c for c in codes - self._flagged
+                 if now - self._forced_at.get(c, -self.options.slow_every_s)
+                 >= self.options.slow_every_s]
+        self._flagged = codes
+        for code in fresh:
+            self._forced_at[code] = now
+        return _worse(worst_of(findings), self._slow_worst), bool(fresh)
+
+    def _judge_full(self, snapshot: Snapshot) -> Severity | None:
+        """A full sample judged by every check (the slow checks' verdict kept for the fast
+        samples until the next)."""
+        fast = run_checks(snapshot, self.options.thresholds, only=self._fast_codes).findings
+        slow = run_checks(snapshot, self.options.thresholds, only=self._slow_codes).findings
+        self._slow_worst = worst_of(slow)
+        self._flagged = flagged(fast)
+        return _worse(worst_of(fast), self._slow_worst)
+
+    def _with_slow_parts(self, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` (a fast sample) with the slow parts read now (and the server's facts
+        read again, as every full sample does)."""
+        assert self._conn is not None
+        slow = collect(self._conn, self.options.probe_options, parts=SLOW_PARTS)
+        return replace(with_parts(snapshot, slow, SLOW_PARTS), server=slow.server,
+                       query_count=snapshot.query_count + slow.query_count)
+
+    def _store(self, snapshot: Snapshot, parts: tuple[Part, ...], severity: Severity | None,
+               now: float) -> None:
+        """Hand the sample to the writer as a frame; maintain the store when it is time."""
+        frame = frame_of(snapshot, parts, local_time=datetime.now(UTC), worst_severity=severity,
                          count_sessions=self.options.count_sessions)
         self.writer.append(frame)
         self.stats.frames += 1
-        self.stats.full_frames += slow
         self.stats.last_server_time = frame.server_time
         if self.on_frame is not None:
             self.on_frame(frame, self.stats)
