@@ -11,6 +11,6 @@ The feature's one home::
     cache/service.py  one entry per command: connect, read, compute, apply, return
 
 Renderers live in ``presentation/cache_{terminal,json,pictures}.py``, the click commands in
-``cli/cache.py``; triage's matview checks stay in ``checks/matviews.py``. The synthetic
+``cli/cache.py``; triage's matview checks stay in ``checks/matviews/``. The synthetic
 catalogue of the planner's tests and ``bench/cache.py`` is ``tests/cache_synthetic.py``.
 """
