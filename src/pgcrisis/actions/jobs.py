@@ -3,7 +3,8 @@ the command, and turn a job's refreshes into concurrent ones."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from pgcrisis.actions.base import Action
 from pgcrisis.actions.statement import Literal, Statement, number
@@ -27,34 +28,52 @@ def _active(jobid: int, active: bool) -> Statement:
                      + ")", (number(jobid),))
 
 
-def _jobs(jobs: tuple[Job, ...], more: tuple[Job, ...]) -> tuple[Job, ...]:
-    known = {j.jobid for j in jobs}
-    return jobs + tuple(j for j in more if j.jobid not in known)
+class _SetActive(Action):
+    """Jobs made active or not (``ACTIVE``; undo: the other way); ``VERB`` words it. Alike
+    ones merge: pausing thirteen jobs is one decision with one undo."""
 
-
-@dataclass(frozen=True, slots=True)
-class PauseJobs(Action):
-    """Stop pg_cron jobs from running (undo: resume them). Alike pauses merge: pausing
-    thirteen jobs is one decision with one undo."""
+    __slots__ = ()
 
     jobs: tuple[Job, ...]
-
-    KIND = "pause-job"
+    ACTIVE: ClassVar[bool] = False
+    VERB: ClassVar[str] = ""
     MERGE = True
 
     @property
     def statements(self) -> tuple[Statement, ...]:
-        return tuple(_active(j.jobid, False) for j in self.jobs)
+        return tuple(_active(j.jobid, self.ACTIVE) for j in self.jobs)
 
     @property
     def undo(self) -> tuple[Statement, ...]:
-        return tuple(_active(j.jobid, True) for j in self.jobs)
+        return tuple(_active(j.jobid, not self.ACTIVE) for j in self.jobs)
 
     @property
     def title(self) -> str:
         if len(self.jobs) == 1:
-            return f"pause the pg_cron job {self.jobs[0].label}"
-        return f"pause {len(self.jobs)} pg_cron jobs: {listed([j.label for j in self.jobs])}"
+            return f"{self.VERB} the pg_cron job {self.jobs[0].label}"
+        return f"{self.VERB} {len(self.jobs)} pg_cron jobs: {listed([j.label for j in self.jobs])}"
+
+    @property
+    def ident(self) -> str:
+        return (f"{self.VERB}-job-{self.jobs[0].jobid}" if len(self.jobs) == 1
+                else f"{self.VERB}-{len(self.jobs)}-jobs")
+
+    def _merged(self, other: Action) -> Action:
+        assert isinstance(other, _SetActive)
+        known = {j.jobid for j in self.jobs}
+        more = tuple(j for j in other.jobs if j.jobid not in known)
+        # every subclass is a dataclass whose field is ``jobs``
+        return replace(self, jobs=self.jobs + more)  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True, slots=True)
+class PauseJobs(_SetActive):
+    """Stop pg_cron jobs from running (undo: resume them)."""
+
+    jobs: tuple[Job, ...]
+
+    KIND = "pause-job"
+    VERB = "pause"
 
     @property
     def risk(self) -> str:
@@ -62,52 +81,21 @@ class PauseJobs(Action):
             self.jobs) == 1 else ("the jobs stop running until resumed (runs in progress go "
                                   "on)")
 
-    @property
-    def ident(self) -> str:
-        return (f"pause-job-{self.jobs[0].jobid}" if len(self.jobs) == 1
-                else f"pause-{len(self.jobs)}-jobs")
-
-    def _merged(self, other: Action) -> Action:
-        assert isinstance(other, PauseJobs)
-        return PauseJobs(_jobs(self.jobs, other.jobs), database=self.database)
-
 
 @dataclass(frozen=True, slots=True)
-class ResumeJobs(Action):
+class ResumeJobs(_SetActive):
     """Let paused pg_cron jobs run again (undo: pause them)."""
 
     jobs: tuple[Job, ...]
 
     KIND = "resume-job"
-    MERGE = True
-
-    @property
-    def statements(self) -> tuple[Statement, ...]:
-        return tuple(_active(j.jobid, True) for j in self.jobs)
-
-    @property
-    def undo(self) -> tuple[Statement, ...]:
-        return tuple(_active(j.jobid, False) for j in self.jobs)
-
-    @property
-    def title(self) -> str:
-        if len(self.jobs) == 1:
-            return f"resume the pg_cron job {self.jobs[0].label}"
-        return f"resume {len(self.jobs)} pg_cron jobs: {listed([j.label for j in self.jobs])}"
+    VERB = "resume"
+    ACTIVE = True
 
     @property
     def risk(self) -> str:
         return "the job runs again at its next scheduled time" if len(self.jobs) == 1 else (
             "the jobs run again at their next scheduled times")
-
-    @property
-    def ident(self) -> str:
-        return (f"resume-job-{self.jobs[0].jobid}" if len(self.jobs) == 1
-                else f"resume-{len(self.jobs)}-jobs")
-
-    def _merged(self, other: Action) -> Action:
-        assert isinstance(other, ResumeJobs)
-        return ResumeJobs(_jobs(self.jobs, other.jobs), database=self.database)
 
 
 def _alter(jobid: int, field: str, value: str) -> Statement:
@@ -115,8 +103,34 @@ def _alter(jobid: int, field: str, value: str) -> Statement:
                      (number(jobid), Literal(value)))
 
 
+class _AlterJob(Action):
+    """One of a pg_cron job's ``FIELD`` given a new value (undo: its ``previous`` one)."""
+
+    __slots__ = ()
+
+    job: Job
+    previous: str
+    FIELD: ClassVar[str] = ""
+
+    @property
+    def value(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        return (_alter(self.job.jobid, self.FIELD, self.value),)
+
+    @property
+    def undo(self) -> tuple[Statement, ...]:
+        return (_alter(self.job.jobid, self.FIELD, self.previous),)
+
+    @property
+    def ident(self) -> str:
+        return f"{self.KIND}-{self.job.jobid}"
+
+
 @dataclass(frozen=True, slots=True)
-class RescheduleJob(Action):
+class RescheduleJob(_AlterJob):
     """Give a pg_cron job a new ``schedule`` (undo: its ``previous`` one)."""
 
     job: Job
@@ -124,14 +138,11 @@ class RescheduleJob(Action):
     previous: str
 
     KIND = "reschedule-job"
+    FIELD = "schedule"
 
     @property
-    def statements(self) -> tuple[Statement, ...]:
-        return (_alter(self.job.jobid, "schedule", self.schedule),)
-
-    @property
-    def undo(self) -> tuple[Statement, ...]:
-        return (_alter(self.job.jobid, "schedule", self.previous),)
+    def value(self) -> str:
+        return self.schedule
 
     @property
     def title(self) -> str:
@@ -141,13 +152,9 @@ class RescheduleJob(Action):
     def risk(self) -> str:
         return "the job's work waits for its new time (whatever it cleans or refreshes, later)"
 
-    @property
-    def ident(self) -> str:
-        return f"reschedule-job-{self.job.jobid}"
-
 
 @dataclass(frozen=True, slots=True)
-class SetJobCommand(Action):
+class SetJobCommand(_AlterJob):
     """Give a pg_cron job a new ``command`` (undo: its ``previous`` one)."""
 
     job: Job
@@ -155,14 +162,11 @@ class SetJobCommand(Action):
     previous: str
 
     KIND = "job-command"
+    FIELD = "command"
 
     @property
-    def statements(self) -> tuple[Statement, ...]:
-        return (_alter(self.job.jobid, "command", self.command),)
-
-    @property
-    def undo(self) -> tuple[Statement, ...]:
-        return (_alter(self.job.jobid, "command", self.previous),)
+    def value(self) -> str:
+        return self.command
 
     @property
     def title(self) -> str:
@@ -171,10 +175,6 @@ class SetJobCommand(Action):
     @property
     def risk(self) -> str:
         return "the job runs the new command from its next run"
-
-    @property
-    def ident(self) -> str:
-        return f"job-command-{self.job.jobid}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pgcrisis.actions.base import Action, slug
 from pgcrisis.actions.statement import Literal, Statement, Verbatim, number
@@ -17,22 +18,38 @@ def _pids(pids: tuple[int, ...]) -> str:
     return f"{len(pids)} sessions ({', '.join(map(str, pids[:8]))}{more})"
 
 
+class _EachSession(Action):
+    """An action run once per session, by a server function of the pid (``FUNCTION``)."""
+
+    __slots__ = ()
+
+    pids: tuple[int, ...]
+    FUNCTION: ClassVar[str] = ""
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        return tuple(Statement(f"SELECT {self.FUNCTION}({{}})", (number(p),))
+                     for p in self.pids)
+
+    @property
+    def ident(self) -> str:
+        return (f"{self.KIND}-pid-{self.pids[0]}" if len(self.pids) == 1
+                else f"{self.KIND}-{len(self.pids)}-sessions")
+
+
 @dataclass(frozen=True, slots=True)
-class Cancel(Action):
+class Cancel(_EachSession):
     """Cancel the running statement of each session."""
 
     pids: tuple[int, ...]
 
     KIND = "cancel"
+    FUNCTION = "pg_cancel_backend"
 
     @classmethod
     def of(cls, pids: Iterable[int]) -> Cancel:
         """Each session once, in pid order."""
         return cls(tuple(sorted(set(pids))))
-
-    @property
-    def statements(self) -> tuple[Statement, ...]:
-        return tuple(Statement("SELECT pg_cancel_backend({})", (number(p),)) for p in self.pids)
 
     @property
     def title(self) -> str:
@@ -43,29 +60,20 @@ class Cancel(Action):
         return ("the statement fails with an error; its transaction stays open (rolled back "
                 "only if the client does so)")
 
-    @property
-    def ident(self) -> str:
-        return (f"cancel-pid-{self.pids[0]}" if len(self.pids) == 1
-                else f"cancel-{len(self.pids)}-sessions")
-
 
 @dataclass(frozen=True, slots=True)
-class Terminate(Action):
+class Terminate(_EachSession):
     """End each session (its open transaction rolls back)."""
 
     pids: tuple[int, ...]
 
     KIND = "terminate"
+    FUNCTION = "pg_terminate_backend"
 
     @classmethod
     def of(cls, pids: Iterable[int]) -> Terminate:
         """Each session once, in pid order."""
         return cls(tuple(sorted(set(pids))))
-
-    @property
-    def statements(self) -> tuple[Statement, ...]:
-        return tuple(Statement("SELECT pg_terminate_backend({})", (number(p),))
-                     for p in self.pids)
 
     @property
     def title(self) -> str:
@@ -75,11 +83,6 @@ class Terminate(Action):
     def risk(self) -> str:
         return ("the session ends and its open transaction rolls back; the client sees its "
                 "connection closed")
-
-    @property
-    def ident(self) -> str:
-        return (f"terminate-pid-{self.pids[0]}" if len(self.pids) == 1
-                else f"terminate-{len(self.pids)}-sessions")
 
 
 @dataclass(frozen=True, slots=True)
