@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from psycopg import sql
 
+from pgcrisis.actions import Job, PauseJobs
 from pgcrisis.cache.model import job_views
 from pgcrisis.cache.planner import Schedule, observed, plan_schedule
 from pgcrisis.errors import ConfigError
@@ -198,7 +199,7 @@ def install_statements(plan: Schedule, window: Window, jobs: Iterable[CronJob], 
         if (job.active and job.refreshes and not is_lane_job(job.jobname)
                 and len(job.refreshes) == len(job.statements)
                 and all(s.target in planned for s in job.refreshes)):
-            out.append(f"SELECT cron.alter_job({job.jobid}, active := false)")
+            out.extend(PauseJobs((Job(job.jobid, job.label),)).sql)  # the catalogue's pause
     for name, schedule, command in lane_commands(plan, window, allow_plain=allow_plain):
         out.append(sql.SQL("SELECT cron.schedule({}, {}, {})").format(
             sql.Literal(name), sql.Literal(schedule), sql.Literal(command)).as_string(None))
