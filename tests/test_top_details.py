@@ -59,6 +59,21 @@ def test_finding_actions_roll_back_prepared_and_pause_active_jobs() -> None:
     assert [a.kind for a in finding_actions(f, paused)] == ["rollback-prepared", "resume-job"]
 
 
+def test_a_findings_jobs_are_paused_by_one_action() -> None:
+    """A refresh spike names several active jobs: `j` pauses them all, one action whose undo
+    resumes them all (as mitigate's step does), not the first one alone."""
+    jobs = tuple(CronJob(jobid=i, jobname=f"refresh-{i}", schedule="0 9 * * *",
+                         command="SELECT 1", database="shop", username="app", active=True)
+                 for i in (3, 4, 5))
+    snap: Snapshot = replace(chain_snapshot(), cron=Cron(jobs=jobs))
+    f = _finding(*(ObjectRef("job", name=j.jobname, jobid=j.jobid) for j in jobs))
+    [pause] = finding_actions(f, snap)
+    assert pause.kind == "pause-job" and pause.ident == "pause-3-jobs"
+    assert pause.sql == tuple(f"SELECT cron.alter_job({i}, active := false)" for i in (3, 4, 5))
+    assert [s.text for s in pause.undo] == [f"SELECT cron.alter_job({i}, active := true)"
+                                            for i in (3, 4, 5)]
+
+
 def test_pids_of_leaves_out_prepared_transactions() -> None:
     f = _finding(ObjectRef("backend", pid=101), ObjectRef("backend", pid=0))
     assert pids_of(f) == frozenset({101})

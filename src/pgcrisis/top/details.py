@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pgcrisis.actions import Action, Job, PauseJobs, ResumeJobs, RollbackPrepared
+from pgcrisis.actions import Action, Job, PauseJobs, ResumeJobs, RollbackPrepared, merged
 from pgcrisis.model.findings import Finding
 from pgcrisis.model.snapshot import Snapshot
 
@@ -109,7 +109,8 @@ def explain_plan_sql(detail: SessionDetail, version_num: int) -> tuple[str | Non
 
 def finding_actions(finding: Finding, snapshot: Snapshot) -> tuple[Action, ...]:
     """What a finding's objects offer besides cancel/terminate: rolling back its prepared
-    transactions (in their own database), pausing or resuming its pg_cron jobs."""
+    transactions (in their own database), pausing or resuming its pg_cron jobs: all of them at
+    once, alike actions merged as ``mitigate`` merges them (one confirmation, one undo)."""
     out: list[Action] = []
     prepared = {p.gid: p for p in snapshot.prepared}
     jobs = {j.jobid: j for j in snapshot.cron.jobs}
@@ -125,7 +126,7 @@ def finding_actions(finding: Finding, snapshot: Snapshot) -> tuple[Action, ...]:
                 out.append(PauseJobs(one, database=cron_db))
             else:
                 out.append(ResumeJobs(one, database=cron_db))
-    return tuple(out)
+    return merged(out)
 
 
 def pids_of(finding: Finding) -> frozenset[int]:
