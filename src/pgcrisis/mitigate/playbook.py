@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from pgcrisis.actions import (
     Action,
@@ -49,6 +50,8 @@ from pgcrisis.model.evidence import (
     of,
 )
 from pgcrisis.model.findings import Finding, ObjectRef
+
+A = TypeVar("A", bound=Action)
 
 #: jobs paused by mitigation: the findings about what a job does
 JOB_CODES = ("job-too-frequent", "job-failing", "job-backlog", "refresh-spike")
@@ -121,7 +124,7 @@ def _first(finding: Finding, kind: str) -> ObjectRef | None:
     return next((o for o in finding.objects if o.kind == kind), None)
 
 
-def _remedy(finding: Finding, kind: type[Action]) -> Action | None:
+def _remedy(finding: Finding, kind: type[A]) -> A | None:
     """The finding's own remedy action of ``kind`` (the first, if several)."""
     actions = finding.remedy.actions if finding.remedy else ()
     return next((a for a in actions if isinstance(a, kind)), None)
@@ -130,7 +133,7 @@ def _remedy(finding: Finding, kind: type[Action]) -> Action | None:
 def _terminate(b: _Builder, f: Finding, waiters: int, why: str) -> None:
     """The remedy's terminate of one session: what it frees, or how many it lets go on."""
     action = _remedy(f, Terminate)
-    if not isinstance(action, Terminate):
+    if action is None:
         return
     pid = action.pids[0]
     effect = (f"ends pid {pid}: {plural(waiters, 'waiting session')} can go on" if waiters
@@ -161,7 +164,7 @@ def _sessions(b: _Builder, f: Finding) -> None:
                    "its transaction rolls back, its locks and snapshot are released")
     elif f.code == "long-running-query":
         cancel = _remedy(f, Cancel)
-        if isinstance(cancel, Cancel):
+        if cancel is not None:
             b.add(cancel, f"stops the statement of pid {cancel.pids[0]} that has run "
                           f"{running.running_s if running else '?'} s", f)
     elif f.code == "lock-hoarder":
@@ -196,7 +199,7 @@ def _runaway(b: _Builder, f: Finding) -> None:
               f"{client.application_name}, freeing their slots and their load", f)
     if role_name:
         cap = _remedy(f, CapConnections)
-        if not isinstance(cap, CapConnections):
+        if cap is None:
             cap = CapConnections(role_name, max(1, (connections if ev else 2) // 2))
         b.add(cap, f"role {role_name} cannot open more than {cap.limit} connections again", f)
 
@@ -209,11 +212,11 @@ def _idle_pile(b: _Builder, f: Finding) -> None:
     if ev is None:
         return
     end = _remedy(f, TerminateSessions)
-    if isinstance(end, TerminateSessions):
+    if end is not None:
         b.add(end, f"ends the {plural(ev.idle, 'idle session')} of {end.application_name}, "
                    "freeing their slots (sessions at work are left alone)", f)
     cap = _remedy(f, CapConnections)
-    if isinstance(cap, CapConnections):
+    if cap is not None:
         b.add(cap, f"role {cap.role} cannot open more than {cap.limit} connections again", f)
 
 
