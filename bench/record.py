@@ -15,6 +15,14 @@ shared machine hits both alike. Prints, beside the baseline "pgbench alone":
   that the minute's full samples are in it.
 
     uv run python bench/record.py [--clients 200] [--seconds 70] [--pairs 3] [--interval 1s]
+
+With ``--baseline-src DIR`` (another checkout's ``src``, e.g. a worktree of the commit
+before a change) it measures instead what one sample costs the recorder of each tree and
+what it adds to the store, both trees on the same busy server, interleaved, ``--repeat``
+times each (``bench/_record_trees.py``): medians with their spread [min-max], and after/before.
+
+    git worktree add /tmp/record-before <commit>
+    uv run python bench/record.py --baseline-src /tmp/record-before/src --repeat 5
 """
 
 from __future__ import annotations
@@ -104,13 +112,53 @@ def store_bytes(store: Path) -> int:
     return store.stat().st_size
 
 
+def compare_trees(args: argparse.Namespace) -> None:
+    """``--baseline-src``: the recorder of two trees, interleaved, under one pgbench load."""
+    from _record_trees import compare, report
+
+    work = Path(tempfile.mkdtemp(prefix="pgcrisis-bench-record-trees-"))
+    work.chmod(0o755)
+    trees = {"before": args.baseline_src, "after": args.current_src}
+    settings = {"max_connections": str(args.clients + 20)}
+    with EmbeddedServer(directory=work / "cluster", settings=settings) as server:
+        assert server.binaries is not None
+        tool = server.binaries.tool("pgbench")
+        print(f"{server.description}; pgbench -c {args.clients} throughout; each tree "
+              f"{args.repeat} times, {args.seconds} s from its first frame, interleaved; "
+              f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        subprocess.run([str(tool), "-i", "-s", "10", "-q", server.dsn], check=True,
+                       capture_output=True)
+        total = args.repeat * len(trees) * (args.seconds + 30) + 60
+        load = subprocess.Popen(
+            [str(tool), "-n", "-N", "-c", str(args.clients), "-j", "2", "-T", str(total),
+             server.dsn], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PGAPPNAME": "pgbench"})
+        try:
+            figures = compare(server.dsn, work, trees, args.repeat, args.seconds,
+                              recorder_backend)
+        finally:
+            load.terminate()
+            load.wait(30)
+    report(figures, trees)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=70)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--interval", default="1s")
+    parser.add_argument("--baseline-src", type=Path,
+                        help="compare the recorder of this tree's src with --current-src's")
+    parser.add_argument("--current-src", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "src",
+                        help="the tree compared with --baseline-src (this checkout's)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each tree with --baseline-src")
     args = parser.parse_args()
+    if args.baseline_src is not None:
+        compare_trees(args)
+        return
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="pgcrisis-bench-record-"))
     work.chmod(0o755)

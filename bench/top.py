@@ -34,6 +34,9 @@ pg_activity, pgcrisis, ...) so that a drift of the shared machine hits both alik
 - server backend CPU (a cross-check): ``/proc/PID/stat`` utime + stime of the tool's backend
   over the run, per refresh.
 
+The samplers run in processes of their own (``bench/_top_samplers.py``); the crowd of sessions
+is opened by ``bench/_top_crowd.py``; this module coordinates, measures and reports.
+
     uv run python bench/top.py [--connections 1000] [--refreshes 30] [--runs 3]
 """
 
@@ -48,7 +51,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,7 +59,8 @@ from typing import Any
 
 import psycopg
 from _proc import cpu_seconds
-from psycopg import sql
+from _top_crowd import open_crowd, prepare
+from _top_samplers import PGA_DRIVER
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -71,135 +74,8 @@ PGA_ROLE = "pgactivity_bench_top"
 FLOOR_ROLE = "floor_bench_top"
 FLOOR = "reference: SELECT * FROM pg_stat_activity"
 PGA_INSTALL = "uv tool install 'pg_activity[psycopg]'"
-
-#: pg_activity's refresh, driven through its own API in its own interpreter (argv: host,
-#: port, user, password, dbname, refreshes). Speaks the protocol of the samplers below.
-PGA_DRIVER = r"""
-import json, sys, time
-from pgactivity import __version__, activities
-from pgactivity.data import Data
-
-host, port, user, password, dbname, refreshes = sys.argv[1:7]
-data = Data.pg_connect(host=host, port=int(port), user=user, password=password,
-                       database=dbname)
-is_local = data.pg_is_local() and data.pg_is_local_access()
-# pg_activity's defaults: no database size, no temporary files, no WAL receiver
-flags = dict(using_rds=False, skip_db_size=True, skip_tempfile=True, skip_walreceiver=True)
-info = data.pg_get_server_information(None, **flags)
-procs = {}
-
-def tick():
-    global info
-    info = data.pg_get_server_information(info, **flags)
-    activities.mem_swap_load()
-    if is_local:
-        activities.mem_swap_load()
-    rows = data.pg_get_activities(1)
-    if is_local:
-        rows, _, _ = activities.ps_complete(rows, procs, 4096)
-    return len(rows)
-
-def say(obj):
-    print(json.dumps(obj), flush=True)
-
-next_tick = time.monotonic()
-tick()
-say({"ready": True, "version": __version__, "local": is_local,
-     "backend": data.pg_conn.info.backend_pid})
-sys.stdin.readline()
-marks = [(time.monotonic(), time.process_time())]
-took, seen = [], 0
-next_tick = time.monotonic()
-for _ in range(int(refreshes)):
-    next_tick += 1.0
-    time.sleep(max(0.0, next_tick - time.monotonic()))
-    began = time.monotonic()
-    seen = tick()
-    took.append(time.monotonic() - began)
-    marks.append((time.monotonic(), time.process_time()))
-say({"marks": marks, "took": took, "sessions": seen})
-sys.stdin.readline()
-"""
-
-
-# -- the samplers (subprocesses) ------------------------------------------------------------
-
-def _say(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj), flush=True)
-
-
-def pgcrisis_sampler(dsn: str, refreshes: int) -> None:
-    """Run the real LiveSource at 1 s; after its first sample on the thread say "ready" and
-    wait for a line, then time ``refreshes`` refreshes, report them, wait for a line, stop.
-    The sampler thread waits inside its frame callback, so no query is in flight while the
-    coordinator reads the server's counters."""
-    from pgcrisis.dsn import Target
-    from pgcrisis.record.recorder import RecorderStats
-    from pgcrisis.store import Frame
-    from pgcrisis.top.live.sampling import LiveSource
-
-    source = LiveSource(Target(dsn, "bench"), interval_s=1.0)
-    marks: list[tuple[float, float]] = []
-    took: list[float] = []
-    done, started = threading.Event(), threading.Event()
-    seen: dict[str, int] = {}
-    start: dict[str, float] = {}
-
-    def on_frame(frame: Frame, stats: RecorderStats) -> None:
-        if threading.current_thread() is threading.main_thread():
-            return  # LiveSource.start's first sample (every part), in the caller's thread
-        if not marks:
-            started.wait()
-            _say({"ready": True, **start})
-            sys.stdin.readline()
-            marks.append((time.monotonic(), time.process_time()))
-            return
-        marks.append((time.monotonic(), time.process_time()))
-        took.append(stats.last_sample_s)
-        if len(marks) == refreshes + 1:
-            moment = source.latest()
-            assert moment is not None
-            seen.update(sessions=len(moment.view.sessions), roots=len(moment.view.tree),
-                        findings=len(moment.view.findings),
-                        behind=sum(n.behind for n in moment.view.tree))
-            _say({"marks": marks, "took": took, **seen})
-            sys.stdin.readline()
-            source.recorder.stop()
-            done.set()
-
-    source.recorder.on_frame = on_frame
-    cpu0, wall0 = time.process_time(), time.monotonic()
-    source.start()
-    start.update(start_cpu_s=time.process_time() - cpu0, start_wall_s=time.monotonic() - wall0)
-    started.set()
-    while not done.wait(0.5):
-        if source.error is not None:
-            raise source.error
-    source.stop()
-
-
-def floor_sampler(dsn: str, refreshes: int) -> None:
-    """A reference beside the tools: the bare view every session list reads,
-    ``SELECT * FROM pg_stat_activity`` at 1 s, fetched with psycopg (same protocol as
-    :func:`pgcrisis_sampler`)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SELECT * FROM pg_stat_activity").fetchall()
-        _say({"ready": True, "backend": conn.info.backend_pid})
-        sys.stdin.readline()
-        marks = [(time.monotonic(), time.process_time())]
-        took: list[float] = []
-        seen = 0
-        next_tick = time.monotonic()
-        for _ in range(refreshes):
-            next_tick += 1.0
-            time.sleep(max(0.0, next_tick - time.monotonic()))
-            began = time.monotonic()
-            seen = len(conn.execute("SELECT * FROM pg_stat_activity").fetchall())
-            took.append(time.monotonic() - began)
-            marks.append((time.monotonic(), time.process_time()))
-        _say({"marks": marks, "took": took, "sessions": seen})
-        sys.stdin.readline()
-
+#: the samplers, each run in a process of its own
+SAMPLERS = Path(__file__).with_name("_top_samplers.py")
 
 # -- the coordinator --------------------------------------------------------------------------
 
@@ -320,92 +196,6 @@ def find_pg_activity(explicit: str | None) -> tuple[str, str] | None:
     return None
 
 
-# -- the crowd --------------------------------------------------------------------------------
-
-@dataclass
-class Crowd:
-    """The client sessions, kept open (and some busy) until closed."""
-
-    conns: list[psycopg.Connection[Any]] = field(default_factory=list)
-    mix: dict[str, int] = field(default_factory=dict)
-
-    def close(self) -> None:
-        for conn in self.conns:
-            conn.close()
-
-
-def open_crowd(server: EmbeddedServer, total: int, console: Console) -> Crowd:
-    """``total`` sessions of role ``shop`` over the unix socket (trust, so cheap to open):
-    a lock chain (an idle transaction holding a table, an ALTER TABLE queued on it, readers
-    queued behind the ALTER), a row-lock chain, active ``pg_sleep``s, idle in transaction,
-    and idle for the rest."""
-    crowd = Crowd()
-    chain = min(40, total // 25)      # readers queued behind the ALTER TABLE
-    rows = min(8, total // 100)       # UPDATEs queued on one row
-    active = total // 20
-    in_xact = total // 20
-    idle = total - (2 + chain) - (1 + rows) - active - in_xact
-    if idle < 0:
-        raise SystemExit("--connections must be at least 50")
-    crowd.mix = {"idle": idle, "idle in transaction": in_xact, "active (pg_sleep)": active,
-                 "lock chain (root, ALTER TABLE, readers)": 2 + chain,
-                 "row-lock chain (holder, UPDATEs)": 1 + rows}
-    done = 0
-
-    def session(app: str) -> psycopg.Connection[Any]:
-        nonlocal done
-        conn = psycopg.connect(host=str(server.socket_dir), port=server.port,
-                               dbname=server.dbname, user="shop", autocommit=True,
-                               application_name=app)
-        crowd.conns.append(conn)
-        done += 1
-        if done % 200 == 0 or done == total:
-            console.print(f"  {done:,}/{total:,} sessions open")
-        return conn
-
-    def send(conn: psycopg.Connection[Any], query: str) -> None:
-        """Send without waiting for the result: the session stays busy (or queued)."""
-        conn.pgconn.send_query(query.encode())
-
-    for i in range(idle):
-        session(f"web-{i % 8}").execute("SELECT 1")
-    for i in range(in_xact):
-        conn = session("worker")
-        conn.execute("BEGIN")
-        conn.execute("SELECT * FROM bench_accounts WHERE id = %s", (i % 100 + 2,))
-    for _ in range(active):
-        send(session("report"), "SELECT pg_sleep(3600) /* long report */")
-    root = session("batch")
-    root.execute("BEGIN")
-    root.execute("SELECT count(*) FROM bench_orders")
-    send(session("migration"), "ALTER TABLE bench_orders ADD COLUMN note text")
-    time.sleep(0.2)  # the ALTER is queued before the readers
-    for _ in range(chain):
-        send(session("web-0"), "SELECT count(*) FROM bench_orders")
-    holder = session("batch")
-    holder.execute("BEGIN")
-    holder.execute("UPDATE bench_accounts SET balance = balance + 1 WHERE id = 1")
-    for _ in range(rows):
-        send(session("worker"), "UPDATE bench_accounts SET balance = balance - 1 WHERE id = 1")
-    return crowd
-
-
-def prepare(server: EmbeddedServer, password: str) -> None:
-    """pg_stat_statements, the tables the crowd uses, and the roles."""
-    with psycopg.connect(server.dsn, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        conn.execute("CREATE ROLE shop LOGIN")
-        conn.execute("CREATE TABLE bench_orders (id int PRIMARY KEY, total numeric)")
-        conn.execute("INSERT INTO bench_orders SELECT g, g FROM generate_series(1, 1000) g")
-        conn.execute("CREATE TABLE bench_accounts (id int PRIMARY KEY, balance numeric)")
-        conn.execute("INSERT INTO bench_accounts SELECT g, 0 FROM generate_series(1, 200) g")
-        conn.execute("GRANT SELECT, UPDATE ON bench_orders, bench_accounts TO shop")
-        conn.execute("ALTER TABLE bench_orders OWNER TO shop")  # its ALTER TABLE may run
-        for role in (PGCRISIS_ROLE, PGA_ROLE, FLOOR_ROLE):
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE pg_monitor").format(
-                sql.Identifier(role), sql.Literal(password)))
-
-
 # -- the report -------------------------------------------------------------------------------
 
 def spread(values: Sequence[float], fmt: str, scale: float = 1.0) -> str:
@@ -487,13 +277,7 @@ def main() -> None:
     parser.add_argument("--refreshes", type=int, default=30)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pg-activity-python", help="an interpreter that imports pgactivity")
-    parser.add_argument("--sampler", help=argparse.SUPPRESS)  # internal: the pgcrisis sampler
-    parser.add_argument("--dsn", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.sampler:
-        sampler = {"pgcrisis": pgcrisis_sampler, "floor": floor_sampler}[args.sampler]
-        sampler(args.dsn, args.refreshes)
-        return
     console = Console(width=None if sys.stdout.isatty() else 150)
     pga = find_pg_activity(args.pg_activity_python)
     work = Path(tempfile.mkdtemp(prefix="pgcrisis-bench-top-"))
@@ -510,18 +294,16 @@ def main() -> None:
         console.print(f"{server.description}; {args.connections:,} sessions, "
                       f"{args.refreshes} refreshes at 1 s x {args.runs} runs per tool; "
                       + (f"pg_activity {pga[1]}" if pga else "pg_activity not installed"))
-        prepare(server, password)
+        prepare(server, password, (PGCRISIS_ROLE, PGA_ROLE, FLOOR_ROLE))
         crowd = open_crowd(server, args.connections, console)
         console.print("  mix: " + ", ".join(f"{k} {v}" for k, v in crowd.mix.items()))
         time.sleep(1)
-        samplers: dict[str, tuple[list[str], str]] = {
-            "pgcrisis top": ([sys.executable, __file__, "--sampler", "pgcrisis",
-                              "--refreshes", str(args.refreshes), "--dsn",
-                              server.dsn_for(server.dbname, PGCRISIS_ROLE, password)],
-                             PGCRISIS_ROLE)}
-        samplers[FLOOR] = ([sys.executable, __file__, "--sampler", "floor", "--refreshes",
-                            str(args.refreshes), "--dsn",
-                            server.dsn_for(server.dbname, FLOOR_ROLE, password)], FLOOR_ROLE)
+        def ours(kind: str, role: str) -> tuple[list[str], str]:
+            return ([sys.executable, str(SAMPLERS), kind, str(args.refreshes),
+                     server.dsn_for(server.dbname, role, password)], role)
+
+        samplers = {"pgcrisis top": ours("pgcrisis", PGCRISIS_ROLE),
+                    FLOOR: ours("floor", FLOOR_ROLE)}
         if pga:
             samplers[f"pg_activity {pga[1]}"] = (
                 [pga[0], str(driver), "127.0.0.1", str(server.port), PGA_ROLE, password,

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,10 +99,26 @@ def frame(at: datetime, fields: Mapping[str, Any], *, kind: str = "fast",
                           worst_severity=worst)
 
 
-def collected(dsn: str) -> Snapshot:
-    """A snapshot of the real server, taken the way triage takes one."""
+def collected(dsn: str, ready: Callable[[Snapshot], bool] | None = None,
+              timeout: float = 30) -> Snapshot:
+    """A snapshot of the real server, taken the way triage takes one (with ``ready``, the
+    first that satisfies it, polled until ``timeout``)."""
+    deadline = time.monotonic() + timeout
     with connect(Target(dsn, "test")) as conn:
-        return collect(conn)
+        while True:
+            snapshot = collect(conn)
+            if ready is None or ready(snapshot):
+                return snapshot
+            assert time.monotonic() < deadline, "the server never showed what was awaited"
+            time.sleep(0.1)
+
+
+def idle_for(pid: int, seconds: float) -> Callable[[Snapshot], bool]:
+    """Whether a snapshot shows session ``pid`` in its state for ``seconds`` at least."""
+    def ready(snapshot: Snapshot) -> bool:
+        b = snapshot.backend(pid)
+        return b is not None and (b.state_age_s or 0.0) >= seconds
+    return ready
 
 
 def frame_of(snapshot: Snapshot, at: datetime | None = None, *, kind: str = "full") -> Frame:

@@ -29,7 +29,16 @@ from pgcrisis.model.jobs import Cron
 from pgcrisis.model.statements import Statement, Statements
 from pgcrisis.store import Event, Store, StoreWriter, open_store
 from tests import record_helpers
-from tests.record_helpers import T0, backend, count, frame, frame_of, query, session_rows
+from tests.record_helpers import (
+    T0,
+    backend,
+    count,
+    frame,
+    frame_of,
+    idle_for,
+    query,
+    session_rows,
+)
 
 # the shared fixtures (pytest finds them by these names)
 spec = record_helpers.spec
@@ -136,7 +145,11 @@ def test_a_session_idle_in_transaction_is_stored_once(store: Store, spec: str, d
           connect(Target(db, "test")) as probe):
         idle.execute("INSERT INTO jobs VALUES (1)")  # holds an XID from now on
         pid = idle.info.backend_pid
-        time.sleep(1.1)  # idle in transaction for a second: a row the checks act on
+        # idle in transaction for a second: a row the checks act on
+        until = time.monotonic() + 30
+        while not idle_for(pid, 1.0)(collect(probe, parts=parts.FAST_PARTS)):
+            assert time.monotonic() < until, "the session never sat idle for a second"
+            time.sleep(0.1)
         samples = []
         for _ in range(100):
             busy.execute("SELECT pg_current_xact_id()")

@@ -5,7 +5,6 @@ still read."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,7 +42,7 @@ from pgcrisis.store._layout import (
     type_key,
 )
 from tests import record_helpers
-from tests.record_helpers import SERVER, T0, backend, collected, frame_of
+from tests.record_helpers import SERVER, T0, backend, collected, frame_of, idle_for
 from tests.scenarios.locks import IdleTransactionChain, PreparedTransactionBlocker
 
 # the shared fixtures (pytest finds them by these names)
@@ -153,8 +152,8 @@ def _same_findings(store: Store, snapshot: Snapshot) -> Snapshot:
 
 def test_a_lock_chain_gives_the_same_findings_replayed(store: Store, db: str) -> None:
     with IdleTransactionChain(db, readers=3) as lab:
-        time.sleep(1.1)  # a blocking idle session is news once it has sat for a second
-        snapshot = collected(db)
+        # a blocking idle session is news once it has sat for a second
+        snapshot = collected(db, idle_for(lab.root_pid, 1.0))
     replay = _same_findings(store, snapshot)
     codes = {f.code for f in run_checks(replay).findings}
     assert {"blocking-lock", "idle-in-transaction"} <= codes
