@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -121,12 +122,18 @@ class _Recorder:
         self._events.append(["serialization", time_ms])
 
 
-def _child(source: Input, name: str, connection: Connection) -> None:
+def _child(source: Input, name: str, connection: Connection, inherited: Connection) -> None:
     """The child's whole life: scan the input, send events, say how it ended.
 
-    If the parent stops reading (an error of its own, Ctrl-C), the pipe breaks or the
-    interrupt arrives here too: the child ends quietly, as the parent says what happened.
+    Ctrl-C is the parent's to report: the child starts with SIGINT blocked (see
+    :func:`feed`), ignores it, then unblocks it. It closes its copy of the pipe's reading end
+    first, so that once the parent stops reading (an error of its own, Ctrl-C, its death)
+    the next send fails with a broken pipe and the child ends quietly; holding that copy, it
+    would block on a full pipe forever and keep the parent's stderr open.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    inherited.close()
     recorder = _Recorder(connection)
     source.progress = recorder.progress
     control: tuple[Any, ...]
@@ -157,16 +164,25 @@ def feed(source: Input, analyzer: Analyzer, name: str) -> None:
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(source, name, sender), daemon=True)
-    child.start()
-    sender.close()
+    child = context.Process(target=_child, args=(source, name, sender, receiver), daemon=True)
+    # SIGINT stays blocked across the fork: the child is born with it blocked (no traceback
+    # from a Ctrl-C that lands while it starts), and one that arrives meanwhile is raised
+    # here once unblocked, inside the ``try``, so the child is always ended and joined.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        try:
+            child.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        sender.close()
         _replay_all(receiver, source, analyzer, name)
     finally:
+        sender.close()
         receiver.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        if child.pid is not None:
+            if child.is_alive():
+                child.terminate()
+            child.join()
 
 
 def _replay_all(receiver: Connection, source: Input, analyzer: Analyzer, name: str) -> None:
