@@ -1,5 +1,5 @@
 """What each page of the dashboard shows, answered from a store: JSON documents built through
-the same services as the CLI (``record.past`` for triage of a moment or a window,
+the same services as the CLI (``history.service`` for triage of a moment or a window,
 ``store.series``, the stored series for the charts, snapshots for statements, jobs and views).
 
 Every function takes the store, the recording's name and the range; none runs SQL on the

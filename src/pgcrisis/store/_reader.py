@@ -6,6 +6,7 @@ and, for each field, the latest change at or before it: one indexed lookup per f
 are put together by :func:`~pgcrisis.model.parts.assemble`, as ``top`` does live: the
 ``unavailable`` reasons of the parts the frame read come from it, the others' from the
 latest full frame.
+
 Content (values, element rows, strings) is immutable once written and never gets its id
 back, so it is cached by id across calls.
 """
