@@ -8,8 +8,8 @@ A *part* is what one probe reads. Everything else that needs to know is derived 
   :class:`Part`; the collector refuses a part without a probe, and a probe that returns
   other fields than its part's);
 - the parts a check may ``need`` (:data:`PART_NAMES`);
-- ``--all-databases``, which reads the :data:`SERVER_PARTS` once and lends their fields
-  (:data:`SERVER_FIELDS`) to the snapshots of the other databases;
+- ``--all-databases``, which reads the :data:`SERVER_PARTS` once and lends their fields to
+  the snapshots of the other databases (:data:`DATABASE_PARTS` are read in each);
 - the recorder, which reads the :data:`FAST_PARTS` every sample and the :data:`SLOW_PARTS`
   every minute, and the store, which keeps the :data:`RECORDED_FIELDS`;
 - reading a moment back (:func:`assemble`), the same for a store and for ``top``.
@@ -93,8 +93,6 @@ BY_NAME = {p.name: p for p in PARTS}
 #: parts describing the whole server (read once), and those read in each database
 SERVER_PARTS = tuple(p for p in PARTS if p.scope is Scope.SERVER)
 DATABASE_PARTS = tuple(p for p in PARTS if p.scope is Scope.DATABASE)
-#: the Snapshot fields of the server-wide parts
-SERVER_FIELDS = tuple(f for p in SERVER_PARTS for f in p.fields)
 #: read every sample, and every minute
 FAST_PARTS = tuple(p for p in PARTS if p.cadence is Cadence.EVERY_SAMPLE)
 SLOW_PARTS = tuple(p for p in PARTS if p.cadence is Cadence.EVERY_MINUTE)
