@@ -24,8 +24,6 @@ import re
 from functools import cache
 from importlib import resources
 
-from pglast.parser import split
-
 #: the version a query is asked for when none is given: the newest variant wins
 LATEST = 999999
 
@@ -65,8 +63,11 @@ def statements(package: str, name: str) -> tuple[str, ...]:
     file's ``--`` comment lines, the ``;`` between statements, or surrounding blank lines.
 
     A ``;`` inside a string or a dollar-quoted function body does not end a statement (the
-    text is split by PostgreSQL's own scanner, through pglast).
+    text is split by PostgreSQL's own scanner, through pglast, imported here: opening a
+    recording store loads no SQL parser).
     """
+    from pglast.parser import split
+
     text = query(package, name)
     kept = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
     return tuple(s.strip() for s in split(kept, with_parser=False) if s.strip())

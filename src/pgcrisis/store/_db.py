@@ -2,10 +2,12 @@
 
 The SQLite file and the PostgreSQL schema have the same tables with the same columns (the
 PostgreSQL ones partitioned, see :mod:`._postgres`), so every query is written once, in
-``sql/<name>.sql``, with ``?`` placeholders, ``{ids}`` where a list of ids goes
-(``IN ({ids})``) and ``{rec}`` for the recording's column in a lookup by id; each dialect
-spells those its own way. Times are integers: microseconds
-since the Unix epoch, UTC, in both stores.
+``sql/<name>.sql`` (read by :mod:`pgcrisis.sqlfiles`), with ``?`` placeholders, ``{ids}``
+where a list of ids goes (``IN ({ids})``) and ``{rec}`` for the recording's column in a
+lookup by id; each dialect spells those its own way. What only one store runs is in the same
+folder, named for it (``sqlite_*``, ``pg_*``; a ``pg_*`` file with ``{name}`` fields is a
+statement composed with :mod:`psycopg.sql`). Times are integers: microseconds since the Unix epoch,
+UTC, in both stores.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from importlib import resources
 from typing import Any
 
+from pgcrisis import sqlfiles
+
+#: the package whose ``sql`` folder holds the store's statements
+PACKAGE = "pgcrisis.store"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -39,13 +43,6 @@ def to_us(moment: datetime) -> int:
 def from_us(us: int) -> datetime:
     """The UTC datetime of :func:`to_us`."""
     return _EPOCH + timedelta(microseconds=us)
-
-
-@cache
-def sql_file(name: str) -> str:
-    """The text of ``sql/<name>.sql``, as written."""
-    return resources.files("pgcrisis.store").joinpath("sql", f"{name}.sql").read_text(
-        encoding="utf-8")
 
 
 class Fetched:
@@ -80,8 +77,8 @@ class Db(ABC):
     def text(self, name: str) -> str:
         """Query ``name`` in this dialect."""
         if name not in self._texts:
-            raw = sql_file(name).replace("{ids}", self.id_list.replace("?", "\x00")).replace(
-                "{rec}", self.rec_by_id)
+            raw = sqlfiles.query(PACKAGE, name).replace(
+                "{ids}", self.id_list.replace("?", "\x00")).replace("{rec}", self.rec_by_id)
             self._texts[name] = raw.replace("?", self.placeholder).replace(
                 "\x00", self.placeholder)
         return self._texts[name]

@@ -10,10 +10,11 @@ brought up to date (:func:`upgrade_statements`) when a recorder opens it to writ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib import resources
 
+from pgcrisis import sqlfiles
 from pgcrisis.errors import StoreError
 from pgcrisis.store._codec import FORMAT_VERSION
+from pgcrisis.store._db import PACKAGE
 
 #: the value of ``meta.store`` in every recording store
 STORE_MARK = "pgcrisis-record"
@@ -52,8 +53,5 @@ def upgrade_statements(schema: int) -> list[str]:
     ``schema_v<N>.sql`` files are written in SQL both dialects read)."""
     out: list[str] = []
     for version in range(schema + 1, SCHEMA_VERSION + 1):
-        text = resources.files("pgcrisis.store").joinpath(
-            "sql", f"schema_v{version}.sql").read_text(encoding="utf-8")
-        lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
-        out += [s for s in "\n".join(lines).split(";") if s.strip()]
+        out += sqlfiles.statements(PACKAGE, f"schema_v{version}")
     return out

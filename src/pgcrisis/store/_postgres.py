@@ -13,7 +13,8 @@ A second recorder of the same name is refused: the writer holds a session adviso
 (``pg_try_advisory_lock``) on its recording, which the server releases when the writer's
 connection ends, however it ends.
 
-The queries are the SQLite store's (:mod:`._db`); only partitions and locks are this module's.
+The queries are the SQLite store's (:mod:`._db`); only partitions and locks are this module's
+(their statements are the ``pg_*`` files of ``sql/``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from psycopg import errors as pgerrors
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from pgcrisis import sqlfiles
 from pgcrisis.dsn import redact
 from pgcrisis.errors import StoreError, first_line
 from pgcrisis.store._codec import Codec
-from pgcrisis.store._db import Db, sql_file, to_us
+from pgcrisis.store._db import PACKAGE, Db, to_us
 from pgcrisis.store._meta import (
     SCHEMA_VERSION,
     check_meta,
@@ -106,7 +108,12 @@ class PgDb(Db):
                 yield
 
     def serialize(self) -> None:
-        self.conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS,))
+        self.run("pg_lock_catalog", LOCK_CLASS)
+
+
+def _composed(name: str, **fields: sql.Composable) -> sql.Composed:
+    """Statement ``sql/<name>.sql`` with its ``{field}`` parts filled (names, literals)."""
+    return sql.SQL(sqlfiles.query(PACKAGE, name)).format(**fields)
 
 
 def _where(dsn: str) -> str:
@@ -123,51 +130,61 @@ def _connect(dsn: str, *, read_only: bool = False) -> psycopg.Connection[Any]:
     except psycopg.OperationalError as exc:
         raise StoreError(redact(f"cannot connect to the central store: {first_line(exc)}")
                          ) from None
-    conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(SCHEMA)))
+    conn.execute(_composed("pg_search_path", schema=sql.Identifier(SCHEMA)))
     if read_only:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
     return conn
 
 
-def _inspect(conn: psycopg.Connection[Any], where: str) -> dict[str, str] | None:
+def _store_exists(db: PgDb) -> tuple[bool, bool]:
+    """Whether the store's schema exists, and its ``meta`` table."""
+    row = db.one("pg_store_exists", SCHEMA, f"{SCHEMA}.meta")
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+def _inspect(db: PgDb, where: str) -> dict[str, str] | None:
     """The store's meta rows, read without writing; ``None``: no schema yet."""
-    row = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
-                       (SCHEMA, f"{SCHEMA}.meta")).fetchone()
-    if row is None or not row[0]:
+    schema, meta = _store_exists(db)
+    if not schema:
         return None
-    if not row[1]:
+    if not meta:
         raise StoreError(f"{where}: the schema exists but is not a pgcrisis recording store")
-    return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta").fetchall()}
+    return {str(k): str(v) for k, v in db.all("meta")}
 
 
-def _create(conn: psycopg.Connection[Any]) -> None:
+def _create(db: PgDb) -> None:
     """Create the schema and its tables (once, whoever comes first)."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS,))
-        exists = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (SCHEMA,)).fetchone()
-        if exists and exists[0]:
+    with db.write():
+        db.run("pg_lock_catalog", LOCK_CLASS)
+        if _store_exists(db)[0]:
             return
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
-        conn.execute(sql_file("schema_postgres").encode())
+        db.conn.execute(_composed("pg_create_schema", schema=sql.Identifier(SCHEMA)))
+        db.conn.execute(sqlfiles.query(PACKAGE, "schema_postgres").encode())
         for statement in upgrade_statements(1):
-            conn.execute(statement.encode())
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)", meta_rows())
+            db.conn.execute(statement.encode())
+        for key, value in meta_rows():
+            db.run("insert_meta", key, value)
+
+
+def _relation_exists(db: PgDb, name: str) -> bool:
+    """Whether table ``name`` of the store's schema exists."""
+    row = db.one("pg_relation_exists", f"{SCHEMA}.{name}")
+    return bool(row and row[0])
 
 
 def _day_name(table: str, rec: int, day: int) -> str:
     return f"{table}_r{rec}_{datetime.fromtimestamp(day * 86_400, UTC):%Y%m%d}"
 
 
-def _upgrade(conn: psycopg.Connection[Any]) -> None:
+def _upgrade(db: PgDb) -> None:
     """Bring the store's tables to this pgcrisis' schema (once, whoever comes first)."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS,))
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    with db.write():
+        db.run("pg_lock_catalog", LOCK_CLASS)
+        row = db.one("schema_version")
         for statement in upgrade_statements(int(row[0]) if row else SCHEMA_VERSION):
-            conn.execute(statement.encode())
-        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+            db.conn.execute(statement.encode())
+        db.run("set_schema_version", str(SCHEMA_VERSION))
 
 
 class PgWriter(RecordingWriter):
@@ -179,15 +196,15 @@ class PgWriter(RecordingWriter):
         self.max_bytes = max_bytes
         conn = _connect(dsn)
         try:
-            _upgrade(conn)
             db = PgDb(conn)
+            _upgrade(db)
             rec = recording_id(db, name, source)
-            row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)",
-                               (LOCK_CLASS, rec)).fetchone()
+            row = db.one("pg_lock_recording", LOCK_CLASS, rec)
             if not (row and row[0]):
                 raise StoreError(f"recording {name!r} in {self.where} is being written by "
                                  "another recorder")
             self._conn = conn
+            self._pg = db
             self._days: set[int] = set()
             self._frames = 0
             self._full = False
@@ -201,46 +218,39 @@ class PgWriter(RecordingWriter):
     # -- partitions ------------------------------------------------------------------------
 
     def _ddl(self, statement: sql.Composed) -> None:
-        with self._conn.transaction():
-            self._conn.execute("SELECT set_config('lock_timeout', %s, true)",
-                               (DDL_LOCK_TIMEOUT,))
+        """Run ``statement`` in a transaction of its own, waiting at most
+        :data:`DDL_LOCK_TIMEOUT` for its lock."""
+        with self._pg.write():
+            self._pg.run("pg_ddl_lock_timeout", DDL_LOCK_TIMEOUT)
             self._conn.execute(statement)
 
     def _recording_partitions(self, db: PgDb, rec: int) -> None:
-        template = sql.SQL(sql_file("pg_recording_partition"))
         for table in TABLES:
             partition = f"{table}_r{rec}"
-            if self._exists(partition):
+            if _relation_exists(db, partition):
                 continue
             by_day = sql.SQL("PARTITION BY RANGE (t)" if table in BY_DAY else "")
-            self._ddl(template.format(partition=sql.Identifier(partition),
-                                      parent=sql.Identifier(table), by_day=by_day,
-                                      rec=sql.Literal(rec)))
-
-    def _exists(self, name: str) -> bool:
-        row = self._conn.execute("SELECT to_regclass(%s) IS NOT NULL",
-                                 (f"{SCHEMA}.{name}",)).fetchone()
-        return bool(row and row[0])
+            self._ddl(_composed("pg_recording_partition", partition=sql.Identifier(partition),
+                                parent=sql.Identifier(table), by_day=by_day,
+                                rec=sql.Literal(rec)))
 
     def _ensure_days(self, first: int, last: int) -> None:
         """Day partitions for days ``first`` to ``last`` (days since the epoch)."""
-        template = sql.SQL(sql_file("pg_day_partition"))
         for day in range(first, last + 1):
             if day in self._days:
                 continue
             for table in BY_DAY:
                 partition = _day_name(table, self.rec, day)
-                if not self._exists(partition):
-                    self._ddl(template.format(
-                        partition=sql.Identifier(partition),
+                if not _relation_exists(self._pg, partition):
+                    self._ddl(_composed(
+                        "pg_day_partition", partition=sql.Identifier(partition),
                         parent=sql.Identifier(f"{table}_r{self.rec}"),
                         start=sql.Literal(day * DAY_US), end=sql.Literal((day + 1) * DAY_US)))
             self._days.add(day)
 
     def _day_partitions(self, table: str) -> list[tuple[int, str]]:
         """(day, name) of the day partitions of one of this recording's tables."""
-        rows = self._conn.execute(sql_file("pg_day_partitions").encode(),
-                                  (f"{SCHEMA}.{table}_r{self.rec}",)).fetchall()
+        rows = self._pg.all("pg_day_partitions", f"{SCHEMA}.{table}_r{self.rec}")
         out = []
         for (name,) in rows:
             stamp = datetime.strptime(name.rsplit("_", 1)[1], "%Y%m%d").replace(tzinfo=UTC)
@@ -266,9 +276,8 @@ class PgWriter(RecordingWriter):
         and at every write once it was full: maintenance may have made room)."""
         if self.max_bytes is None:
             return
-        row = self._conn.execute(
-            sql_file("pg_recording_size").encode(),
-            ([f"{SCHEMA}.{table}_r{self.rec}" for table in TABLES],)).fetchone()
+        row = self._pg.one("pg_recording_size",
+                          [f"{SCHEMA}.{table}_r{self.rec}" for table in TABLES])
         size = int(row[0]) if row else 0
         self._full = size >= self.max_bytes
         if self._full:
@@ -289,10 +298,8 @@ class PgWriter(RecordingWriter):
             for day, name in self._day_partitions(table):
                 if (day + 1) * DAY_US > cut:
                     continue
-                with suppress(pgerrors.LockNotAvailable), self._conn.transaction():
-                    self._conn.execute("SELECT set_config('lock_timeout', %s, true)",
-                                       (DDL_LOCK_TIMEOUT,))
-                    self._conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+                with suppress(pgerrors.LockNotAvailable):
+                    self._ddl(_composed("pg_drop_day", partition=sql.Identifier(name)))
                 self._days.discard(day)
         with self._conn.transaction():
             self.db.run("delete_series_before", self.rec, cut)
@@ -316,12 +323,13 @@ class PgStore(ReadingStore):
         self.where = _where(dsn)
         conn = _connect(dsn)
         try:
-            meta = _inspect(conn, self.where)
+            db = PgDb(conn)
+            meta = _inspect(db, self.where)
             if meta is None:
                 if not create:
                     raise StoreError(f"no recording store in {self.where}")
-                _create(conn)
-                meta = _inspect(conn, self.where)
+                _create(db)
+                meta = _inspect(db, self.where)
             check_meta(meta or {}, self.where)
         except psycopg.Error as exc:
             conn.close()

@@ -24,14 +24,14 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from pgcrisis import sqlfiles
 from pgcrisis.errors import StoreError, first_line
 from pgcrisis.store._codec import Codec
-from pgcrisis.store._db import Db
+from pgcrisis.store._db import PACKAGE, Db
 from pgcrisis.store._meta import (
     SCHEMA_VERSION,
     check_meta,
@@ -122,7 +122,7 @@ def _inspect(path: Path) -> dict[str, str] | None:
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path}: {first_line(exc)}") from None
     try:
-        rows = conn.execute("SELECT key, value FROM meta").fetchall()
+        rows = SqliteDb(conn).all("meta")
     except sqlite3.DatabaseError:
         raise StoreError(f"{path} is not a pgcrisis recording store") from None
     finally:
@@ -133,21 +133,17 @@ def _inspect(path: Path) -> dict[str, str] | None:
 def _create(path: Path) -> None:
     """Lay out a new store (safe against another process doing the same)."""
     conn = _connect(path)
+    db = SqliteDb(conn)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("BEGIN IMMEDIATE")
-        exists = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'meta'"
-                              ).fetchone()[0]
-        if not exists:
-            schema = resources.files("pgcrisis.store").joinpath("sql", "schema_sqlite.sql")
-            lines = [line for line in schema.read_text(encoding="utf-8").splitlines()
-                     if not line.lstrip().startswith("--")]
-            for statement in "\n".join(lines).split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            for statement in upgrade_statements(1):
+        exists = db.one("sqlite_has_meta")
+        if not (exists and exists[0]):
+            for statement in (*sqlfiles.statements(PACKAGE, "schema_sqlite"),
+                              *upgrade_statements(1)):
                 conn.execute(statement)
-            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta_rows())
+            for key, value in meta_rows():
+                db.run("insert_meta", key, value)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -156,12 +152,13 @@ def _create(path: Path) -> None:
 def _upgrade(path: Path) -> None:
     """Bring the store's tables to this pgcrisis' schema (once, whoever comes first)."""
     conn = _connect(path)
+    db = SqliteDb(conn)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        for statement in upgrade_statements(int(row[0])):
+        row = db.one("schema_version")
+        for statement in upgrade_statements(int(row[0]) if row else SCHEMA_VERSION):
             conn.execute(statement)
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+        db.run("set_schema_version", str(SCHEMA_VERSION))
         conn.execute("COMMIT")
     finally:
         conn.close()

@@ -2,4 +2,4 @@
 SELECT c.relname
   FROM pg_inherits i
   JOIN pg_class c ON c.oid = i.inhrelid
- WHERE i.inhparent = to_regclass(%s)
+ WHERE i.inhparent = to_regclass(?)

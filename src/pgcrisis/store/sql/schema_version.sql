@@ -1,0 +1,2 @@
+-- The version of the store's tables.
+SELECT value FROM meta WHERE key = 'schema'

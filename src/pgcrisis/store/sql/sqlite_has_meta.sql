@@ -1,0 +1,2 @@
+-- Whether the SQLite file has a store's tables yet (one of them: meta).
+SELECT count(*) FROM sqlite_master WHERE name = 'meta'
