@@ -2,17 +2,12 @@
 
 Durations, sizes, shortened text and quoting have modules of their own
 (:mod:`pgcrisis.durations`, :mod:`pgcrisis.sizes`, :mod:`pgcrisis.shorten`,
-:mod:`pgcrisis.sqltext`); ``duration`` and ``short_query`` are ``durations.words`` and
-``shorten.query`` under the names the checks not yet moved to them call them by.
+:mod:`pgcrisis.sqltext`).
 """
 
 from __future__ import annotations
 
-from pgcrisis.durations import words as duration
 from pgcrisis.model.activity import Backend
-from pgcrisis.shorten import query as short_query
-
-__all__ = ["duration", "plural", "short_query", "who"]
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -24,8 +24,9 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
+from pgcrisis import shorten
 from pgcrisis.actions import CapConnections, TerminateSessions
-from pgcrisis.checks._text import plural, short_query
+from pgcrisis.checks._text import plural
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
@@ -283,7 +284,7 @@ def _query_ref(snapshot: Snapshot, queryid: int) -> ObjectRef:
     """A statement by queryid, named by its text where pg_stat_statements' top rows have it."""
     st = snapshot.statements.by_queryid(queryid)
     return ObjectRef("query", queryid=queryid,
-                     name=short_query(st.query, 60) if st else f"query {queryid}")
+                     name=shorten.query(st.query, 60) if st else f"query {queryid}")
 
 
 def _call_runaway(snapshot: Snapshot, t: Thresholds) -> Finding | None:

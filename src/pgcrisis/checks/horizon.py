@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pgcrisis import sizes
+from pgcrisis import durations, shorten, sizes
 from pgcrisis.actions import (
     Action,
     Cancel,
@@ -29,7 +29,7 @@ from pgcrisis.actions import (
     Vacuum,
     Widen,
 )
-from pgcrisis.checks._text import duration, plural, short_query, who
+from pgcrisis.checks._text import plural, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
@@ -122,15 +122,16 @@ def _backend_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         yield Finding(
             code="long-transaction",
             severity=Severity.CRITICAL if critical else Severity.WARNING,
-            title=(f"pid {b.pid} ({who(b)}) has held a transaction open for {duration(age)}"
+            title=(f"pid {b.pid} ({who(b)}) has held a transaction open for {durations.words(age)}"
                    f" ({xmin_age:,} transactions ago)"),
             detail=(f"Its snapshot holds the xmin horizon back: vacuum cannot remove any row "
-                    f"deleted or updated in the last {duration(age)} in database {b.datname} "
+                    f"deleted or updated in the last {durations.words(age)} in database "
+                    f"{b.datname} "
                     "(nor in the shared catalogs)."
                     + (f" At least {kept:,} dead rows of tables vacuumed since it began are "
                        "kept alive." if kept else "")
                     + f" State: {b.state}; "
-                    f"last statement: {short_query(b.query, 160)}."),
+                    f"last statement: {shorten.query(b.query, 160)}."),
             objects=(ObjectRef("backend", pid=b.pid, name=who(b)),),
             evidence={"xact_age_s": round(age, 1), "xmin_age": xmin_age,
                       "dead_rows_kept": kept, "state": b.state, "user": b.usename,
@@ -161,8 +162,9 @@ def _prepared_findings(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             severity=(Severity.CRITICAL if p.age_s >= t.prepared_xact_critical_s
                       else Severity.WARNING),
             title=(f"prepared transaction {p.gid!r} has been waiting for COMMIT/ROLLBACK "
-                   f"PREPARED for {duration(p.age_s)}, holding {plural(locks, 'lock')}{on}"),
-            detail=(f"Prepared by {p.owner} in database {p.database} {duration(p.age_s)} ago; no "
+                   f"PREPARED for {durations.words(p.age_s)}, holding {plural(locks, 'lock')}{on}"),
+            detail=(f"Prepared by {p.owner} in database {p.database} "
+                    f"{durations.words(p.age_s)} ago; no "
                     "session is behind it (it survives disconnects and restarts), so unless a "
                     "transaction manager still means to finish it, it is orphaned. It keeps "
                     f"its {plural(locks, 'lock')} and holds the xmin horizon back: at least "

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pgcrisis import sizes
+from pgcrisis import shorten, sizes
 from pgcrisis.actions import CreateIndex
-from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.evidence import FkMissingIndexEvidence, MissingIndexEvidence
@@ -70,7 +69,7 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
     share = st.total_exec_ms / db_total if db_total > 0 else 0.0
     critical = advice.verified and share >= t.missing_index_critical_share
     cols = ", ".join(advice.columns)
-    name = short_query(st.query, 60)
+    name = shorten.query(st.query, 60)
     saving = st.total_exec_ms * (1 - 1 / gain) if gain else st.total_exec_ms / 2
     if advice.verified:
         proof = (f"With a hypothetical index on ({cols}) the planner's cost drops from "

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from pgcrisis import shorten
 from pgcrisis.actions import SetSetting
-from pgcrisis.checks._text import short_query
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
@@ -71,7 +71,7 @@ def jit_overhead(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         if lost < t.jit_min_ms or share < t.jit_min_share:
             continue
         critical = share >= t.jit_critical_share
-        name = short_query(st.query, 60)
+        name = shorten.query(st.query, 60)
         per_call = lost / max(st.calls, 1)
         cost = f"; plan cost {st.plan_cost:,.0f}" if st.plan_cost is not None else ""
         settings = snapshot.server.settings

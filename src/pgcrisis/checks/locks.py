@@ -14,8 +14,9 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pgcrisis import durations, shorten
 from pgcrisis.actions import Cancel, RollbackPrepared, Terminate
-from pgcrisis.checks._text import duration, plural, short_query, who
+from pgcrisis.checks._text import plural, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
@@ -88,7 +89,7 @@ def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[s
     if chain.root == PREPARED_PID:
         xact = _prepared_for(snapshot, relations)
         gid = xact.gid if xact else "?"
-        age = f", prepared {duration(xact.age_s)} ago by {xact.owner}" if xact else ""
+        age = f", prepared {durations.words(xact.age_s)} ago by {xact.owner}" if xact else ""
         label = f"prepared transaction {gid!r}{age}"
         remedy = Remedy(
             "A prepared (two-phase) transaction holds the lock with no session behind it. Ask the "
@@ -105,7 +106,7 @@ def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[s
                         (Terminate.of([chain.root]),))
         return obj, label, remedy, {}
     state = b.state or "?"
-    label = f"pid {b.pid} ({who(b)}, {state}, transaction open {duration(b.xact_age_s)})"
+    label = f"pid {b.pid} ({who(b)}, {state}, transaction open {durations.words(b.xact_age_s)})"
     if state.startswith("idle"):
         remedy = Remedy(
             "The root blocker is idle inside its transaction: cancelling does nothing, terminate "
@@ -118,14 +119,14 @@ def _root_objects_and_remedy(snapshot: Snapshot, chain: Chain, relations: list[s
             (Cancel.of([b.pid]), Terminate.of([b.pid])),
         )
     return (ObjectRef("backend", pid=b.pid, name=who(b)), label, remedy,
-            {"root_state": state, "root_query": short_query(b.query, 200)})
+            {"root_state": state, "root_query": shorten.query(b.query, 200)})
 
 
 def _describe_intermediate(snapshot: Snapshot, pid: int) -> str:
     b = snapshot.backend(pid)
     waits = [w for w in snapshot.lock_waits if w.pid == pid]
     what = f" for {waits[0].mode} on {waits[0].relation}" if waits and waits[0].relation else ""
-    text = short_query(b.query, 100) if b else "?"
+    text = shorten.query(b.query, 100) if b else "?"
     return f"pid {pid} ({text}) waits{what}"
 
 
@@ -162,14 +163,14 @@ def blocking_lock(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 + ". Cancelling those would not help while the root stays."
             )
         detail.append(f"{plural(n, 'session')} wait{'s' if n == 1 else ''}, the longest for "
-                      f"{duration(max_wait)}.")
+                      f"{durations.words(max_wait)}.")
         objects = [root_obj, *(ObjectRef("relation", name=r) for r in common[:3])]
         objects.extend(ObjectRef("backend", pid=p, name=who(b) if (b := snapshot.backend(p))
                                  else "?") for p in queued[:3])
         yield Finding(
             code="blocking-lock",
             severity=severity,
-            title=f"{root_name} blocks {plural(n, 'session')}{on} for {duration(max_wait)}",
+            title=f"{root_name} blocks {plural(n, 'session')}{on} for {durations.words(max_wait)}",
             detail=" ".join(detail),
             objects=tuple(objects),
             evidence=BlockingLockEvidence(
@@ -207,8 +208,8 @@ def lock_hoarder(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     "statements or cursors without closing them (for example a recursive delete "
                     "that opens one per level) grows like this; every lock is held until the "
                     f"transaction ends. Session state: {state}; transaction open "
-                    f"{duration(b.xact_age_s if b else None)}; last statement: "
-                    f"{short_query(b.query, 120) if b else '?'}."),
+                    f"{durations.words(b.xact_age_s if b else None)}; last statement: "
+                    f"{shorten.query(b.query, 120) if b else '?'}."),
             objects=(ObjectRef("backend", pid=count.pid, name=name or "?"),),
             evidence=LockHoarderEvidence(
                 locks=count.total, relation_locks=count.relations, waiting=count.waiting,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pgcrisis import durations, shorten
 from pgcrisis.actions import Cancel, SetSetting, Terminate
-from pgcrisis.checks._text import duration, short_query, who
+from pgcrisis.checks._text import who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, SessionGroup
@@ -53,18 +54,20 @@ def idle_in_transaction(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 continue
         elif idle_for < t.idle_in_transaction_s:
             continue
-        xact = duration(b.xact_age_s)
+        xact = durations.words(b.xact_age_s)
         if waiting:
             title = (f"pid {b.pid} ({who(b)}) is idle in transaction and blocks "
                      f"{waiting} session{'s' if waiting != 1 else ''}")
         else:
-            title = f"pid {b.pid} ({who(b)}) has been idle in transaction for {duration(idle_for)}"
+            title = (f"pid {b.pid} ({who(b)}) has been idle in transaction for "
+                     f"{durations.words(idle_for)}")
         yield Finding(
             code="idle-in-transaction",
             severity=Severity.WARNING,
             title=title,
             detail=(f"The transaction has been open for {xact}; the session has done nothing for "
-                    f"{duration(idle_for)}. Its last statement was: {short_query(b.query, 160)}. "
+                    f"{durations.words(idle_for)}. Its last statement was: "
+                    f"{shorten.query(b.query, 160)}. "
                     "It keeps every lock it took and holds back vacuum until it ends."),
             objects=(ObjectRef("backend", pid=b.pid, name=who(b)),
                      *((ObjectRef.client(b.application_name, b.client_addr),)
@@ -98,9 +101,10 @@ def long_running_query(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         yield Finding(
             code="long-running-query",
             severity=severity,
-            title=f"pid {b.pid} ({who(b)}) has been running one statement for {duration(age)}",
-            detail=(f"Statement: {short_query(b.query, 200)}{waiting}. "
-                    f"Transaction open for {duration(b.xact_age_s)}."),
+            title=(f"pid {b.pid} ({who(b)}) has been running one statement for "
+                   f"{durations.words(age)}"),
+            detail=(f"Statement: {shorten.query(b.query, 200)}{waiting}. "
+                    f"Transaction open for {durations.words(b.xact_age_s)}."),
             objects=(ObjectRef("backend", pid=b.pid, name=who(b)),),
             evidence=LongRunningQueryEvidence(
                 running_s=round(age, 1), xact_age_s=round(b.xact_age_s or 0, 1),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pgcrisis import durations
 from pgcrisis.actions import (
     Action,
     Analyze,
@@ -28,7 +29,6 @@ from pgcrisis.actions import (
     Terminate,
     Vacuum,
 )
-from pgcrisis.checks._text import duration
 from pgcrisis.checks.horizon import Holder, holders, user_tables
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
@@ -75,7 +75,7 @@ def table_bloat(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             continue
         holder = _holder_for(snapshot, table)
         trigger = base + scale * max(table.reltuples, 0.0)
-        last = (f"last vacuumed {duration(table.vacuum_age_s)} ago"
+        last = (f"last vacuumed {durations.words(table.vacuum_age_s)} ago"
                 if table.vacuum_age_s is not None else "never vacuumed")
         extra: tuple[ObjectRef, ...] = ()
         first: tuple[Action, ...] = ()
@@ -86,7 +86,8 @@ def table_bloat(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             if table.autovacuum_disabled:
                 first = (TableOption(table.name, "autovacuum_enabled"),)
         elif holder is not None:
-            why = (f"vacuum ran {duration(table.vacuum_age_s)} ago and could not remove them: "
+            why = (f"vacuum ran {durations.words(table.vacuum_age_s)} ago and could not remove "
+                   "them: "
                    f"{holder.label} has held the xmin horizon back since before then")
             held_back = holder.label
             extra = (holder.obj,)
@@ -145,7 +146,7 @@ def stale_statistics(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         if changed < t.stale_statistics_min_rows or share < t.stale_statistics_share:
             continue
         when = ("never analyzed" if never
-                else f"last analyzed {duration(table.analyze_age_s)} ago")
+                else f"last analyzed {durations.words(table.analyze_age_s)} ago")
         why = ("autovacuum is disabled for this table" if table.autovacuum_disabled else
                f"autovacuum analyzes after {base + scale * rows:,.0f} changed rows "
                "(it may be busy, or the change just happened, e.g. a bulk load)")
