@@ -8,8 +8,13 @@ wherever it is used. Seconds in, text out:
 - ``decimal``: ``42.0 s``, ``10.0 min``, ``3.0 h``; ``cache``'s refresh times and windows
 - ``period``: ``45 s``, ``5 min``, ``2 h``, ``1 day``; how often a pg_cron job runs
 
->>> words(125), compact(184), decimal(600), period(86400)
-('2 min 5 s', '3m04s', '10.0 min', '1 day')
+Plans count in milliseconds, so ``explain`` writes them from milliseconds:
+
+- ``ms``: ``3.1 ms``, ``1,234.5 ms``, ``12.3 s``; the plan's summary, tree and tips
+- ``exact_ms``: a number rounded to the microsecond; what its JSON carries
+
+>>> words(125), compact(184), decimal(600), period(86400), ms(12345)
+('2 min 5 s', '3m04s', '10.0 min', '1 day', '12.3 s')
 >>> parse("500ms").total_seconds(), parse("14d").days
 (0.5, 14)
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import overload
 
 from pgcrisis.errors import ConfigError
 
@@ -101,3 +107,34 @@ def period(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.1f} min"
     return f"{seconds:.0f} s"
+
+
+def ms(value_ms: float | None, *, fine_below: float = float("-inf")) -> str:
+    """Milliseconds with one decimal (two under ``fine_below`` ms), seconds with one from
+    10 s; ``-`` when unknown.
+
+    >>> ms(3.14159), ms(3.14159, fine_below=10), ms(1234.56), ms(12345), ms(None)
+    ('3.1 ms', '3.14 ms', '1,234.6 ms', '12.3 s', '-')
+    """
+    if value_ms is None:
+        return "-"
+    if value_ms >= 10_000:
+        return f"{value_ms / 1000:,.1f} s"
+    return f"{value_ms:,.2f} ms" if value_ms < fine_below else f"{value_ms:,.1f} ms"
+
+
+@overload
+def exact_ms(value_ms: float) -> float: ...
+
+
+@overload
+def exact_ms(value_ms: None) -> None: ...
+
+
+def exact_ms(value_ms: float | None) -> float | None:
+    """Milliseconds as a number, rounded to the microsecond (unknown stays unknown).
+
+    >>> exact_ms(1.23456789), exact_ms(None)
+    (1.235, None)
+    """
+    return None if value_ms is None else round(value_ms, 3)

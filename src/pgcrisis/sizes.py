@@ -5,6 +5,9 @@ Every size pgcrisis reads or writes goes through here. Bytes in, text out:
 - ``words``: ``3.5 MB``, ``120 MB``, ``40 GB``; findings (tables, indexes, views)
 - ``binary``: ``512.0 MiB``, ``1.50 GiB``; the WAL a replication slot retains
 - ``whole``: ``512 B``, ``5 kB``, ``3 GB``; ``cache``'s table of views
+- ``megabytes``: ``1.5 MB``, ``1,536 MiB``; a figure always in MB (a plan's blocks read,
+  ``top``'s retained WAL)
+- ``setting_above``: ``64MB``; the memory setting (``work_mem``) that would hold it
 
 Units are binary (a MB is 2^20 bytes), as PostgreSQL's ``pg_size_pretty`` counts them.
 
@@ -16,6 +19,7 @@ Units are binary (a MB is 2^20 bytes), as PostgreSQL's ``pg_size_pretty`` counts
 
 from __future__ import annotations
 
+import math
 import re
 
 from pgcrisis.errors import ConfigError
@@ -72,3 +76,24 @@ def whole(n_bytes: int) -> str:
             return f"{n:.0f} {unit}"
         n //= 1024
     return f"{n:.0f} TB"
+
+
+def megabytes(n_bytes: float, *, decimals: int = 1, unit: str = "MB") -> str:
+    """Always in MB, with ``decimals`` and thousands separators (``unit``: what the place
+    calls a MB).
+
+    >>> megabytes(3 * 2**19), megabytes(1536 * 2**20, decimals=0, unit="MiB")
+    ('1.5 MB', '1,536 MiB')
+    """
+    return f"{n_bytes / _MB:,.{decimals}f} {unit}"
+
+
+def setting_above(n_bytes: float) -> str:
+    """The next power-of-two MB at or above ``n_bytes`` (1MB at least), written as a memory
+    setting takes it.
+
+    >>> setting_above(3 * 2**20), setting_above(100), setting_above(2**30)
+    ('4MB', '1MB', '1024MB')
+    """
+    megabytes = max(1.0, n_bytes / _MB)
+    return f"{2 ** math.ceil(math.log2(megabytes))}MB"

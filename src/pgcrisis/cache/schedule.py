@@ -27,7 +27,7 @@ from pgcrisis.actions import Job, PauseJobs
 from pgcrisis.cache.model import job_views
 from pgcrisis.cache.planner import Schedule, observed, plan_schedule
 from pgcrisis.errors import ConfigError
-from pgcrisis.model.cron_schedule import MINUTES_PER_DAY, daily_at
+from pgcrisis.model.cron_schedule import MINUTES_PER_DAY, daily_at, hh_mm
 from pgcrisis.model.jobs import CronJob
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class Window:
 
     @property
     def label(self) -> str:
-        return f"{_clock(self.start_min)}-{_clock(self.end_min)}"
+        return f"{hh_mm(self.start_min)}-{hh_mm(self.end_min)}"
 
 
 def _minutes(text: str) -> int:
@@ -98,11 +98,6 @@ def _minutes(text: str) -> int:
     if not (0 <= hours < 24 and 0 <= minutes < 60):
         raise ValueError(text)
     return hours * 60 + minutes
-
-
-def _clock(minute: int) -> str:
-    minute %= MINUTES_PER_DAY
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def plan_for(cat: CacheCatalog, window: Window, max_concurrent: int | None = None,
@@ -179,7 +174,7 @@ def lane_commands(plan: Schedule, window: Window, *, allow_plain: bool = False,
         first = window.start_min + int(slots[0].start_s // 60)
         command = sql.SQL(
             "CALL pgcrisis.refresh_chain({}, {}, {}::time, {}, {})").format(
-            _array(views), _array(waits), sql.Literal(_clock(window.start_min)),
+            _array(views), _array(waits), sql.Literal(hh_mm(window.start_min)),
             sql.Literal(math.ceil(plan.window_s)), sql.Literal(allow_plain)).as_string(None)
         out.append(LaneJob(lane_job_name(lane + 1), daily_at(first), command))
     return out

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pgcrisis import sizes
 from pgcrisis.actions import SetJobCommand
 from pgcrisis.checks._text import plural
-from pgcrisis.model.cron_schedule import CronSchedule
+from pgcrisis.model.cron_schedule import CronSchedule, hh_mm
 from pgcrisis.model.evidence import (
     DuplicateIndexEvidence,
     E,
@@ -115,7 +115,7 @@ def when(schedules: Sequence[str]) -> str:
         return f"at {schedules[0]!r}"
     minutes = parsed.minutes_of_day
     if len(minutes) == 1 and parsed.runs_per_day == 1.0:
-        return f"at {minutes[0] // 60:02d}:{minutes[0] % 60:02d}"
+        return f"at {hh_mm(minutes[0])}"
     return f"at {schedules[0]!r}"
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from pgcrisis import shorten
 from pgcrisis.checks.grouping import group
 from pgcrisis.checks.registry import run_checks
 from pgcrisis.checks.thresholds import Thresholds
@@ -284,7 +285,7 @@ def regressions(window: Sequence[Snapshot], day_before: Sequence[Snapshot],
             f"{st.label}: {what} against the same window the day before",
             f"In this window the statement ran {rate:.1f} calls/s at {mean:.1f} ms on average; "
             f"the day before, {old_rate:.1f} calls/s at {old_mean:.1f} ms.",
-            (ObjectRef("query", name=st.query[:80], queryid=queryid),),
+            (ObjectRef("query", name=shorten.cut(st.query, 80, mark=""), queryid=queryid),),
             {"calls_per_s": rate, "mean_ms": mean, "day_before_calls_per_s": old_rate,
              "day_before_mean_ms": old_mean},
             Remedy("Compare the plans (pgcrisis explain --query ... --compare) and look at "
@@ -323,7 +324,7 @@ def changes(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
             if backend.state == "active" and text.lower().startswith(_DDL) and text not in ddl:
                 ddl[text] = _time(snapshot)
     for text, at in ddl.items():
-        notes.append(f"DDL running at {shown(at)}: {text[:120]}")
+        notes.append(f"DDL running at {shown(at)}: {shorten.cut(text, 120, mark='')}")
     if not notes:
         return []
     finding = Finding(

@@ -14,6 +14,8 @@ jobs as well.
 (540, 555, 570)
 >>> CronSchedule.parse("@daily").interval_s
 86400.0
+>>> hh_mm(185), daily_at(185)
+('03:05', '5 3 * * *')
 """
 
 from __future__ import annotations
@@ -185,3 +187,9 @@ def daily_at(minute_of_day: int) -> str:
     """The schedule that runs once a day at ``minute_of_day`` (e.g. 185 -> ``'5 3 * * *'``)."""
     minute_of_day %= MINUTES_PER_DAY
     return f"{minute_of_day % 60} {minute_of_day // 60} * * *"
+
+
+def hh_mm(minute_of_day: int) -> str:
+    """A minute of the day on a 24-hour clock (e.g. 185 -> ``03:05``; 1440 is ``00:00``)."""
+    minute_of_day %= MINUTES_PER_DAY
+    return f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"

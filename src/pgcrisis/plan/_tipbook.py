@@ -14,6 +14,7 @@ import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from pgcrisis.durations import exact_ms
 from pgcrisis.plan import tips as tip_rules
 from pgcrisis.plan._frame import Frame, stops_early
 from pgcrisis.plan._node import PlanNode
@@ -148,7 +149,7 @@ def _fold_alike(tips: list[tuple[float, int, Tip]]) -> list[tuple[int, Tip]]:
         out.append((seq, replace(
             first, title=f"{first.title} (x{len(group)}, alike)",
             detail=f"{first.detail}. The same at {len(group) - 1} more node(s): {shown}",
-            saving_ms=round(sum(t.saving_ms for _, t in group), 3))))
+            saving_ms=exact_ms(sum(t.saving_ms for _, t in group)))))
     return out
 
 
@@ -168,5 +169,5 @@ def _group_tip(group: _Group) -> Tip | None:
         detail=f"{example.detail}. The same applies to {others:,} more members of the "
                f"{group.parent_label} (partitions or UNION ALL branches); on a partitioned "
                f"table one CREATE INDEX on the parent table covers every partition",
-        saving_ms=round(group.saving_ms, 3),
+        saving_ms=exact_ms(group.saving_ms),
     )

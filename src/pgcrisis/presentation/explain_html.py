@@ -9,8 +9,10 @@ A folded (huge) plan has no full tree, so the picture becomes a bar per hot node
 
 from __future__ import annotations
 
+from functools import partial
 from html import escape
 
+from pgcrisis import durations, sizes
 from pgcrisis.plan.model import NodeStat, PlanAnalysis, Tip
 
 WIDTH = 1200
@@ -33,10 +35,8 @@ svg text{font:11px sans-serif;pointer-events:none} .note{color:#666}
 """
 
 
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value / 1000:,.1f} s" if value >= 10_000 else f"{value:,.2f} ms"
+#: Times as the page writes them: two decimals under 10 s.
+_ms = partial(durations.ms, fine_below=10_000)
 
 
 def _colour(share: float) -> str:
@@ -156,7 +156,7 @@ def render(analysis: PlanAnalysis, *, title: str = "pgcrisis explain") -> str:
     total = s.total_ms
     rows = [("execution", _ms(s.execution_ms)), ("planning", _ms(s.planning_ms)),
             ("JIT", _ms(s.jit_ms)), ("nodes", f"{s.nodes:,} (depth {s.max_depth:,})"),
-            ("read from outside shared_buffers", f"{s.bytes_read / 1048576:,.1f} MB"),
+            ("read from outside shared_buffers", sizes.megabytes(s.bytes_read)),
             ("outside nodes", f"triggers {_ms(s.triggers_ms)}, serialization "
                               f"{_ms(s.serialization_ms)}, start-up/other {_ms(s.other_ms)}")]
     summary = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)

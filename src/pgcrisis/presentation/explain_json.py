@@ -9,23 +9,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pgcrisis.durations import exact_ms
 from pgcrisis.plan.model import NodeStat, PlanAnalysis, Summary, Tip
 
 SCHEMA = "pgcrisis.explain/1"
 HOT_NODES = 10
 
 
-def _ms(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
 def summary_json(summary: Summary) -> dict[str, Any]:
     """The contract's summary object."""
     return {
-        "execution_ms": _ms(summary.execution_ms),
-        "planning_ms": _ms(summary.planning_ms),
-        "jit_ms": _ms(summary.jit_ms),
-        "jit_workers_ms": _ms(summary.jit_workers_ms),
+        "execution_ms": exact_ms(summary.execution_ms),
+        "planning_ms": exact_ms(summary.planning_ms),
+        "jit_ms": exact_ms(summary.jit_ms),
+        "jit_workers_ms": exact_ms(summary.jit_workers_ms),
         "jit_split": summary.jit_split,
         "nodes": summary.nodes,
         "bytes_read": summary.bytes_read,
@@ -33,10 +30,10 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "max_depth": summary.max_depth,
         "analyzed": summary.analyzed,
         "unattributed": {
-            "triggers_ms": _ms(summary.triggers_ms),
-            "serialization_ms": _ms(summary.serialization_ms),
-            "startup_and_other_ms": _ms(summary.other_ms),
-            "in_tree_ms": _ms(summary.unattributed_ms) if summary.analyzed else None,
+            "triggers_ms": exact_ms(summary.triggers_ms),
+            "serialization_ms": exact_ms(summary.serialization_ms),
+            "startup_and_other_ms": exact_ms(summary.other_ms),
+            "in_tree_ms": exact_ms(summary.unattributed_ms) if summary.analyzed else None,
         },
     }
 
@@ -45,7 +42,7 @@ def tip_json(tip: Tip) -> dict[str, Any]:
     """One tip."""
     out: dict[str, Any] = {
         "code": tip.code, "severity": tip.severity.value, "node": tip.node,
-        "title": tip.title, "detail": tip.detail, "saving_ms": round(tip.saving_ms, 3),
+        "title": tip.title, "detail": tip.detail, "saving_ms": exact_ms(tip.saving_ms),
     }
     if tip.sql:
         out["sql"] = list(tip.sql)
@@ -58,9 +55,9 @@ def hot_node_json(node: NodeStat, total_ms: float, analyzed: bool) -> dict[str, 
         "id": node.id,
         "node_type": node.node_type,
         "relation": node.relation,
-        "exclusive_ms": round(node.exclusive_ms, 3) if analyzed else None,
+        "exclusive_ms": exact_ms(node.exclusive_ms) if analyzed else None,
         "share": round(node.exclusive_ms / total_ms, 4) if analyzed and total_ms > 0 else None,
-        "inclusive_ms": round(node.inclusive_ms, 3) if analyzed else None,
+        "inclusive_ms": exact_ms(node.inclusive_ms) if analyzed else None,
         "loops": node.loops,
         "rows": node.actual_rows,
         "plan_rows": node.plan_rows,
@@ -98,7 +95,7 @@ def compare_json(setting: str, baseline: PlanAnalysis, changed: PlanAnalysis) ->
         "baseline": summary_json(baseline.summary),
         "changed": summary_json(changed.summary),
         "changed_tips": [tip_json(tip) for tip in changed.tips],
-        "delta_ms": round(after - before, 3),
+        "delta_ms": exact_ms(after - before),
         "speedup": round(before / after, 3) if after > 0 else None,
     }
 

@@ -7,12 +7,15 @@ path, root to the node with the most exclusive time, is drawn in bold red.
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from pgcrisis import durations, sizes
 from pgcrisis.model.findings import Severity
 from pgcrisis.plan.model import NodeStat, PlanAnalysis, Tip
 
@@ -28,12 +31,8 @@ MAX_TREE_DEPTH = 40
 PER_CODE = 3
 
 
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 10_000:
-        return f"{value / 1000:,.1f} s"
-    return f"{value:,.2f} ms" if value < 10 else f"{value:,.1f} ms"
+#: Times as the summary and the tree write them: two decimals under 10 ms.
+_ms = partial(durations.ms, fine_below=10)
 
 
 def _bar(share: float) -> Text:
@@ -60,7 +59,7 @@ def _summary(analysis: PlanAnalysis) -> Table:
         grid.add_row("JIT", _ms(s.jit_ms) + share + workers)
     grid.add_row("nodes", f"{s.nodes:,} (depth {s.max_depth:,})")
     if s.bytes_read:
-        grid.add_row("read", f"{s.bytes_read / 1048576:,.1f} MB outside shared_buffers")
+        grid.add_row("read", f"{sizes.megabytes(s.bytes_read)} outside shared_buffers")
     outside = s.triggers_ms + s.serialization_ms + s.other_ms
     if s.execution_ms and outside >= 0.01:
         grid.add_row("outside nodes",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pgcrisis import sizes
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
 from pgcrisis.judge import judge
@@ -171,7 +172,7 @@ def _slots(snapshot: Snapshot) -> tuple[str, ...]:
     for s in snapshot.server_health.slots:
         what = "active" if s.active else "inactive"
         if s.retained_bytes:
-            what += f", {s.retained_bytes / 2**20:,.0f} MiB retained"
+            what += f", {sizes.megabytes(s.retained_bytes, decimals=0, unit='MiB')} retained"
         out.append(f"{s.name} ({what})")
     return tuple(out)
 

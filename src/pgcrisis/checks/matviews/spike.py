@@ -12,7 +12,7 @@ from pgcrisis.actions import RescheduleJob
 from pgcrisis.checks.jobs import job_of, job_ref
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.model.cron_schedule import MINUTES_PER_DAY, SECONDS_PER_DAY, daily_at
+from pgcrisis.model.cron_schedule import MINUTES_PER_DAY, SECONDS_PER_DAY, daily_at, hh_mm
 from pgcrisis.model.findings import Finding, Remedy, Severity
 from pgcrisis.model.jobs import CronJob
 from pgcrisis.model.snapshot import Snapshot
@@ -97,12 +97,12 @@ def refresh_spike(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     lower = max(1, math.ceil(clock.total_s / REFRESH_SPREAD_WINDOW_S))
     if peak < t.refresh_spike_min or peak <= lower:
         return
-    at = f"{peak_minute // 60:02d}:{peak_minute % 60:02d}"
+    at = hh_mm(peak_minute)
     peak_jobs = [clock.jobs[i] for i in peak_ids]
     matviews = list(dict.fromkeys(s.target or "?" for j in peak_jobs for s in j.refreshes))
     together = len(clock.starts.get(peak_minute, ()))
     daily = [j for j in peak_jobs if clock.runs_a_day[j.jobid] == 1]
-    first, last = NIGHT_WINDOW
+    night = "-".join(hh_mm(minute) for minute in NIGHT_WINDOW)
     unknown = len(clock.jobs) - clock.known
     yield Finding(
         code="refresh-spike",
@@ -128,11 +128,10 @@ def refresh_spike(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             "durations_known": clock.known,
         },
         remedy=Remedy(
-            summary=("Spread the daily refreshes over the night "
-                     f"({first // 60:02d}:00-{last // 60:02d}:00), views others are built on "
-                     "first" + ("; move the other jobs by hand" if len(daily) < peak else "")
-                     + ". `pgcrisis cache plan --window "
-                     f"{first // 60:02d}:00-{last // 60:02d}:00 --apply` installs a "
+            summary=(f"Spread the daily refreshes over the night ({night}), views others are "
+                     "built on first"
+                     + ("; move the other jobs by hand" if len(daily) < peak else "")
+                     + f". `pgcrisis cache plan --window {night} --apply` installs a "
                      "dependency-aware plan at the lower bound instead."),
             actions=_spread(clock, daily),
         ),

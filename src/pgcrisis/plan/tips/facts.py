@@ -8,9 +8,9 @@ graded afterwards from the saving's share of the statement (see :func:`grade`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
+from pgcrisis.durations import exact_ms
 from pgcrisis.model.findings import Severity
 from pgcrisis.plan._node import PlanNode
 from pgcrisis.plan.model import Tip
@@ -82,7 +82,7 @@ class PendingTip:
 
     def finish(self, parent_exclusive_ms: float) -> Tip:
         """The tip, with the saving set to the time of the operator above that trusted it."""
-        return replace(self.tip, saving_ms=round(parent_exclusive_ms, 3))
+        return replace(self.tip, saving_ms=exact_ms(parent_exclusive_ms))
 
 
 def grade(tip: Tip, total_ms: float) -> Tip:
@@ -100,15 +100,5 @@ def grade(tip: Tip, total_ms: float) -> Tip:
 def make_tip(code: str, node: int | None, title: str, detail: str, saving: float,
              sql: tuple[str, ...] = ()) -> Tip:
     """A tip, graded later (:func:`grade`); its saving rounded to the microsecond."""
-    return Tip(code, Severity.INFO, node, title, detail, round(max(0.0, saving), 3), sql)
+    return Tip(code, Severity.INFO, node, title, detail, exact_ms(max(0.0, saving)), sql)
 
-
-def fmt_ms(value: float) -> str:
-    """A duration as the tips' titles and details write it."""
-    return f"{value:,.1f} ms" if value < 10_000 else f"{value / 1000:,.1f} s"
-
-
-def work_mem_for(kilobytes: float) -> str:
-    """The next power-of-two megabytes above ``kilobytes`` (work_mem that would fit)."""
-    megabytes = max(1.0, kilobytes / 1024.0)
-    return f"{2 ** math.ceil(math.log2(megabytes))}MB"

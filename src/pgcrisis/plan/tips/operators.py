@@ -4,8 +4,10 @@ side run thousands of times), each with the setting or change that avoids it."""
 
 from __future__ import annotations
 
+from pgcrisis import sizes
+from pgcrisis.durations import ms
 from pgcrisis.plan.model import Tip
-from pgcrisis.plan.tips.facts import NodeFacts, fmt_ms, make_tip, work_mem_for
+from pgcrisis.plan.tips.facts import NodeFacts, make_tip
 
 NESTED_LOOP_MIN_LOOPS = 1000.0
 
@@ -17,7 +19,7 @@ def sort_spill(facts: NodeFacts) -> Tip | None:
     if space_type != "Disk" and not method.startswith("external"):
         return None
     used_kb = (facts.node.sort_space_used or 0.0)
-    fit = work_mem_for(used_kb * 3)
+    fit = sizes.setting_above(used_kb * 3 * 1024)
     detail = (f"the sort ({method or 'external'}) wrote {used_kb:,.0f} kB to disk; an "
               f"in-memory sort of that data needs about three times as much: work_mem = "
               f"'{fit}' for this query would keep it in memory")
@@ -42,7 +44,7 @@ def hash_spill(facts: NodeFacts) -> Tip | None:
             return None
         need_kb = (facts.node.peak_memory_usage or 0.0) + disk_kb * 2
         what = f"the hash aggregate spilled {disk_kb:,.0f} kB in {batches:,.0f} batches"
-    fit = work_mem_for(need_kb)
+    fit = sizes.setting_above(need_kb * 1024)
     detail = (f"{what}; work_mem = '{fit}' (or hash_mem_multiplier) would let it stay in "
               f"memory")
     saving = facts.exclusive_ms * 0.5
@@ -58,7 +60,7 @@ def nested_loop(facts: NodeFacts) -> Tip | None:
     if facts.inner_loops < NESTED_LOOP_MIN_LOOPS:
         return None
     detail = (f"the inner side (node {facts.inner_id}) ran {facts.inner_loops:,.0f} times, "
-              f"{fmt_ms(facts.inner_incl)} in all; a hash or merge join reads it once. Usually "
+              f"{ms(facts.inner_incl)} in all; a hash or merge join reads it once. Usually "
               f"the outer row count was underestimated (see row-misestimate), or the inner side "
               f"lacks an index on the join key")
     return make_tip("nested-loop-explosion", facts.inner_id or facts.id,

@@ -4,10 +4,12 @@ from outside shared_buffers)."""
 
 from __future__ import annotations
 
+from pgcrisis import sizes
+from pgcrisis.durations import ms
 from pgcrisis.plan._predicate import index_advice
 from pgcrisis.plan._values import text
 from pgcrisis.plan.model import Tip
-from pgcrisis.plan.tips.facts import Folded, NodeFacts, fmt_ms, make_tip
+from pgcrisis.plan.tips.facts import Folded, NodeFacts, make_tip
 
 MISSING_INDEX_REMOVED_SHARE = 0.9  # the filter throws away at least this share of rows read
 MISSING_INDEX_MIN_REMOVED = 1000.0
@@ -118,11 +120,11 @@ def cache_miss(facts: NodeFacts) -> Tip | Folded | None:
     saving = io_ms if io_ms > 0 else facts.exclusive_ms * 0.5
     if saving <= facts.floor_for("cache-miss"):
         return Folded("cache-miss", saving)
-    timing = f", {fmt_ms(io_ms)} waiting for reads" if io_ms > 0 else \
+    timing = f", {ms(io_ms)} waiting for reads" if io_ms > 0 else \
         " (track_io_timing is off, so the wait is not measured)"
     detail = (f"{read:,.0f} of {read + hit:,.0f} blocks ({read / (read + hit):.0%}) came from "
               f"outside shared_buffers{timing}; a cold cache, a working set larger than "
               f"shared_buffers, or a table read that a better index would avoid")
     return make_tip("cache-miss", facts.id,
                     f"{facts.where}: {read / (read + hit):.0%} of blocks read from disk "
-                    f"({read * 8 / 1024:,.1f} MB)", detail, saving)
+                    f"({sizes.megabytes(read * 8192)})", detail, saving)

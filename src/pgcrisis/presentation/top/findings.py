@@ -25,8 +25,7 @@ def finding_text(f: Finding) -> Text:
     names = [o.name or (f"pid {o.pid}" if o.pid is not None else o.kind) for o in f.objects]
     if names:
         out.append("objects: ", style="bold")
-        out.append(", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12
-                                             else "") + "\n")
+        out.append(shorten.listed(names, limit=12) + "\n")
     if f.evidence:
         out.append("evidence:\n", style="bold")
         for key, value in f.evidence.items():
