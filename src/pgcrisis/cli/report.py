@@ -11,7 +11,7 @@ from pgcrisis.history.service import recording_name, triage_window
 from pgcrisis.history.timeline import per_minute
 from pgcrisis.presentation import record_report
 from pgcrisis.store import open_store
-from pgcrisis.when import parse_moment
+from pgcrisis.when import MOMENT_HELP, parse_moment
 
 
 @click.command()
@@ -19,7 +19,7 @@ from pgcrisis.when import parse_moment
 @click.option("--name", "recording", default=None,
               help="Which recording (needed when the store holds several).")
 @click.option("--from", "start", required=True, metavar="TIME",
-              help="Start: HH:MM[:SS] (today, local time) or ISO 8601.")
+              help=f"Start: {MOMENT_HELP}.")
 @click.option("--to", "end", required=True, metavar="TIME", help="End of the window.")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown",
               show_default=True, help="Markdown pastes into an incident channel; HTML is one "

@@ -18,7 +18,7 @@ from pgcrisis.cli.options import dsn_option, limits_from, session_options
 from pgcrisis.dsn import Target, resolve
 from pgcrisis.durations import parse as parse_duration
 from pgcrisis.errors import ConfigError
-from pgcrisis.when import parse_moment
+from pgcrisis.when import MOMENT_HELP, parse_moment
 
 if TYPE_CHECKING:
     from pgcrisis.presentation.top.app import Source
@@ -50,8 +50,7 @@ def _terminal() -> None:
 @click.option("--name", "recording", default=None,
               help="Which recording of the store (needed when it holds several).")
 @click.option("--at", "at", default=None, metavar="TIME",
-              help="The moment to open the replay at: HH:MM[:SS] (today, local time) or "
-                   "ISO 8601.")
+              help=f"The moment to open the replay at: {MOMENT_HELP}.")
 @session_options
 def top(dsn_arg: str | None, dsn: str | None, interval: str, read_only: bool,
         store: str | None, recording: str | None, at: str | None,
