@@ -8,20 +8,25 @@
 
 from __future__ import annotations
 
+#: units written as symbols, which end in ``s`` without being plurals: never made singular
+_SYMBOLS = frozenset({"s", "ms", "us", "µs", "ns"})
+
 
 def figure(value: float, unit: str = "", *, precise_below: float = 0,
            singular: bool = False) -> str:
     """``value`` whole, with thousands separators, then ``unit``; with one decimal when it is
     not whole and its size is under ``precise_below``. ``singular``: a plural unit loses its
-    ``s`` when the value is exactly 1.
+    ``s`` when the value is exactly 1 (a symbol such as ``ms`` or ``s`` keeps it).
 
     >>> figure(2.5, "ms", precise_below=100), figure(250.5, "ms", precise_below=100)
     ('2.5 ms', '250 ms')
     >>> figure(1, "locks", singular=True), figure(2, "locks", singular=True)
     ('1 lock', '2 locks')
+    >>> figure(1, "ms", singular=True), figure(1, "s", singular=True)
+    ('1 ms', '1 s')
     """
     precise = value != int(value) and abs(value) < precise_below
     text = f"{value:,.1f}" if precise else f"{value:,.0f}"
-    if singular and value == 1 and unit.endswith("s"):
+    if singular and value == 1 and unit.endswith("s") and unit not in _SYMBOLS:
         unit = unit[:-1]
     return f"{text} {unit}".strip()

@@ -108,6 +108,13 @@ class ConsoleObserver:
 
 
 def _fmt(metric: Metric) -> str:
+    """A measured figure as the demo prints it.
+
+    >>> _fmt(Metric("wait", "ms", 1.0)), _fmt(Metric("wait", "ms", 2.5))
+    ('1 ms', '2.5 ms')
+    >>> _fmt(Metric("locks held", "locks", 1.0)), _fmt(Metric("locks held", "locks", 1234.0))
+    ('1 lock', '1,234 locks')
+    """
     return figure(metric.value, metric.unit, precise_below=100, singular=True)
 
 
