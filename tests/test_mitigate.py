@@ -114,6 +114,8 @@ def runaway_role(pg: PgServer, db: str) -> Iterator[str]:
     with admin_connect(db) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
                      (role,))
+        gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = %s"
+        wait_until(lambda: _one(db, gone, (role,)), 10.0, "the role's sessions to end")
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
@@ -150,6 +152,12 @@ def test_a_runaway_client_is_ended_and_braked_and_the_brake_undone(
     assert code == 3 and "already undone" in err and len(err.strip().splitlines()) == 1
 
 
+#: a session that takes a while to exit: it drops its temporary tables on the way out
+SLOW_EXIT = ("DO $$ BEGIN FOR i IN 1..4000 LOOP"
+             " EXECUTE format('CREATE TEMP TABLE slow_exit_%s (a int PRIMARY KEY)', i);"
+             " END LOOP; END $$")
+
+
 def _sessions(dsn: str, role: str) -> tuple[int, int, int, int]:
     """The pile's idle sessions (report-pool, ``role``), its neighbours' (shop, ``role``),
     report-pool's under another role, and report-pool's at work (idle in a transaction)."""
@@ -171,18 +179,24 @@ def test_an_idle_pile_ends_only_its_clients_idle_sessions_and_caps_its_role(
     """80 idle connections of one client (report-pool, as its own role): the playbook has the
     idle pile's two steps; applied by their ids they end that client's idle sessions only
     (its neighbour shop's, report-pool's under another role and one at work in a transaction
-    stay) and cap its role; `--undo` of the cap restores the role's limit (-1)."""
+    stay) and cap its role; `--undo` of the cap restores the role's limit (-1).
+
+    The triage that follows waits for the sessions it ended to leave: the pile is gone, not
+    remaining, and so is a session of it that takes a while to exit (it drops thousands of
+    temporary tables on the way out)."""
     params = psycopg.conninfo.conninfo_to_dict(db)
     params.update(user=runaway_role, password="crm")
     as_role = psycopg.conninfo.make_conninfo("", **params)
     other = psycopg.connect(db, autocommit=True, application_name="report-pool")
     busy = psycopg.connect(as_role, application_name="report-pool")
     busy.execute("SELECT 1")  # a transaction left open: at work, not idle
+    slow = psycopg.connect(as_role, autocommit=True, application_name="report-pool")
+    slow.execute(SLOW_EXIT)
     end = "terminate-idle-client-report-pool"
     cap = f"limit-role-{runaway_role.replace('_', '-')}"
     try:
         with IdleConnectionPile(as_role, n=80, application_name="report-pool"):
-            assert _sessions(db, runaway_role) == (80, 2, 1, 1)
+            assert _sessions(db, runaway_role) == (81, 2, 1, 1)
             code, out, err = run("mitigate", db, "--format", "json")
             assert code == 0, out + err
             steps = {s["id"]: s for s in json.loads(out)["steps"]}
@@ -191,12 +205,15 @@ def test_an_idle_pile_ends_only_its_clients_idle_sessions_and_caps_its_role(
             assert f"usename = '{runaway_role}'" in steps[end]["sql"][0]
             code, out, err = run("mitigate", db, "--apply", end, cap)
             assert code == 0, out + err
-            wait_until(lambda: _sessions(db, runaway_role)[0] == 0, 10.0, "the idle sessions")
+            gone, remaining = out.split("Gone", 1)[1].split("Remaining", 1)
+            pile = "[connection-saturation] report-pool"
+            assert pile in gone and pile not in remaining, out
             assert _sessions(db, runaway_role) == (0, 2, 1, 1)
             limit = _one(db, "SELECT rolconnlimit FROM pg_roles WHERE rolname = %s",
                          (runaway_role,))
             assert 0 < limit < 80
     finally:
+        slow.close()
         busy.close()
         other.close()
     code, out, err = run("mitigate", db, "--undo", cap)

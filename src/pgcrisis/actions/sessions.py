@@ -100,8 +100,8 @@ class TerminateSessions(Action):
     def kind(self) -> str:
         return "terminate-client" if self.application_name is not None else "terminate-idle"
 
-    @property
-    def statements(self) -> tuple[Statement, ...]:
+    def _of(self, what: str) -> Statement:
+        """``SELECT what FROM pg_stat_activity`` of the sessions it ends."""
         where: list[str] = []
         parts: list[Literal | Verbatim] = []
         if self.idle_only:
@@ -117,8 +117,18 @@ class TerminateSessions(Action):
         if self.role is not None:
             where.append("usename = {}")
             parts.append(Literal(self.role))
-        return (Statement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                          + " AND ".join(where), tuple(parts)),)
+        return Statement(f"SELECT {what} FROM pg_stat_activity WHERE " + " AND ".join(where),
+                         tuple(parts))
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        return (self._of("pg_terminate_backend(pid)"),)
+
+    @property
+    def matching(self) -> Statement:
+        """The pids of the sessions it would end now (read just before it runs, so that what
+        follows can wait for them to leave)."""
+        return self._of("pid")
 
     @property
     def _whose(self) -> str:

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from pgcrisis import journal as journaling
-from pgcrisis.actions import Action, Recorded, RoleBrake
+from pgcrisis.actions import Action, Recorded, RoleBrake, Terminate, TerminateSessions
 from pgcrisis.collect.sql import query
 from pgcrisis.connection import open_connection
 from pgcrisis.dsn import Target, with_overrides
@@ -48,17 +48,36 @@ def _with_role_undo(conn: psycopg.Connection[Any], action: Action) -> Action:
     return action.known(int(limit), list(settings or ()))
 
 
+def _ending(conn: psycopg.Connection[Any], action: Action) -> tuple[int, ...]:
+    """The sessions ``action`` ends: a :class:`Terminate`'s pids, or those a
+    :class:`TerminateSessions` matches now."""
+    if isinstance(action, Terminate):
+        return action.pids
+    if isinstance(action, TerminateSessions):
+        return tuple(pid for (pid,) in conn.execute(action.matching.composable()))
+    return ()
+
+
 def run_action(action: Action, target: Target, *, step: str,
                show: Callable[[str], None] | None = None, journal: Path | None = None,
-               undoes: str | None = None) -> JournaledAction:
+               undoes: str | None = None, ended: list[int] | None = None) -> JournaledAction:
     """Apply ``action`` (journaled) as playbook step ``step``; raises
     :class:`~pgcrisis.errors.ConnectError` when the server cannot be reached (then nothing
-    ran and nothing is journaled)."""
+    ran and nothing is journaled).
+
+    ``ended``, when given, gets the pids of the sessions the action ended if it succeeded,
+    for :func:`wait_gone`: a :class:`Terminate`'s, or those a :class:`TerminateSessions`
+    matched on the action's connection just before it ran.
+    """
     with open_connection(_there(target, action.database), application_name=APPLICATION_NAME,
                          options=ACTION_OPTIONS) as conn:
         action = _with_role_undo(conn, action)
-        return journaling.apply_action(conn, action, step=step, undoes=undoes, show=show,
+        ending = _ending(conn, action) if ended is not None else ()
+        done = journaling.apply_action(conn, action, step=step, undoes=undoes, show=show,
                                        journal=journal)
+    if ended is not None and done.ok:
+        ended.extend(ending)
+    return done
 
 
 def undo(ident: str, target: Target, *, show: Callable[[str], None] | None = None,
@@ -102,8 +121,8 @@ def _address(conninfo: str) -> tuple[str, str] | None:
 
 
 def wait_gone(target: Target, pids: list[int], timeout_s: float = 5.0) -> None:
-    """Wait (briefly) until terminated sessions have left pg_stat_activity, so the triage
-    that follows sees the server as it now is."""
+    """Wait (briefly: polling, ``timeout_s`` at most) until terminated sessions have left
+    pg_stat_activity, so the triage that follows sees the server as it now is."""
     if not pids:
         return
     deadline = time.monotonic() + timeout_s

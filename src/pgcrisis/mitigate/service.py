@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgcrisis.actions import Terminate
 from pgcrisis.errors import ConfigError, ConnectError
 from pgcrisis.journal import JournaledAction
 from pgcrisis.judge import TriageReport
@@ -54,10 +53,6 @@ def choose(playbook: Playbook, names: Sequence[str]) -> list[Step]:
     return [s for s in playbook.steps if s.id in set(names)] if names else list(playbook.steps)
 
 
-def _pids(step: Step) -> list[int]:
-    return list(step.action.pids) if isinstance(step.action, Terminate) else []
-
-
 def apply_steps(report: TriageReport, steps: Sequence[Step], *,
                 ask: Callable[[Step], Answer] | None,
                 retriage: Callable[[], TriageReport],
@@ -67,7 +62,7 @@ def apply_steps(report: TriageReport, steps: Sequence[Step], *,
     triage again. A step that fails does not stop the next: each is its own decision."""
     outcomes: list[Outcome] = []
     stop = False
-    terminated: list[int] = []
+    ended: list[int] = []  # the sessions the steps ended: the triage after waits for them
     for step in steps:
         answer = YES if ask is None or stop else ask(step)
         if stop or answer != YES:
@@ -76,7 +71,7 @@ def apply_steps(report: TriageReport, steps: Sequence[Step], *,
             continue
         try:
             done = run_action(step.action, report.target, step=step.id, show=show,
-                              journal=journal)
+                              journal=journal, ended=ended)
         except ConnectError as exc:
             outcomes.append(Outcome(step, error=str(exc)))
             continue
@@ -84,9 +79,8 @@ def apply_steps(report: TriageReport, steps: Sequence[Step], *,
             outcomes.append(Outcome(step, error=str(exc)))
             continue
         outcomes.append(Outcome(step, done))
-        terminated += _pids(step) if done.ok else []
     if not any(o.journaled for o in outcomes):
         return Applied(tuple(outcomes), report, None, None)
-    wait_gone(report.target, terminated)
+    wait_gone(report.target, ended)
     after = retriage()
     return Applied(tuple(outcomes), report, after, compare(report, after))
