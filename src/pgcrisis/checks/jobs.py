@@ -38,6 +38,11 @@ def night_schedule(job: CronJob) -> str:
     return daily_at(NIGHT_MINUTE + job.jobid % 60)
 
 
+def _job_line(job: CronJob) -> str:
+    """How a detail names a job: ``Job 7 ('*/5 * * * *': DELETE FROM audit WHERE …)``."""
+    return f"Job {job.jobid} ({job.schedule!r}: {shorten.first_line(job.command, 200)})"
+
+
 def _active_with_runs(snapshot: Snapshot) -> Iterable[tuple[CronJob, JobRuns]]:
     for job in snapshot.cron.jobs:
         runs = snapshot.cron.runs_for(job.jobid)
@@ -92,8 +97,7 @@ def job_too_frequent(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             code="job-too-frequent",
             severity=Severity.WARNING,
             title=title,
-            detail=(f"Job {job.jobid} ({job.schedule!r}: "
-                    f"{shorten.first_line(job.command, 200)}): {why}. "
+            detail=(f"{_job_line(job)}: {why}. "
                     f"Every run costs a connection and a pass over its tables "
                     f"({seconds_per_day:.0f} s of work a day) for nothing."),
             objects=tuple(objects),
@@ -134,9 +138,7 @@ def job_failing(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             severity=Severity.CRITICAL if all_failed else Severity.WARNING,
             title=(f"job {job.jobid} ({job.label}) failed its last "
                    f"{runs.consecutive_failures} runs: {error}"),
-            detail=(f"Job {job.jobid} ({job.schedule!r}: "
-                    f"{shorten.first_line(job.command, 200)}) "
-                    f"failed {runs.consecutive_failures} times in a row"
+            detail=(f"{_job_line(job)} failed {runs.consecutive_failures} times in a row"
                     + (" (every run on record)" if all_failed else
                        f" ({runs.failed} of its last {runs.runs} runs)")
                     + f". Last error: {runs.last_error}"),

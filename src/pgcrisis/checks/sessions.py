@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from pgcrisis import durations, shorten
 from pgcrisis.actions import Cancel, SetSetting, Terminate
-from pgcrisis.checks._text import who
+from pgcrisis.checks._text import plural, who
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, SessionGroup
@@ -57,7 +57,7 @@ def idle_in_transaction(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         xact = durations.words(b.xact_age_s)
         if waiting:
             title = (f"pid {b.pid} ({who(b)}) is idle in transaction and blocks "
-                     f"{waiting} session{'s' if waiting != 1 else ''}")
+                     f"{plural(waiting, 'session')}")
         else:
             title = (f"pid {b.pid} ({who(b)}) has been idle in transaction for "
                      f"{durations.words(idle_for)}")

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: the ``backend_type`` of a session a client opened
+CLIENT_BACKEND = "client backend"
+
+
+class SessionKind:
+    """What a session's row (or a group of sessions) tells by its ``backend_type``."""
+
+    __slots__ = ()
+    backend_type: str
+
+    @property
+    def is_client(self) -> bool:
+        """A client backend (not autovacuum, not a background worker)."""
+        return self.backend_type == CLIENT_BACKEND
+
 
 @dataclass(frozen=True, slots=True)
-class Backend:
+class Backend(SessionKind):
     """One row of ``pg_stat_activity`` (client backends and, where useful, workers).
 
     Ages are seconds measured by the server at collection time (None when not applicable).
@@ -32,11 +47,6 @@ class Backend:
     backend_age_s: float | None = None  # since the session connected
 
     @property
-    def is_client(self) -> bool:
-        """A client backend (not autovacuum, not a background worker)."""
-        return self.backend_type == "client backend"
-
-    @property
     def sessions(self) -> int:
         """How many sessions this row stands for: one (a :class:`SessionGroup` counts many)."""
         return 1
@@ -49,7 +59,7 @@ SESSION_GROUP_KEY = ("datname", "usename", "application_name", "client_addr", "b
 
 
 @dataclass(frozen=True, slots=True)
-class SessionGroup:
+class SessionGroup(SessionKind):
     """Sessions a recording counted rather than kept: how many shared these values (the
     fields of :data:`SESSION_GROUP_KEY`, in that order).
 
@@ -69,11 +79,6 @@ class SessionGroup:
     wait_event_type: str | None
     wait_event: str | None
     sessions: int
-
-    @property
-    def is_client(self) -> bool:
-        """Client backends (as :attr:`Backend.is_client`)."""
-        return self.backend_type == "client backend"
 
 
 @dataclass(frozen=True, slots=True)

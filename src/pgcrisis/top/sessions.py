@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
-from pgcrisis.model.activity import Backend, SessionGroup
+from pgcrisis.model.activity import Backend, SessionGroup, SessionKind
 from pgcrisis.model.findings import Finding
 from pgcrisis.model.snapshot import Snapshot
 
@@ -20,7 +20,7 @@ DURATIONS: Mapping[str, str] = {"query": "query_age_s", "transaction": "xact_age
 
 
 @dataclass(frozen=True, slots=True)
-class SessionRow:
+class SessionRow(SessionKind):
     """One session as the sessions screen shows it."""
 
     pid: int

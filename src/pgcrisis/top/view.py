@@ -98,7 +98,7 @@ def header(snapshot: Snapshot, previous: Snapshot | None,
     by_state = _tally(clients, lambda b: b.state or "unknown")
     ages = [(b.pid, b.xact_age_s) for b in snapshot.activity if b.is_client]
     ages += [(r.pid, r.xact_s) for r in counted_rows(snapshot.counted_sessions)
-             if r.backend_type == "client backend"]  # as the sessions screen lists them
+             if r.is_client]  # as the sessions screen lists them
     oldest = max(((pid, age) for pid, age in ages if age is not None),
                  key=lambda pair: pair[1], default=None)
     severities = Counter(f.severity.value for f in findings if f.severity != Severity.INFO)

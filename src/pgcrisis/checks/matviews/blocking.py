@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pgcrisis.actions import Cancel, RefreshMatview, SetJobCommand, Terminate
-from pgcrisis.checks._text import who
+from pgcrisis.checks._text import plural, who
 from pgcrisis.checks.jobs import job_of, job_ref
 from pgcrisis.checks.matviews.readiness import key_words, readiness_steps
 from pgcrisis.checks.registry import check
@@ -108,8 +108,8 @@ def _live_finding(r: _LiveRefresh, mv: Matviews) -> Finding:
     state = "holds" if r.granted else "waits for"
     n = len(r.waiting)
     if n:
-        title = (f"plain REFRESH of {r.matview} by {r.who} blocks {n} reader"
-                 f"{'s' if n != 1 else ''} for {r.longest_wait_s:.0f} s")
+        title = (f"plain REFRESH of {r.matview} by {r.who} blocks {plural(n, 'reader')} for "
+                 f"{r.longest_wait_s:.0f} s")
     else:
         title = f"plain REFRESH of {r.matview} by {r.who} {state} an ACCESS EXCLUSIVE lock"
     detail = (
