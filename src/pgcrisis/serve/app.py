@@ -1,9 +1,12 @@
-"""The dashboard's Starlette application: pages (templates), their JSON, ``/metrics``.
+"""The dashboard's Starlette application: routes, the token, the range a request asks for.
 
-Pages are shells: each one's script asks the JSON endpoints for its figures. Every endpoint
-reads the recording only (nothing is run on a server, no request carries SQL). When a token is
-set, every request must carry it: an ``Authorization: Bearer`` header, or ``?token=`` once
-(then a cookie); anything else is answered 401. A bad range is a 400 with one line.
+Each route reads its request, asks :mod:`.data` (or :mod:`.metrics`) for the answer from the
+store, and hands it to what shapes it for the browser (:mod:`pgcrisis.presentation.web`: the
+pages, their JSON documents, the OpenMetrics families). Pages are shells: each one's script
+asks the JSON endpoints for its figures. Every endpoint reads the recording only (nothing is
+run on a server, no request carries SQL). When a token is set, every request must carry it:
+an ``Authorization: Bearer`` header, or ``?token=`` once (then a cookie); anything else is
+answered 401. A bad range is a 400 with one line.
 """
 
 from __future__ import annotations
@@ -12,30 +15,26 @@ import hmac
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pgcrisis import __version__
 from pgcrisis.errors import PgcrisisError
+from pgcrisis.presentation.triage_json import report_to_json
+from pgcrisis.presentation.web import documents, pages
 from pgcrisis.serve import data
 from pgcrisis.serve.metrics import exposition, registry
 from pgcrisis.store import Store
 from pgcrisis.when import parse_moment
 
-WEB = Path(__file__).resolve().parent.parent / "presentation" / "web"
 COOKIE = "pgcrisis_token"
-#: the pages, in the order of the navigation: path, title
-PAGES = (("timeline", "Timeline"), ("statements", "Statements"), ("views", "Cached views"),
-         ("jobs", "Jobs"), ("errors", "Errors"))
+JSON = dict[str, Any]
+T = TypeVar("T")
 #: what a page shows when no range is asked for: the recording's last hour
 DEFAULT_SPAN = timedelta(hours=1)
 #: only this host serves the pages' scripts and styles (nothing from anywhere else)
@@ -121,19 +120,27 @@ def _width(request: Request) -> int:
         raise BadRequest("'width' must be a number of pixels") from None
 
 
+def _ranged(store: Store, name: str, answer: Callable[[Store, str, datetime, datetime], T],
+            document: Callable[[datetime, datetime, T], JSON]) -> Callable[[Request], JSON]:
+    """The endpoint of a page that answers over the range the request asks for."""
+    def endpoint(request: Request) -> JSON:
+        start, end = _range(request, store, name)
+        return document(start, end, answer(store, name, start, end))
+    return endpoint
+
+
 def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
     """The dashboard over recording ``name`` of ``store`` (which the caller closes)."""
-    templates = Jinja2Templates(directory=str(WEB / "templates"))
+    templates = pages.templates()
     metrics = registry(store, name)
 
     def page(kind: str) -> Callable[[Request], Awaitable[Response]]:
         async def render(request: Request) -> Response:
-            return templates.TemplateResponse(request, "page.html", {
-                "page": kind, "pages": PAGES, "name": name, "version": __version__,
-                "title": dict(PAGES)[kind]})
+            return templates.TemplateResponse(request, pages.TEMPLATE,
+                                              pages.context(kind, name))
         return render
 
-    def api(answer: Callable[[Request], dict[str, Any]]) -> Callable[[Request], Response]:
+    def api(answer: Callable[[Request], JSON]) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
             try:
                 return JSONResponse(answer(request))
@@ -141,10 +148,12 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return endpoint
 
-    def timeline(request: Request) -> dict[str, Any]:
-        return data.timeline(store, name, *_range(request, store, name), _width(request))
+    def timeline(request: Request) -> JSON:
+        start, end = _range(request, store, name)
+        return documents.timeline(name, start, end, data.timeline(
+            store, name, start, end, _width(request), documents.CHART_KEYS))
 
-    def moment(request: Request) -> dict[str, Any]:
+    def moment(request: Request) -> JSON:
         at = request.query_params.get("at")
         if not at:
             raise BadRequest("give 'at', the moment to judge")
@@ -153,10 +162,15 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
             span = timedelta(milliseconds=float(within)) if within else None
         except ValueError:
             raise BadRequest("'within_ms' must be a number of milliseconds") from None
-        return data.moment(store, name, parse_moment(at), span)
+        return report_to_json(data.moment(store, name, parse_moment(at), span))
 
-    def window(request: Request) -> dict[str, Any]:
-        return data.window(store, name, *_range(request, store, name))
+    def window(request: Request) -> JSON:
+        return report_to_json(data.window(store, name, *_range(request, store, name)))
+
+    def errors(request: Request) -> JSON:
+        start, end = _range(request, store, name)
+        return documents.errors(start, end, data.errors(store, name, start, end,
+                                                        _width(request)))
 
     def metrics_endpoint(request: Request) -> Response:
         body, content_type = exposition(metrics)
@@ -164,19 +178,18 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
 
     routes = [
         Route("/", lambda request: RedirectResponse("/timeline")),
-        *(Route(f"/{kind}", page(kind)) for kind, _ in PAGES),
-        Route("/api/recordings", api(lambda r: data.recordings(store))),
+        *(Route(f"/{kind}", page(kind)) for kind, _ in pages.PAGES),
+        Route("/api/recordings", api(lambda r: documents.recordings(data.recordings(store)))),
         Route("/api/timeline", api(timeline)),
         Route("/api/triage", api(moment)),
         Route("/api/window", api(window)),
-        Route("/api/statements", api(lambda r: data.statements(store, name,
-                                                               *_range(r, store, name)))),
-        Route("/api/jobs", api(lambda r: data.jobs(store, name, *_range(r, store, name)))),
-        Route("/api/views", api(lambda r: data.views(store, name, *_range(r, store, name)))),
-        Route("/api/errors", api(lambda r: data.errors(store, name, *_range(r, store, name),
-                                                       _width(r)))),
+        Route("/api/statements", api(_ranged(store, name, data.statements,
+                                             documents.statements))),
+        Route("/api/jobs", api(_ranged(store, name, data.jobs, documents.jobs))),
+        Route("/api/views", api(_ranged(store, name, data.views, documents.views))),
+        Route("/api/errors", api(errors)),
         Route("/metrics", metrics_endpoint),
-        Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
+        Mount("/static", pages.static_files(), name="static"),
     ]
     app: ASGIApp = Headers(Starlette(routes=routes))
     if token:

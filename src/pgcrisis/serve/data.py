@@ -1,31 +1,33 @@
-"""What each page of the dashboard shows, answered from a store: JSON documents built through
-the same services as the CLI (``history.service`` for triage of a moment or a window,
-``store.series``, the stored series for the charts, snapshots for statements, jobs and views).
+"""What each page of the dashboard shows, answered from a store through the same services as
+the CLI (``history.service`` for triage of a moment or a window, ``store.series``, the stored
+series for the charts, snapshots for statements, jobs and views).
 
-Every function takes the store, the recording's name and the range; none runs SQL on the
-watched server (there is none: only the recording is read). A range with no data gives empty
-charts and tables, not an error.
+Every function takes the store, the recording's name and the range, and returns typed values:
+figures, not wording (:mod:`pgcrisis.presentation.web.documents` makes each the JSON its
+page fetches). None runs SQL on the watched server (there is none: only the recording is
+read). A range with no data gives empty charts and tables, not an error.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from pgcrisis.history.service import triage_at, triage_window
+from pgcrisis.judge import TriageReport
+from pgcrisis.model.jobs import CronJob, JobRuns
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.presentation.triage_json import report_to_json
-from pgcrisis.serve.reduce import columns, reduce
-from pgcrisis.store import FIGURES, Store, from_us, to_us
+from pgcrisis.serve.reduce import Reduced, columns, reduce
+from pgcrisis.store import FIGURES, LogErrorCount, Store, from_us, to_us
 from pgcrisis.store.series import Bucket, buckets_of
-from pgcrisis.when import local_zone, shown
+from pgcrisis.when import local_zone
 
-JSON = dict[str, Any]
 #: the widest chart the server reduces to (a request asking for more gets this many columns)
 MAX_WIDTH = 4000
 #: a range this short is drawn from the samples themselves, a bucket a second (the stored
@@ -33,43 +35,42 @@ MAX_WIDTH = 4000
 FINE_SPAN = timedelta(minutes=15)
 #: the most of a window the cached-views page walks sample by sample (refresh durations)
 VIEWS_SPAN = timedelta(hours=6)
+#: what the timeline draws besides the stored figures (:data:`~pgcrisis.store.FIGURES`):
+#: transactions per second, and the errors counted from the server's log per minute
+DERIVED = ("tps", "errors")
+#: how the errors page groups the log's errors
+ERROR_GROUPINGS = ("sqlstate", "statement", "tag", "application")
 
 
 @dataclass(frozen=True, slots=True)
-class Line:
-    """One line of a chart: its key, label, and how a minute's figure is read."""
+class Recording:
+    """One recording of the store, and the first and last moments it covers."""
 
-    key: str
-    label: str
-
-
-#: the timeline's charts: key, title, unit, lines
-CHARTS: tuple[tuple[str, str, str, tuple[Line, ...]], ...] = (
-    ("sessions", "Sessions by state", "", (Line("active", "active"),
-                                           Line("idle_tx", "idle in transaction"),
-                                           Line("idle", "idle"))),
-    ("waiting", "Lock waiters", "", (Line("waiting", "waiting on a lock"),)),
-    ("refreshing", "Refreshes running", "", (Line("refreshing", "refreshes"),)),
-    ("job_runs", "Job runs", "/min", (Line("job_runs", "runs"),)),
-    ("statement_ms", "Statement time", "ms/min", (Line("statement_ms", "execution time"),)),
-    ("tps", "Transactions", "/s", (Line("tps", "transactions/s"),)),
-    ("errors", "Errors (server log)", "/min", (Line("errors", "errors"),)),
-)
+    name: str
+    coverage: tuple[datetime, datetime] | None
 
 
-def iso(moment: datetime) -> str:
-    """``2026-11-26T08:14:03.250Z``: how the JSON says a moment (UTC, milliseconds)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def recordings(store: Store) -> JSON:
+def recordings(store: Store) -> list[Recording]:
     """The store's recordings with what each covers."""
-    out = []
-    for name in store.names():
-        cover = store.coverage(name)
-        out.append({"name": name, "from": iso(cover[0]) if cover else None,
-                    "to": iso(cover[1]) if cover else None})
-    return {"recordings": out, "zone": shown(datetime.now(UTC)).rsplit(" ", 1)[1]}
+    return [Recording(name, store.coverage(name)) for name in store.names()]
+
+
+def _width(width: int) -> int:
+    return max(1, min(width, MAX_WIDTH))
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Figures over a range, each reduced to ``width`` pixel columns (min and max of each);
+    ``columns`` the start of each column and ``step_us`` the bucket the figures were taken
+    at (µs); ``minutes`` how many buckets were read."""
+
+    width: int
+    columns: list[int]
+    coverage: tuple[datetime, datetime] | None
+    minutes: int
+    step_us: int
+    lines: dict[str, Reduced]
 
 
 def _figures(buckets: list[Bucket], key: str) -> Any:
@@ -85,10 +86,11 @@ def _errors_per_minute(store: Store, name: str, start: datetime, end: datetime
     return dict(counts)
 
 
-def timeline(store: Store, name: str, start: datetime, end: datetime, width: int) -> JSON:
-    """Every chart of the timeline over ``[start, end)``, reduced to ``width`` columns (min
-    and max of each); a column with no sample is ``null``."""
-    width = max(1, min(width, MAX_WIDTH))
+def timeline(store: Store, name: str, start: datetime, end: datetime, width: int,
+             keys: Iterable[str]) -> Timeline:
+    """Figures ``keys`` (of :data:`~pgcrisis.store.FIGURES` and :data:`DERIVED`) over
+    ``[start, end)``, reduced to ``width`` columns; a column with no sample is ``None``."""
+    width = _width(width)
     s, e = to_us(start), to_us(end)
     step_us = 1_000_000 if end - start <= FINE_SPAN else 60_000_000
     stored = store.series_figures(name, start, end) if step_us == 60_000_000 else None
@@ -109,25 +111,19 @@ def timeline(store: Store, name: str, start: datetime, end: datetime, width: int
                                                                           seconds, 1), np.nan)
     errors = _errors_per_minute(store, name, start, end)
     error_times = sorted(errors)
-    charts = []
-    for key, title, unit, lines in CHARTS:
-        out_lines = []
-        for line in lines:
-            if line.key == "errors":
-                r = reduce(error_times, [errors[t] for t in error_times], s, e, width)
-            else:
-                r = reduce(times, figures[line.key], s, e, width)
-            out_lines.append({"key": line.key, "label": line.label, "lo": r.lo, "hi": r.hi})
-        charts.append({"key": key, "title": title, "unit": unit, "lines": out_lines})
-    cover = store.coverage(name)
-    return {"name": name, "from": iso(start), "to": iso(end), "width": width,
-            "columns": [c // 1000 for c in columns(s, e, width)],
-            "coverage": {"from": iso(cover[0]), "to": iso(cover[1])} if cover else None,
-            "minutes": minutes, "step_ms": step_us // 1000, "charts": charts}
+    lines: dict[str, Reduced] = {}
+    for key in keys:
+        if key == "errors":
+            lines[key] = reduce(error_times, [errors[t] for t in error_times], s, e, width)
+        else:
+            lines[key] = reduce(times, figures[key], s, e, width)
+    return Timeline(width, columns(s, e, width), store.coverage(name), minutes, step_us,
+                    lines)
 
 
-def moment(store: Store, name: str, when: datetime, within: timedelta | None = None) -> JSON:
-    """Triage of one moment: the report ``triage --at`` makes, as its JSON.
+def moment(store: Store, name: str, when: datetime,
+           within: timedelta | None = None) -> TriageReport:
+    """Triage of one moment: the report ``triage --at`` makes.
 
     With ``within`` (a click on a chart stands for a pixel column, ``[when, when + within]``),
     a sample inside the column is judged: the first in which a warning or critical finding
@@ -140,12 +136,12 @@ def moment(store: Store, name: str, when: datetime, within: timedelta | None = N
             if found is not None and found <= when + within:
                 when = found
                 break
-    return report_to_json(triage_at(store, name, when))
+    return triage_at(store, name, when)
 
 
-def window(store: Store, name: str, start: datetime, end: datetime) -> JSON:
-    """Triage of a window: the report ``triage --from --to`` makes, as its JSON."""
-    return report_to_json(triage_window(store, name, start, end))
+def window(store: Store, name: str, start: datetime, end: datetime) -> TriageReport:
+    """Triage of a window: the report ``triage --from --to`` makes."""
+    return triage_window(store, name, start, end)
 
 
 def _at(store: Store, name: str, when: datetime) -> Snapshot | None:
@@ -173,7 +169,23 @@ def _statement_deltas(a: Snapshot | None, b: Snapshot | None) -> dict[int, tuple
     return out
 
 
-def statements(store: Store, name: str, start: datetime, end: datetime, top: int = 25) -> JSON:
+@dataclass(frozen=True, slots=True)
+class StatementUse:
+    """One statement over a window: its calls and execution time, the rate and mean, and
+    the same over the previous period of the same length (``None``: not seen then)."""
+
+    queryid: int
+    query: str
+    calls: int
+    total_ms: float
+    calls_per_s: float
+    mean_ms: float | None
+    prev_calls_per_s: float | None
+    prev_mean_ms: float | None
+
+
+def statements(store: Store, name: str, start: datetime, end: datetime,
+               top: int = 25) -> list[StatementUse]:
     """The window's statements by execution time, with calls/s and the mean against the
     previous period of the same length."""
     span = max((end - start).total_seconds(), 1.0)
@@ -185,62 +197,81 @@ def statements(store: Store, name: str, start: datetime, end: datetime, top: int
     rows = []
     for qid, (query, calls, ms) in sorted(current.items(), key=lambda kv: -kv[1][2])[:top]:
         prev = previous.get(qid)
-        rows.append({
-            "queryid": str(qid), "query": query, "calls": calls, "total_ms": round(ms, 3),
-            "calls_per_s": round(calls / span, 3),
-            "mean_ms": round(ms / calls, 3) if calls else None,
-            "prev_calls_per_s": round(prev[1] / span, 3) if prev else None,
-            "prev_mean_ms": round(prev[2] / prev[1], 3) if prev and prev[1] else None,
-        })
-    return {"from": iso(start), "to": iso(end), "statements": rows}
+        rows.append(StatementUse(
+            qid, query, calls, ms, calls / span, ms / calls if calls else None,
+            prev[1] / span if prev else None,
+            prev[2] / prev[1] if prev and prev[1] else None))
+    return rows
 
 
-def jobs(store: Store, name: str, start: datetime, end: datetime) -> JSON:
+@dataclass(frozen=True, slots=True)
+class JobUse:
+    """A pg_cron job as the recording saw it at a window's end, its runs (``None``: none
+    recorded) and how many of them fell in the window."""
+
+    job: CronJob
+    runs: JobRuns | None
+    runs_in_window: int
+
+
+def jobs(store: Store, name: str, start: datetime, end: datetime) -> list[JobUse]:
     """pg_cron's jobs as the recording saw them at the window's end: runs in the window,
     durations, failures, and runs that did nothing (succeeded, zero rows)."""
     then, now = _at(store, name, start), _at(store, name, end)
     if now is None:
-        return {"from": iso(start), "to": iso(end), "jobs": []}
+        return []
     before = {r.jobid: r for r in then.cron.runs} if then is not None else {}
     runs = {r.jobid: r for r in now.cron.runs}
     out = []
     for job in now.cron.jobs:
         r, b = runs.get(job.jobid), before.get(job.jobid)
-        out.append({
-            "jobid": job.jobid, "name": job.jobname or f"job {job.jobid}",
-            "schedule": job.schedule, "command": job.command, "active": job.active,
-            "runs": r.runs if r else 0,
-            "runs_in_window": max(0, r.runs - b.runs) if r and b else (r.runs if r else 0),
-            "failed": r.failed if r else 0, "succeeded": r.succeeded if r else 0,
-            "did_nothing": r.zero_row_runs if r else 0,
-            "mean_s": r.mean_duration_s if r else None, "max_s": r.max_duration_s if r else None,
-            "last_status": r.last_status if r else None, "last_error": r.last_error if r else None,
-        })
-    return {"from": iso(start), "to": iso(end), "jobs": out}
+        out.append(JobUse(job, r, max(0, r.runs - b.runs) if r and b else (r.runs if r else 0)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """One refresh seen running: its session, when it began, the longest it was seen
+    running (s)."""
+
+    pid: int
+    started: datetime
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ViewNode:
+    """A relation of the cached views' tree: ``kind`` as pg_class says (``m`` a
+    materialized view), ``populated`` for a materialized view the recording read (else
+    ``None``), and the refreshes seen of it."""
+
+    name: str
+    kind: str
+    populated: bool | None
+    refreshes: tuple[Refresh, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """The cached views' tree (nodes by name, edges: view, what it reads), the refreshes
+    seen since ``walked_from``, and refreshes per local day and hour over the recording."""
+
+    walked_from: datetime
+    nodes: list[ViewNode]
+    edges: list[tuple[str, str]]
+    heatmap: list[tuple[date, list[int]]]
 
 
 _REFRESH = re.compile(r"refresh\s+materialized\s+view\s+(?:concurrently\s+)?([^\s;]+)", re.I)
 
 
-def views(store: Store, name: str, start: datetime, end: datetime) -> JSON:
-    """Cached views: the dependency tree (at the window's end), each refresh seen in the
-    window with how long it ran, and a heatmap of refreshes by day and hour over the whole
-    recording (refresh-minutes: each minute counts the refreshes running at its peak)."""
-    now = _at(store, name, end)
-    nodes: dict[str, JSON] = {}
-    edges = []
-    if now is not None:
-        for v in now.matviews.views:
-            nodes[v.name] = {"name": v.name, "kind": "m", "populated": v.populated,
-                             "refreshes": []}
-        for edge in now.matviews.edges:
-            for n, kind in ((edge.view, edge.view_kind), (edge.reads, edge.reads_kind)):
-                nodes.setdefault(n, {"name": n, "kind": kind, "refreshes": []})
-            edges.append({"view": edge.view, "reads": edge.reads})
-    # refreshes: (pid, view) -> [first seen, longest running]
+def _refreshes(store: Store, name: str, start: datetime, end: datetime
+               ) -> list[tuple[str, Refresh]]:
+    """Each refresh running in the snapshots of ``[start, end)`` once, by when it began:
+    the view it refreshes, and the run."""
+    # (pid, view, began) -> [first seen, longest running]
     seen: dict[tuple[int, str, int], list[Any]] = {}
-    walk_from = max(start, end - VIEWS_SPAN)
-    for snap in store.snapshots(name, walk_from, end):
+    for snap in store.snapshots(name, start, end):
         at = snap.server_time or snap.taken_at
         for b in snap.activity:
             if b.state != "active":
@@ -256,56 +287,101 @@ def views(store: Store, name: str, start: datetime, end: datetime) -> JSON:
                        (b.pid, view, began))
             entry = seen.setdefault(key, [at, age])
             entry[1] = max(entry[1], age)
-    for (pid, view, started), (_, longest) in sorted(seen.items(), key=lambda kv: kv[0][2]):
-        node = nodes.get(view) or next((n for k, n in nodes.items()
-                                        if k.split(".")[-1] == view.split(".")[-1]), None)
-        if node is None:
-            node = nodes.setdefault(view, {"name": view, "kind": "m", "refreshes": []})
-        node["refreshes"].append({"pid": pid, "started": iso(datetime.fromtimestamp(
-            started, UTC)), "seconds": round(longest, 1)})
+    return [(view, Refresh(pid, datetime.fromtimestamp(started, UTC), longest))
+            for (pid, view, started), (_, longest) in sorted(seen.items(),
+                                                              key=lambda kv: kv[0][2])]
+
+
+def _heatmap(store: Store, name: str) -> list[tuple[date, list[int]]]:
+    """Refresh-minutes per local day and hour over the whole recording (each minute counts
+    the refreshes running at its peak)."""
     cover = store.coverage(name)
-    heat: dict[str, list[int]] = defaultdict(lambda: [0] * 24)
+    heat: dict[date, list[int]] = defaultdict(lambda: [0] * 24)
     zone = local_zone()
     if cover is not None:
         for minute in store.series(name, cover[0], cover[1]):
             if minute.refreshing:
                 local = from_us(minute.t).astimezone(zone)
-                heat[local.strftime("%Y-%m-%d")][local.hour] += minute.refreshing
-    return {"from": iso(start), "to": iso(end), "walked_from": iso(walk_from),
-            "nodes": sorted(nodes.values(), key=lambda n: n["name"]), "edges": edges,
-            "heatmap": {"zone": shown(datetime.now(UTC)).rsplit(" ", 1)[1],
-                        "days": sorted(heat), "hours": [heat[d] for d in sorted(heat)]}}
+                heat[local.date()][local.hour] += minute.refreshing
+    return [(day, heat[day]) for day in sorted(heat)]
 
 
-def errors(store: Store, name: str, start: datetime, end: datetime, width: int) -> JSON:
+def views(store: Store, name: str, start: datetime, end: datetime) -> Views:
+    """Cached views: the dependency tree (at the window's end), each refresh seen in the
+    window (its last :data:`VIEWS_SPAN`) with how long it ran, and a heatmap of refreshes by
+    day and hour over the whole recording."""
+    now = _at(store, name, end)
+    nodes: dict[str, tuple[str, bool | None, list[Refresh]]] = {}
+    edges = []
+    if now is not None:
+        for v in now.matviews.views:
+            nodes[v.name] = ("m", v.populated, [])
+        for edge in now.matviews.edges:
+            for n, kind in ((edge.view, edge.view_kind), (edge.reads, edge.reads_kind)):
+                nodes.setdefault(n, (kind, None, []))
+            edges.append((edge.view, edge.reads))
+    walk_from = max(start, end - VIEWS_SPAN)
+    for view, run in _refreshes(store, name, walk_from, end):
+        node = nodes.get(view) or next((n for k, n in nodes.items()
+                                        if k.split(".")[-1] == view.split(".")[-1]), None)
+        if node is None:
+            node = nodes.setdefault(view, ("m", None, []))
+        node[2].append(run)
+    return Views(walk_from, [ViewNode(n, kind, populated, tuple(runs))
+                             for n, (kind, populated, runs) in sorted(nodes.items())],
+                 edges, _heatmap(store, name))
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorGroup:
+    """Errors of one group: the first row counted in it (its key, severity and SQLSTATE),
+    how many, and the latest message."""
+
+    first: LogErrorCount
+    count: int
+    sample: str
+
+
+@dataclass(frozen=True, slots=True)
+class Errors:
+    """Errors counted from the server's log over a window: the total, the count per tag
+    (``""``: untagged) reduced to ``width`` columns, and the groups of each of
+    :data:`ERROR_GROUPINGS`, most errors first."""
+
+    total: int
+    width: int
+    columns: list[int]
+    per_tag: list[tuple[str, Reduced]]
+    groups: dict[str, list[ErrorGroup]]
+
+
+def _group_key(kind: str, row: LogErrorCount) -> tuple[object, ...]:
+    if kind == "statement":
+        return (row.statement, row.queryid or None)
+    return (getattr(row, kind),)
+
+
+def errors(store: Store, name: str, start: datetime, end: datetime, width: int) -> Errors:
     """Errors counted from the server's log: per SQLSTATE, statement, tag and application,
     with a sample message each, and per tag over time (``width`` columns)."""
-    rows = store.log_errors(name, start, end)
-    groups: dict[str, dict[tuple[str, ...], JSON]] = {
-        "sqlstate": {}, "statement": {}, "tag": {}, "application": {}}
+    groups: dict[str, dict[tuple[object, ...], ErrorGroup]] = {
+        kind: {} for kind in ERROR_GROUPINGS}
     per_tag: dict[str, Counter[int]] = defaultdict(Counter)
     total = 0
-    for row in rows:
-        n = row.count
-        total += n
-        per_tag[row.tag or "(no tag)"][row.t] += n
-        keys = {"sqlstate": (row.sqlstate,),
-                "statement": (row.statement, str(row.queryid or "")),
-                "tag": (row.tag or "(no tag)",), "application": (row.application or "(none)",)}
-        for kind, key in keys.items():
-            g = groups[kind].setdefault(key, {"key": list(key), "count": 0,
-                                              "severity": row.severity, "sample": row.sample,
-                                              "sqlstate": row.sqlstate})
-            g["count"] += n
-            g["sample"] = row.sample
-    width = max(1, min(width, MAX_WIDTH))
+    for row in store.log_errors(name, start, end):
+        total += row.count
+        per_tag[row.tag][row.t] += row.count
+        for kind, found in groups.items():
+            key = _group_key(kind, row)
+            g = found.get(key)
+            found[key] = ErrorGroup(row, row.count, row.sample) if g is None else \
+                ErrorGroup(g.first, g.count + row.count, row.sample)
+    width = _width(width)
     s, e = to_us(start), to_us(end)
     series = []
-    for tag, counts in sorted(per_tag.items()):
+    for tag, counts in per_tag.items():
         ts = sorted(counts)
-        r = reduce(ts, [counts[t] for t in ts], s, e, width)
-        series.append({"key": tag, "label": tag, "lo": r.lo, "hi": r.hi})
-    return {"from": iso(start), "to": iso(end), "total": total,
-            "columns": [c // 1000 for c in columns(s, e, width)], "series": series,
-            **{kind: sorted(g.values(), key=lambda x: -x["count"])
-               for kind, g in groups.items()}}
+        series.append((tag, reduce(ts, [counts[t] for t in ts], s, e, width)))
+    return Errors(total, width, columns(s, e, width), series,
+                  {kind: sorted(found.values(), key=lambda g: -g.count)
+                   for kind, found in groups.items()})

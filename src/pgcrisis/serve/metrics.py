@@ -1,25 +1,76 @@
-"""``/metrics``: the latest recorded sample as Prometheus figures (OpenMetrics), for an existing
-Prometheus/Grafana stack to scrape: sessions by state, lock waiters, refreshes running,
-transactions, finding counts by code and severity (the same checks as triage), errors counted
-from the server's log. A collector reads the store at each scrape; nothing is kept between.
+"""``/metrics``: the latest recorded sample's figures, for an existing Prometheus/Grafana stack
+to scrape: sessions by state, lock waiters, refreshes running, transactions, finding counts by
+code and severity (the same checks as triage), errors counted from the server's log. A
+collector reads the store at each scrape; nothing is kept between. The families' names,
+help and labels are :mod:`pgcrisis.presentation.web.openmetrics`'.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from pgcrisis.errors import PgcrisisError
 from pgcrisis.history.service import triage_at
+from pgcrisis.presentation.web.openmetrics import families
 from pgcrisis.store import Store
-from pgcrisis.store.series import reading
+from pgcrisis.store.series import Reading, reading
 
 #: errors of the log are given over this last stretch of the recording
 ERRORS_OVER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """The figures of a recording's latest sample: its server time, the sessions it saw,
+    the transactions counter (``None``: not read), transactions per second over the latest
+    minute that has a rate, and the counts of its findings (code, severity) and of the
+    log's errors (SQLSTATE, tag) over the last ``errors_over``, sorted."""
+
+    at: datetime
+    reading: Reading
+    transactions: int | None
+    tps: float | None
+    findings: list[tuple[tuple[str, str], int]]
+    errors: list[tuple[tuple[str, str], int]]
+    errors_over: timedelta = ERRORS_OVER
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """Whether the recording has a sample, and its figures (``None``: no sample, or one that
+    could not be judged)."""
+
+    up: bool
+    sample: Sample | None
+
+
+def latest(store: Store, name: str) -> Latest:
+    """Recording ``name``'s latest sample, as of now."""
+    cover = store.coverage(name)
+    if cover is None:
+        return Latest(False, None)
+    last = cover[1]
+    try:
+        report = triage_at(store, name, last)
+    except PgcrisisError:
+        return Latest(True, None)
+    snap = report.snapshot
+    rated = [b for b in store.series(name, last - timedelta(minutes=2), last) if b.seconds > 0]
+    counts: Counter[tuple[str, str]] = Counter()
+    for row in store.log_errors(name, last - ERRORS_OVER, last):
+        counts[(row.sqlstate, row.tag)] += row.count
+    return Latest(True, Sample(
+        last, reading(snap),
+        snap.transactions.total if snap.transactions is not None else None,
+        rated[-1].xacts / rated[-1].seconds if rated else None,
+        sorted(Counter((f.code, f.severity.value) for f in report.findings).items()),
+        sorted(counts.items())))
 
 
 class RecordingCollector(Collector):
@@ -30,68 +81,7 @@ class RecordingCollector(Collector):
         self.name = name
 
     def collect(self) -> Iterator[Metric]:
-        cover = self.store.coverage(self.name)
-        up = GaugeMetricFamily("pgcrisis_recording_up",
-                               "1 when the recording has a sample", labels=["recording"])
-        up.add_metric([self.name], 1 if cover else 0)
-        yield up
-        if cover is None:
-            return
-        last = cover[1]
-        try:
-            report = triage_at(self.store, self.name, last)
-        except PgcrisisError:
-            return
-        snap = report.snapshot
-        label = [self.name]
-        stamp = GaugeMetricFamily("pgcrisis_last_sample_timestamp_seconds",
-                                  "Server time of the latest sample", labels=["recording"])
-        stamp.add_metric(label, last.timestamp())
-        yield stamp
-        r = reading(snap)
-        sessions = GaugeMetricFamily("pgcrisis_sessions", "Client sessions by state",
-                                     labels=["recording", "state"])
-        for state, value in (("active", r.active), ("idle", r.idle),
-                             ("idle in transaction", r.idle_tx)):
-            sessions.add_metric([*label, state], value)
-        yield sessions
-        for metric, text, value in (
-                ("pgcrisis_lock_waiters", "Sessions waiting on a lock", r.waiting),
-                ("pgcrisis_refreshes_running", "Materialized view refreshes running",
-                 r.refreshing)):
-            g = GaugeMetricFamily(metric, text, labels=["recording"])
-            g.add_metric(label, value)
-            yield g
-        if snap.transactions is not None:
-            c = CounterMetricFamily("pgcrisis_transactions",
-                                    "Transactions committed and rolled back (all databases)",
-                                    labels=["recording"])
-            c.add_metric(label, snap.transactions.total)
-            yield c
-        minute = self.store.series(self.name, last - timedelta(minutes=2), last)
-        rated = [b for b in minute if b.seconds > 0]
-        if rated:
-            tps = GaugeMetricFamily("pgcrisis_transactions_per_second",
-                                    "Transactions per second over the latest minute",
-                                    labels=["recording"])
-            tps.add_metric(label, rated[-1].xacts / rated[-1].seconds)
-            yield tps
-        findings = GaugeMetricFamily("pgcrisis_findings",
-                                     "Findings of the latest sample by code and severity",
-                                     labels=["recording", "code", "severity"])
-        for (code, severity), n in sorted(Counter(
-                (f.code, f.severity.value) for f in report.findings).items()):
-            findings.add_metric([*label, code, severity], n)
-        yield findings
-        errs = GaugeMetricFamily("pgcrisis_log_errors",
-                                 "Errors in the server's log over the last 5 minutes",
-                                 labels=["recording", "sqlstate", "tag"])
-        counts: Counter[tuple[str, str]] = Counter()
-        for row in self.store.log_errors(self.name, last - ERRORS_OVER, last):
-            counts[(row.sqlstate, row.tag)] += row.count
-        for (sqlstate, tag), n in sorted(counts.items()):
-            errs.add_metric([*label, sqlstate, tag], n)
-        yield errs
+        yield from families(self.name, latest(self.store, self.name))
 
 
 def registry(store: Store, name: str) -> CollectorRegistry:
