@@ -28,7 +28,8 @@ with contextlib.redirect_stdout(out):
     except SystemExit as exc:
         code = exc.code
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
-print(json.dumps({"code": code, "loaded": loaded, "out": out.getvalue()}))
+ours = sorted(m for m in sys.modules if m.startswith("pgcrisis."))
+print(json.dumps({"code": code, "loaded": loaded, "ours": ours, "out": out.getvalue()}))
 """.replace("HEAVY", repr(HEAVY))
 
 
@@ -66,3 +67,18 @@ def test_the_version_loads_nothing_heavy() -> None:
     result = _run("--version")
     assert result["code"] == 0
     assert result["loaded"] == []
+
+
+def test_explaining_a_plan_loads_no_action_catalogue() -> None:
+    """``explain`` on a small plan grades its tips on the findings' scale
+    (``model/severity.py``) and loads nothing a finding carries: no action catalogue, no
+    model of server health, no check (and nothing heavy)."""
+    plan = Path(__file__).parent / "plans" / "inputs" / "analyze-costs-off.txt"
+    result = _run("explain", str(plan))
+    assert result["code"] == 0, result
+    assert result["loaded"] == []
+    ours = result["ours"]
+    assert isinstance(ours, list) and "pgcrisis.plan" in ours
+    unused = ("pgcrisis.actions", "pgcrisis.model.findings", "pgcrisis.model.health",
+              "pgcrisis.checks")
+    assert not [m for m in ours if str(m).startswith(unused)], ours

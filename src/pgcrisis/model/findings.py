@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from pgcrisis.actions.base import Action, remedy_sql
 from pgcrisis.model.health import client_label
+from pgcrisis.model.severity import Severity
 
-
-class Severity(StrEnum):
-    """How bad a finding is; the order is the ranking order."""
-
-    CRITICAL = "critical"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """0 for critical, 1 for warning, 2 for info (lower is worse)."""
-        return {"critical": 0, "warning": 1, "info": 2}[self.value]
+# Severity is a finding's: named here too (the plan analyser takes it from model.severity)
+__all__ = ["Finding", "JsonValue", "ObjectRef", "Remedy", "Severity", "Skipped", "exit_code",
+           "rank"]
 
 
 JsonValue = Any  # evidence values: numbers, strings, lists, small dicts

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pgcrisis.model.findings import Severity
+from pgcrisis.model.severity import Severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from pgcrisis import durations, sizes
-from pgcrisis.model.findings import Severity
+from pgcrisis.model.severity import Severity
 from pgcrisis.plan.model import NodeStat, PlanAnalysis, Tip
 
 STYLE = {Severity.CRITICAL: "bold white on red", Severity.WARNING: "bold black on yellow",

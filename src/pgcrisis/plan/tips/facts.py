@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from pgcrisis.durations import exact_ms
-from pgcrisis.model.findings import Severity
+from pgcrisis.model.severity import Severity
 from pgcrisis.plan._node import PlanNode
 from pgcrisis.plan.model import Tip
 
