@@ -1,4 +1,6 @@
-"""No false alarms: a healthy server under a mixed read/write load gives nothing above info."""
+"""No false alarms: a healthy server under a mixed read/write load gives nothing above info,
+with triage's default load window taken (no cpu-saturation, io-saturation or runaway-client
+for a busy but healthy server)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pgcrisis.judge import TriageReport
 from pgcrisis.lab.app import create_app
 from pgcrisis.lab.scenario import wait_until
 from pgcrisis.model.findings import Severity
+from pgcrisis.model.load import DEFAULT_WINDOW_S
 from tests.helpers import PgServer, triage
 from tests.scenarios.users import SimulatedUsers
 
@@ -63,12 +66,20 @@ def test_no_warning_or_critical_on_a_healthy_server_under_load(pg: PgServer, db:
                              think_s=0.01).start()
     try:
         _under_load(readers, writers)
-        report = triage(db)
+        report = triage(db, sample_s=DEFAULT_WINDOW_S)
     finally:
         read_lat, write_lat = readers.stop(), writers.stop()
     assert read_lat.samples and write_lat.samples, "the load really ran"
     loud = [f"{f.code}: {f.title}" for f in report.findings if f.severity is not Severity.INFO]
     assert loud == []
+    _sampled(report)
+
+
+def _sampled(report: TriageReport) -> None:
+    """The report judged a real load window (the saturation checks had something to judge)."""
+    profile = report.snapshot.load
+    assert profile is not None and profile.samples >= 5 and profile.active > 0
+    assert not {"cpu-saturation", "io-saturation"} & {s.check for s in report.results.skipped}
 
 
 def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(
@@ -100,7 +111,7 @@ def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(
         wait_until(lambda: _sessions(db, "pgbench") >= 4, what="pgbench's 4 clients")
         other.start()
         wait_until(lambda: _sessions(db, "pgcrisis") >= 1, what="the other pgcrisis sampling")
-        report = triage(db, all_databases=True)
+        report = triage(db, all_databases=True, sample_s=DEFAULT_WINDOW_S)
         other.join(30)
     finally:
         read_lat, write_lat = readers.stop(), writers.stop()
@@ -114,5 +125,6 @@ def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(
         about_us = [f.title for f in r.findings for o in f.objects
                     if (o.name or "").startswith("pgcrisis")]
         assert about_us == []
+    _sampled(report)
     assert sampling and sampling[0].snapshot.sample is not None
     assert sampling[0].snapshot.sample.total_calls > 0

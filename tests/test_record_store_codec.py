@@ -227,9 +227,10 @@ def test_an_age_in_whole_microseconds_is_stored_as_its_origin(us: int) -> None:
 
 def test_rows_written_under_an_older_layout_are_read_by_name() -> None:
     """A store written when Backend had its fields in another order, one field more (since
-    dropped) and the last three (the XID ages, the connection's age) not yet there."""
+    dropped) and the last four (the XID ages, the connection's age, the queryid) not yet
+    there."""
     current = [f.name for f in dataclasses.fields(Backend)]
-    old_names = ["query", "dropped_since", *[n for n in current[:-3] if n != "query"]]
+    old_names = ["query", "dropped_since", *[n for n in current[:-4] if n != "query"]]
     layout = Layout({**Codec().layout.types, type_key(Backend): tuple(old_names)})
     values = {"query": "select 1", "dropped_since": 42, "pid": 9, "datname": "app",
               "usename": "u", "application_name": "web", "client_addr": None,

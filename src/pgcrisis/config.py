@@ -9,7 +9,10 @@ the file over the defaults in :class:`~pgcrisis.checks.thresholds.Thresholds`::
 
     [triage]
     all_databases = true          # like --all-databases
-    sample = 5                    # like --sample 5
+    sample = 5                    # like --sample 5 (the load window; 0 takes none)
+
+    [server]
+    cpus = 8                      # like --cpus 8: the CPUs of a server pgcrisis cannot see
 
 Unknown names are errors (a typo must not silently keep a default).
 """
@@ -36,8 +39,16 @@ class Config:
 
     thresholds: Mapping[str, float | int] = field(default_factory=dict)
     all_databases: bool = False
-    sample_s: float = 0.0
+    #: the load window's length (None: the command's default)
+    sample_s: float | None = None
+    #: the server's CPU count (None: this machine's when the server is on it, else unknown)
+    cpus: int | None = None
     path: Path | None = None
+
+    @property
+    def cpus_from(self) -> str:
+        """Where the CPU count comes from, as a finding says it."""
+        return f"{self.path or CONFIG_NAME} ([server] cpus)"
 
 
 def _threshold_types() -> dict[str, type]:
@@ -79,10 +90,10 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
         raise ConfigError(f"config file {path} does not exist") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    unknown = set(data) - {"thresholds", "triage"}
+    unknown = set(data) - {"thresholds", "triage", "server"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)} "
-                          "(known: thresholds, triage)")
+                          "(known: thresholds, triage, server)")
     raw = data.get("thresholds", {})
     thresholds = {name: coerce(name, value, str(path)) for name, value in raw.items()}
     triage = data.get("triage", {})
@@ -95,8 +106,23 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
             raise ConfigError(f"{path}: [triage] {key} must be true or false")
         if wanted is float and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ConfigError(f"{path}: [triage] {key} must be a number of seconds")
+    sample = triage.get("sample")
     return Config(thresholds=thresholds, all_databases=bool(triage.get("all_databases", False)),
-                  sample_s=float(triage.get("sample", 0.0)), path=path)
+                  sample_s=None if sample is None else float(sample),
+                  cpus=_cpus(data.get("server", {}), path), path=path)
+
+
+def _cpus(server: Mapping[str, Any], path: Path) -> int | None:
+    """``[server] cpus``: a whole number of CPUs, at least 1."""
+    unknown = set(server) - {"cpus"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown [server] key(s) {sorted(unknown)} (known: cpus)")
+    cpus = server.get("cpus")
+    if cpus is None:
+        return None
+    if isinstance(cpus, bool) or not isinstance(cpus, int) or cpus < 1:
+        raise ConfigError(f"{path}: [server] cpus must be a whole number of CPUs, at least 1")
+    return cpus
 
 
 def parse_assignment(text: str) -> tuple[str, float | int]:

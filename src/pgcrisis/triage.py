@@ -97,11 +97,16 @@ def run_triage(target: Target, *, limits: SessionLimits | None = None,
                thresholds: Thresholds | None = None,
                options: ProbeOptions | None = None,
                all_databases: bool = False, sample_s: float = 0.0) -> TriageReport:
-    """Connect with a safe session, collect, check; raise ConnectError if unreachable."""
+    """Connect with a safe session, collect, check; raise ConnectError if unreachable.
+
+    With ``sample_s`` (the command's default is
+    :data:`~pgcrisis.model.load.DEFAULT_WINDOW_S`), the load window is watched that long on a
+    second safe session, in a thread, while the other probes run on the first."""
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     with connect(target, limits) as conn:
-        snapshot = collect(conn, options, sample_s=sample_s)
+        snapshot = collect(conn, options, sample_s=sample_s,
+                           second_session=lambda: connect(target, limits))
     results = grouped(run_checks(snapshot, thresholds))
     databases: tuple[str, ...] = (snapshot.server.database,)
     queries = snapshot.query_count

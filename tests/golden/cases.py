@@ -50,6 +50,7 @@ from tests.scenarios.health import (
     VacuumDisabled,
 )
 from tests.scenarios.jobs import FailingJob
+from tests.scenarios.load import CpuSaturation, IoSaturation
 from tests.scenarios.locks import (
     ActiveStatementChain,
     IdleTransactionChain,
@@ -267,6 +268,12 @@ CASES: tuple[Case, ...] = (
     Case("api_heavy_call_loop", "a loop of heavy statements, found by its share of the time",
          _lab(lambda dsn: ApiCallLoop(dsn, application_name="export-retry", sleep_s=0.01)),
          _codes("runaway-client"), needs=STATEMENTS, sample_s=1.5),
+    # -- load (issue 20) --------------------------------------------------------------------------
+    Case("cpu_saturation", "four clients per core run a CPU-bound join (the default window)",
+         _lab(CpuSaturation), _codes("cpu-saturation"), needs=STATEMENTS, sample_s=1.0),
+    Case("io_saturation", "sixteen clients read a working set four times shared_buffers "
+         "(evicted from the page cache)", _lab(IoSaturation), _codes("io-saturation"),
+         needs=STATEMENTS, sample_s=1.0),
     # -- indexes, sequences, statements ----------------------------------------------------------
     Case("redundant_indexes", "two identical indexes, and one a prefix of another",
          _lab(RedundantIndexes), _codes("duplicate-index")),

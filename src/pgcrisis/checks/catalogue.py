@@ -7,6 +7,7 @@ from pgcrisis.checks import (  # noqa: F401
     indexes,
     jit,
     jobs,
+    load,
     locks,
     matviews,
     sessions,

@@ -66,6 +66,16 @@ class Thresholds:
     runaway_min_exec_ms_per_s: float = 500.0   # --sample, by time: half a backend kept busy
     runaway_repeat_share: float = 0.5          # --sample: its top statement's share of its calls
     runaway_critical_exec_ms_per_s: float = 2000.0  # two backends busy all the time
+    # load (cpu-saturation, io-saturation), in average sessions over the load window; no peer
+    # judges them (pg_activity and pg_top show the load average, pgwatch charts waits)
+    cpu_saturation_ratio: float = 1.5          # sessions on CPU per core: a warning
+    cpu_saturation_critical_ratio: float = 3.0  # ... critical
+    cpu_unknown_min_sessions: float = 4.0      # cores unknown: reported (info) from this many
+    load_sustained_share: float = 0.6          # share of the samples above the line
+    io_saturation_min_sessions: float = 2.0    # sessions waiting on data-file reads or writes
+    io_saturation_min_share: float = 0.3       # ... and this share of the active sessions
+    io_saturation_critical_sessions: float = 8.0
+    load_driver_min_share: float = 0.1         # a statement or client named as a driver
     # vacuum and statistics; autovacuum's own triggers: 50 rows + 20% dead (vacuum),
     # 50 rows + 10% changed (analyze); check_postgres last_analyze/last_vacuum: 1 day (time)
     stale_statistics_share: float = 0.5        # rows changed since ANALYZE, share of the table

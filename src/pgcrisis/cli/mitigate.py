@@ -7,13 +7,16 @@ import sys
 
 import click
 
-from pgcrisis.cli.options import dsn_option, limits_from, session_options
+from pgcrisis.cli.options import cpus_given, cpus_option, dsn_option, limits_from, session_options
+from pgcrisis.collect.probe import ProbeOptions
+from pgcrisis.config import load as load_config
 from pgcrisis.dsn import resolve
 from pgcrisis.errors import ConfigError
 from pgcrisis.judge import TriageReport
 from pgcrisis.mitigate import playbook as playbook_mod
 from pgcrisis.mitigate.playbook import Step
 from pgcrisis.mitigate.service import NO, QUIT, YES, Answer, apply_steps, choose
+from pgcrisis.model.load import DEFAULT_WINDOW_S
 from pgcrisis.presentation import mitigate_json, mitigate_text
 from pgcrisis.triage import run_triage
 from pgcrisis.when import MOMENT_HELP
@@ -47,8 +50,10 @@ def _ask(step: Step) -> Answer:
               help="Which recording of the store (needed when it holds several).")
 @click.option("--at", default=None, metavar="TIME",
               help=f"The recorded moment: {MOMENT_HELP}.")
-@click.option("--sample", "sample_s", type=click.FloatRange(0, 300), default=0.0,
-              metavar="SECONDS", help="Sample call rates this long (finds looping clients).")
+@click.option("--sample", "sample_s", type=click.FloatRange(0, 300),
+              default=DEFAULT_WINDOW_S, show_default=True, metavar="SECONDS",
+              help="The load window (saturated CPUs or disks, looping clients); 0: none.")
+@cpus_option
 @click.option("--apply", "do_apply", is_flag=True,
               help="Apply the playbook: asks before each step, or takes the STEP_IDs named.")
 @click.option("--yes", is_flag=True, help="With --apply: apply every step without asking.")
@@ -58,7 +63,7 @@ def _ask(step: Step) -> Answer:
               show_default=True, help="Output format.")
 def mitigate(args: tuple[str, ...], dsn: str | None, statement_timeout_ms: int,
              lock_timeout_ms: int, store: str | None, recording: str | None, at: str | None,
-             sample_s: float, do_apply: bool, yes: bool, undo_id: str | None,
+             sample_s: float, cpus: int | None, do_apply: bool, yes: bool, undo_id: str | None,
              fmt: str) -> None:
     """Turn the current triage into a playbook: what to do now, in order (root blockers
     first), each step with its SQL, expected effect, risk and undo.
@@ -98,8 +103,12 @@ def mitigate(args: tuple[str, ...], dsn: str | None, statement_timeout_ms: int,
         target = resolve(conninfo)
         limits = limits_from(statement_timeout_ms, lock_timeout_ms)
 
+        config = load_config()
+        count, where = cpus_given(cpus, config.cpus, config.cpus_from)
+        options = ProbeOptions(cpus=count, cpus_from=where)
+
         def live() -> TriageReport:
-            return run_triage(target, limits=limits, sample_s=sample_s)
+            return run_triage(target, limits=limits, options=options, sample_s=sample_s)
 
         report = live()
         _incident_hook(report)

@@ -43,3 +43,21 @@ def limits_from(statement_timeout_ms: int, lock_timeout_ms: int) -> SessionLimit
     """Build :class:`SessionLimits` from the parsed flags."""
     return SessionLimits(statement_timeout_ms=statement_timeout_ms,
                          lock_timeout_ms=lock_timeout_ms)
+
+
+def cpus_option(func: F) -> F:
+    """``--cpus N``: the server's CPU count, where pgcrisis cannot see its machine."""
+    return click.option(
+        "--cpus", type=click.IntRange(1, 4096), default=None, metavar="N",
+        help="The server's CPU count, for a server not on this machine (a managed one): "
+             "sessions on CPU are judged against it. Default: [server] cpus in "
+             "pgcrisis.toml, else this machine's when the server runs here, else unknown.",
+    )(func)
+
+
+def cpus_given(flag: int | None, config_cpus: int | None, config_from: str
+               ) -> tuple[int | None, str]:
+    """The CPU count a person gave, and where: the flag wins over the config file."""
+    if flag is not None:
+        return flag, "--cpus"
+    return config_cpus, config_from

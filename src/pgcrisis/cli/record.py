@@ -8,7 +8,15 @@ from collections.abc import Callable
 
 import click
 
-from pgcrisis.cli.options import dsn_option, limits_from, session_options
+from pgcrisis.cli.options import (
+    cpus_given,
+    cpus_option,
+    dsn_option,
+    limits_from,
+    session_options,
+)
+from pgcrisis.collect.probe import ProbeOptions
+from pgcrisis.config import load as load_config
 from pgcrisis.dsn import resolve
 from pgcrisis.durations import parse as parse_duration
 from pgcrisis.errors import ConfigError
@@ -70,11 +78,12 @@ def _progress(every_s: float) -> Callable[[Frame, RecorderStats], None]:
               help="The log_line_prefix of a stderr log (default: the server's own).")
 @click.option("--metrics-port", default=None, type=click.IntRange(1, 65535), metavar="PORT",
               help="Serve /metrics (OpenMetrics) on 127.0.0.1:PORT while recording.")
+@cpus_option
 @session_options
 def record(dsn_arg: str | None, dsn: str | None, store: str | None, name: str | None,
            interval: str, retention: str, max_size: str | None, duration: str | None,
            allow_watched: bool, log_dir: str | None, log_format: str,
-           log_line_prefix: str | None, metrics_port: int | None,
+           log_line_prefix: str | None, metrics_port: int | None, cpus: int | None,
            statement_timeout_ms: int, lock_timeout_ms: int) -> None:
     """Record a server's sessions, locks, statements, cached views and jobs, to triage any
     past moment later (pgcrisis triage --store ... --at 09:14).
@@ -87,8 +96,11 @@ def record(dsn_arg: str | None, dsn: str | None, store: str | None, name: str | 
     step = parse_duration(interval).total_seconds()
     if step < 0.1:
         raise ConfigError(f"--interval {interval} is too short: 100ms at least")
+    config = load_config()
+    count, where = cpus_given(cpus, config.cpus, config.cpus_from)
     options = RecorderOptions(interval_s=step, retention=parse_duration(retention),
-                              limits=limits_from(statement_timeout_ms, lock_timeout_ms))
+                              limits=limits_from(statement_timeout_ms, lock_timeout_ms),
+                              probe_options=ProbeOptions(cpus=count, cpus_from=where))
     target = resolve(dsn_arg or dsn)
     spec = store or default_store()
     seconds = parse_duration(duration).total_seconds() if duration is not None else None

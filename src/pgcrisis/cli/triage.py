@@ -8,10 +8,17 @@ from pathlib import Path
 import click
 
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.cli.options import dsn_option, limits_from, session_options
+from pgcrisis.cli.options import (
+    cpus_given,
+    cpus_option,
+    dsn_option,
+    limits_from,
+    session_options,
+)
 from pgcrisis.config import Config, build_thresholds, load, parse_assignment
 from pgcrisis.errors import ConfigError
 from pgcrisis.judge import TriageReport
+from pgcrisis.model.load import DEFAULT_WINDOW_S
 from pgcrisis.presentation import DEFAULT_PANELS
 from pgcrisis.when import MOMENT_HELP
 
@@ -35,9 +42,12 @@ from pgcrisis.when import MOMENT_HELP
                    "every database the role can connect to; server-wide checks run once.")
 @click.option("--sample", "sample_s", type=click.FloatRange(0, 300), default=None,
               metavar="SECONDS",
-              help="Watch the server this long and report call rates per client "
-                   "(runaway-client): two pg_stat_statements readings around "
-                   "pg_stat_activity samples.")
+              help="The load window: watch the server this long, on a session of its own "
+                   "while the other probes run, for where the active sessions' time goes "
+                   "(CPU, I/O, locks...) and who puts it there (pg_stat_statements "
+                   "differences), and call rates per client (runaway-client). 0: no window "
+                   f"[default: {DEFAULT_WINDOW_S:g}, or [triage] sample in pgcrisis.toml].")
+@cpus_option
 @click.option("--threshold", "threshold_args", multiple=True, metavar="NAME=VALUE",
               help="Set any threshold (see docs/checks.md), e.g. --threshold "
                    "bloat_dead_share=0.3. Repeatable; wins over the config file.")
@@ -72,7 +82,7 @@ from pgcrisis.when import MOMENT_HELP
                    "line each).")
 def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms: int,
            lock_timeout_ms: int, config_path: Path | None, all_databases: bool | None,
-           sample_s: float | None, threshold_args: tuple[str, ...],
+           sample_s: float | None, cpus: int | None, threshold_args: tuple[str, ...],
            idle_threshold: float | None, long_query_threshold: float | None,
            long_transaction_threshold: float | None, no_verify: bool, store: str | None,
            recording: str | None, at: str | None, start: str | None, end: str | None,
@@ -109,7 +119,7 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
                              thresholds=thresholds)
     else:
         report = _live(dsn_arg or dsn, statement_timeout_ms, lock_timeout_ms, thresholds,
-                       config, all_databases, sample_s, no_verify)
+                       config, all_databases, sample_s, cpus, no_verify)
         from pgcrisis.incident.store import record_triage
 
         record_triage(report, by="triage")  # an open incident collects its root findings
@@ -132,16 +142,19 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
 
 def _live(dsn: str | None, statement_timeout_ms: int, lock_timeout_ms: int,
           thresholds: Thresholds, config: Config, all_databases: bool | None,
-          sample_s: float | None, no_verify: bool) -> TriageReport:
+          sample_s: float | None, cpus: int | None, no_verify: bool) -> TriageReport:
     """One pass over the live server."""
     from pgcrisis.collect.probe import ProbeOptions
     from pgcrisis.dsn import resolve
     from pgcrisis.triage import run_triage
 
     target = resolve(dsn)
+    count, where = cpus_given(cpus, config.cpus, config.cpus_from)
+    window = sample_s if sample_s is not None else config.sample_s
     return run_triage(target, limits=limits_from(statement_timeout_ms, lock_timeout_ms),
                       thresholds=thresholds,
-                      options=ProbeOptions(verify_index_advice=not no_verify),
+                      options=ProbeOptions(verify_index_advice=not no_verify, cpus=count,
+                                           cpus_from=where),
                       all_databases=(config.all_databases if all_databases is None
                                      else all_databases),
-                      sample_s=config.sample_s if sample_s is None else sample_s)
+                      sample_s=DEFAULT_WINDOW_S if window is None else window)

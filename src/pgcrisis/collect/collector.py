@@ -20,11 +20,14 @@ from pgcrisis.collect import (  # noqa: F401
     probe_cron,
     probe_health,
     probe_index_advice,
+    probe_load,
     probe_matviews,
     probe_relations,
     probe_statements,
     sampler,
 )
+from pgcrisis.collect.load_frames import FrameLoad
+from pgcrisis.collect.load_window import OpenSession, Window
 from pgcrisis.collect.probe import (
     PROBES,
     UNREADABLE,
@@ -35,7 +38,17 @@ from pgcrisis.collect.probe import (
 )
 from pgcrisis.collect.server import read_clock, read_server
 from pgcrisis.errors import ConnectError, ProbeUnavailable, first_line
-from pgcrisis.model.parts import PARTS, SERVER_PARTS, Cadence, Part, fields_of, names
+from pgcrisis.model.parts import (
+    LOAD,
+    PARTS,
+    SAMPLE,
+    SERVER_PARTS,
+    STATEMENTS,
+    Cadence,
+    Part,
+    fields_of,
+    names,
+)
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 
@@ -63,22 +76,30 @@ def _read(part: str, read: Callable[[], Mapping[str, Any]],
 
 def collect(conn: psycopg.Connection[Any], options: ProbeOptions | None = None, *,
             parts: Collection[Part] | None = None, sample_s: float = 0.0,
-            server: ServerInfo | None = None) -> Snapshot:
+            server: ServerInfo | None = None, second_session: OpenSession | None = None,
+            frames: FrameLoad | None = None) -> Snapshot:
     """Read every part (or only ``parts``); a part that cannot be read is recorded with the
-    reason, not raised. With ``sample_s``, also watch call rates over that many seconds (the
-    ``sample`` part, read only when asked for). ``server`` reuses facts read before on this
-    session (the recorder reads them once a minute, not every second)."""
+    reason, not raised. ``server`` reuses facts read before on this session (the recorder
+    reads them once a minute, not every second).
+
+    With ``sample_s``, the load window is watched that long (the ``load`` and ``sample``
+    parts): on a session ``second_session`` opens, in a thread, while the other probes run
+    (without it, on this session, when the ``load`` part's turn comes). Without a window,
+    ``frames`` builds a recording's frame profile for the ``load`` part."""
     queries = 2 if server is None else 1
     if server is None:
         server = read_server(conn)
     server_time, started_at = read_clock(conn)
+    wanted = PARTS if parts is None else [p for p in PARTS if p in parts]
+    window = None
+    if sample_s > 0 and (LOAD in wanted or SAMPLE in wanted):
+        window = Window(second_session, server, sample_s).start()
     ctx = ProbeContext(conn=conn, server=server, options=options or ProbeOptions(),
-                       queries=queries, sample_s=sample_s)
+                       queries=queries, sample_s=sample_s, window=window, frames=frames,
+                       full_pass=STATEMENTS in wanted)
     fields: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
-    for part in PARTS:
-        if parts is not None and part not in parts:
-            continue
+    for part in wanted:
         if part.cadence is Cadence.ON_REQUEST and sample_s <= 0:
             continue
         spec = PROBES[part]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -22,6 +22,10 @@ from pgcrisis.collect import sql
 from pgcrisis.errors import first_line
 from pgcrisis.model.parts import PARTS, Part
 from pgcrisis.model.server import ServerInfo
+
+if TYPE_CHECKING:
+    from pgcrisis.collect.load_frames import FrameLoad
+    from pgcrisis.collect.load_window import Window
 
 T = TypeVar("T")
 Params = Sequence[Any] | Mapping[str, Any] | None
@@ -33,6 +37,10 @@ class ProbeOptions:
 
     verify_index_advice: bool = True
     max_statements: int = 200
+    #: the server's CPU count as a person gave it (``--cpus``, ``[server] cpus``), and where;
+    #: None: this machine's when the server is on it, else unknown
+    cpus: int | None = None
+    cpus_from: str = "--cpus"
 
 
 @dataclass
@@ -46,6 +54,14 @@ class ProbeContext:
     queries: int = 0
     #: seconds the ``sample`` part watches the server for (0: not asked for)
     sample_s: float = 0.0
+    #: triage's load window, watched on a session of its own (the ``load`` and ``sample``
+    #: parts join it); its queries are counted once, when first joined
+    window: Window | None = None
+    window_counted: bool = False
+    #: a recording's frame profiles (the ``load`` part without a window), and whether this
+    #: pass reads the slow parts too (pg_stat_statements is then differenced)
+    frames: FrameLoad | None = None
+    full_pass: bool = True
 
     def rows(self, name: str, cls: type[T], params: Params = None) -> list[T]:
         """Run the named SQL file and load each row into ``cls`` (a frozen dataclass)."""

@@ -265,6 +265,24 @@ def _matview(b: _Builder, f: Finding) -> None:
           "the views are refreshed CONCURRENTLY from the next run: readers no longer wait", f)
 
 
+def _saturation(b: _Builder, f: Finding) -> None:
+    """A saturated CPU or disk: the remedy's own steps (cancel what the driving statement
+    runs now, cap its role, JIT off for the role) and its option (end the driving client)."""
+    for action in f.remedy.actions if f.remedy else ():
+        if isinstance(action, Cancel):
+            b.add(action, f"stops the driving statement in {plural(len(action.pids), 'session')}"
+                          ": their CPU and I/O are freed at once", f)
+        elif isinstance(action, CapConnections):
+            b.add(action, f"role {action.role} cannot open more than {action.limit} "
+                          "connections again: fewer run it at once", f)
+        elif isinstance(action, SetSetting) and action.scope == "role" and action.on:
+            b.add(action, f"new sessions of role {action.on} plan without JIT (no compile "
+                          "time)", f)
+        elif isinstance(action, TerminateSessions) and action.application_name:
+            b.add(replace(action, option=""), f"ends the sessions of "
+                  f"{action.application_name}, freeing the CPU and I/O they take", f)
+
+
 _BY_CODE = {
     "blocking-lock": _locks,
     "idle-in-transaction": _sessions,
@@ -274,6 +292,8 @@ _BY_CODE = {
     "runaway-client": _runaway,
     "connection-saturation": _idle_pile,
     "jit-overhead": _jit,
+    "cpu-saturation": _saturation,
+    "io-saturation": _saturation,
     "matview-blocking-refresh": _matview,
     **dict.fromkeys(JOB_CODES, _jobs),
 }

@@ -45,6 +45,9 @@ class Backend(SessionKind):
     backend_xid_age: int | None = None
     backend_xmin_age: int | None = None
     backend_age_s: float | None = None  # since the session connected
+    #: the statement it runs (or ran last): pg_stat_statements' queryid (PostgreSQL 14+,
+    #: with ``compute_query_id`` on, as pg_stat_statements turns it)
+    query_id: int | None = None
 
     @property
     def sessions(self) -> int:

@@ -27,6 +27,8 @@ def optional() -> Any:
 def _json(value: Any) -> JsonValue:
     if isinstance(value, tuple):
         return [_json(v) for v in value]
+    if isinstance(value, Evidence):  # a record inside a record: its JSON object
+        return {key: value[key] for key in value}
     return value
 
 
@@ -157,6 +159,81 @@ class RunawayCallsEvidence(Evidence):
     connections: int
     queryids: tuple[int, ...]
     measured_with: str
+
+
+# -- load (checks/load.py) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class StatementShare(Evidence):
+    """A statement's part of a saturation: its share of the sessions on CPU (or waiting on
+    I/O) seen running it, of the statements' time (or blocks read), and its rates."""
+
+    queryid: int
+    share: float
+    measured_by: str
+    calls_per_s: float
+    exec_ms_per_s: float
+    blks_read_per_s: float
+    jit_share: float
+    role: str | None = optional()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ClientShare(Evidence):
+    """A client's part of a saturation: average sessions and their share."""
+
+    application_name: str
+    client_addr: str | None
+    role: str
+    sessions: float
+    share: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class RelationShare(Evidence):
+    """A table's blocks read from outside shared buffers over the window."""
+
+    name: str
+    blks_read_per_s: float
+    share: float
+    hit_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class CpuSaturationEvidence(Evidence):
+    """cpu-saturation: sessions on CPU against the cores, and who put them there."""
+
+    on_cpu_sessions: float
+    active_sessions: float
+    cpus: int | None
+    cpus_known_from: str
+    times_cores: float | None
+    sustained_share: float
+    window_s: float
+    samples: int
+    statements: tuple[StatementShare, ...]
+    clients: tuple[ClientShare, ...]
+    not_seen: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class IoSaturationEvidence(Evidence):
+    """io-saturation: sessions waiting on data-file I/O, what they read and who reads it."""
+
+    data_io_sessions: float
+    active_sessions: float
+    io_share: float
+    sustained_share: float
+    window_s: float
+    samples: int
+    waits: dict[str, float]
+    hit_ratio: float | None
+    blks_read_per_s: float | None
+    relations: tuple[RelationShare, ...]
+    statements: tuple[StatementShare, ...]
+    clients: tuple[ClientShare, ...]
+    not_seen: tuple[str, ...]
 
 
 # -- materialized views and jobs ----------------------------------------------------------

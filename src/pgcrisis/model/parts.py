@@ -36,7 +36,7 @@ class Cadence(enum.Enum):
     EVERY_SAMPLE = "every sample"
     #: counters and catalogs that move slowly: once a minute (and when a finding appears)
     EVERY_MINUTE = "every minute"
-    #: watched over a window when asked for (``triage --sample``); never recorded
+    #: from triage's window only (``triage --sample``); never recorded
     ON_REQUEST = "on request"
 
 
@@ -79,12 +79,18 @@ SERVER_HEALTH = Part("server_health", ("server_health",), _MINUTE, _SERVER)
 TABLE_HEALTH = Part("table_health", ("table_health",), _MINUTE, _DATABASE)
 INDEX_HYGIENE = Part("index_hygiene", ("index_defs",), _MINUTE, _DATABASE)
 SEQUENCES = Part("sequences", ("sequences",), _MINUTE, _DATABASE)
+#: where the active sessions' time goes (:class:`~pgcrisis.model.load.LoadProfile`): live, over
+#: triage's window on a session of its own, overlapped with the other probes; in a recording,
+#: each frame's over the last samples (read after the statements and relations, whose
+#: counters a full sample differences)
+LOAD = Part("load", ("load",), _SAMPLE, _SERVER)
+#: call rates per client over triage's window (runaway-client), from the same readings
 SAMPLE = Part("sample", ("sample",), Cadence.ON_REQUEST, _SERVER)
 
 #: every part, in the order the probes run (a probe that reads another's result comes after it)
 PARTS: tuple[Part, ...] = (
     ACTIVITY, LOCKS, PREPARED, STATEMENTS, RELATIONS, INDEX_ADVICE, MATVIEWS, CRON,
-    SERVER_HEALTH, TABLE_HEALTH, INDEX_HYGIENE, SEQUENCES, SAMPLE,
+    SERVER_HEALTH, TABLE_HEALTH, INDEX_HYGIENE, SEQUENCES, LOAD, SAMPLE,
 )
 
 #: the names a check's ``needs`` may use, and the parts by name
@@ -105,7 +111,7 @@ def names(parts: Iterable[Part]) -> frozenset[str]:
     """The names of ``parts``.
 
     >>> sorted(names(FAST_PARTS))
-    ['activity', 'locks', 'prepared']
+    ['activity', 'load', 'locks', 'prepared']
     """
     return frozenset(p.name for p in parts)
 

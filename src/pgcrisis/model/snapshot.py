@@ -17,6 +17,7 @@ from pgcrisis.model.activity import (
 )
 from pgcrisis.model.health import IndexDef, Sample, SequenceUse, ServerHealth, TableHealth
 from pgcrisis.model.jobs import Cron
+from pgcrisis.model.load import LoadProfile
 from pgcrisis.model.matviews import Matviews
 from pgcrisis.model.relations import Relations
 from pgcrisis.model.server import ServerInfo
@@ -49,6 +50,9 @@ class Snapshot:
     index_defs: tuple[IndexDef, ...] = ()
     sequences: tuple[SequenceUse, ...] = ()
     sample: Sample | None = None
+    #: where the active sessions' time went over triage's window (or, in a recording, the
+    #: frame's last samples); None when no window was taken
+    load: LoadProfile | None = None
     #: False for the other databases of ``--all-databases``: server-wide facts (database ages,
     #: connections) are judged in the first snapshot only, so they are reported once
     primary: bool = True

@@ -7,6 +7,7 @@ from typing import Any
 
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding
+from pgcrisis.presentation import load_text
 
 SCHEMA_ID = "pgcrisis.triage/1"
 
@@ -45,6 +46,8 @@ def report_to_json(report: TriageReport) -> dict[str, Any]:
                           "from": report.recording.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
                           "to": report.recording.end.strftime("%Y-%m-%dT%H:%M:%SZ")}}
            if report.recording is not None else {}),
+        **({"load": load_text.to_json(report.snapshot.load)}
+           if report.snapshot.load is not None else {}),
         "started_at": report.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_ms": round(report.duration_ms, 1),
         "findings": [finding_to_json(f, report.caused_by[i] if report.caused_by else ())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pgcrisis.checks.grouping import member_titles
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding, Severity
+from pgcrisis.presentation import load_text
 
 _BADGE = {Severity.CRITICAL: "🔴 CRITICAL", Severity.WARNING: "🟠 WARNING",
           Severity.INFO: "🔵 info"}
@@ -35,6 +36,8 @@ def render(report: TriageReport) -> str:
         + f"{report.started_at:%Y-%m-%d %H:%M:%S} UTC · {report.duration_ms:.0f} ms · "
         f"{len(report.findings)} findings",
         "",
+        *([load_text.line(report.snapshot.load), ""] if report.snapshot.load is not None
+          else []),
     ]
     # print order: each root cause, then its consequences beneath it
     order = report.tree()

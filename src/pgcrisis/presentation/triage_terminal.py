@@ -30,6 +30,7 @@ from rich.text import Text
 from pgcrisis.checks.grouping import member_titles
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding, JsonValue, Severity
+from pgcrisis.presentation import load_text
 
 STYLE = {Severity.CRITICAL: "bold white on red", Severity.WARNING: "bold black on yellow",
          Severity.INFO: "bold white on blue"}
@@ -261,6 +262,12 @@ def _title_line(report: TriageReport) -> Text:
     )
 
 
+def _load_line(report: TriageReport) -> Text | None:
+    """How long the load was sampled and where the active sessions' time went."""
+    profile = report.snapshot.load
+    return None if profile is None else Text(load_text.line(profile), style="dim")
+
+
 def _skipped_line(report: TriageReport) -> Text:
     codes = ", ".join(dict.fromkeys(sk.check for sk in report.results.skipped))
     return Text(f"Skipped checks: {codes} (why: {MORE})", style="dim", no_wrap=True,
@@ -278,7 +285,9 @@ def _screen(report: TriageReport, console: Console, panels: int
     full, rows = _layout(report, panels)
     if len(full) <= 1:
         return full, rows
-    fixed = lines(_title_line(report)) + (1 if report.results.skipped else 0)
+    load = _load_line(report)
+    fixed = (lines(_title_line(report)) + (lines(load) if load is not None else 0)
+             + (1 if report.results.skipped else 0))
     heights = [lines(_panel(row, False, console.width)) for row in full]
     for k in range(len(full), 1, -1):
         full, rows = _layout(report, k)
@@ -300,6 +309,9 @@ def render(report: TriageReport, console: Console, *, panels: int | None = None,
     plain = not console.is_terminal if plain is None else plain
     full = panels is None
     console.print(_title_line(report), soft_wrap=plain)
+    load = _load_line(report)
+    if load is not None:
+        console.print(load, soft_wrap=plain)
     if not report.findings:
         console.print(Text("No findings: nothing above info.", style="green"))
     if panels is None or plain:

@@ -29,6 +29,7 @@ from pgcrisis.checks import catalogue  # noqa: F401  (registers every check)
 from pgcrisis.checks.registry import CHECKS, run_checks
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.collect.collector import collect, with_parts
+from pgcrisis.collect.load_frames import FrameLoad
 from pgcrisis.collect.probe import ProbeOptions
 from pgcrisis.collect.session import SessionLimits, connect
 from pgcrisis.dsn import Target
@@ -146,6 +147,8 @@ class Recorder:
         self._requested = 0  # requests for a full sample so far
         self._flagged: frozenset[str] = frozenset()  # fast checks' codes in the last sample
         self._forced_at: dict[str, float] = {}       # when a code last bought a full sample
+        #: each frame's load profile, over the last samples (collect/load_frames.py)
+        self._frames = FrameLoad()
 
     def stop(self) -> None:
         """Ask the loop to end after the current sample (safe from another thread)."""
@@ -239,7 +242,7 @@ class Recorder:
         try:
             snapshot = collect(self._conn, self.options.probe_options,
                                parts=RECORDED_PARTS if full else FAST_PARTS,
-                               server=None if full else self._server)
+                               server=None if full else self._server, frames=self._frames)
             severity: Severity | None = None
             if self.options.judge and not full:
                 severity, full = self._judge_fast(snapshot, now)

@@ -1,5 +1,6 @@
 -- Every other session, with ages measured by the server; blockers only for lock waiters
--- (pg_blocking_pids takes the lock manager's partition locks, so call it sparingly).
+-- (pg_blocking_pids takes the lock manager's partition locks, so call it sparingly). Before
+-- PostgreSQL 14 no session shows its statement's queryid.
 SELECT a.pid,
        a.datname::text AS datname,
        a.usename::text AS usename,
@@ -17,6 +18,7 @@ SELECT a.pid,
            AS blocked_by,
        age(a.backend_xid) AS backend_xid_age,
        age(a.backend_xmin) AS backend_xmin_age,
-       extract(epoch FROM now() - a.backend_start)::float8 AS backend_age_s
+       extract(epoch FROM now() - a.backend_start)::float8 AS backend_age_s,
+       NULL::bigint AS query_id
   FROM pg_stat_activity a
  WHERE a.pid <> pg_backend_pid()

@@ -1,0 +1,284 @@
+"""A load profile from what was read (pure): samples of pg_stat_activity, and the differences
+of pg_stat_statements, pg_statio_user_tables and the server-wide counters over a span.
+
+The same function builds triage's window (:mod:`.load_window`) and a recording's frame
+(:mod:`.load_frames`); each reads the server its own way and hands the readings here. Sessions
+are averaged over the samples; a parallel worker counts for its leader's client and statement;
+pgcrisis's own sessions (and their workers) are never counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from pgcrisis.model.health import LOCAL
+from pgcrisis.model.load import (
+    CPU,
+    ClientLoad,
+    CpuCount,
+    Hidden,
+    LoadProfile,
+    RelationReads,
+    RoleLoad,
+    StatementLoad,
+    Tick,
+    WaitLoad,
+    is_data_file_io,
+    wait_class,
+)
+from pgcrisis.model.load_rates import ServerCounters
+
+#: the application_name of pgcrisis's own sessions (never counted)
+OWN = "pgcrisis"
+#: statements kept in a profile: the top ones by load, and the top ones by each counter a
+#: check reads (blocks read, blocks written, WAL, temp files, rows)
+TOP_BY_LOAD, TOP_BY_COUNTER = 10, 5
+TOP_CLIENTS, TOP_RELATIONS = 20, 10
+#: what pg_stat_activity shows of another role's session without pg_read_all_stats
+HIDDEN_QUERY = "<insufficient privilege>"
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One session as one sample saw it (``address``: ``local`` for a unix socket)."""
+
+    pid: int
+    backend_type: str
+    application: str
+    address: str
+    role: str
+    state: str | None
+    wait_event_type: str | None
+    wait_event: str | None
+    query_id: int | None = None
+    query_start: float | None = None
+    leader_pid: int | None = None
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A statement's counters for one role, as pg_stat_statements has them (cumulative)."""
+
+    calls: float
+    exec_ms: float
+    rows: float
+    shared_blks_hit: float
+    shared_blks_read: float
+    shared_blks_written: float
+    shared_blks_dirtied: float
+    temp_bytes: float
+    wal_bytes: float | None = None
+    jit_ms: float | None = None
+
+
+#: pg_stat_statements read once: (role, queryid) -> totals
+StatementTotals = Mapping[tuple[str, int], Totals]
+#: pg_statio_user_tables read once: relid -> (name, counters)
+RelationTotals = Mapping[int, RelationReads]
+
+
+def not_own(sample: Sequence[Seen]) -> list[Seen]:
+    """The sessions of a sample that are not pgcrisis's own (nor their parallel workers)."""
+    own = {s.pid for s in sample if s.application == OWN}
+    return [s for s in sample if s.application != OWN and s.leader_pid not in own]
+
+
+def _minus(a: float | None, b: float | None) -> float | None:
+    return None if a is None else a - (b or 0.0)
+
+
+def statement_deltas(before: StatementTotals, after: StatementTotals,
+                     ) -> dict[tuple[str, int], Totals]:
+    """Each (role, queryid)'s counters over the span: a statement new in ``after`` counts
+    from zero, one whose counters fell (a reset, an eviction) is left out."""
+    out: dict[tuple[str, int], Totals] = {}
+    for key, end in after.items():
+        start = before.get(key)
+        if start is None:
+            out[key] = end
+            continue
+        if end.calls < start.calls or end.exec_ms < start.exec_ms:
+            continue
+        delta = Totals(
+            end.calls - start.calls, end.exec_ms - start.exec_ms, end.rows - start.rows,
+            end.shared_blks_hit - start.shared_blks_hit,
+            end.shared_blks_read - start.shared_blks_read,
+            end.shared_blks_written - start.shared_blks_written,
+            end.shared_blks_dirtied - start.shared_blks_dirtied,
+            end.temp_bytes - start.temp_bytes, _minus(end.wal_bytes, start.wal_bytes),
+            _minus(end.jit_ms, start.jit_ms))
+        if delta.calls > 0 or delta.exec_ms > 0:
+            out[key] = delta
+    return out
+
+
+def relation_deltas(before: RelationTotals, after: RelationTotals) -> list[RelationReads]:
+    """Each table's blocks over the span (a table new in ``after`` counts from zero)."""
+    out = []
+    for relid, end in after.items():
+        start = before.get(relid)
+        if start is None:
+            out.append(end)
+            continue
+        delta = RelationReads(end.name, *(getattr(end, f.name) - getattr(start, f.name)
+                                          for f in fields(RelationReads)[1:]))
+        if min(getattr(delta, f.name) for f in fields(RelationReads)[1:]) < 0:
+            continue  # counters reset
+        if delta.blks_read or delta.blks_hit:
+            out.append(delta)
+    return sorted(out, key=lambda r: -r.blks_read)[:TOP_RELATIONS]
+
+
+ClientKey = tuple[str, str | None, str]  # application, client_addr, role
+
+
+def _counters() -> defaultdict[Any, Counter[Any]]:
+    return defaultdict(Counter)
+
+
+@dataclass
+class _Tally:
+    """Session counts over the samples, before averaging (``active``, ``on_cpu``,
+    ``data_io`` per client, statement and role)."""
+
+    samples: int = 0
+    waits: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+    ticks: list[Tick] = field(default_factory=list)
+    clients: defaultdict[ClientKey, Counter[str]] = field(default_factory=_counters)
+    client_queries: defaultdict[ClientKey, Counter[int]] = field(default_factory=_counters)
+    queries: defaultdict[int, Counter[str]] = field(default_factory=_counters)
+    query_clients: defaultdict[int, Counter[str]] = field(default_factory=_counters)
+    roles: defaultdict[str, Counter[str]] = field(default_factory=_counters)
+
+
+def _tally(samples: Iterable[Sequence[Seen]]) -> _Tally:
+    """Count each sample's active sessions by wait, client, statement and role (a parallel
+    worker as its leader's)."""
+    t = _Tally()
+    for sample in samples:
+        t.samples += 1
+        by_pid = {s.pid: s for s in sample}
+        active = on_cpu = data_io = hidden = 0
+        for s in sample:
+            if s.hidden:
+                hidden += 1
+            kind = wait_class(s.state, s.wait_event_type)
+            if kind is None:
+                continue
+            io = is_data_file_io(s.wait_event_type, s.wait_event)
+            active, on_cpu, data_io = active + 1, on_cpu + (kind == CPU), data_io + io
+            t.waits[(kind, s.wait_event if kind != CPU else None)] += 1
+            who = by_pid.get(s.leader_pid or -1, s)
+            client: ClientKey = (who.application,
+                                 None if who.address == LOCAL else who.address, who.role)
+            label = f"{client[0] or '(no name)'}@{client[1] or 'local'}"
+            what = ["active"] + (["on_cpu"] if kind == CPU else []) + (["data_io"] if io else [])
+            for counter in (t.clients[client], t.roles[who.role]):
+                counter.update(what)
+            query_id = s.query_id if s.query_id is not None else who.query_id
+            if query_id is not None:
+                t.queries[query_id].update(what)
+                t.query_clients[query_id][label] += 1
+                t.client_queries[client][query_id] += 1
+        t.ticks.append(Tick(active, on_cpu, data_io, hidden))
+    return t
+
+
+def _statement(queryid: int, per_role: Mapping[str, Totals], seen: Counter[str],
+               clients: Counter[str], n: int) -> StatementLoad:
+    """One statement's figures: its roles' deltas summed, its sessions averaged."""
+    def total(name: str) -> float:
+        return sum(getattr(d, name) or 0.0 for d in per_role.values())
+
+    def known(name: str) -> float | None:
+        values = [getattr(d, name) for d in per_role.values() if getattr(d, name) is not None]
+        return sum(values) if values else None
+
+    role = max(per_role, key=lambda r: per_role[r].exec_ms) if per_role else None
+    return StatementLoad(
+        queryid, "", role, total("calls"), total("exec_ms"), total("rows"),
+        total("shared_blks_hit"), total("shared_blks_read"), total("shared_blks_written"),
+        total("shared_blks_dirtied"), total("temp_bytes"), known("wal_bytes"),
+        known("jit_ms"), on_cpu=seen["on_cpu"] / n, data_io=seen["data_io"] / n,
+        active=seen["active"] / n, clients=tuple(c for c, _ in clients.most_common(5)))
+
+
+#: the counters a statement is also kept for: blocks read, blocks written, WAL, temp, rows
+_COUNTERS: tuple[Callable[[StatementLoad], float], ...] = (
+    lambda s: s.shared_blks_read, lambda s: s.shared_blks_written + s.shared_blks_dirtied,
+    lambda s: s.wal_bytes or 0.0, lambda s: s.temp_bytes, lambda s: s.rows)
+
+
+def _top(rows: list[StatementLoad], seconds: float) -> tuple[StatementLoad, ...]:
+    """The statements worth keeping: the top ones by load (sessions seen, or execution time
+    per second), and by each counter a check reads."""
+    def load(s: StatementLoad) -> float:
+        return max(s.active, s.exec_ms / 1000 / seconds if seconds > 0 else 0.0)
+
+    keep = {s.queryid for s in sorted(rows, key=load, reverse=True)[:TOP_BY_LOAD] if load(s) > 0}
+    for key in _COUNTERS:
+        keep |= {s.queryid for s in sorted(rows, key=key, reverse=True)[:TOP_BY_COUNTER]
+                 if key(s) > 0}
+    return tuple(sorted((s for s in rows if s.queryid in keep), key=load, reverse=True))
+
+
+def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
+          deltas: Mapping[tuple[str, int], Totals] | None = None, statements_s: float = 0.0,
+          relations: Sequence[RelationReads] = (), relations_s: float = 0.0,
+          counters: tuple[ServerCounters, ...] = (), hidden: Sequence[Hidden] = (),
+          source: str = "window") -> LoadProfile:
+    """The profile of ``samples`` (pgcrisis's own sessions already left out) over
+    ``seconds``, with the statements' ``deltas`` over ``statements_s`` and the tables'
+    ``relations`` over ``relations_s``. Statement texts are filled in later
+    (:func:`with_texts`)."""
+    t = _tally(samples)
+    n = max(t.samples, 1)
+    per_query: defaultdict[int, dict[str, Totals]] = defaultdict(dict)
+    per_role: defaultdict[str, list[Totals]] = defaultdict(list)
+    for (role, queryid), d in (deltas or {}).items():
+        per_query[queryid][role] = d
+        per_role[role].append(d)
+    statements = [_statement(q, per_query.get(q, {}), t.queries[q], t.query_clients[q], n)
+                  for q in set(per_query) | set(t.queries)]
+    clients = sorted((ClientLoad(app, addr, role, c["active"] / n, c["on_cpu"] / n,
+                                 c["data_io"] / n,
+                                 tuple(q for q, _ in t.client_queries[(app, addr, role)]
+                                       .most_common(5)))
+                      for (app, addr, role), c in t.clients.items()),
+                     key=lambda c: -c.active)[:TOP_CLIENTS]
+    roles = sorted((RoleLoad(r, t.roles[r]["active"] / n, t.roles[r]["on_cpu"] / n,
+                             t.roles[r]["data_io"] / n,
+                             sum(d.calls for d in per_role.get(r, ())),
+                             sum(d.exec_ms for d in per_role.get(r, ())),
+                             sum(d.jit_ms or 0.0 for d in per_role.get(r, ())))
+                    for r in set(t.roles) | set(per_role)),
+                   key=lambda r: (-r.active, -r.exec_ms))
+    waits = sorted((WaitLoad(kind, event, count / n) for (kind, event), count in t.waits.items()),
+                   key=lambda w: (-w.sessions, w.wait_class, w.wait_event or ""))
+    return LoadProfile(seconds, t.samples, cpus, tuple(waits), tuple(t.ticks),
+                       _top(statements, statements_s or seconds),
+                       statements_s if deltas is not None else 0.0, tuple(clients),
+                       tuple(roles), tuple(relations), relations_s, counters, tuple(hidden),
+                       source)
+
+
+def wanted_texts(profile: LoadProfile) -> list[int]:
+    """The queryids whose text the profile lacks."""
+    return [s.queryid for s in profile.statements if not s.query]
+
+
+def with_texts(profile: LoadProfile, texts: Mapping[int, str],
+               is_monitoring: Callable[[str], bool] | None = None) -> LoadProfile:
+    """``profile`` with its statements' texts (where known), monitoring statements left out
+    (``is_monitoring``: a predicate on the text, e.g. the statements probe's)."""
+    kept = []
+    for s in profile.statements:
+        text = s.query or texts.get(s.queryid, "")
+        if text and is_monitoring is not None and is_monitoring(text):
+            continue
+        kept.append(replace(s, query=text) if text != s.query else s)
+    return replace(profile, statements=tuple(kept))

@@ -1,0 +1,144 @@
+"""A recording's load profile: each frame's, over the last :data:`FRAME_SAMPLES` samples.
+
+The recorder (and ``top``) samples every second; re-reading pg_stat_statements every second
+would cost the server more than the profile is worth. So a frame's profile is made of what
+the recorder reads anyway, plus one cheap query:
+
+- the sessions of this sample and of the few before it (the ``activity`` part, read every
+  sample: waits, clients, statements by ``query_id``), averaged, so that one busy instant is
+  not called a saturation;
+- the server-wide counters (:file:`load_counters.sql`, one row), read every sample and
+  differenced over the same samples (a restart or a reset in between leaves the rates out:
+  :class:`~pgcrisis.model.load_rates.ServerRates`);
+- at every full sample (once a minute, and when a finding appears), pg_stat_statements and
+  pg_statio_user_tables, differenced with the previous full sample: the statements, roles and
+  tables of that minute, carried by every frame until the next.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from pgcrisis.collect import load_window
+from pgcrisis.collect.cpus import given, local
+from pgcrisis.collect.load_build import (
+    HIDDEN_QUERY,
+    RelationTotals,
+    Seen,
+    StatementTotals,
+    Totals,
+    build,
+    not_own,
+    relation_deltas,
+    statement_deltas,
+)
+from pgcrisis.collect.probe import ProbeContext
+from pgcrisis.model.activity import Backend
+from pgcrisis.model.health import LOCAL
+from pgcrisis.model.load import RECORDED, CpuCount, Hidden, LoadProfile, RelationReads
+from pgcrisis.model.load_rates import ServerCounters
+
+#: samples a frame's profile averages over (5 s at the recorder's 1 s interval)
+FRAME_SAMPLES = 5
+
+
+def seen(b: Backend) -> Seen:
+    """A session row as a load sample sees it."""
+    return Seen(b.pid, b.backend_type, b.application_name, b.client_addr or LOCAL,
+                b.usename or "?", b.state, b.wait_event_type, b.wait_event, b.query_id,
+                hidden=b.query == HIDDEN_QUERY)
+
+
+def cpus_of(ctx: ProbeContext) -> CpuCount:
+    """The server's CPUs as the options give them, else as this machine shows them."""
+    if ctx.options.cpus is not None:
+        return given(ctx.options.cpus, ctx.options.cpus_from)
+    rows = ctx.dicts("own_backend")
+    return local(ctx.conn, ctx.server.own_pid, rows[0]["backend_start"] if rows else None)
+
+
+@dataclass
+class _Minute:
+    """The statements and tables of the last span between two full samples."""
+
+    at: float
+    statements: StatementTotals | None
+    relations: RelationTotals | None
+    deltas: dict[tuple[str, int], Totals] | None = None
+    statements_s: float = 0.0
+    changed: list[RelationReads] | None = None
+    relations_s: float = 0.0
+
+
+class FrameLoad:
+    """Builds each frame's profile from the passes the recorder makes (one per sample)."""
+
+    def __init__(self, samples: int = FRAME_SAMPLES) -> None:
+        self._samples: deque[list[Seen]] = deque(maxlen=samples)
+        self._counters: deque[ServerCounters] = deque(maxlen=samples + 1)
+        self._cpus: tuple[int, CpuCount] | None = None
+        self._minute: _Minute | None = None
+        self._texts: dict[int, str] = {}
+
+    def _cpus_of(self, ctx: ProbeContext) -> CpuCount:
+        if self._cpus is None or self._cpus[0] != ctx.server.own_pid:
+            self._cpus = (ctx.server.own_pid, cpus_of(ctx))  # again after a reconnection
+        return self._cpus[1]
+
+    def _read_minute(self, ctx: ProbeContext, hidden: list[Hidden], at: float) -> None:
+        """pg_stat_statements and the tables now, differenced with the last full sample's."""
+        schema = load_window.pgss_schema(ctx, hidden)
+        statements = None if schema is None else load_window.attempt(
+            ctx, hidden, load_window.STATEMENTS, "grant pg_read_all_stats",
+            lambda: load_window.read_statements(ctx, schema))
+        relations = load_window.attempt(ctx, hidden, "tables", "grant pg_read_all_stats",
+                                        lambda: load_window.read_relations(ctx))
+        now = _Minute(at, statements, relations)
+        last = self._minute
+        if last is not None and at > last.at:
+            if statements is not None and last.statements is not None:
+                now.deltas = statement_deltas(last.statements, statements)
+                now.statements_s = at - last.at
+            if relations is not None and last.relations is not None:
+                now.changed = relation_deltas(last.relations, relations)
+                now.relations_s = at - last.at
+        self._minute = now
+
+    def profile(self, ctx: ProbeContext, *, full: bool) -> LoadProfile:
+        """This pass's frame profile (``full``: the pass read the slow parts too, so
+        pg_stat_statements and the tables are read and differenced now)."""
+        hidden = load_window.static_hidden(ctx.server)
+        counters = load_window.attempt(ctx, hidden, "server counters", "grant pg_monitor",
+                                       lambda: load_window.read_counters(ctx))
+        if counters is not None:
+            if self._counters and counters.started_at != self._counters[-1].started_at:
+                self._counters.clear()  # a restart: nothing before it compares
+            self._counters.append(counters)
+        activity = ctx.collected.get("activity", {}).get("activity", ())
+        self._samples.append([s for s in not_own([seen(b) for b in activity])
+                              if s.state == "active" or s.hidden])
+        if full:
+            self._read_minute(ctx, hidden, counters.at if counters else 0.0)
+        minute = self._minute
+        span = (self._counters[-1].at - self._counters[0].at) if len(self._counters) > 1 else 0.0
+        profile = build(
+            list(self._samples), span, self._cpus_of(ctx),
+            deltas=minute.deltas if minute else None,
+            statements_s=minute.statements_s if minute else 0.0,
+            relations=minute.changed or () if minute else (),
+            relations_s=minute.relations_s if minute else 0.0,
+            counters=(self._counters[0], self._counters[-1]) if len(self._counters) > 1 else (),
+            hidden=list({(h.what, h.reason): h for h in hidden}.values()), source=RECORDED)
+        return self._named(ctx, profile, full)
+
+    def _named(self, ctx: ProbeContext, profile: LoadProfile, full: bool) -> LoadProfile:
+        """Texts for the profile's statements: the statements part's, else read at a full
+        pass and kept (a fast pass reads no text)."""
+        from pgcrisis.collect.probe_load import named, texts_for
+
+        wanted = [s.queryid for s in profile.statements
+                  if not s.query and s.queryid not in self._texts]
+        if wanted:
+            self._texts.update(texts_for(ctx, wanted, read=full))
+        return named(profile, self._texts)

@@ -1,0 +1,36 @@
+-- The server-wide counters that cost almost nothing to read, in one row: transactions, rows
+-- and blocks of every database (pg_stat_database, the shared catalogs' row left out), WAL written
+-- (pg_stat_wal), the checkpoints and the buffers backends wrote and fsynced themselves
+-- (pg_stat_bgwriter).
+-- Read at both ends of triage's load window and at every recorder sample; differences give
+-- rates, each counter since its reset time its usual level (NULL: a reset time not known, as
+-- for a database never reset).
+SELECT extract(epoch FROM clock_timestamp())::float8 AS at,
+       extract(epoch FROM pg_postmaster_start_time())::float8 AS started_at,
+       d.commits, d.rollbacks, d.blks_read, d.blks_hit, d.rows_returned, d.rows_fetched,
+       d.rows_inserted, d.rows_updated, d.rows_deleted, d.temp_bytes, d.db_reset_at,
+       w.wal_bytes::bigint AS wal_bytes, extract(epoch FROM w.stats_reset)::float8 AS wal_reset_at,
+       b.checkpoints_timed, b.checkpoints_req AS checkpoints_requested,
+       extract(epoch FROM b.stats_reset)::float8 AS checkpoints_reset_at,
+       b.buffers_backend, b.buffers_backend_fsync,
+       extract(epoch FROM b.stats_reset)::float8 AS bgwriter_reset_at,
+       NULL::bigint AS backend_writes, NULL::bigint AS backend_fsyncs,
+       NULL::float8 AS io_reset_at
+  FROM (SELECT coalesce(sum(xact_commit), 0)::bigint AS commits,
+               coalesce(sum(xact_rollback), 0)::bigint AS rollbacks,
+               coalesce(sum(blks_read), 0)::bigint AS blks_read,
+               coalesce(sum(blks_hit), 0)::bigint AS blks_hit,
+               coalesce(sum(tup_returned), 0)::bigint AS rows_returned,
+               coalesce(sum(tup_fetched), 0)::bigint AS rows_fetched,
+               coalesce(sum(tup_inserted), 0)::bigint AS rows_inserted,
+               coalesce(sum(tup_updated), 0)::bigint AS rows_updated,
+               coalesce(sum(tup_deleted), 0)::bigint AS rows_deleted,
+               coalesce(sum(temp_bytes), 0)::bigint AS temp_bytes,
+               -- the latest reset of any database: the shortest span, so a usual level that
+               -- is never below the true one (a storm is never made to look bigger)
+               CASE WHEN bool_and(stats_reset IS NOT NULL)
+                    THEN extract(epoch FROM max(stats_reset))::float8 END AS db_reset_at
+          FROM pg_stat_database
+         WHERE datname IS NOT NULL) d,
+       pg_stat_wal w,
+       pg_stat_bgwriter b

@@ -1,0 +1,295 @@
+"""The load profile: where the active sessions' time went over a window, and who put it there.
+
+Filled by the ``load`` part's probe (``collect/probe_load.py``): live, over triage's window
+(``--sample``, about a second by default) on a session of its own; in a recording, for each
+frame, over the last few samples the recorder took (:data:`pgcrisis.collect.load_frames.
+FRAME_SAMPLES`). Read by the saturation checks (``checks/load.py``), and by whoever needs to
+say what the server was busy with.
+
+Sessions are *average active sessions* over the window (the mean, over the samples, of how
+many were in that state): 3.0 on CPU means three sessions were running or waiting for a core
+all the time. A session is *on CPU* when it is active with no wait event (running, or queued
+for a core: which of the two is only known against the CPU count, :class:`CpuCount`). Figures
+from cumulative counters (pg_stat_statements, pg_statio_user_tables, pg_stat_database, ...) are
+differences over the window, never totals since a reset; server-wide rates are in
+:mod:`pgcrisis.model.load_rates`. What the server hid is listed in ``hidden``, with what would
+let pgcrisis see it: a finding says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from pgcrisis.model.health import client_label
+from pgcrisis.model.load_rates import ServerCounters, ServerRates
+
+#: seconds of triage's load window by default (``--sample``; 0 takes none)
+DEFAULT_WINDOW_S = 1.0
+#: the class of an active session with no wait event: running, or waiting for a core
+CPU = "CPU"
+#: wait events of a session waiting for a data file's block to be read or written (PostgreSQL
+#: 18's asynchronous I/O waits for its reads as ``AioIoCompletion``); ``IPC``/``BufferIO`` is
+#: waiting for another process's read or write of the same buffer
+_DATA_FILE_PREFIXES = ("DataFile", "Aio")
+
+
+def wait_class(state: str | None, wait_event_type: str | None) -> str | None:
+    """The class an active session's time goes to (``CPU`` with no wait event), or None for a
+    session that is not active.
+
+    >>> wait_class("active", None), wait_class("active", "IO"), wait_class("idle", "Client")
+    ('CPU', 'IO', None)
+    """
+    if state != "active":
+        return None
+    return wait_event_type or CPU
+
+
+def is_data_file_io(wait_event_type: str | None, wait_event: str | None) -> bool:
+    """Whether a wait is for a data file's block (read, write, extend, prefetch, sync).
+
+    >>> is_data_file_io("IO", "DataFileRead"), is_data_file_io("IO", "WALWrite")
+    (True, False)
+    >>> is_data_file_io("IO", "AioIoCompletion"), is_data_file_io("IPC", "BufferIO")
+    (True, True)
+    """
+    if wait_event is None:
+        return False
+    if wait_event_type == "IO":
+        return wait_event.startswith(_DATA_FILE_PREFIXES)
+    return wait_event_type == "IPC" and wait_event == "BufferIO"
+
+
+@dataclass(frozen=True, slots=True)
+class CpuCount:
+    """How many CPUs the server may use, and how that was decided (``cpus`` None: not known,
+    and ``how`` says why and what would tell)."""
+
+    cpus: int | None
+    how: str
+
+    @property
+    def known(self) -> bool:
+        return self.cpus is not None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitLoad:
+    """Average active sessions in one wait (``wait_event`` None for ``CPU``)."""
+
+    wait_class: str
+    wait_event: str | None
+    sessions: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One sample: active sessions, those on CPU, those waiting on data-file I/O, and those
+    whose state the diagnostic role may not see (other roles' sessions, without
+    pg_read_all_stats)."""
+
+    active: int
+    on_cpu: int
+    data_io: int
+    hidden: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLoad:
+    """One statement (pg_stat_statements' queryid, top-level calls, summed over roles and
+    databases) over the window: its counters' differences and the sessions seen running it.
+
+    ``query`` is its text ('' when not known); ``role`` the role that spent most time on it.
+    Blocks are shared buffers (8 kB pages); ``wal_bytes`` is None before PostgreSQL 13,
+    ``jit_ms`` before 15. ``on_cpu``, ``data_io`` and ``active`` are average sessions seen
+    running it (``query_id`` in pg_stat_activity, PostgreSQL 14+), ``clients`` their labels,
+    most seen first.
+    """
+
+    queryid: int
+    query: str
+    role: str | None
+    calls: float
+    exec_ms: float
+    rows: float
+    shared_blks_hit: float
+    shared_blks_read: float
+    shared_blks_written: float
+    shared_blks_dirtied: float
+    temp_bytes: float
+    wal_bytes: float | None = None
+    jit_ms: float | None = None
+    on_cpu: float = 0.0
+    data_io: float = 0.0
+    active: float = 0.0
+    clients: tuple[str, ...] = ()
+
+    @property
+    def jit_share(self) -> float:
+        """JIT compilation as a share of its execution time (0 when unknown)."""
+        return (self.jit_ms or 0.0) / self.exec_ms if self.exec_ms > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClientLoad:
+    """One client (application, address, role) over the window: average sessions active, on
+    CPU and waiting on data-file I/O, and the statements it was seen running (most first).
+    ``address`` is pg_stat_activity's ``client_addr`` (None: a unix socket)."""
+
+    application: str
+    address: str | None
+    role: str
+    active: float
+    on_cpu: float
+    data_io: float
+    queryids: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``application@address``."""
+        return client_label(self.application, self.address)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleLoad:
+    """One role over the window: its sessions, and its statements' time (pg_stat_statements)."""
+
+    role: str
+    active: float
+    on_cpu: float
+    data_io: float
+    calls: float = 0.0
+    exec_ms: float = 0.0
+    jit_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RelationReads:
+    """One table of the current database over the window (``pg_statio_user_tables``
+    differences): blocks read from outside shared buffers and found in them, heap, indexes
+    and TOAST (with its index) together."""
+
+    name: str
+    heap_blks_read: int
+    heap_blks_hit: int
+    idx_blks_read: int
+    idx_blks_hit: int
+    toast_blks_read: int = 0
+    toast_blks_hit: int = 0
+
+    @property
+    def blks_read(self) -> int:
+        return self.heap_blks_read + self.idx_blks_read + self.toast_blks_read
+
+    @property
+    def blks_hit(self) -> int:
+        return self.heap_blks_hit + self.idx_blks_hit + self.toast_blks_hit
+
+
+@dataclass(frozen=True, slots=True)
+class Hidden:
+    """Something the profile could not see: what, why, and what would let pgcrisis see it."""
+
+    what: str
+    reason: str
+    remedy: str
+
+    @property
+    def line(self) -> str:
+        """``what: reason (remedy)``, as a finding says it."""
+        return f"{self.what}: {self.reason} ({self.remedy})"
+
+
+#: a recording's frames: the profile of the last samples the recorder took
+RECORDED = "recording"
+#: triage's window
+WINDOW = "window"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProfile:
+    """Where the active sessions' time went over ``seconds`` (``samples`` readings of
+    pg_stat_activity), against the server's CPUs, and who put it there.
+
+    ``waits`` are by average sessions, most first (``CPU`` among them); ``ticks`` each
+    sample's counts, oldest first (what "sustained" is judged on). ``statements``, ``roles``
+    and ``relations`` come from counters differenced over ``statements_s`` and
+    ``relations_s`` seconds (the window live; in a recording, the last minute between two
+    full samples: 0 when not known yet). ``counters`` are the server-wide readings at the
+    window's start and end (:attr:`rates`). ``source`` says which: :data:`WINDOW` or
+    :data:`RECORDED`.
+    """
+
+    seconds: float
+    samples: int
+    cpus: CpuCount
+    waits: tuple[WaitLoad, ...] = ()
+    ticks: tuple[Tick, ...] = ()
+    statements: tuple[StatementLoad, ...] = ()
+    statements_s: float = 0.0
+    clients: tuple[ClientLoad, ...] = ()
+    roles: tuple[RoleLoad, ...] = ()
+    relations: tuple[RelationReads, ...] = ()
+    relations_s: float = 0.0
+    counters: tuple[ServerCounters, ...] = ()
+    hidden: tuple[Hidden, ...] = ()
+    source: str = WINDOW
+
+    @property
+    def active(self) -> float:
+        """Average active sessions."""
+        return sum(w.sessions for w in self.waits)
+
+    @property
+    def on_cpu(self) -> float:
+        """Average sessions on CPU (active, no wait event)."""
+        return self.in_class(CPU)
+
+    @property
+    def data_io(self) -> float:
+        """Average sessions waiting on data-file I/O."""
+        return sum(w.sessions for w in self.waits if is_data_file_io(w.wait_class, w.wait_event))
+
+    def in_class(self, wait_class: str) -> float:
+        """Average sessions in ``wait_class`` (``CPU``, ``IO``, ``Lock``, ``LWLock``...)."""
+        return sum(w.sessions for w in self.waits if w.wait_class == wait_class)
+
+    def by_class(self) -> dict[str, float]:
+        """Average sessions per wait class, most first."""
+        out: dict[str, float] = {}
+        for w in self.waits:
+            out[w.wait_class] = out.get(w.wait_class, 0.0) + w.sessions
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    def sustained(self, over: Callable[[Tick], bool]) -> float:
+        """The share of the samples for which ``over`` holds (0 without samples)."""
+        return sum(1 for t in self.ticks if over(t)) / len(self.ticks) if self.ticks else 0.0
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """Sessions on CPU per CPU (None when the CPU count is not known)."""
+        cpus = self.cpus.cpus
+        return self.on_cpu / cpus if cpus else None
+
+    @property
+    def rates(self) -> ServerRates | None:
+        """Server-wide rates over the window and their usual levels (None without two
+        readings)."""
+        if len(self.counters) < 2:
+            return None
+        return ServerRates.between(self.counters[0], self.counters[-1])
+
+    @property
+    def statements_known(self) -> bool:
+        """Whether statements were measured (pg_stat_statements over a span)."""
+        return self.statements_s > 0 and not any(h.what == "statements" for h in self.hidden)
+
+    def statement(self, queryid: int) -> StatementLoad | None:
+        """The statement with this queryid, if it is among ``statements``."""
+        return next((s for s in self.statements if s.queryid == queryid), None)
+
+    def hidden_lines(self, about: Collection[str] | None = None) -> tuple[str, ...]:
+        """What could not be seen (of ``about``: :attr:`Hidden.what` names), each as a
+        finding says it."""
+        return tuple(h.line for h in self.hidden if about is None or h.what in about)
