@@ -115,8 +115,12 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
 
         if dsn_arg or dsn:
             raise ConfigError("--store judges a recording, not a server: drop the DSN")
+        from pgcrisis.model.load import CpuCount
+
+        count, where = cpus_given(cpus, config.cpus, config.cpus_from)
         report = triage_past(store, recording, at=at, start=start, end=end,
-                             thresholds=thresholds)
+                             thresholds=thresholds,
+                             cpus=None if count is None else CpuCount.given(count, where))
     else:
         report = _live(dsn_arg or dsn, statement_timeout_ms, lock_timeout_ms, thresholds,
                        config, all_databases, sample_s, cpus, no_verify)

@@ -25,11 +25,6 @@ START_SLACK_S = 2.0
 ASK = "give --cpus N, or set [server] cpus = N in pgcrisis.toml"
 
 
-def given(cpus: int, where: str) -> CpuCount:
-    """A count a person gave (``where``: ``--cpus`` or the config file)."""
-    return CpuCount(cpus, f"{cpus} CPUs as given by {where}")
-
-
 def _channel(host: str | None) -> str | None:
     """How a connection to ``host`` stays on this machine, or None when it does not."""
     if not host or host.startswith("/") or host.startswith("@"):

@@ -10,7 +10,7 @@ pgcrisis's own sessions (and their workers) are never counted.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -23,6 +23,7 @@ from pgcrisis.model.load import (
     LoadProfile,
     RelationReads,
     RoleLoad,
+    StatementCounters,
     StatementLoad,
     Tick,
     WaitLoad,
@@ -59,20 +60,9 @@ class Seen:
     hidden: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """A statement's counters for one role, as pg_stat_statements has them (cumulative)."""
-
-    calls: float
-    exec_ms: float
-    rows: float
-    shared_blks_hit: float
-    shared_blks_read: float
-    shared_blks_written: float
-    shared_blks_dirtied: float
-    temp_bytes: float
-    wal_bytes: float | None = None
-    jit_ms: float | None = None
+#: a statement's counters for one role, as pg_stat_statements has them (cumulative), or
+#: their differences over a span
+Totals = StatementCounters
 
 
 #: pg_stat_statements read once: (role, queryid) -> totals
@@ -85,6 +75,19 @@ def not_own(sample: Sequence[Seen]) -> list[Seen]:
     """The sessions of a sample that are not pgcrisis's own (nor their parallel workers)."""
     own = {s.pid for s in sample if s.application == OWN}
     return [s for s in sample if s.application != OWN and s.leader_pid not in own]
+
+
+def own_queryids(sample: Sequence[Seen]) -> set[int]:
+    """The statements pgcrisis's own sessions (and their workers) were seen running."""
+    own = {s.pid for s in sample if s.application == OWN}
+    return {s.query_id for s in sample
+            if (s.application == OWN or s.leader_pid in own) and s.query_id is not None}
+
+
+def without(deltas: Mapping[tuple[str, int], Totals], queryids: Collection[int]
+            ) -> dict[tuple[str, int], Totals]:
+    """``deltas`` less the statements ``queryids`` (pgcrisis's own)."""
+    return {key: d for key, d in deltas.items() if key[1] not in queryids}
 
 
 def _minus(a: float | None, b: float | None) -> float | None:
@@ -116,21 +119,27 @@ def statement_deltas(before: StatementTotals, after: StatementTotals,
     return out
 
 
-def relation_deltas(before: RelationTotals, after: RelationTotals) -> list[RelationReads]:
-    """Each table's blocks over the span (a table new in ``after`` counts from zero)."""
-    out = []
-    for relid, end in after.items():
-        start = before.get(relid)
+def relation_deltas(before: RelationTotals, after: RelationTotals, floor: int = 0
+                    ) -> list[RelationReads]:
+    """Each table's blocks over the span, its indexes' with it (the top ones by blocks read).
+    Readings are per relation; one new in ``after`` had read fewer than ``floor`` blocks
+    before (only relations past it are read): it counts from there, a lower bound."""
+    tables: dict[str, list[int]] = {}
+    for oid, end in after.items():
+        start = before.get(oid)
         if start is None:
-            out.append(end)
-            continue
-        delta = RelationReads(end.name, *(getattr(end, f.name) - getattr(start, f.name)
-                                          for f in fields(RelationReads)[1:]))
-        if min(getattr(delta, f.name) for f in fields(RelationReads)[1:]) < 0:
+            start = RelationReads(end.name, min(floor, end.heap_blks_read), end.heap_blks_hit,
+                                  min(floor, end.idx_blks_read), end.idx_blks_hit)
+        delta = [getattr(end, f.name) - getattr(start, f.name)
+                 for f in fields(RelationReads)[1:]]
+        if min(delta) < 0:
             continue  # counters reset
-        if delta.blks_read or delta.blks_hit:
-            out.append(delta)
-    return sorted(out, key=lambda r: -r.blks_read)[:TOP_RELATIONS]
+        sums = tables.setdefault(end.name, [0] * len(delta))
+        for i, d in enumerate(delta):
+            sums[i] += d
+    out = [RelationReads(name, *sums) for name, sums in tables.items()]
+    return sorted((r for r in out if r.blks_read),
+                  key=lambda r: -r.blks_read)[:TOP_RELATIONS]
 
 
 ClientKey = tuple[str, str | None, str]  # application, client_addr, role
@@ -200,10 +209,10 @@ def _statement(queryid: int, per_role: Mapping[str, Totals], seen: Counter[str],
 
     role = max(per_role, key=lambda r: per_role[r].exec_ms) if per_role else None
     return StatementLoad(
-        queryid, "", role, total("calls"), total("exec_ms"), total("rows"),
-        total("shared_blks_hit"), total("shared_blks_read"), total("shared_blks_written"),
-        total("shared_blks_dirtied"), total("temp_bytes"), known("wal_bytes"),
-        known("jit_ms"), on_cpu=seen["on_cpu"] / n, data_io=seen["data_io"] / n,
+        total("calls"), total("exec_ms"), total("rows"), total("shared_blks_hit"),
+        total("shared_blks_read"), total("shared_blks_written"), total("shared_blks_dirtied"),
+        total("temp_bytes"), known("wal_bytes"), known("jit_ms"), queryid=queryid, query="",
+        role=role, on_cpu=seen["on_cpu"] / n, data_io=seen["data_io"] / n,
         active=seen["active"] / n, clients=tuple(c for c, _ in clients.most_common(5)))
 
 
@@ -230,11 +239,11 @@ def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
           deltas: Mapping[tuple[str, int], Totals] | None = None, statements_s: float = 0.0,
           relations: Sequence[RelationReads] = (), relations_s: float = 0.0,
           counters: tuple[ServerCounters, ...] = (), hidden: Sequence[Hidden] = (),
-          source: str = "window") -> LoadProfile:
+          source: str = "window", top: int = TOP_CLIENTS) -> LoadProfile:
     """The profile of ``samples`` (pgcrisis's own sessions already left out) over
     ``seconds``, with the statements' ``deltas`` over ``statements_s`` and the tables'
-    ``relations`` over ``relations_s``. Statement texts are filled in later
-    (:func:`with_texts`)."""
+    ``relations`` over ``relations_s``; the ``top`` clients and roles by active sessions.
+    Statement texts are filled in later (:func:`with_texts`)."""
     t = _tally(samples)
     n = max(t.samples, 1)
     per_query: defaultdict[int, dict[str, Totals]] = defaultdict(dict)
@@ -249,14 +258,14 @@ def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
                                  tuple(q for q, _ in t.client_queries[(app, addr, role)]
                                        .most_common(5)))
                       for (app, addr, role), c in t.clients.items()),
-                     key=lambda c: -c.active)[:TOP_CLIENTS]
+                     key=lambda c: -c.active)[:top]
     roles = sorted((RoleLoad(r, t.roles[r]["active"] / n, t.roles[r]["on_cpu"] / n,
                              t.roles[r]["data_io"] / n,
                              sum(d.calls for d in per_role.get(r, ())),
                              sum(d.exec_ms for d in per_role.get(r, ())),
                              sum(d.jit_ms or 0.0 for d in per_role.get(r, ())))
                     for r in set(t.roles) | set(per_role)),
-                   key=lambda r: (-r.active, -r.exec_ms))
+                   key=lambda r: (-r.active, -r.exec_ms))[:top]
     waits = sorted((WaitLoad(kind, event, count / n) for (kind, event), count in t.waits.items()),
                    key=lambda w: (-w.sessions, w.wait_class, w.wait_event or ""))
     return LoadProfile(seconds, t.samples, cpus, tuple(waits), tuple(t.ticks),

@@ -7,9 +7,11 @@ the recorder reads anyway, plus one cheap query:
 - the sessions of this sample and of the few before it (the ``activity`` part, read every
   sample: waits, clients, statements by ``query_id``), averaged, so that one busy instant is
   not called a saturation;
-- the server-wide counters (:file:`load_counters.sql`, one row), read every sample and
-  differenced over the same samples (a restart or a reset in between leaves the rates out:
-  :class:`~pgcrisis.model.load_rates.ServerRates`);
+- the server-wide counters (:file:`load_counters.sql`, one row), read every
+  :data:`COUNTERS_EVERY` samples (and at full ones): each frame carries the last two
+  readings, whose difference gives its rates (a restart or a reset in between leaves them
+  out: :class:`~pgcrisis.model.load_rates.ServerRates`). Frames between two readings refer
+  to the same ones, so the store keeps a reading once, not a row of counters every second;
 - at every full sample (once a minute, and when a finding appears), pg_stat_statements and
   pg_statio_user_tables, differenced with the previous full sample: the statements, roles and
   tables of that minute, carried by every frame until the next.
@@ -17,11 +19,13 @@ the recorder reads anyway, plus one cheap query:
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pgcrisis.collect import load_window
-from pgcrisis.collect.cpus import given, local
+from pgcrisis.collect.cpus import local
 from pgcrisis.collect.load_build import (
     HIDDEN_QUERY,
     RelationTotals,
@@ -41,6 +45,10 @@ from pgcrisis.model.load_rates import ServerCounters
 
 #: samples a frame's profile averages over (5 s at the recorder's 1 s interval)
 FRAME_SAMPLES = 5
+#: samples between two readings of the server-wide counters
+COUNTERS_EVERY = 5
+#: clients and roles a frame keeps (a triage window keeps more)
+FRAME_TOP = 5
 
 
 def seen(b: Backend) -> Seen:
@@ -53,7 +61,7 @@ def seen(b: Backend) -> Seen:
 def cpus_of(ctx: ProbeContext) -> CpuCount:
     """The server's CPUs as the options give them, else as this machine shows them."""
     if ctx.options.cpus is not None:
-        return given(ctx.options.cpus, ctx.options.cpus_from)
+        return CpuCount.given(ctx.options.cpus, ctx.options.cpus_from)
     rows = ctx.dicts("own_backend")
     return local(ctx.conn, ctx.server.own_pid, rows[0]["backend_start"] if rows else None)
 
@@ -74,9 +82,13 @@ class _Minute:
 class FrameLoad:
     """Builds each frame's profile from the passes the recorder makes (one per sample)."""
 
-    def __init__(self, samples: int = FRAME_SAMPLES) -> None:
+    def __init__(self, samples: int = FRAME_SAMPLES, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self._samples: deque[list[Seen]] = deque(maxlen=samples)
-        self._counters: deque[ServerCounters] = deque(maxlen=samples + 1)
+        self._times: deque[float] = deque(maxlen=samples)
+        self._clock = clock
+        self._counters: deque[ServerCounters] = deque(maxlen=2)
+        self._since_counters = COUNTERS_EVERY  # read at the first pass
         self._cpus: tuple[int, CpuCount] | None = None
         self._minute: _Minute | None = None
         self._texts: dict[int, str] = {}
@@ -85,6 +97,16 @@ class FrameLoad:
         if self._cpus is None or self._cpus[0] != ctx.server.own_pid:
             self._cpus = (ctx.server.own_pid, cpus_of(ctx))  # again after a reconnection
         return self._cpus[1]
+
+    def _read_counters(self, ctx: ProbeContext, hidden: list[Hidden]) -> None:
+        counters = load_window.attempt(ctx, hidden, "server counters", "grant pg_monitor",
+                                       lambda: load_window.read_counters(ctx))
+        if counters is None:
+            return
+        self._since_counters = 0
+        if self._counters and counters.started_at != self._counters[-1].started_at:
+            self._counters.clear()  # a restart: nothing before it compares
+        self._counters.append(counters)
 
     def _read_minute(self, ctx: ProbeContext, hidden: list[Hidden], at: float) -> None:
         """pg_stat_statements and the tables now, differenced with the last full sample's."""
@@ -101,7 +123,8 @@ class FrameLoad:
                 now.deltas = statement_deltas(last.statements, statements)
                 now.statements_s = at - last.at
             if relations is not None and last.relations is not None:
-                now.changed = relation_deltas(last.relations, relations)
+                now.changed = relation_deltas(last.relations, relations,
+                                              floor=load_window.MIN_BLOCKS)
                 now.relations_s = at - last.at
         self._minute = now
 
@@ -109,26 +132,26 @@ class FrameLoad:
         """This pass's frame profile (``full``: the pass read the slow parts too, so
         pg_stat_statements and the tables are read and differenced now)."""
         hidden = load_window.static_hidden(ctx.server)
-        counters = load_window.attempt(ctx, hidden, "server counters", "grant pg_monitor",
-                                       lambda: load_window.read_counters(ctx))
-        if counters is not None:
-            if self._counters and counters.started_at != self._counters[-1].started_at:
-                self._counters.clear()  # a restart: nothing before it compares
-            self._counters.append(counters)
+        self._since_counters += 1
+        if full or self._since_counters >= COUNTERS_EVERY:
+            self._read_counters(ctx, hidden)
         activity = ctx.collected.get("activity", {}).get("activity", ())
         self._samples.append([s for s in not_own([seen(b) for b in activity])
                               if s.state == "active" or s.hidden])
+        self._times.append(self._clock())
         if full:
-            self._read_minute(ctx, hidden, counters.at if counters else 0.0)
+            self._read_minute(ctx, hidden, self._counters[-1].at if self._counters else 0.0)
         minute = self._minute
-        span = (self._counters[-1].at - self._counters[0].at) if len(self._counters) > 1 else 0.0
+        n = len(self._times)
+        # the time n samples stand for: n spacings between them, measured here
+        span = (self._times[-1] - self._times[0]) * n / (n - 1) if n > 1 else 0.0
         profile = build(
-            list(self._samples), span, self._cpus_of(ctx),
+            list(self._samples), span, self._cpus_of(ctx), top=FRAME_TOP,
             deltas=minute.deltas if minute else None,
             statements_s=minute.statements_s if minute else 0.0,
             relations=minute.changed or () if minute else (),
             relations_s=minute.relations_s if minute else 0.0,
-            counters=(self._counters[0], self._counters[-1]) if len(self._counters) > 1 else (),
+            counters=tuple(self._counters) if len(self._counters) > 1 else (),
             hidden=list({(h.what, h.reason): h for h in hidden}.values()), source=RECORDED)
         return self._named(ctx, profile, full)
 

@@ -25,7 +25,6 @@ from typing import Any
 
 import psycopg
 from psycopg import sql as psql
-from psycopg.rows import dict_row
 
 from pgcrisis.collect import sql
 from pgcrisis.collect.load_build import (
@@ -34,6 +33,7 @@ from pgcrisis.collect.load_build import (
     StatementTotals,
     Totals,
     not_own,
+    own_queryids,
 )
 from pgcrisis.collect.probe import UNREADABLE, ProbeContext, unavailable_reason
 from pgcrisis.errors import ConnectError, first_line
@@ -58,6 +58,8 @@ class Readings:
     relations: tuple[RelationTotals, RelationTotals] | None = None
     hidden: list[Hidden] = field(default_factory=list)
     queries: int = 0
+    #: the statements pgcrisis's own sessions were seen running (never counted as anyone's)
+    own: frozenset[int] = frozenset()
 
 
 def pgss_schema(ctx: ProbeContext, hidden: list[Hidden]) -> str | None:
@@ -80,39 +82,51 @@ def pgss_schema(ctx: ProbeContext, hidden: list[Hidden]) -> str | None:
 
 
 def read_statements(ctx: ProbeContext, schema: str) -> dict[tuple[str, int], Totals]:
-    """pg_stat_statements now: (role, queryid) -> cumulative counters."""
-    query = psql.SQL(sql.query("load_statements", ctx.server.version_num)).format(
-        pgss=psql.Identifier(schema, "pg_stat_statements"))
+    """pg_stat_statements now: (role, queryid) -> cumulative counters (rows as tuples: with
+    thousands of statements, building a mapping per row costs more than the query)."""
+    query = sql.composed("load_statements", ctx.server.version_num,
+                         pgss=psql.Identifier(schema, "pg_stat_statements"))
     ctx.queries += 1
-    with ctx.conn.cursor(row_factory=dict_row) as cur:
+    with ctx.conn.cursor() as cur:
         cur.execute(query)
-        rows = cur.fetchall()
-    return {(r.pop("role"), int(r.pop("queryid"))): Totals(**r) for r in rows}
+        return {(role, int(queryid)): Totals(*counters)
+                for role, queryid, *counters in cur.fetchall()}
 
 
 def read_texts(ctx: ProbeContext, schema: str, queryids: list[int]) -> dict[int, str]:
     """The texts of ``queryids`` (one pass over pg_stat_statements' text file)."""
-    query = psql.SQL(sql.query("load_statement_texts", ctx.server.version_num)).format(
-        pgss=psql.Identifier(schema, "pg_stat_statements"))
-    ctx.queries += 1
-    with ctx.conn.cursor() as cur:
-        cur.execute(query, {"queryids": queryids})
-        return {int(q): str(text) for q, text in cur.fetchall()}
+    rows = ctx.composed_dicts("load_statement_texts", {"queryids": queryids},
+                              pgss=psql.Identifier(schema, "pg_stat_statements"))
+    return {int(r["queryid"]): str(r["query"]) for r in rows}
+
+
+#: blocks a table (with its indexes) must have read since the statistics' reset to be read
+#: at the window's ends: below it, a table counts from it (a lower bound of its reads)
+MIN_BLOCKS = 1000
 
 
 def read_relations(ctx: ProbeContext) -> dict[int, RelationReads]:
-    """pg_statio_user_tables now: relid -> cumulative block counters."""
-    return {int(r.pop("relid")): RelationReads(**r) for r in ctx.dicts("load_relations")}
+    """The block counters of tables and indexes now (those past :data:`MIN_BLOCKS` reads):
+    the relation's oid -> its cumulative counters, under its table's name."""
+    out = {}
+    for r in ctx.dicts("load_relations", {"min_blocks": MIN_BLOCKS}):
+        read, hit = int(r["blks_read"]), int(r["blks_hit"])
+        out[int(r["relid"])] = (RelationReads(r["name"], 0, 0, read, hit) if r["is_index"]
+                                else RelationReads(r["name"], read, hit, 0, 0))
+    return out
 
 
 def read_counters(ctx: ProbeContext) -> ServerCounters:
     """The server-wide counters now."""
-    return ctx.rows("load_counters", ServerCounters)[0]
+    return ctx.composed_rows("load_counters", ServerCounters)[0]
 
 
-def read_activity(ctx: ProbeContext) -> list[Seen]:
-    """Every other session now, pgcrisis's own left out."""
-    return not_own(ctx.rows("load_activity", Seen))
+def read_activity(ctx: ProbeContext, own: set[int]) -> list[Seen]:
+    """Every other session now, pgcrisis's own left out (the statements they run added to
+    ``own``)."""
+    rows = ctx.composed_rows("load_activity", Seen)
+    own |= own_queryids(rows)
+    return not_own(rows)
 
 
 def attempt(ctx: ProbeContext, hidden: list[Hidden], what: str, remedy: str,
@@ -170,8 +184,10 @@ def watch(ctx: ProbeContext, seconds: float, sleep: Callable[[float], None] = ti
     start = _ends(ctx, schema, hidden)
     t0 = time.monotonic()
     samples: list[list[Seen]] = []
+    own: set[int] = set()
     while True:
-        rows = attempt(ctx, hidden, "sessions", "grant pg_monitor", lambda: read_activity(ctx))
+        rows = attempt(ctx, hidden, "sessions", "grant pg_monitor",
+                       lambda: read_activity(ctx, own))
         if rows is not None:
             samples.append(rows)
         remaining = seconds - (time.monotonic() - t0)
@@ -186,7 +202,7 @@ def watch(ctx: ProbeContext, seconds: float, sleep: Callable[[float], None] = ti
         counters=(start[0], end[0]) if start[0] is not None and end[0] is not None else (),
         relations=(start[1], end[1]) if start[1] is not None and end[1] is not None else None,
         statements=(start[2], end[2]) if start[2] is not None and end[2] is not None else None,
-        hidden=unique)
+        hidden=unique, own=frozenset(own))
 
 
 OpenSession = Callable[[], contextlib.AbstractContextManager[psycopg.Connection[Any]]]

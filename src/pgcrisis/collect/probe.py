@@ -71,6 +71,19 @@ class ProbeContext:
         """Run the named SQL file and return rows as dicts (for probes that reshape rows)."""
         return self._fetch(sql.query(name, self.server.version_num), dict_row, params)
 
+    def composed_rows(self, name: str, cls: type[T],
+                      **identifiers: psycopg.sql.Composable) -> list[T]:
+        """Run the named SQL file with its fragments filled in (:func:`~pgcrisis.collect.
+        sql.composed`) and load each row into ``cls``."""
+        return self._fetch(sql.composed(name, self.server.version_num, **identifiers),
+                           class_row(cls), None)
+
+    def composed_dicts(self, name: str, params: Params = None,
+                       **identifiers: psycopg.sql.Composable) -> list[dict[str, Any]]:
+        """Run the named SQL file with its fragments filled in; rows as dicts."""
+        return self._fetch(sql.composed(name, self.server.version_num, **identifiers),
+                           dict_row, params)
+
     def run(self, text: str | psycopg.sql.Composable,
             params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run an ad-hoc statement (for statements built with ``psycopg.sql``)."""
@@ -79,10 +92,11 @@ class ProbeContext:
             cur.execute(text, params)  # type: ignore[arg-type]
             return cur.fetchall() if cur.description else []
 
-    def _fetch(self, text: str, factory: RowFactory[T], params: Any) -> list[T]:
+    def _fetch(self, text: str | psycopg.sql.Composed, factory: RowFactory[T],
+               params: Any) -> list[T]:
         self.queries += 1
         with self.conn.cursor(row_factory=factory) as cur:
-            cur.execute(text.encode(), params)
+            cur.execute(text.encode() if isinstance(text, str) else text, params)
             return cur.fetchall()
 
 

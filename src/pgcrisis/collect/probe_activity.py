@@ -25,7 +25,7 @@ STRONG_MODES = frozenset({"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock",
 def activity(ctx: ProbeContext) -> Mapping[str, Any]:
     """Every other session in ``pg_stat_activity`` (each with its row: none is counted
     instead, as a recording does), and the server's transaction counters."""
-    rows = ctx.dicts("activity")
+    rows = ctx.composed_dicts("activity")
     backends = tuple(
         Backend(**{**row, "blocked_by": tuple(row["blocked_by"] or ())}) for row in rows
     )

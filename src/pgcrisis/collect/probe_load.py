@@ -25,6 +25,7 @@ from pgcrisis.collect.load_build import (
     relation_deltas,
     statement_deltas,
     with_texts,
+    without,
 )
 from pgcrisis.collect.load_frames import cpus_of
 from pgcrisis.collect.probe import ProbeContext, probe
@@ -96,10 +97,11 @@ def window_profile(ctx: ProbeContext) -> LoadProfile:
         ctx.window_counted = True
     profile = build(
         readings.samples, readings.seconds, cpus_of(ctx),
-        deltas=(statement_deltas(*readings.statements) if readings.statements is not None
-                else None),
+        deltas=(without(statement_deltas(*readings.statements), readings.own)
+                if readings.statements is not None else None),
         statements_s=readings.seconds,
-        relations=relation_deltas(*readings.relations) if readings.relations else (),
+        relations=(relation_deltas(*readings.relations, floor=load_window.MIN_BLOCKS)
+                   if readings.relations else ()),
         relations_s=readings.seconds if readings.relations else 0.0,
         counters=readings.counters, hidden=readings.hidden, source=WINDOW)
     wanted = [s.queryid for s in profile.statements if not s.query]

@@ -36,6 +36,8 @@ def _attributed(readings: Readings, seen: Mapping[tuple[str, int], Counter[Clien
     assert readings.statements is not None
     before, after = readings.statements
     for (role, qid), end in after.items():
+        if qid in readings.own:
+            continue  # pgcrisis's own: never anybody's calls
         start = before.get((role, qid))
         c0, t0_ms = (start.calls, start.exec_ms) if start is not None else (0.0, 0.0)
         d_calls, d_ms = end.calls - c0, end.exec_ms - t0_ms

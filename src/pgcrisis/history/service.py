@@ -9,6 +9,7 @@ history can make (:mod:`pgcrisis.history.window`).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from pgcrisis.checks.causes import link
@@ -19,6 +20,8 @@ from pgcrisis.errors import ConfigError, StoreError
 from pgcrisis.history.window import as_findings, judge_window
 from pgcrisis.judge import Recorded, TriageReport, judge
 from pgcrisis.model.findings import Skipped
+from pgcrisis.model.load import CpuCount, with_cpus
+from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.store import Store
 from pgcrisis.when import parse_moment, shown
 
@@ -57,15 +60,25 @@ def _target(name: str) -> Target:
     return Target("", f"recording {name}", label=f"recording {name}")
 
 
+def _cpus(snapshot: Snapshot, cpus: CpuCount | None) -> Snapshot:
+    """``snapshot`` whose load profile is judged against ``cpus`` where the recorder did not
+    know the server's CPU count."""
+    load = with_cpus(snapshot.load, cpus)
+    return snapshot if load is snapshot.load else replace(snapshot, load=load)
+
+
 def triage_at(store: Store, name: str | None, when: datetime,
-              thresholds: Thresholds | None = None) -> TriageReport:
-    """The report triage would have made at ``when``."""
+              thresholds: Thresholds | None = None, cpus: CpuCount | None = None
+              ) -> TriageReport:
+    """The report triage would have made at ``when`` (``cpus``: the server's CPU count,
+    where the recording does not know it)."""
     t0 = time.perf_counter()
     name = recording_name(store, name)
     _covered(store, name, when, when)
     snapshot = store.snapshot_at(name, when)
     if snapshot is None:
         raise StoreError(f"the recording {name!r} has no sample at or before {shown(when)}")
+    snapshot = _cpus(snapshot, cpus)
     at = snapshot.server_time or snapshot.taken_at
     line = f"as of {shown(at)} (recording {name})"
     return judge(_target(name), snapshot, thresholds, started_at=at,
@@ -74,14 +87,15 @@ def triage_at(store: Store, name: str | None, when: datetime,
 
 
 def triage_window(store: Store, name: str | None, start: datetime, end: datetime,
-                  thresholds: Thresholds | None = None) -> TriageReport:
+                  thresholds: Thresholds | None = None, cpus: CpuCount | None = None
+                  ) -> TriageReport:
     """The window's findings with when each held, and the history checks'."""
     if end <= start:
         raise ConfigError(f"--to ({shown(end)}) must be after --from ({shown(start)})")
     t0 = time.perf_counter()
     name = recording_name(store, name)
     _covered(store, name, start, end)
-    snapshots = list(store.snapshots(name, start, end))
+    snapshots = [_cpus(s, cpus) for s in store.snapshots(name, start, end)]
     if not snapshots:
         raise StoreError(f"the recording {name!r} has no sample between {shown(start)} and "
                          f"{shown(end)}")
@@ -99,7 +113,8 @@ def triage_window(store: Store, name: str | None, start: datetime, end: datetime
 
 
 def triage_past(store: str | None, name: str | None, *, at: str | None, start: str | None,
-                end: str | None, thresholds: Thresholds | None = None) -> TriageReport:
+                end: str | None, thresholds: Thresholds | None = None,
+                cpus: CpuCount | None = None) -> TriageReport:
     """``triage --store``: a moment (``at``) or a window (``start``/``end``) as typed."""
     from pgcrisis.store import open_store
 
@@ -112,8 +127,9 @@ def triage_past(store: str | None, name: str | None, *, at: str | None, start: s
     opened = open_store(store, create=False)
     try:
         if at is not None:
-            return triage_at(opened, name, parse_moment(at), thresholds)
+            return triage_at(opened, name, parse_moment(at), thresholds, cpus)
         assert start is not None and end is not None
-        return triage_window(opened, name, parse_moment(start), parse_moment(end), thresholds)
+        return triage_window(opened, name, parse_moment(start), parse_moment(end), thresholds,
+                             cpus)
     finally:
         opened.close()

@@ -19,7 +19,7 @@ let pgcrisis see it: a finding says so instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pgcrisis.model.health import client_label
 from pgcrisis.model.load_rates import ServerCounters, ServerRates
@@ -69,6 +69,15 @@ class CpuCount:
     cpus: int | None
     how: str
 
+    @classmethod
+    def given(cls, cpus: int, where: str) -> CpuCount:
+        """A count a person gave (``where``: ``--cpus``, or the config file).
+
+        >>> CpuCount.given(8, "--cpus").how
+        '8 CPUs as given by --cpus'
+        """
+        return cls(cpus, f"{cpus} CPUs as given by {where}")
+
     @property
     def known(self) -> bool:
         return self.cpus is not None
@@ -96,20 +105,11 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
-class StatementLoad:
-    """One statement (pg_stat_statements' queryid, top-level calls, summed over roles and
-    databases) over the window: its counters' differences and the sessions seen running it.
+class StatementCounters:
+    """pg_stat_statements' counters of a statement: as read (cumulative, one role's), or
+    their differences over a span. Blocks are shared buffers (8 kB pages); ``wal_bytes`` is
+    None before PostgreSQL 13, ``jit_ms`` before 15."""
 
-    ``query`` is its text ('' when not known); ``role`` the role that spent most time on it.
-    Blocks are shared buffers (8 kB pages); ``wal_bytes`` is None before PostgreSQL 13,
-    ``jit_ms`` before 15. ``on_cpu``, ``data_io`` and ``active`` are average sessions seen
-    running it (``query_id`` in pg_stat_activity, PostgreSQL 14+), ``clients`` their labels,
-    most seen first.
-    """
-
-    queryid: int
-    query: str
-    role: str | None
     calls: float
     exec_ms: float
     rows: float
@@ -118,17 +118,33 @@ class StatementLoad:
     shared_blks_written: float
     shared_blks_dirtied: float
     temp_bytes: float
-    wal_bytes: float | None = None
-    jit_ms: float | None = None
-    on_cpu: float = 0.0
-    data_io: float = 0.0
-    active: float = 0.0
-    clients: tuple[str, ...] = ()
+    wal_bytes: float | None
+    jit_ms: float | None
 
     @property
     def jit_share(self) -> float:
         """JIT compilation as a share of its execution time (0 when unknown)."""
         return (self.jit_ms or 0.0) / self.exec_ms if self.exec_ms > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLoad(StatementCounters):
+    """One statement (pg_stat_statements' queryid, top-level calls, summed over roles and
+    databases) over the window: its counters' differences and the sessions seen running it.
+
+    ``query`` is its text ('' when not known); ``role`` the role that spent most time on it.
+    ``on_cpu``, ``data_io`` and ``active`` are average sessions seen running it
+    (``query_id`` in pg_stat_activity, PostgreSQL 14+), ``clients`` their labels, most seen
+    first.
+    """
+
+    queryid: int
+    query: str
+    role: str | None
+    on_cpu: float = 0.0
+    data_io: float = 0.0
+    active: float = 0.0
+    clients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,3 +309,16 @@ class LoadProfile:
         """What could not be seen (of ``about``: :attr:`Hidden.what` names), each as a
         finding says it."""
         return tuple(h.line for h in self.hidden if about is None or h.what in about)
+
+
+def with_cpus(snapshot_load: LoadProfile | None, cpus: CpuCount | None) -> LoadProfile | None:
+    """A recorded profile judged against a CPU count given now (``--cpus`` on ``triage
+    --store``) when the recorder did not know it; a known count is kept.
+
+    >>> p = LoadProfile(1.0, 1, CpuCount(None, "not known"))
+    >>> with_cpus(p, CpuCount(8, "given")).cpus.cpus
+    8
+    """
+    if snapshot_load is None or cpus is None or snapshot_load.cpus.known:
+        return snapshot_load
+    return replace(snapshot_load, cpus=cpus)

@@ -1,21 +1,13 @@
 -- The server-wide counters that cost almost nothing to read, in one row: transactions, rows
--- and blocks of every database (pg_stat_database, the shared catalogs' row left out), the checkpoints
--- and the buffers backends wrote and fsynced themselves (pg_stat_bgwriter); no WAL counters
--- before PostgreSQL 14.
--- Read at both ends of triage's load window and at every recorder sample; differences give
--- rates, each counter since its reset time its usual level (NULL: a reset time not known, as
--- for a database never reset).
+-- and blocks of every database (pg_stat_database, the shared catalogs' row left out), WAL
+-- written (fragment load_wal: pg_stat_wal, 14+), checkpoints and the buffers backends wrote
+-- and fsynced themselves (load_checkpoints: pg_stat_bgwriter, pg_stat_checkpointer from 17;
+-- load_backend_io: pg_stat_io, 16+). Read at both ends of triage's load window and at every
+-- recorder sample: differences give rates, each counter since its reset time its usual level
+-- (NULL: a reset time not known, as for a database never reset).
 SELECT extract(epoch FROM clock_timestamp())::float8 AS at,
        extract(epoch FROM pg_postmaster_start_time())::float8 AS started_at,
-       d.commits, d.rollbacks, d.blks_read, d.blks_hit, d.rows_returned, d.rows_fetched,
-       d.rows_inserted, d.rows_updated, d.rows_deleted, d.temp_bytes, d.db_reset_at,
-       NULL::bigint AS wal_bytes, NULL::float8 AS wal_reset_at,
-       b.checkpoints_timed, b.checkpoints_req AS checkpoints_requested,
-       extract(epoch FROM b.stats_reset)::float8 AS checkpoints_reset_at,
-       b.buffers_backend, b.buffers_backend_fsync,
-       extract(epoch FROM b.stats_reset)::float8 AS bgwriter_reset_at,
-       NULL::bigint AS backend_writes, NULL::bigint AS backend_fsyncs,
-       NULL::float8 AS io_reset_at
+       d.*, w.*, c.*, i.*
   FROM (SELECT coalesce(sum(xact_commit), 0)::bigint AS commits,
                coalesce(sum(xact_rollback), 0)::bigint AS rollbacks,
                coalesce(sum(blks_read), 0)::bigint AS blks_read,
@@ -32,4 +24,6 @@ SELECT extract(epoch FROM clock_timestamp())::float8 AS at,
                     THEN extract(epoch FROM max(stats_reset))::float8 END AS db_reset_at
           FROM pg_stat_database
          WHERE datname IS NOT NULL) d,
-       pg_stat_bgwriter b
+       ({load_wal}) w,
+       ({load_checkpoints}) c,
+       ({load_backend_io}) i

@@ -1,0 +1,2 @@
+-- JIT compilation time: no JIT timings before PostgreSQL 15.
+NULL::float8
