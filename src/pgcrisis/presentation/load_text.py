@@ -5,6 +5,8 @@
 ...                 WaitLoad("IO", "DataFileRead", 0.5)))
 >>> line(p)
 'Load over 1.0 s (6 samples): 6.0 active sessions: CPU 5.5 (2 CPUs), IO 0.5'
+>>> line(LoadProfile(1.0, 6, CpuCount(None, "unknown"), (WaitLoad("IO", "DataFileRead", 2.0),)))
+'Load over 1.0 s (6 samples): 2.0 active sessions: IO 2.0 (CPU count not known)'
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ def line(profile: LoadProfile) -> str:
     where = "the recorded samples" if profile.source == RECORDED else "the window"
     head = (f"Load over {profile.seconds:.1f} s ({profile.samples} samples)"
             if profile.samples else f"Load: no sample of {where}")
-    classes = ", ".join(f"{kind} {n:.1f}" for kind, n in profile.by_class().items())
-    cpus = (f" ({profile.cpus.cpus} CPUs)" if profile.cpus.cpus is not None
-            else " (CPU count not known)")
+    cpus = (f"({profile.cpus.cpus} CPUs)" if profile.cpus.cpus is not None
+            else "(CPU count not known)")
+    by_class = profile.by_class()
+    # The CPU count stands beside the sessions on CPU, the figure it is read against.
+    classes = ", ".join(f"{kind} {n:.1f}" + (f" {cpus}" if kind == "CPU" else "")
+                        for kind, n in by_class.items())
+    tail = "" if "CPU" in by_class else f" {cpus}"
     return (f"{head}: {profile.active:.1f} active sessions"
-            + (f": {classes}" if classes else "") + cpus)
+            + (f": {classes}" if classes else "") + tail)
 
 
 def to_json(profile: LoadProfile) -> dict[str, Any]:
