@@ -11,6 +11,7 @@ import sys
 from pgcrisis.actions import (
     Action,
     Analyze,
+    AnalyzeInStages,
     Cancel,
     CapConnections,
     CreateIndex,
@@ -45,6 +46,7 @@ def every_kind() -> list[Action]:
     out: list[Action] = [Cancel.of([20, 10, 20]), Terminate.of([7]),
                          TerminateSessions(idle_only=True, idle_for="10 minutes"),
                          Vacuum(None, freeze=True), Vacuum("public.t"), Analyze("public.t"),
+                         AnalyzeInStages(("public.t", "public.u")),
                          DropIndex("public.t_idx"), RefreshMatview("public.mv", True),
                          RefreshMatview("public.mv"), Widen("public.seq"),
                          Widen("public.t", "id"), TableOption("public.t", "autovacuum_enabled"),

@@ -57,6 +57,7 @@ from tests.scenarios.locks import (
     PreparedTransactionBlocker,
 )
 from tests.scenarios.queries import ForeignKeyWithoutIndex
+from tests.scenarios.statistics import StatisticsLost, UnanalyzedTableScanned
 from tests.scenarios.users import SimulatedUsers
 
 Lab = Callable[[str], AbstractContextManager[object]]
@@ -292,6 +293,12 @@ CASES: tuple[Case, ...] = (
          _lab(lambda dsn: OrderWorkflowMissingIndex(dsn, scale=0.1, users=4,
                                                     orders_per_user=60)),
          _codes("missing-index"), needs=("pg_stat_statements", "hypopg")),
+    Case("unanalyzed_table_scanned", "a table filled just now, never analyzed, looked up by id "
+         "by five pgbench clients with no index on id",
+         _lab(lambda dsn: UnanalyzedTableScanned(dsn, hypopg=True)),
+         _codes("missing-index", "missing-statistics"), needs=("pg_stat_statements", "hypopg")),
+    Case("statistics_lost", "tables left without planner statistics as by pg_upgrade, read by "
+         "a report", _lab(StatisticsLost), _codes("missing-statistics"), needs=STATEMENTS),
     Case("jit_dominates_view_query", "JIT compilation dominates a reporting view's query",
          _lab(lambda dsn: JitDominatesViewQuery(dsn, scale=0.1)), _codes("jit-overhead"),
          needs=("pg_stat_statements", "jit")),

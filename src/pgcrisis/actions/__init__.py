@@ -19,7 +19,8 @@ Kinds, by what they act on:
 - settings (:mod:`.settings`): :class:`SetSetting` (server, database or role),
   :class:`CapConnections` (a role's CONNECTION LIMIT), :class:`TableOption`;
 - tables, indexes, views (:mod:`.maintenance`): :class:`CreateIndex`, :class:`DropIndex`,
-  :class:`Vacuum`, :class:`Analyze`, :class:`RefreshMatview`, :class:`Widen`;
+  :class:`Vacuum`, :class:`Analyze`, :class:`AnalyzeInStages`, :class:`RefreshMatview`,
+  :class:`Widen`;
 - :class:`Recorded`: statements as the journal holds them (an undo).
 
 To add one: a frozen dataclass subclass of :class:`Action` in the module of what it acts on,
@@ -38,6 +39,7 @@ from pgcrisis.actions.jobs import (
 )
 from pgcrisis.actions.maintenance import (
     Analyze,
+    AnalyzeInStages,
     CreateIndex,
     DropIndex,
     RefreshMatview,
@@ -55,9 +57,9 @@ from pgcrisis.actions.settings import CapConnections, RoleBrake, SetSetting, Tab
 from pgcrisis.actions.statement import Statement
 
 __all__ = [
-    "Action", "Analyze", "Cancel", "CapConnections", "CreateIndex", "DropIndex", "DropSlot",
-    "Job", "PauseJobs", "Recorded", "RefreshConcurrentlyInJobs", "RefreshMatview",
-    "RescheduleJob", "ResumeJobs", "RoleBrake", "RollbackPrepared", "SetJobCommand",
-    "SetSetting", "Statement", "TableOption", "Terminate", "TerminateSessions", "Vacuum",
-    "Widen", "covers", "merged", "remedy_sql", "slug",
+    "Action", "Analyze", "AnalyzeInStages", "Cancel", "CapConnections", "CreateIndex",
+    "DropIndex", "DropSlot", "Job", "PauseJobs", "Recorded", "RefreshConcurrentlyInJobs",
+    "RefreshMatview", "RescheduleJob", "ResumeJobs", "RoleBrake", "RollbackPrepared",
+    "SetJobCommand", "SetSetting", "Statement", "TableOption", "Terminate", "TerminateSessions",
+    "Vacuum", "Widen", "covers", "merged", "remedy_sql", "slug",
 ]

@@ -1,5 +1,5 @@
 """Actions on tables, indexes and materialized views: create and drop an index, vacuum,
-analyze, refresh a view, widen a sequence or a column to bigint.
+analyze (at once, or in stages), refresh a view, widen a sequence or a column to bigint.
 
 Names are taken as the server's catalog prints them (``regclass::text``, ``quote_ident``):
 already quoted where needed, so the statements read like the catalogue.
@@ -137,6 +137,41 @@ class Analyze(Action):
     @property
     def ident(self) -> str:
         return slug(f"analyze-{self.table}")
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeInStages(Action):
+    """Analyze ``tables`` in three passes, as ``vacuumdb --analyze-in-stages`` does after a
+    ``pg_upgrade``: statistics from a tiny sample of every table first
+    (``default_statistics_target`` 1, then 10), so the planner stops guessing within seconds,
+    then the full ``ANALYZE``. Each pass is one implicit transaction (``SET LOCAL`` ends with
+    it), so its statistics are there for every session as soon as it is done."""
+
+    tables: tuple[str, ...]
+
+    KIND = "analyze-in-stages"
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        names = Verbatim(", ".join(self.tables))
+        return (Statement("SET LOCAL default_statistics_target = 1; ANALYZE (VERBOSE) {}",
+                          (names,)),
+                Statement("SET LOCAL default_statistics_target = 10; ANALYZE (VERBOSE) {}",
+                          (names,)),
+                Statement("ANALYZE (VERBOSE) {}", (names,)))
+
+    @property
+    def title(self) -> str:
+        return f"analyze {len(self.tables)} tables in stages, coarse statistics first"
+
+    @property
+    def risk(self) -> str:
+        return ("three passes over a sample of each table (seconds each); plans change as the "
+                "statistics arrive (for the better, as a rule)")
+
+    @property
+    def ident(self) -> str:
+        return f"analyze-in-stages-{len(self.tables)}-tables"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,5 +12,6 @@ from pgcrisis.checks import (  # noqa: F401
     matviews,
     sessions,
     statements_top,
+    statistics,
     vacuum,
 )

@@ -39,9 +39,10 @@ RULES = (
     Rule("table-bloat", frozenset({"backend", "prepared-xact", "slot"}), ("long-transaction",)),
     Rule("slow-query", frozenset({"query"}), ("missing-index", "jit-overhead")),
     Rule("connection-saturation", frozenset({"client"}), ("runaway-client",)),
-    # the statement that saturates the CPUs or the disks, when a check knows why it is costly
-    Rule("cpu-saturation", frozenset({"query"}), ("jit-overhead", "missing-index"),
-         first_only=True),
+    # the statement that saturates the CPUs or the disks, when a check knows why it is costly:
+    # missing-statistics names the statements that read its tables (planned blind)
+    Rule("cpu-saturation", frozenset({"query"}),
+         ("jit-overhead", "missing-index", "missing-statistics"), first_only=True),
     Rule("io-saturation", frozenset({"query"}), ("missing-index",), first_only=True),
 )
 

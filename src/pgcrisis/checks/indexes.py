@@ -9,6 +9,13 @@ missing-index
     ``unverified_reason``). Critical when verified and the statement takes at least
     ``Thresholds.missing_index_critical_share`` of the database's statement time (the seed
     incident's order workflow); a warning otherwise.
+
+    A table never measured (``relpages`` 0: filled minutes ago, by a bulk load, a migration,
+    a restore, and not vacuumed or analyzed since) is judged by the rows its counters show
+    (``Thresholds.missing_index_min_rows``), its size said to be unknown until ANALYZE. With
+    no column statistics the planner guesses how many rows match; where it guessed at least
+    as many as the statement really returned per call and still chose the hypothetical
+    index, the index is verified whatever the gain it costed (the real gain is larger).
 fk-missing-index
     A foreign key whose referencing columns no index leads with: every delete (or key update)
     of a referenced row scans the referencing table to check it.
@@ -53,17 +60,73 @@ def create_index(relations: Relations, table: Table, columns: Sequence[str]) -> 
 
 
 def _size(table: Table, block_size: int) -> str:
+    """Its size from relpages, or, never measured (relpages 0) though its counters show rows,
+    that it is unknown: never "0 MB" for a table just filled."""
+    if table.size_unknown:
+        return "size unknown until ANALYZE"
     return sizes.words(table.relpages * block_size, largest="MB")
+
+
+def _measured(table: Table, block_size: int) -> str:
+    """Its size and rows, as the planner counts them, or as its counters show them when it
+    was never measured.
+
+    >>> t = Table(1, "public", "t", "public.t", "r", 0, 0.0, 3, 900, 0, 500, n_tup_ins=500)
+    >>> _measured(t, 8192)
+    'size unknown until ANALYZE; its counters show 500 live rows, 500 inserted, the planner none'
+    """
+    if not table.size_unknown:
+        return f"{_size(table, block_size)}, ~{table.reltuples:,.0f} rows"
+    if table.n_live_tup >= table.rows_per_seq_scan:
+        shown = f"{table.n_live_tup:,} live rows, {table.n_tup_ins:,} inserted"
+    else:
+        shown = f"at least {table.rows:,.0f} rows read per sequential scan"
+    return f"{_size(table, block_size)}; its counters show {shown}, the planner none"
+
+
+def _large(t: Thresholds, table: Table) -> bool:
+    """Large enough to need an index: by its pages, or, never measured, by its rows."""
+    if table.size_unknown:
+        return table.rows >= t.missing_index_min_rows
+    return table.relpages >= t.missing_index_min_pages
+
+
+def _rows_per_call(st: Statement) -> float:
+    return st.rows / st.calls if st.calls else 0.0
+
+
+def _on_a_guess(advice: IndexAdvice, st: Statement, table: Table) -> bool:
+    """Verified on a table with no statistics, where the planner guessed at least as many
+    rows per call as the statement really returned: it chose the index even so, and with the
+    real (smaller) share of the rows the index plan only gets cheaper than it costed."""
+    return (table.size_unknown and advice.verified and advice.planner_rows is not None
+            and advice.gain is not None and advice.gain > 1
+            and _rows_per_call(st) <= advice.planner_rows)
+
+
+def _proof(advice: IndexAdvice, st: Statement, table: Table, cols: str) -> str:
+    gain = advice.gain
+    if not advice.verified:
+        return f"Not verified with the planner: {advice.note}."
+    proof = (f"With a hypothetical index on ({cols}) the planner's cost drops from "
+             f"{advice.cost_before:,.0f} to {advice.cost_after:,.0f} ({gain:,.0f}x).")
+    if not _on_a_guess(advice, st, table):
+        return proof
+    return (proof[:-1] + f", though {table.name} has no statistics yet (never analyzed): "
+            f"it guessed {advice.planner_rows:,.0f} matching rows per call, and the statement "
+            f"returned {_rows_per_call(st):,.1f} per call (pg_stat_statements), so the index "
+            "serves it better still.")
 
 
 def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
                    st: Statement, table: Table) -> Finding | None:
-    if st.total_exec_ms < t.missing_index_min_ms or table.relpages < t.missing_index_min_pages:
+    if st.total_exec_ms < t.missing_index_min_ms or not _large(t, table):
         return None
     if table.seq_scan == 0:
         return None  # nothing reads it sequentially: the planner found a way already
     gain = advice.gain
-    if advice.verified and (gain is None or gain < t.missing_index_min_gain):
+    if (advice.verified and (gain is None or gain < t.missing_index_min_gain)
+            and not _on_a_guess(advice, st, table)):
         return None
     db_total = snapshot.statements.db_total_exec_ms
     share = st.total_exec_ms / db_total if db_total > 0 else 0.0
@@ -71,13 +134,9 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
     cols = ", ".join(advice.columns)
     name = shorten.query(st.query, 60)
     saving = st.total_exec_ms * (1 - 1 / gain) if gain else st.total_exec_ms / 2
-    if advice.verified:
-        proof = (f"With a hypothetical index on ({cols}) the planner's cost drops from "
-                 f"{advice.cost_before:,.0f} to {advice.cost_after:,.0f} ({gain:,.0f}x).")
-    else:
-        proof = f"Not verified with the planner: {advice.note}."
     rows_per_scan = table.seq_tup_read / table.seq_scan
     remedy = create_index(snapshot.relations, table, advice.columns)
+    guess = _on_a_guess(advice, st, table)
     return Finding(
         code="missing-index",
         severity=Severity.CRITICAL if critical else Severity.WARNING,
@@ -85,12 +144,13 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
                f"{st.calls:,} calls, {st.total_exec_ms / 1000:,.1f} s "
                f"({share:.0%} of the database's statement time)"),
         detail=(
-            f"{name} compares {cols} of {table.name} ({_size(table, snapshot.server.block_size)}, "
-            f"~{table.reltuples:,.0f} rows) with values, and no valid index leads with "
+            f"{name} compares {cols} of {table.name} "
+            f"({_measured(table, snapshot.server.block_size)}) with values, and no valid index "
+            "leads with "
             f"{'them' if len(advice.columns) > 1 else 'it'}: {table.name} was read "
             f"sequentially {table.seq_scan:,} times, ~{rows_per_scan:,.0f} rows each. "
             f"The statement ran {st.calls:,} times, {st.mean_exec_ms:,.1f} ms on average. "
-            f"{proof}"
+            f"{_proof(advice, st, table, cols)}"
             + (f" {len(advice.also_queryids)} other statement(s) filter the same way."
                if advice.also_queryids else "")
         ),
@@ -113,6 +173,11 @@ def _missing_index(snapshot: Snapshot, t: Thresholds, advice: IndexAdvice,
             seq_scan=table.seq_scan,
             seq_tup_read=table.seq_tup_read,
             also_queryids=tuple(advice.also_queryids),
+            unmeasured=True if table.size_unknown else None,
+            live_rows=table.n_live_tup if table.size_unknown else None,
+            rows_inserted=table.n_tup_ins if table.size_unknown else None,
+            planner_rows=advice.planner_rows if guess else None,
+            rows_per_call=round(_rows_per_call(st), 2) if guess else None,
         ),
         remedy=Remedy(
             summary=(f"Create the index on {table.name} ({cols}) without blocking writes "
@@ -142,7 +207,7 @@ def fk_missing_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     relations = snapshot.relations
     for fk in relations.foreign_keys:
         table = relations.table(fk.table_oid)
-        if table is None or table.relkind == "p" or table.reltuples < t.fk_min_rows:
+        if table is None or table.relkind == "p" or table.rows < t.fk_min_rows:
             continue
         if relations.lookup_index(fk.table_oid, fk.columns) is not None:
             continue
@@ -153,13 +218,13 @@ def fk_missing_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             code="fk-missing-index",
             severity=Severity.WARNING,
             title=(f"{table.name} ({cols}) references {fk.referenced_table} without an index: "
-                   f"~{table.reltuples:,.0f} rows scanned per referenced delete"),
+                   f"~{table.rows:,.0f} rows scanned per referenced delete"),
             detail=(
                 f"Foreign key {fk.name} of {table.name} ({cols}) references "
                 f"{fk.referenced_table} ({', '.join(fk.referenced_columns)}), and no valid "
                 f"index of {table.name} leads with ({cols}). Every DELETE of a "
                 f"{fk.referenced_table} row, and every update of its key, scans "
-                f"{table.name} (~{table.reltuples:,.0f} rows, "
+                f"{table.name} (~{table.rows:,.0f} rows, "
                 f"{_size(table, snapshot.server.block_size)}) to check for references, "
                 f"holding its locks meanwhile; {fk.referenced_table} has seen {changes:,} "
                 "deletes and updates since statistics were reset."
@@ -181,5 +246,5 @@ def fk_missing_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 actions=(create_index(relations, table, fk.columns),),
             ),
             # rows scanned per referenced delete, in millions: ranks by the work each delete does
-            impact=table.reltuples / 1e6,
+            impact=table.rows / 1e6,
         )

@@ -31,6 +31,7 @@ class Thresholds:
     jit_critical_share: float = 0.5
     # indexes
     missing_index_min_pages: int = 1000       # tables smaller than this are fine to scan (8 MB)
+    missing_index_min_rows: int = 100_000     # ... never measured (relpages 0): by its rows
     missing_index_min_ms: float = 1000.0      # total time a statement must cost to matter
     fk_min_rows: int = 10000                  # referencing tables smaller than this are fine
     missing_index_min_gain: float = 2.0       # a verified index must cut the plan cost this much
@@ -80,6 +81,7 @@ class Thresholds:
     # 50 rows + 10% changed (analyze); check_postgres last_analyze/last_vacuum: 1 day (time)
     stale_statistics_share: float = 0.5        # rows changed since ANALYZE, share of the table
     stale_statistics_min_rows: int = 10_000
+    missing_statistics_min_rows: int = 10_000  # no statistics at all: a table this large
     bloat_dead_share: float = 0.2              # dead rows as a share of dead + live
     bloat_min_dead_rows: int = 10_000
     bloat_critical_share: float = 0.5

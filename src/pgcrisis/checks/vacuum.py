@@ -9,10 +9,12 @@ table-bloat
 stale-statistics
     Rows changed since the last ANALYZE relative to the table's size, not the time since it:
     a table that changed by half plans with numbers that are half wrong, however recent the
-    last ANALYZE. A table never analyzed counts as changed entirely. Where autovacuum is on
-    for the table, it gets one ``autovacuum_naptime`` after the last ANALYZE to catch up:
-    counts of a load made just before that ANALYZE can still be arriving (statistics are
-    flushed up to a second late), and autovacuum analyzes such a table on its next round.
+    last ANALYZE. A table never analyzed counts as changed entirely, unless the planner has no
+    statistics for it at all (never measured either): that one is missing-statistics'
+    (:mod:`pgcrisis.checks.statistics`). Where autovacuum is on for the table, it gets one
+    ``autovacuum_naptime`` after the last ANALYZE to catch up: counts of a load made just
+    before that ANALYZE can still be arriving (statistics are flushed up to a second late),
+    and autovacuum analyzes such a table on its next round.
 """
 
 from __future__ import annotations
@@ -135,6 +137,8 @@ def stale_statistics(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     autovacuum_on = health.settings.get("autovacuum", "on") == "on"
     naptime = health.setting_float("autovacuum_naptime", 60.0)
     for table in user_tables(snapshot):
+        if table.without_statistics(snapshot.server.version_num):
+            continue  # missing-statistics names it
         changed = table.n_mod_since_analyze
         never = table.analyze_age_s is None
         catching_up = (autovacuum_on and not table.autovacuum_disabled and not never

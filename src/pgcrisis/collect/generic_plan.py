@@ -47,10 +47,12 @@ def extension_schemas(ctx: ProbeContext) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Plans:
-    """Costs of a statement's generic plan without and with a hypothetical index."""
+    """Costs of a statement's generic plan without and with a hypothetical index, and the rows
+    the planner expected the first to return."""
 
     before: float
     after: float | None
+    before_rows: float | None = None
 
 
 def explain(ctx: ProbeContext, text: str, params: int, index_ddl: str | None = None,
@@ -86,6 +88,7 @@ def explain(ctx: ProbeContext, text: str, params: int, index_ddl: str | None = N
             psql.Identifier(hypopg_schema or "public")))
     ctx.queries += 1
     costs: list[float] = []
+    rows: list[float] = []
     try:
         with ctx.conn.cursor() as cur:
             cur.execute(psql.SQL(";\n").join(parts))
@@ -93,13 +96,15 @@ def explain(ctx: ProbeContext, text: str, params: int, index_ddl: str | None = N
                 if cur.statusmessage == "EXPLAIN":
                     row = cur.fetchone()
                     assert row is not None
-                    costs.append(float(row[0][0]["Plan"]["Total Cost"]))
+                    plan = row[0][0]["Plan"]
+                    costs.append(float(plan["Total Cost"]))
+                    rows.append(float(plan["Plan Rows"]))
                 if not cur.nextset():
                     break
     except psycopg.Error:
         _cleanup(ctx, names, hypopg_schema if index_ddl else None)
         raise
-    return Plans(costs[0], costs[1] if len(costs) > 1 else None)
+    return Plans(costs[0], costs[1] if len(costs) > 1 else None, rows[0])
 
 
 def _cleanup(ctx: ProbeContext, names: Sequence[str], hypopg_schema: str | None) -> None:

@@ -7,8 +7,16 @@ equality columns first: a candidate index where no valid btree/hash index of the
 already leads with one of them. Where hypopg is installed in the database, the candidates of
 the costliest statements (at most :data:`MAX_VERIFY`, on tables read sequentially) are
 verified: the planner costs the statement's generic plan before and after a hypothetical
-index (:mod:`.generic_plan`). A table held by DDL makes that fail after lock_timeout: the
-candidate stays unverified, with the reason.
+index (:mod:`.generic_plan`), and says how many rows it expected without it. A table held by
+DDL makes that fail after lock_timeout: the candidate stays unverified, with the reason.
+
+A table filled minutes ago and never analyzed reads as 0 pages (``relpages``); it is judged
+by what its counters show (:attr:`~pgcrisis.model.relations.Table.rows`). The planner still
+costs it from the table's real size on disk, but without column statistics it guesses how
+many rows a predicate matches: the check sets that guess (``planner_rows``) against the rows
+the statement really returned.
+
+Every statement's tables are recorded too (``reads``: which statements read a table).
 
 Queries: 1 (columns of the filtered tables) + at most 1 + :data:`MAX_VERIFY` (hypopg's
 schema, verifications), plus two to clean up after a failed verification.
@@ -35,13 +43,15 @@ from pgcrisis.collect.probe_statements import require_pgss
 from pgcrisis.errors import ProbeUnavailable
 from pgcrisis.model.parts import INDEX_ADVICE
 from pgcrisis.model.relations import Relations, Table
-from pgcrisis.model.statements import IndexAdvice, IndexAdviceSet, Statement
+from pgcrisis.model.statements import IndexAdvice, IndexAdviceSet, Statement, StatementReads
 from pgcrisis.sqlparse import Predicate, Shape, index_columns
 
 #: index verifications per triage (each one EXPLAIN round trip)
 MAX_VERIFY = 4
 #: tables smaller than this are not worth an EXPLAIN (the check's threshold is far above)
 VERIFY_MIN_PAGES = 100
+#: the same for a table never measured (relpages 0), by the rows its counters show
+VERIFY_MIN_ROWS = 10_000
 
 
 @dataclass
@@ -58,11 +68,12 @@ class _Candidate:
     cost_before: float | None = None
     cost_after: float | None = None
     note: str = ""
+    planner_rows: float | None = None
 
     def advice(self) -> IndexAdvice:
         return IndexAdvice(self.statement.queryid, self.table.oid, self.table.name,
                            self.columns, self.equality, self.verified, self.cost_before,
-                           self.cost_after, self.note, tuple(self.also))
+                           self.cost_after, self.note, tuple(self.also), self.planner_rows)
 
 
 def _tables_named(shapes: Iterable[Shape], relations: Relations) -> set[int]:
@@ -117,6 +128,34 @@ def candidates(rows: Sequence[Statement], relations: Relations,
     return list(found.values())
 
 
+def reads(rows: Sequence[Statement], relations: Relations) -> tuple[StatementReads, ...]:
+    """The user tables each statement names (those pglast can parse), in ``rows``' order."""
+    out = []
+    for row in rows:
+        shape = parse_shape(row.query)
+        if shape is None:
+            continue
+        oids = set()
+        for name in shape.tables:
+            table = relations.find(name.schema, name.name)
+            if table is not None:
+                oids.add(table.oid)
+        if oids:
+            out.append(StatementReads(row.queryid, tuple(sorted(oids))))
+    return tuple(out)
+
+
+def _too_small(table: Table) -> str:
+    """Why a candidate's table is too small to verify ('' if it is not)."""
+    if table.size_unknown:
+        if table.rows >= VERIFY_MIN_ROWS:
+            return ""
+        return f"{table.name} is small (~{table.rows:,.0f} rows, never measured): not verified"
+    if table.relpages >= VERIFY_MIN_PAGES:
+        return ""
+    return f"{table.name} is small ({table.relpages} pages): not verified"
+
+
 def _columns_of(ctx: ProbeContext, oids: set[int]) -> dict[int, frozenset[str]]:
     if not oids:
         return {}
@@ -143,8 +182,8 @@ def _verify(ctx: ProbeContext, found: list[_Candidate]) -> int:
     for cand in found:
         if why_not:
             cand.note = why_not
-        elif cand.table.relpages < VERIFY_MIN_PAGES:
-            cand.note = f"{cand.table.name} is small ({cand.table.relpages} pages): not verified"
+        elif _too_small(cand.table):
+            cand.note = _too_small(cand.table)
         elif cand.table.seq_scan == 0:
             cand.note = f"{cand.table.name} has not been read sequentially: not verified"
         elif spent >= MAX_VERIFY:
@@ -163,6 +202,7 @@ def _verify(ctx: ProbeContext, found: list[_Candidate]) -> int:
                 continue
             cand.verified = plans.after is not None
             cand.cost_before, cand.cost_after = plans.before, plans.after
+            cand.planner_rows = plans.before_rows
     return spent
 
 
@@ -181,4 +221,5 @@ def index_advice(ctx: ProbeContext) -> Mapping[str, Any]:
     found = candidates(rows, relations, columns)
     spent = _verify(ctx, found)
     return {"index_advice": IndexAdviceSet(tuple(c.advice() for c in found),
-                                           "hypopg" in ctx.server.extensions, spent)}
+                                           "hypopg" in ctx.server.extensions, spent,
+                                           reads(rows, relations))}

@@ -11,7 +11,8 @@ alike actions of one finding are one step (the thirteen jobs of a refresh spike 
 at once, and resumed by one undo).
 
 Findings mitigation has no safe action for (a missing index, bloat, a slot to drop) are kept
-as ``later``: their remedies are the lasting fixes, for people to plan.
+as ``later``: their remedies are the lasting fixes, for people to plan. Tables with no
+planner statistics at all are analyzed now (cheap, and it ends planning blind).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TypeVar
 
 from pgcrisis.actions import (
     Action,
+    Analyze,
     Cancel,
     CapConnections,
     Job,
@@ -229,6 +231,15 @@ def _jit(b: _Builder, f: Finding) -> None:
             return
 
 
+def _analyze(b: _Builder, f: Finding) -> None:
+    """Tables the planner has no statistics for: ANALYZE each (it samples; seconds), the
+    fix that ends planning blind at once."""
+    for action in f.remedy.actions if f.remedy else ():
+        if isinstance(action, Analyze) and not action.option:
+            b.add(action, f"the planner gets statistics for {action.table}: its plans are "
+                          "built on real row counts and values again", f)
+
+
 def _jobs(b: _Builder, f: Finding) -> None:
     """Every job the finding names, paused at once: alike actions of one finding merge into
     one step (one decision, one undo that resumes them all)."""
@@ -294,6 +305,7 @@ _BY_CODE = {
     "jit-overhead": _jit,
     "cpu-saturation": _saturation,
     "io-saturation": _saturation,
+    "missing-statistics": _analyze,
     "matview-blocking-refresh": _matview,
     **dict.fromkeys(JOB_CODES, _jobs),
 }

@@ -5,7 +5,8 @@ a frozen record (``ev.waiters``), never as ``finding.evidence.get("waiters", 0)`
 is also the mapping the triage contract and the renderers read: its fields are the JSON's
 keys, in the same order, with the same values (a tuple reads as a list; a field made with
 :func:`optional` is left out while it is None), so the JSON is what it was. A finding whose
-evidence nobody reads keeps a plain mapping.
+evidence nobody reads keeps a plain mapping. Families that outgrow this module have their
+own beside it (:mod:`.evidence_statistics`).
 """
 
 from __future__ import annotations
@@ -301,7 +302,10 @@ class TooFrequentEvidence(Evidence):
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class MissingIndexEvidence(Evidence):
     """missing-index: the statement, the table, the candidate and whether it was verified
-    (``unverified_reason`` only when it was not)."""
+    (``unverified_reason`` only when it was not). On a table never measured (``relpages``
+    0): ``unmeasured``, its ``live_rows`` and ``rows_inserted``; verified on the planner's
+    guess (no statistics), the rows it guessed per call (``planner_rows``) and those the
+    statement returned (``rows_per_call``)."""
 
     table: str
     columns: tuple[str, ...]
@@ -319,6 +323,11 @@ class MissingIndexEvidence(Evidence):
     seq_scan: int
     seq_tup_read: int
     also_queryids: tuple[int, ...]
+    unmeasured: bool | None = optional()
+    live_rows: int | None = optional()
+    rows_inserted: int | None = optional()
+    planner_rows: float | None = optional()
+    rows_per_call: float | None = optional()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -144,6 +144,23 @@ class TableHealth:
         """The best estimate of the table's live rows."""
         return max(self.reltuples, float(self.n_live_tup), 0.0)
 
+    def without_statistics(self, version_num: int) -> bool:
+        """Whether the planner has no statistics for it at all: never analyzed, nor even
+        measured by a VACUUM or CREATE INDEX since it was created (or rewritten): ``reltuples``
+        -1 on PostgreSQL 14+, 0 with ``relpages`` 0 before. What ``pg_upgrade`` (before 18)
+        and a restore that never analyzes leave behind.
+
+        >>> new = TableHealth(1, "public.t", "r", 0, -1.0, 0, 0, 0, None, None, 0, 0)
+        >>> old = TableHealth(1, "public.t", "r", 0, 0.0, 0, 0, 0, None, None, 0, 0)
+        >>> new.without_statistics(150000), old.without_statistics(130000)
+        (True, True)
+        """
+        if self.analyze_age_s is not None:
+            return False
+        if version_num >= 140000:
+            return self.reltuples < 0
+        return self.reltuples == 0 and self.relpages == 0
+
 
 @dataclass(frozen=True, slots=True)
 class IndexDef:

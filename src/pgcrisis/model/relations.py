@@ -3,6 +3,11 @@
 Owned by the relations probe (missing-index, fk-missing-index checks). Names are
 schema-qualified with ``quote_ident`` rules (``public.orders``); ``schema`` and ``relname``
 keep the raw parts for building DDL with :mod:`psycopg.sql`.
+
+``relpages`` is 0 until the first VACUUM, ANALYZE or CREATE INDEX measures a table: a table
+filled minutes ago (a bulk load, a migration, a restore) reads as 0 pages however large it
+is. What is known of it then are its counters: the rows inserted and live, and the rows its
+sequential scans read (:attr:`Table.size_unknown`, :attr:`Table.rows`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,17 @@ LOOKUP_METHODS = frozenset({"btree", "hash"})
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """A user table (or partitioned table, or materialized view) with its scan counters."""
+    """A user table (or partitioned table, or materialized view) with its scan counters.
+
+    ``reltuples`` is never negative here (-1, "never measured", reads as 0); ``n_live_tup``,
+    ``n_tup_ins`` and the scan counters are ``pg_stat_all_tables``', since its last reset.
+
+    >>> loaded = Table(1, "public", "t", "public.t", "r", 0, 0.0, 4, 1_200, 0, 500, n_tup_ins=500)
+    >>> loaded.size_unknown, loaded.rows
+    (True, 500.0)
+    >>> Table(1, "public", "t", "public.t", "r", 0, 0.0, 0, 0, 0, 0).size_unknown
+    False
+    """
 
     oid: int
     schema: str
@@ -31,6 +46,29 @@ class Table:
     n_live_tup: int
     n_tup_upd: int = 0
     n_tup_del: int = 0
+    n_tup_ins: int = 0
+    idx_tup_fetch: int = 0
+
+    @property
+    def rows_per_seq_scan(self) -> float:
+        """Rows read per sequential scan since the counters were reset (0: none). A lower
+        bound of the table's rows: a parallel scan counts one scan per worker, each reading
+        its share, and a scan stopped by a LIMIT reads less."""
+        return self.seq_tup_read / self.seq_scan if self.seq_scan else 0.0
+
+    @property
+    def size_unknown(self) -> bool:
+        """Never measured (``relpages`` 0) though its counters show rows in it: its size is
+        unknown until ANALYZE (or VACUUM) measures it."""
+        return self.relpages == 0 and (self.n_live_tup > 0 or self.seq_tup_read > 0)
+
+    @property
+    def rows(self) -> float:
+        """Its rows: the planner's count where the table was measured, else what its counters
+        show (live rows, or the rows a sequential scan read, whichever is more)."""
+        if self.relpages > 0:
+            return self.reltuples
+        return float(max(self.n_live_tup, round(self.rows_per_seq_scan)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,10 @@ class IndexAdvice:
     ``equality_columns`` leading columns are compared with ``=``/``IN``; a last one may be a
     range. ``verified`` means hypopg and the planner agreed to cost the statement with and
     without the index (``cost_before``/``cost_after``); ``note`` says why not otherwise.
-    ``also_queryids`` are other statements that would use the same index.
+    ``also_queryids`` are other statements that would use the same index. ``planner_rows`` is
+    how many rows the planner expected the statement's generic plan to return without the
+    index (verified only): on a table never analyzed, a guess from default selectivities
+    that the rows it really returned per call (pg_stat_statements) can be set against.
     """
 
     queryid: int
@@ -103,6 +106,7 @@ class IndexAdvice:
     cost_after: float | None = None
     note: str = ""
     also_queryids: tuple[int, ...] = ()
+    planner_rows: float | None = None
 
     @property
     def gain(self) -> float | None:
@@ -113,9 +117,24 @@ class IndexAdvice:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementReads:
+    """The user tables a statement's text names (by oid), resolved as index advice resolves
+    them: what tells which statements read a table (missing-statistics names them)."""
+
+    queryid: int
+    table_oids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class IndexAdviceSet:
-    """The index-advice part of a snapshot; ``explains`` counts the EXPLAINs it cost."""
+    """The index-advice part of a snapshot; ``explains`` counts the EXPLAINs it cost.
+    ``reads`` lists, for each statement the probe parsed, the tables it names."""
 
     advice: tuple[IndexAdvice, ...] = ()
     hypopg: bool = False
     explains: int = 0
+    reads: tuple[StatementReads, ...] = ()
+
+    def reading(self, table_oid: int) -> tuple[int, ...]:
+        """The queryids of the statements that name the table, costliest first."""
+        return tuple(r.queryid for r in self.reads if table_oid in r.table_oids)

@@ -1,5 +1,6 @@
 -- Vacuum and ANALYZE state of the tables that have anything to say: dead rows, rows changed
--- since the last ANALYZE, per-table autovacuum settings, and the few with the oldest
+-- since the last ANALYZE, per-table autovacuum settings, never measured (relpages 0, reltuples
+-- -1 on 14+ or 0 before) though their counters show rows, and the few with the oldest
 -- relfrozenxid (they set the database's transaction-ID age). Sizes from relpages/reltuples.
 WITH oldest AS (
     SELECT c.oid
@@ -30,6 +31,8 @@ SELECT c.oid::bigint AS oid,
    AND (coalesce(s.n_dead_tup, 0) > 0
         OR coalesce(s.n_mod_since_analyze, 0) > 0
         OR c.reloptions IS NOT NULL
+        OR (c.relpages = 0 AND c.reltuples <= 0
+            AND (coalesce(s.n_live_tup, 0) > 0 OR coalesce(s.seq_tup_read, 0) > 0))
         OR c.oid IN (SELECT oid FROM oldest))
    AND (n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
         OR c.oid IN (SELECT oid FROM oldest))
