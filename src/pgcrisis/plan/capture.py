@@ -22,11 +22,15 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.string import TextLoader
 
+from pgcrisis import sqlfiles
 from pgcrisis.collect.sql import query
 from pgcrisis.connection import open_connection
 from pgcrisis.dsn import Target
 from pgcrisis.errors import InputError
 from pgcrisis.plan.model import ForeignKey
+
+#: where EXPLAIN's own statements are (``plan/sql/``)
+_PACKAGE = "pgcrisis.plan"
 
 APPLICATION_NAME = "pgcrisis explain"
 
@@ -88,11 +92,10 @@ def capture(target: Target, statement: str | sql.Composable, *, analyze: bool = 
         options = "ANALYZE, BUFFERS, VERBOSE, SETTINGS, FORMAT JSON" if analyze \
             else "VERBOSE, SETTINGS, FORMAT JSON"
         try:
-            conn.execute("SELECT set_config('statement_timeout', %s, true),"
-                         " set_config('lock_timeout', %s, true)",
+            conn.execute(sqlfiles.query(_PACKAGE, "explain_timeouts"),
                          (str(timeout_ms), str(timeout_ms)))
             for name, value in settings.items():
-                conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+                conn.execute(sqlfiles.query(_PACKAGE, "explain_setting"), (name, value))
             row = conn.execute(f"EXPLAIN ({options}) {text}".encode()).fetchone()
         except psycopg.errors.QueryCanceled:
             raise InputError(f"the query ran longer than --timeout {timeout_s:g} s and was "

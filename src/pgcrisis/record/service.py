@@ -55,9 +55,10 @@ def refuse_watched(store: str, target: Target) -> None:
 def server_log_prefix(target: Target) -> str:
     """The watched server's ``log_line_prefix`` (to read a stderr log with)."""
     from pgcrisis.collect.session import connect
+    from pgcrisis.collect.sql import query
 
     with connect(target) as conn:
-        row = conn.execute("SHOW log_line_prefix").fetchone()
+        row = conn.execute(query("log_line_prefix")).fetchone()
     return str(row[0]) if row else ""
 
 

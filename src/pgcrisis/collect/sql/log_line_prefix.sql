@@ -1,0 +1,2 @@
+-- The log_line_prefix the watched server writes its stderr log with (to read that log by).
+SHOW log_line_prefix
