@@ -21,9 +21,10 @@ from pgcrisis.judge import judge
 from pgcrisis.mitigate import playbook
 from pgcrisis.model.activity import Backend
 from pgcrisis.model.evidence import CpuSaturationEvidence, IoSaturationEvidence, of
-from pgcrisis.model.findings import Severity
+from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.load import CpuCount, Hidden, LoadProfile, RelationReads
 from pgcrisis.model.load_rates import ServerCounters, ServerRates
+from pgcrisis.model.plans import BY_SESSIONS, PlanTip, StatementPlan, StatementPlans
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.presentation import load_text, triage_json
@@ -186,6 +187,38 @@ def test_cpu_saturation_names_its_statement_client_and_role_root_first() -> None
     assert end.application_name == "crunch" and end.option  # an option, not a step
     json_form = triage_json.finding_to_json(f)
     assert json_form["evidence"]["statements"][0]["queryid"] == HEAVY
+
+
+def test_cpu_saturation_names_the_shape_that_costs_most_of_its_statements_plan() -> None:
+    """From the plans part (the generic plans of the statements carrying the load): the
+    shape costing at least bad_plan_min_share of the plan, in the title, the detail and the
+    statement's evidence; a shape costing less, or no plan read, is not named."""
+    p = profile(crunching(6), deltas={("reports", HEAVY): totals(12, 5800.0)})
+
+    def judged(*tips: PlanTip) -> Finding:
+        plans = StatementPlans((StatementPlan(HEAVY, "select heavy()", 1.0, BY_SESSIONS,
+                                              "EXPLAIN (GENERIC_PLAN)", 1e6, 1.0, 7, "",
+                                              tips),))
+        [f] = run_checks(replace(snapshot(p), plans=plans), only=["cpu-saturation"]).findings
+        return f
+
+    def tip(code: str, title: str, share: float) -> PlanTip:
+        return PlanTip(code, Severity.CRITICAL, title, "", "Aggregate", share * 1e6, share,
+                       3e5, 3e5)
+
+    small = tip("row-misestimate", "Seq Scan on public.t: its estimate is a guess", 0.2)
+    named = judged(small, tip("subplan-per-row", "SubPlan 1 executed per row of 300k rows",
+                              0.97))
+    assert named.title.endswith(f"(query {HEAVY}): SubPlan 1 executed per row of 300k rows")
+    assert "its generic plan: SubPlan 1 executed per row of 300k rows, 97% of its " \
+        "estimated cost" in named.detail
+    lead = triage_json.finding_to_json(named)["evidence"]["statements"][0]
+    assert (lead["plan_shape"], lead["plan_share"]) == ("subplan-per-row", 0.97)
+    for unnamed in (judged(small), judged(), run_checks(snapshot(p), only=[
+            "cpu-saturation"]).findings[0]):
+        assert "plan" not in unnamed.title and "generic plan" not in unnamed.detail
+        assert "plan_shape" not in triage_json.finding_to_json(unnamed)["evidence"][
+            "statements"][0]
 
 
 def test_a_superusers_connections_are_never_capped() -> None:

@@ -76,10 +76,15 @@ def test_no_warning_or_critical_on_a_healthy_server_under_load(pg: PgServer, db:
 
 
 def _sampled(report: TriageReport) -> None:
-    """The report judged a real load window (the saturation checks had something to judge)."""
+    """The report judged a real load window (the saturation checks had something to judge),
+    and the plans of the statements carrying it (bad-plan had plans to judge)."""
     profile = report.snapshot.load
     assert profile is not None and profile.samples >= 5 and profile.active > 0
-    assert not {"cpu-saturation", "io-saturation"} & {s.check for s in report.results.skipped}
+    skipped = {s.check for s in report.results.skipped}
+    assert not {"cpu-saturation", "io-saturation"} & skipped
+    if "slow-query" not in skipped:  # pg_stat_statements is there
+        assert "bad-plan" not in skipped
+        assert [p for p in report.snapshot.plans.plans if p.reason is None and p.nodes]
 
 
 def test_pgbench_and_app_load_give_nothing_loud_and_nothing_about_pgcrisis(

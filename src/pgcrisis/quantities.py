@@ -30,3 +30,17 @@ def figure(value: float, unit: str = "", *, precise_below: float = 0,
     if singular and value == 1 and unit.endswith("s") and unit not in _SYMBOLS:
         unit = unit[:-1]
     return f"{text} {unit}".strip()
+
+
+def count(value: float) -> str:
+    """A large count (rows, runs) short: whole below a thousand, else in thousands,
+    millions or billions with one decimal below ten of them.
+
+    >>> count(950), count(1_200), count(35_400), count(1_234_567), count(2_614_379_085)
+    ('950', '1.2k', '35k', '1.2M', '2.6B')
+    """
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            scaled = value / size
+            return f"{scaled:,.1f}{suffix}" if abs(scaled) < 9.95 else f"{scaled:,.0f}{suffix}"
+    return f"{value:,.0f}"

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from pgcrisis.demo.incident import build_causes
+from pgcrisis.errors import ScenarioError
 from pgcrisis.judge import TriageReport
 from pgcrisis.lab.app import create_app
 from pgcrisis.lab.blocking_refresh import PlainRefreshBlocksReaders
@@ -34,6 +35,7 @@ from pgcrisis.lab.scenario import (
     wait_until,
 )
 from pgcrisis.model.findings import Severity
+from pgcrisis.server_binaries import find_binaries
 from tests.scenarios.health import (
     ApiCallLoop,
     DatabaseConnectionLimit,
@@ -50,12 +52,13 @@ from tests.scenarios.health import (
     VacuumDisabled,
 )
 from tests.scenarios.jobs import FailingJob
-from tests.scenarios.load import CpuSaturation, IoSaturation
+from tests.scenarios.load import CpuSaturation, IoSaturation, cores
 from tests.scenarios.locks import (
     ActiveStatementChain,
     IdleTransactionChain,
     PreparedTransactionBlocker,
 )
+from tests.scenarios.plans import SUBQUERY, Pgbench, reset_statements, shop
 from tests.scenarios.queries import ForeignKeyWithoutIndex
 from tests.scenarios.statistics import StatisticsLost, UnanalyzedTableScanned
 from tests.scenarios.users import SimulatedUsers
@@ -208,6 +211,21 @@ def _healthy(dsn: str) -> Iterator[None]:
         writers.stop()
 
 
+@contextmanager
+def _bad_plan(dsn: str) -> Iterator[None]:
+    """tests/test_bad_plans.py: a correlated subquery run per customer carries the load,
+    run by four pgbench clients per core (CPU saturation, its plan the cause)."""
+    shop(dsn)
+    with admin_connect(dsn) as conn:
+        reset_statements(conn)
+    binaries = find_binaries()
+    if binaries is None:
+        raise ScenarioError("no PostgreSQL binaries for pgbench")
+    with Pgbench(binaries.tool("pgbench"), dsn, SUBQUERY, "SELECT count(*) FROM customers",
+                 clients=4 * cores()):
+        yield
+
+
 def _codes(*codes: str) -> frozenset[str]:
     return frozenset(codes)
 
@@ -284,6 +302,9 @@ CASES: tuple[Case, ...] = (
          _lab(lambda dsn: UnusedIndex(dsn, scale=0.7)), _codes("unused-index")),
     Case("sequence_near_limit", "an integer key's sequence near the column's limit",
          _lab(SequenceNearLimit), _codes("wraparound-risk")),
+    Case("bad_plan", "a correlated subquery run per row of 300,000 customers, by more clients "
+         "than cores, carries the load",
+         _bad_plan, _codes("bad-plan"), needs=STATEMENTS, sample_s=1.0),
     Case("dominant_statement", "one statement takes most of the time",
          _lab(lambda dsn: DominantStatement(dsn, calls=20, sleep_s=0.06)),
          _codes("slow-query"), needs=STATEMENTS),

@@ -10,6 +10,7 @@ from pgcrisis.checks import (  # noqa: F401
     load,
     locks,
     matviews,
+    plans,
     sessions,
     statements_top,
     statistics,

@@ -37,13 +37,19 @@ RULES = (
     Rule("long-transaction", frozenset({"backend"}),
          ("idle-in-transaction", "long-running-query"), first_only=True),
     Rule("table-bloat", frozenset({"backend", "prepared-xact", "slot"}), ("long-transaction",)),
-    Rule("slow-query", frozenset({"query"}), ("missing-index", "jit-overhead")),
+    Rule("slow-query", frozenset({"query"}), ("missing-index", "bad-plan", "jit-overhead")),
+    # a plan shape of a statement missing-index names: the index it lacks, first; else the
+    # statistics its tables lack (a plan made blind)
+    Rule("bad-plan", frozenset({"query"}), ("missing-index", "missing-statistics")),
     Rule("connection-saturation", frozenset({"client"}), ("runaway-client",)),
+    # a client whose time is one statement's: the plan that makes that statement costly
+    Rule("runaway-client", frozenset({"query"}), ("bad-plan",)),
     # the statement that saturates the CPUs or the disks, when a check knows why it is costly:
-    # missing-statistics names the statements that read its tables (planned blind)
+    # missing-statistics names the statements that read its tables (planned blind); bad-plan
+    # the plan shape that costs it
     Rule("cpu-saturation", frozenset({"query"}),
-         ("jit-overhead", "missing-index", "missing-statistics"), first_only=True),
-    Rule("io-saturation", frozenset({"query"}), ("missing-index",), first_only=True),
+         ("jit-overhead", "missing-index", "missing-statistics", "bad-plan"), first_only=True),
+    Rule("io-saturation", frozenset({"query"}), ("missing-index", "bad-plan"), first_only=True),
 )
 
 

@@ -18,6 +18,7 @@ queryid before 14) and what would show it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from pgcrisis import shorten
 from pgcrisis.actions import Action, Cancel, CapConnections, SetSetting, TerminateSessions
@@ -65,6 +66,20 @@ def _statement_shares(profile: LoadProfile, seen: Callable[[StatementLoad], floa
     return sorted(out, key=lambda pair: -pair[1].share)[:5]
 
 
+def _with_plans(snapshot: Snapshot, statements: list[tuple[StatementLoad, StatementShare]],
+                t: Thresholds) -> list[tuple[StatementLoad, StatementShare]]:
+    """Each statement with the shape that costs most of its generic plan, where the plans
+    part read it (the statements carrying the load: collect/probe_plans.py) and one shape
+    costs ``bad_plan_min_share`` of it: what makes the statement costly, in the finding."""
+    out = []
+    for s, e in statements:
+        plan = snapshot.plans.of(s.queryid)
+        tip = plan.shape(t.bad_plan_min_share) if plan is not None else None
+        out.append((s, e if tip is None else
+                    replace(e, plan_shape=tip.code, plan=tip.title, plan_share=tip.share)))
+    return out
+
+
 def _client_shares(profile: LoadProfile, seen: Callable[[ClientLoad], float], total: float,
                    t: Thresholds) -> list[tuple[ClientLoad, ClientShare]]:
     """The clients whose sessions make the load, largest first."""
@@ -104,7 +119,9 @@ def _drivers_text(profile: LoadProfile, statements: list[tuple[StatementLoad, St
             f"{_named(s)} {e.share:.0%} (by {e.measured_by}"
             + (f"; {e.calls_per_s:,.1f} calls/s, {e.exec_ms_per_s:,.0f} ms/s" if counted
                else "")
-            + (f", JIT {e.jit_share:.0%} of its time" if e.jit_share >= 0.05 else "") + ")"
+            + (f", JIT {e.jit_share:.0%} of its time" if e.jit_share >= 0.05 else "")
+            + (f"; its generic plan: {e.plan}, {e.plan_share:.0%} of its estimated cost"
+               if e.plan and e.plan_share is not None else "") + ")"
             for s, e in statements) + ".")
     if clients:
         parts.append("Clients: " + "; ".join(f"{c.label} (role {c.role}) {e.share:.0%}"
@@ -168,13 +185,15 @@ def cpu_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             return
         severity = (Severity.CRITICAL if ratio >= t.cpu_saturation_critical_ratio
                     else Severity.WARNING)
-    statements = _statement_shares(p, lambda s: s.on_cpu, on_cpu, lambda s: s.exec_ms,
-                                   "on CPU", t)
+    statements = _with_plans(snapshot, _statement_shares(
+        p, lambda s: s.on_cpu, on_cpu, lambda s: s.exec_ms, "on CPU", t), t)
     clients = _client_shares(p, lambda c: c.on_cpu, on_cpu, t)
     against = (f"for {cpus} cores ({ratio:.1f}x)" if ratio is not None
                else "(the CPU count is not known)")
     lead = f", {statements[0][1].share:.0%} running {_named(statements[0][0])}" if statements \
         else ""
+    if statements and statements[0][1].plan:
+        lead += f": {statements[0][1].plan}"
     yield Finding(
         code="cpu-saturation", severity=severity,
         title=(f"{on_cpu:.1f} sessions on CPU {against} over {p.seconds:.1f} s{lead}"),
@@ -222,8 +241,8 @@ def io_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     hit = rates.hit_ratio if rates is not None and rates.broken is None else None
     read_per_s = (rates.blks_read.per_s if rates is not None and rates.blks_read is not None
                   else None)
-    statements = _statement_shares(p, lambda s: s.data_io, io, lambda s: s.shared_blks_read,
-                                   "waiting on I/O", t)
+    statements = _with_plans(snapshot, _statement_shares(
+        p, lambda s: s.data_io, io, lambda s: s.shared_blks_read, "waiting on I/O", t), t)
     clients = _client_shares(p, lambda c: c.data_io, io, t)
     relations = _relations(p, t)
     waits = {w.wait_event or "?": round(w.sessions, 2) for w in p.waits

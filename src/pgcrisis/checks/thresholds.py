@@ -94,6 +94,13 @@ class Thresholds:
     wraparound_critical_share: float = 0.75
     sequence_warning_share: float = 0.75       # share of the sequence's (or column's) range
     sequence_critical_share: float = 0.9
+    # bad-plan: a shape of the generic plan of a statement carrying the load (no peer reads
+    # plans: PgHero and pg_stat_statements list slow statements, pgMustard and explain.depesz
+    # read a plan someone pasted)
+    bad_plan_min_share: float = 0.5            # the shape's share of its plan's estimated cost
+    bad_plan_min_load_share: float = 0.1       # the statement's share of the time
+    bad_plan_min_ms: float = 1000.0            # ... and its execution time in total
+    bad_plan_critical_share: float = 0.5       # critical from this share of the time
     # slow-query (info); PgHero slow_query_ms: 20, slow_query_calls: 100
     slow_query_top: int = 5                    # statements reported, by total time
     slow_query_min_share: float = 0.05         # share of the database's statement time

@@ -22,6 +22,7 @@ from pgcrisis.collect import (  # noqa: F401
     probe_index_advice,
     probe_load,
     probe_matviews,
+    probe_plans,
     probe_relations,
     probe_statements,
     sampler,

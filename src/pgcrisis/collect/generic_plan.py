@@ -1,6 +1,7 @@
 """A statement's generic plan, costed without and with a hypothetical index: the EXPLAIN the
 statements probe (the plan cost of the statement that lost most time to JIT) and the index
-advice probe (hypopg's verification of a candidate index) share.
+advice probe (hypopg's verification of a candidate index) share; and the whole generic plan,
+as JSON, for the plans probe (:func:`generic_plan`).
 
 On PostgreSQL 15 a generic plan needs ``PREPARE`` with ``plan_cache_mode =
 force_generic_plan`` and ``EXPLAIN EXECUTE`` with NULL arguments; it plans without
@@ -21,12 +22,20 @@ from functools import lru_cache
 import psycopg
 from psycopg import errors as pgerrors
 from psycopg import sql as psql
+from psycopg.types.string import TextLoader
 
+from pgcrisis.collect import sql
 from pgcrisis.collect.probe import ProbeContext
 from pgcrisis.errors import first_line
 from pgcrisis.sqlparse import Shape, SqlParseError, analyze
 
 _PLAN_NAMES = itertools.count(1)
+
+#: how a generic plan was obtained, by server version (:func:`generic_plan`)
+GENERIC_PLAN = "EXPLAIN (GENERIC_PLAN)"
+NO_PARAMETERS = "EXPLAIN of its text, which has no parameters"
+PREPARED = ("prepared under plan_cache_mode = force_generic_plan, EXPLAIN EXECUTE with NULL "
+            "arguments, which a generic plan does not use")
 
 
 @lru_cache(maxsize=1024)
@@ -69,10 +78,7 @@ def explain(ctx: ProbeContext, text: str, params: int, index_ddl: str | None = N
     args = (psql.SQL("") if params == 0 else
             psql.SQL("({})").format(psql.SQL(", ").join([psql.SQL("NULL")] * params)))
     parts: list[psql.Composable] = [psql.SQL("SET LOCAL plan_cache_mode = force_generic_plan")]
-    if ctx.server.is_superuser:
-        # an EXPLAIN counts as a (0 ms) nested call of the statement; keep the stats clean
-        parts.append(psql.SQL("SET LOCAL pg_stat_statements.track = top; "
-                              "SET LOCAL pg_stat_statements.track_utility = off"))
+    parts += _quiet(ctx)
     for i, name in enumerate(names):
         if i == 1:
             parts.append(psql.SQL("SELECT 1 FROM {}.hypopg_create_index({})").format(
@@ -105,6 +111,66 @@ def explain(ctx: ProbeContext, text: str, params: int, index_ddl: str | None = N
         _cleanup(ctx, names, hypopg_schema if index_ddl else None)
         raise
     return Plans(costs[0], costs[1] if len(costs) > 1 else None, rows[0])
+
+
+def _quiet(ctx: ProbeContext) -> list[psql.Composable]:
+    """A superuser's batch keeps pg_stat_statements clean of its EXPLAIN (a 0 ms nested call
+    of the statement, and the utility statement itself)."""
+    if not ctx.server.is_superuser:
+        return []
+    return [psql.SQL(sql.query("plan_quiet").strip())]
+
+
+def generic_plan(ctx: ProbeContext, text: str, params: int, timeout_ms: int) -> tuple[str, str]:
+    """The generic plan of ``text`` (``EXPLAIN (VERBOSE, FORMAT JSON)``, never ANALYZE:
+    nothing is executed) as JSON text, and how it was obtained (:data:`GENERIC_PLAN`,
+    :data:`NO_PARAMETERS`, :data:`PREPARED`): one round trip, under the session's
+    ``statement_timeout`` lowered to ``timeout_ms``. Raises psycopg errors; a prepared
+    statement is cleaned up either way.
+
+    Before PostgreSQL 16 a text with ``$n`` parameters (pg_stat_statements writes constants
+    so) cannot be EXPLAINed as it is: it is prepared under ``force_generic_plan``, and
+    EXPLAIN EXECUTE passes NULLs only because EXECUTE needs arguments; the generic plan is
+    built without their values, so it is the plan ``GENERIC_PLAN`` shows on 16+.
+    """
+    statement = psql.SQL(text) + psql.SQL("\n")  # a newline ends any trailing comment
+    # the session's statement_timeout, lowered to timeout_ms (never raised)
+    parts = [sql.composed("plan_timeout", timeout=psql.Literal(timeout_ms)), *_quiet(ctx)]
+    names: list[str] = []
+    if ctx.server.version_num >= 160000:
+        method = GENERIC_PLAN
+        parts.append(psql.SQL("EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON)\n") + statement)
+    elif params == 0:
+        method = NO_PARAMETERS
+        parts.append(psql.SQL("EXPLAIN (VERBOSE, FORMAT JSON)\n") + statement)
+    else:
+        method = PREPARED
+        names.append(f"pgcrisis_plan_{next(_PLAN_NAMES)}g")
+        name = psql.Identifier(names[0])
+        parts += [psql.SQL("SET LOCAL plan_cache_mode = force_generic_plan"),
+                  psql.SQL("PREPARE {} AS\n").format(name) + statement,
+                  psql.SQL("EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE {}({})").format(
+                      name, psql.SQL(", ").join([psql.SQL("NULL")] * params)),
+                  psql.SQL("DEALLOCATE {}").format(name)]
+    ctx.queries += 1
+    plan: str | None = None
+    try:
+        with ctx.conn.cursor() as cur:
+            cur.adapters.register_loader("json", TextLoader)
+            cur.execute(psql.SQL(";\n").join(parts))
+            while True:
+                if cur.statusmessage == "EXPLAIN":
+                    row = cur.fetchone()
+                    plan = None if row is None else str(row[0])
+                if not cur.nextset():
+                    break
+    except psycopg.Error:
+        if names:
+            _cleanup(ctx, names, None)
+        raise
+    if plan is None:
+        raise psycopg.ProgrammingError("EXPLAIN returned no plan")
+    return plan, method
 
 
 def _cleanup(ctx: ProbeContext, names: Sequence[str], hypopg_schema: str | None) -> None:

@@ -168,7 +168,10 @@ class RunawayCallsEvidence(Evidence):
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class StatementShare(Evidence):
     """A statement's part of a saturation: its share of the sessions on CPU (or waiting on
-    I/O) seen running it, of the statements' time (or blocks read), and its rates."""
+    I/O) seen running it, of the statements' time (or blocks read), and its rates; where
+    its generic plan was read (the ``plans`` part) and one shape costs most of it, that
+    shape (``plan_shape``, a tip code of :mod:`pgcrisis.plan.tips.generic`), what it is
+    (``plan``) and its share of the plan's estimated cost."""
 
     queryid: int
     share: float
@@ -178,6 +181,9 @@ class StatementShare(Evidence):
     blks_read_per_s: float
     jit_share: float
     role: str | None = optional()
+    plan_shape: str | None = optional()
+    plan: str | None = optional()
+    plan_share: float | None = optional()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -86,11 +86,14 @@ SEQUENCES = Part("sequences", ("sequences",), _MINUTE, _DATABASE)
 LOAD = Part("load", ("load",), _SAMPLE, _SERVER)
 #: call rates per client over triage's window (runaway-client), from the same readings
 SAMPLE = Part("sample", ("sample",), Cadence.ON_REQUEST, _SERVER)
+#: the generic plans of the statements that carry the load (bad-plan): after the load, whose
+#: window says which statements carry it, and the statements and relations it plans with
+PLANS = Part("plans", ("plans",), _MINUTE, _DATABASE)
 
 #: every part, in the order the probes run (a probe that reads another's result comes after it)
 PARTS: tuple[Part, ...] = (
     ACTIVITY, LOCKS, PREPARED, STATEMENTS, RELATIONS, INDEX_ADVICE, MATVIEWS, CRON,
-    SERVER_HEALTH, TABLE_HEALTH, INDEX_HYGIENE, SEQUENCES, LOAD, SAMPLE,
+    SERVER_HEALTH, TABLE_HEALTH, INDEX_HYGIENE, SEQUENCES, LOAD, SAMPLE, PLANS,
 )
 
 #: the names a check's ``needs`` may use, and the parts by name

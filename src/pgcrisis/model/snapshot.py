@@ -19,6 +19,7 @@ from pgcrisis.model.health import IndexDef, Sample, SequenceUse, ServerHealth, T
 from pgcrisis.model.jobs import Cron
 from pgcrisis.model.load import LoadProfile
 from pgcrisis.model.matviews import Matviews
+from pgcrisis.model.plans import StatementPlans
 from pgcrisis.model.relations import Relations
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.statements import IndexAdviceSet, Statements
@@ -53,6 +54,8 @@ class Snapshot:
     #: where the active sessions' time went over triage's window (or, in a recording, the
     #: frame's last samples); None when no window was taken
     load: LoadProfile | None = None
+    #: the generic plans of the statements that carry the load, summarised with their tips
+    plans: StatementPlans = field(default_factory=StatementPlans)
     #: False for the other databases of ``--all-databases``: server-wide facts (database ages,
     #: connections) are judged in the first snapshot only, so they are reported once
     primary: bool = True

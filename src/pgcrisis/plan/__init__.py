@@ -21,25 +21,28 @@ import io
 from collections.abc import Iterator, Sequence
 
 from pgcrisis.errors import InputError
-from pgcrisis.plan import _twocores
 from pgcrisis.plan._analysis import Analyzer
 from pgcrisis.plan._jsonscan import JsonScanner, valid_prefix
 from pgcrisis.plan._nodescan import NodeScanner
 from pgcrisis.plan._source import Input, from_stream, open_input
 from pgcrisis.plan._textscan import TextScanner
 from pgcrisis.plan.model import (
+    Estimate,
     ForeignKey,
     NodeStat,
     PathStep,
     PlanAnalysis,
     Summary,
+    TableStats,
     Tip,
     TriggerStat,
 )
+from pgcrisis.plan.tips.generic import TableLookup
 
 __all__ = [
-    "ForeignKey", "Input", "NodeStat", "PathStep", "PlanAnalysis", "Summary", "Tip",
-    "TriggerStat", "analyse", "analyse_bytes", "compact", "from_stream", "open_input",
+    "Estimate", "ForeignKey", "Input", "NodeStat", "PathStep", "PlanAnalysis", "Summary",
+    "TableLookup", "TableStats", "Tip", "TriggerStat", "analyse", "analyse_bytes", "compact",
+    "from_stream", "open_input",
 ]
 
 
@@ -53,7 +56,8 @@ STRICT_LIMIT = 4 << 20
 
 def analyse(source: Input, *, parser: str | None = None, force_general: bool = False,
             full_tree_limit: int | None = None, foreign_keys: Sequence[ForeignKey] = (),
-            processes: int | None = None) -> PlanAnalysis:
+            processes: int | None = None, estimates: bool = False,
+            tables: TableLookup | None = None) -> PlanAnalysis:
     """Analyse a whole input in one streaming pass.
 
     ``parser`` forces ``"nodes"`` or ``"strict"`` (tests compare them); by default the
@@ -61,10 +65,14 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
     the plan was captured) let the trigger tips name the index a foreign key lacks.
     ``processes`` 1 keeps the node scanner in this process, 2 moves it to a child; by
     default a JSON input of :data:`TWO_CORES_FROM` or more uses two where it can.
+    ``estimates``: a plan without ANALYZE (a generic plan) also gets the tips its estimates
+    alone support (:mod:`.tips.generic`), ``tables`` saying what the catalog knows of the
+    tables it reads.
     """
-    analyzer = Analyzer() if full_tree_limit is None else \
-        Analyzer(full_tree_limit=full_tree_limit)
+    analyzer = Analyzer(estimates=estimates) if full_tree_limit is None else \
+        Analyzer(full_tree_limit=full_tree_limit, estimates=estimates)
     analyzer.foreign_keys = {key.name: key for key in foreign_keys}
+    analyzer.tables = tables
     chunks = source.chunks()
     if source.skipped_lines:
         analyzer.notes.append(f"{source.skipped_lines:,} line(s) of other text before the plan "
@@ -82,6 +90,8 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
         else:
             parser = "strict"
     if parser == "nodes":
+        from pgcrisis.plan import _twocores  # multiprocessing: loaded for big plans only
+
         source.count_lines = False  # the scanner counts them, once, for its messages
         if processes is None:
             big = source.size is not None and source.size >= TWO_CORES_FROM
@@ -105,13 +115,14 @@ def analyse(source: Input, *, parser: str | None = None, force_general: bool = F
 def analyse_bytes(data: bytes, *, name: str = "plan", parser: str | None = None,
                   force_general: bool = False, chunk_size: int | None = None,
                   full_tree_limit: int | None = None, foreign_keys: Sequence[ForeignKey] = (),
-                  processes: int | None = None) -> PlanAnalysis:
-    """Analyse a plan held in memory (tests, captured plans)."""
+                  processes: int | None = None, estimates: bool = False,
+                  tables: TableLookup | None = None) -> PlanAnalysis:
+    """Analyse a plan held in memory (tests, captured plans, generic plans)."""
     kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
     source = from_stream(io.BytesIO(data), name=name, size=len(data), **kwargs)
     return analyse(source, parser=parser, force_general=force_general,
                    full_tree_limit=full_tree_limit, foreign_keys=foreign_keys,
-                   processes=processes)
+                   processes=processes, estimates=estimates, tables=tables)
 
 
 def compact(source: Input) -> Iterator[bytes | memoryview]:

@@ -19,11 +19,13 @@ Time arithmetic, and why:
 
 The rest lives beside this: what each open node holds (:mod:`._frame`), the nodes kept for
 the report (:mod:`._kept`), the tips found (:mod:`._tipbook`), the input's totals, summary
-and notes (:mod:`._totals`).
+and notes (:mod:`._totals`); with ``estimates``, every node of a plan without ANALYZE for
+the tips its estimates alone support (:mod:`._estimates`, :mod:`.tips.generic`).
 """
 
 from __future__ import annotations
 
+from pgcrisis.plan import _estimates
 from pgcrisis.plan._frame import GATHERS, Frame, settle
 from pgcrisis.plan._kept import FULL_TREE_LIMIT, HOT_LIMIT, KeptNodes
 from pgcrisis.plan._node import PlanNode, from_props, with_props
@@ -32,6 +34,7 @@ from pgcrisis.plan._tipbook import TipBook
 from pgcrisis.plan._totals import Totals
 from pgcrisis.plan._values import Props, RawValue
 from pgcrisis.plan.model import ForeignKey, PlanAnalysis, TriggerStat
+from pgcrisis.plan.tips.generic import TableLookup, estimate_tips
 
 _EMPTY = PlanNode()
 
@@ -39,7 +42,8 @@ _EMPTY = PlanNode()
 class Analyzer:
     """Receives scanner events and accumulates the analysis; see the module docstring."""
 
-    def __init__(self, *, full_tree_limit: int = FULL_TREE_LIMIT) -> None:
+    def __init__(self, *, full_tree_limit: int = FULL_TREE_LIMIT,
+                 estimates: bool = False) -> None:
         self._stack: list[Frame] = []
         self._next_id = 1
         self._max_depth = 0
@@ -50,6 +54,10 @@ class Analyzer:
         self.notes: list[str] = []
         #: foreign keys by name, from the catalog (captured plans only)
         self.foreign_keys: dict[str, ForeignKey] = {}
+        #: every node, for the tips of a plan read from its estimates alone (None: not asked)
+        self.estimated: list[_estimates.EstimatedNode] | None = [] if estimates else None
+        #: what the catalog says of the tables a plan reads (estimate tips only)
+        self.tables: TableLookup | None = None
 
     # -- scanner events ------------------------------------------------------------------
 
@@ -138,6 +146,14 @@ class Analyzer:
         nodes = self._next_id - 1
         summary = totals.summary(nodes, self._max_depth)
         tips = self._tips.ranked(summary, tuple(totals.triggers), self.foreign_keys)
+        notes = list(self.notes)
+        estimated = self.estimated
+        if estimated is not None and not totals.analyzed:
+            if len(estimated) <= _estimates.LIMIT:
+                tips += tuple(estimate_tips(_estimates.EstimatedTree(estimated), self.tables))
+            else:
+                notes.append(f"more than {_estimates.LIMIT:,} nodes: the tips read from "
+                             "estimates were not looked for")
         hot = self._kept.hottest()
         return PlanAnalysis(
             summary=summary,
@@ -146,7 +162,7 @@ class Analyzer:
             hot_paths={entry[2].id: entry[3] for entry in hot},
             nodes=self._kept.drawn(),
             triggers=tuple(totals.triggers),
-            notes=(*self.notes, *totals.notes(nodes)),
+            notes=(*notes, *totals.notes(nodes)),
             tips_folded=dict(self._tips.folded),
             input_format=input_format,
         )
@@ -157,8 +173,8 @@ class Analyzer:
         """A node's times, its report to its parent, its tips, and whether it is kept.
 
         Runs once per node (millions in a big plan): figures stay in local variables, and
-        what most nodes skip (InitPlans, CTEs, keeping the node) is tested here before any
-        call is made.
+        what most nodes skip (InitPlans, CTEs, keeping the node, estimates) is tested here
+        before any call is made; that is why it is one function over 80 lines, not several.
         """
         if not frame.settled:
             settle(frame)
@@ -226,9 +242,21 @@ class Analyzer:
 
         self._tips.judge(frame, node, node_type, analyzed, inclusive, exclusive, loops, hit,
                          read)
+        if self.estimated is not None:
+            self._estimate(frame, relationship, subplan, cost, exclusive_cost)
         kept = self._kept
         hot = kept.hot
         rank = exclusive if totals.analyzed else exclusive_cost
         if kept.all is not None or len(hot) < HOT_LIMIT or rank > hot[0][0]:
             kept.keep(frame, node, node_type, relationship, subplan, inclusive, exclusive,
                       exclusive_cost, cost, loops, hit, read, analyzed, rank)
+
+    def _estimate(self, frame: Frame, relationship: str | None, subplan: str | None,
+                  cost: float, exclusive_cost: float) -> None:
+        """Keep a finished node for the tips of a plan's estimates (asked for, bounded)."""
+        estimated = self.estimated
+        if estimated is not None and len(estimated) <= _estimates.LIMIT:
+            parent = frame.parent
+            estimated.append(_estimates.EstimatedNode(
+                frame.id, None if parent is None else parent.id, relationship, subplan,
+                frame.node_type, frame.node, cost, exclusive_cost))

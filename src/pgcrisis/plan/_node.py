@@ -35,7 +35,9 @@ KEYS = {
     "actual_rows": "Actual Rows",
     "actual_loops": "Actual Loops",
     "workers_launched": "Workers Launched",
+    "workers_planned": "Workers Planned",
     "single_copy": "Single Copy",
+    "parallel_aware": "Parallel Aware",
     "output": "Output",
     "filter": "Filter",
     "index_cond": "Index Cond",
@@ -98,7 +100,9 @@ class PlanNode(msgspec.Struct, kw_only=True, rename=KEYS, omit_defaults=True):
     actual_rows: float | None = None
     actual_loops: float | None = None
     workers_launched: float | None = None
+    workers_planned: float | None = None
     single_copy: bool | None = None
+    parallel_aware: bool | None = None
     output: Any = None
     filter: Any = None
     index_cond: Any = None
@@ -158,7 +162,8 @@ _TEXTS = frozenset(name for name, field_type in PlanNode.__annotations__.items()
                    if field_type == "str | None")
 #: the dict key (bytes, as the scanners fill it) of each field, and what to make of it
 _FROM_KEY = {key.encode(): (name, "number" if name in _NUMBERS else "text" if name in _TEXTS
-                            else "flag" if name == "single_copy" else "any")
+                            else "flag" if name in ("single_copy", "parallel_aware")
+                            else "any")
              for name, key in KEYS.items()}
 
 

@@ -89,8 +89,32 @@ def node_label(node_type: str, relation: str | None, alias: str | None,
 
 
 @dataclass(frozen=True, slots=True)
+class Estimate:
+    """What a tip read from a plan's estimates alone (EXPLAIN without ANALYZE: a generic
+    plan) is about, in the planner's own figures: no time was measured, so none is saved.
+
+    ``cost`` is the planner's cost charged to the shape (over every estimated run of it),
+    ``share`` that cost's share of the plan's total cost; ``runs`` how many times the shape
+    runs (rows of the outer side x the loops above it; 1 when it is not repeated), ``rows``
+    the rows it reads. ``relation`` (schema, name) and ``index_columns`` (plain columns, in
+    order) name the b-tree index the advice is, where it is one; ``analyze`` the tables
+    (schema, name) to ANALYZE."""
+
+    cost: float
+    share: float
+    runs: float
+    rows: float
+    relation: tuple[str | None, str] | None = None
+    index_columns: tuple[str, ...] = ()
+    analyze: tuple[tuple[str | None, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Tip:
-    """One piece of advice about the plan: what, where, and what it would save."""
+    """One piece of advice about the plan: what, where, and what it would save.
+
+    ``estimate`` is set on the tips read from a plan without ANALYZE (``saving_ms`` is then
+    0: see :class:`Estimate`)."""
 
     code: str
     severity: Severity
@@ -99,6 +123,17 @@ class Tip:
     detail: str
     saving_ms: float
     sql: tuple[str, ...] = ()
+    estimate: Estimate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableStats:
+    """What the catalog says of a table a plan reads (the plan does not say it): its rows
+    (``reltuples``; None when it was never analysed) and pages, for the tips read from
+    estimates alone (how many rows a Seq Scan reads before its filter)."""
+
+    rows: float | None
+    pages: int
 
 
 @dataclass(frozen=True, slots=True)
