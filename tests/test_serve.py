@@ -5,12 +5,14 @@ bad input as one line and exit 3."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,9 +23,13 @@ from pgcrisis.errors import InputError
 from pgcrisis.logs.counts import count
 from pgcrisis.logs.parse import StderrLog, csvlog, jsonlog, normalize, prefix_pattern, tag_of
 from pgcrisis.model.activity import Transactions
+from pgcrisis.model.load import RECORDED, SHOWN_CLASSES, CpuCount, LoadProfile, WaitLoad
+from pgcrisis.model.statements import Statements
+from pgcrisis.presentation.web.documents import NO_LOAD
 from pgcrisis.serve.app import create_app
 from pgcrisis.serve.reduce import reduce
 from pgcrisis.store._sqlite import SqliteStore
+from pgcrisis.store.series import SERIES, SERIES_V2
 from tests.record_helpers import T0, backend, frame
 
 NAME = "app@db:5432"
@@ -71,7 +77,18 @@ def test_stderr_is_read_only_with_a_prefix_that_matches() -> None:
     assert normalize("select $$a$$, 'b', 3") == "select ?, ?, ?"
 
 
+def _profile(cpu: float, io: float, lock: float, cpus: int | None = 2) -> LoadProfile:
+    """A frame's load: ``cpu`` sessions on CPU, ``io`` on data-file reads, ``lock`` waiting on
+    locks, against ``cpus``."""
+    waits = tuple(w for w in (WaitLoad("CPU", None, cpu), WaitLoad("IO", "DataFileRead", io),
+                              WaitLoad("Lock", "relation", lock)) if w.sessions)
+    return LoadProfile(5.0, 5, CpuCount(cpus, "given" if cpus else "not on this machine"),
+                       waits, source=RECORDED)
+
+
 def _store(path: Path) -> None:
+    """Ten minutes a sample each 10 s: a lock spike from 300 s to 360 s, a CPU spike from
+    120 s to 180 s on 2 CPUs, and statements read each minute, busy 2 sessions all along."""
     store = SqliteStore(path, create=True)
     writer = store.writer(NAME, source="test")
     for s in range(0, 600, 10):
@@ -80,8 +97,12 @@ def _store(path: Path) -> None:
                     *(backend(100 + i, wait=("Lock", "relation"), blocked_by=(1,))
                       for i in range(waiting)),
                     *(backend(200 + i, state="idle") for i in range(3)))
-        writer.append(frame(T0 + timedelta(seconds=s),
-                            {"activity": sessions, "transactions": Transactions(s * 5, 0)}))
+        fields: dict[str, Any] = {
+            "activity": sessions, "transactions": Transactions(s * 5, 0),
+            "load": _profile(6.0 if 120 <= s < 180 else 1.0, 0.5, float(waiting))}
+        if s % 60 == 0:  # statements are read once a minute: 2 s of statements per second
+            fields["statements"] = Statements(db_total_exec_ms=1_000.0 + 2_000.0 * s)
+        writer.append(frame(T0 + timedelta(seconds=s), fields))
     writer.log_errors(count(jsonlog([
         '{"timestamp":"2025-03-01 12:03:00 UTC","error_severity":"ERROR","state_code":"22012",'
         '"message":"division by zero","statement":"SELECT 1/0 /* view=\'sales\' */"}'] * 3)))
@@ -109,9 +130,115 @@ def test_the_timeline_shows_the_spike_and_a_range_without_data_is_empty(
     empty = client.get("/api/timeline", params={"from": "2020-01-01T00:00Z",
                                                 "to": "2020-01-01T01:00Z", "width": 5})
     assert empty.status_code == 200
-    assert all(v is None for c in empty.json()["charts"] for line in c["lines"]
+    drawn = empty.json()["charts"]
+    assert all(v is None for c in drawn if c["kind"] == "lines" for line in c["lines"]
                for v in line["hi"])
+    [load] = [c for c in drawn if c["kind"] == "stack"]
+    assert all(v is None for cls in load["classes"] for v in cls["values"])
+    assert load["note"] is None  # nothing in the range: no word about the recording
     assert client.get("/api/timeline", params={"from": "nonsense"}).status_code == 400
+
+
+def _charts(client: TestClient, width: int, **span: timedelta) -> dict[str, Any]:
+    start = T0 + span.get("start", timedelta())
+    end = T0 + span.get("end", timedelta(minutes=10))
+    body = client.get("/api/timeline", params={"from": start.isoformat(),
+                                               "to": end.isoformat(), "width": width}).json()
+    return {c["key"]: c for c in body["charts"]}
+
+
+@pytest.mark.parametrize("end", [timedelta(minutes=10), timedelta(minutes=40)],
+                         ids=["from-the-samples", "from-the-stored-minutes"])
+def test_the_load_is_stacked_by_wait_class_under_the_cpu_line(
+        client: TestClient, end: timedelta) -> None:
+    """Each column is its busiest sample's sessions by class (CPU at the bottom), under the
+    CPU count: the CPU spike (6 on 2 CPUs) and the lock spike (6 waiting) both show, whether
+    the range is drawn from the samples (10 min) or the stored minutes (40 min)."""
+    load = _charts(client, 40, end=end)["load"]
+    assert [c["key"] for c in load["classes"]] == list(SHOWN_CLASSES)
+    by = {c["key"]: c["values"] for c in load["classes"]}
+    assert max(v for v in by["CPU"] if v is not None) == pytest.approx(6.0)
+    assert max(v for v in by["Lock"] if v is not None) == pytest.approx(6.0)
+    assert max(v for v in by["IO"] if v is not None) == pytest.approx(0.5)
+    assert all(v in (None, 0) for v in by["LWLock"])
+    assert {c for c in load["cpus"] if c is not None} == {2}
+    assert load["cpus_label"] == "2 CPUs" and load["note"] is None
+
+
+def test_without_a_cpu_count_the_chart_says_why_and_how_to_give_it(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", create=True)
+    writer = store.writer(NAME, source="test")
+    for s in range(0, 30, 10):
+        writer.append(frame(T0 + timedelta(seconds=s), {
+            "activity": (backend(1),), "load": _profile(3.0, 0, 0, cpus=None)}))
+    writer.close()
+    try:
+        with TestClient(create_app(store, NAME)) as c:
+            load = {ch["key"]: ch for ch in c.get("/api/timeline").json()["charts"]}["load"]
+        assert load["cpus"] is None and "CPU count is not known" in load["note"]
+        assert "not on this machine" in load["note"]
+    finally:
+        store.close()
+
+
+def test_statement_time_is_busy_sessions_spread_over_the_minute_it_covers(
+        client: TestClient) -> None:
+    """Statements are read once a minute (2 s of statements per second): each reading is
+    drawn as 2 busy sessions over the minute before it, not as one spike of 120,000 ms."""
+    busy = _charts(client, 60)["busy"]
+    assert busy["unit"] == "busy sessions"
+    values = busy["lines"][0]["hi"]
+    drawn = [v for v in values if v is not None]
+    assert len(drawn) >= 50, values  # the minutes between readings, not a column each
+    assert min(drawn) == pytest.approx(2.0) and max(drawn) == pytest.approx(2.0)
+    coarse = [v for v in _charts(client, 60, end=timedelta(minutes=40))["busy"]["lines"][0][
+        "hi"] if v is not None]
+    assert coarse and max(coarse) == pytest.approx(2.0)
+
+
+def test_by_default_a_short_recording_is_shown_whole(client: TestClient) -> None:
+    """No range asked: the recording (10 minutes) from its first sample, not the hour
+    before its last one."""
+    body = client.get("/api/timeline", params={"width": 100}).json()
+    assert body["from"] == "2025-03-01T12:00:00.000Z"
+    assert body["coverage"]["from"] == body["from"]
+    asked = client.get("/api/timeline", params={"span": "1h", "from": (
+        T0 - timedelta(minutes=50)).isoformat(), "width": 100}).json()
+    assert asked["from"] == "2025-03-01T11:10:00.000Z"  # an asked range is kept
+
+
+def test_an_older_store_reads_and_says_the_load_is_not_in_it(tmp_path: Path) -> None:
+    """A store written before the load was kept (schema 2: no load columns) reads as it is:
+    the charts as before, statement time spread over its minute, and the load chart saying
+    the recording does not have it. A recorder opening it brings it to schema 3."""
+    path = tmp_path / "old.db"
+    _store(path)
+    conn = sqlite3.connect(path)
+    for column in (*SERIES[len(SERIES_V2):],):
+        conn.execute(f"ALTER TABLE series DROP COLUMN {column}")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    store = SqliteStore(path, create=False)
+    try:
+        with TestClient(create_app(store, NAME)) as c:
+            charts = {ch["key"]: ch for ch in c.get("/api/timeline", params={
+                "from": T0.isoformat(), "to": (T0 + timedelta(minutes=40)).isoformat(),
+                "width": 40}).json()["charts"]}
+            assert charts["load"]["note"] == NO_LOAD
+            assert all(v is None for cls in charts["load"]["classes"] for v in cls["values"])
+            assert max(v for v in charts["waiting"]["lines"][0]["hi"] if v is not None) == 6
+            busy = [v for v in charts["busy"]["lines"][0]["hi"] if v is not None]
+            assert busy and max(busy) == pytest.approx(2.0)  # 120 s of statements a minute
+        store.writer(NAME, source="test").close()
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+        assert conn.execute("SELECT count(load_samples) FROM series").fetchone()[0] > 0
+    finally:
+        conn.close()
 
 
 def test_a_moment_is_judged_as_triage_judges_it(client: TestClient) -> None:

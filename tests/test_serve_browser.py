@@ -12,10 +12,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -182,7 +183,7 @@ def test_the_dashboard_in_a_browser(recorded: Recorded, page: tuple[Page, list[s
         q = _range(recorded.path)
         p.goto(f"{served.url}/timeline?{q}")
         p.wait_for_selector("body[data-ready='timeline']")
-        assert p.locator(".chart svg").count() == 7
+        assert p.locator(".chart svg").count() == 8  # the load's, then the lines'
         waiting = p.locator(".chart[data-key='waiting'] svg")
         peak_x = waiting.get_attribute("data-peak-x")
         assert peak_x is not None, "no lock waiters drawn"
@@ -240,3 +241,55 @@ def test_bound_elsewhere_a_request_without_the_token_is_refused(
         assert again is not None and again.status == 200
     finally:
         _stop(served)
+
+
+#: a zone with a half-hour offset: a label written in UTC, or in the machine's zone, differs
+ZONE = "Australia/Adelaide"
+
+
+def test_a_short_recording_opens_whole_labelled_in_the_zone_the_page_names(
+        recorded: Recorded, browser: Browser) -> None:
+    """No range asked: the recording (some 25 s) fills the charts, not a sliver at the end of
+    an hour; the axis reads 24-hour times with seconds, each once, in the zone the page names;
+    the load is stacked by wait class; and "live" is not shown: the recorder has stopped."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, timezone_id=ZONE,
+                                  locale="en-US")  # the US locale would say 12:13 AM
+    p = context.new_page()
+    served = _serve(recorded.path)
+    try:
+        p.goto(f"{served.url}/timeline")
+        p.wait_for_selector("body[data-ready='timeline']")
+        assert "(the whole recording)" in p.locator("#shown-range").inner_text()
+        assert p.locator("#zone").inner_text().startswith(f"times in {ZONE} (GMT+")
+        assert p.locator("#live").is_hidden()
+        ticks = p.locator(".chart[data-key='waiting'] text.tick")
+        texts = ticks.all_text_contents()
+        assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
+        zone = ZoneInfo(ZONE)
+        for i, text in enumerate(texts):
+            t = int(ticks.nth(i).get_attribute("data-t") or 0)
+            assert text == datetime.fromtimestamp(t / 1000, zone).strftime("%H:%M:%S"), texts
+        store = open_store(str(recorded.path), create=False)
+        try:
+            first, last = store.coverage(store.names()[0]) or (None, None)
+        finally:
+            store.close()
+        assert first is not None and last is not None
+        t0 = int(ticks.nth(0).get_attribute("data-t") or 0) / 1000
+        # the first label is at the recording's start, not an hour before its end
+        assert 0 <= t0 - first.timestamp() < (last - first).total_seconds() / 2
+        load = p.locator(".chart[data-key='load']")
+        assert load.locator("path.class[data-class='CPU']").count() == 1
+        assert load.locator("h3").inner_text().startswith("Active sessions by wait class")
+        # the CPU count (this machine's: the test server runs here) a line across the
+        # samples, not a dot at each (the recording fills the chart: over half its width)
+        line = load.locator("path.cpus")
+        assert line.get_attribute("data-cpus") == str(os.cpu_count())
+        drawn = line.evaluate("e => e.getTotalLength() / e.ownerSVGElement.width.baseVal.value")
+        assert drawn > 0.5, drawn
+        busy = p.locator(".chart[data-key='busy'] h3").inner_text()
+        assert "ms/min" not in busy
+        _shot(p, "timeline-whole")
+    finally:
+        _stop(served)
+        context.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC
 
 from pgcrisis.presentation.top.app import TopApp
-from tests.top_fixtures import TARGET, FixedSource, chain_snapshot
+from tests.top_fixtures import AT, TARGET, FixedSource, chain_snapshot, history, saturated_snapshot
 
 SIZE = (120, 40)
 Compare = Callable[..., bool]
@@ -59,3 +59,20 @@ def test_read_only_non_superuser(snap_compare: Compare) -> None:
     """Read-only: no action keys in the footer; as a non-superuser the header says what it
     cannot see or do."""
     assert snap_compare(_app(read_only=True, superuser=False), terminal_size=SIZE)
+
+
+def _saturated() -> TopApp:
+    points = history(AT, 2, (7.6, 0.0, 0.0, 0.4, 0.0, 0.0, 0.0))
+    return TopApp(FixedSource(saturated_snapshot(2), points=points), target=TARGET, zone=UTC)
+
+
+def test_saturated_load_pane(snap_compare: Compare) -> None:
+    """The load pane: 7.6 sessions on CPU on 2 CPUs (3.8x the cores, in red), and the last
+    minute's samples growing to it as stacked bars above the dotted CPU line."""
+    assert snap_compare(_saturated(), terminal_size=SIZE)
+
+
+def test_saturation_finding_keys(snap_compare: Compare) -> None:
+    """On a cpu-saturation finding the footer offers what mitigate would do: cancel its
+    statement, terminate its client, cap its role, set its role's setting (JIT off)."""
+    assert snap_compare(_saturated(), press=["3"], terminal_size=SIZE)

@@ -1,14 +1,25 @@
-"""A fixed moment for ``pgcrisis top``'s screens: a hand-made snapshot (fixed pids, times and
-ages), so every render of it is the same, and a source that always returns it."""
+"""Fixed moments for ``pgcrisis top``'s screens: hand-made snapshots (fixed pids, times, ages
+and load profiles), so every render of them is the same, and a source that always returns
+one (with the load of the minute before it)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pgcrisis.dsn import Target
 from pgcrisis.model.activity import Backend, HeldLock, LockCount, LockWait, Transactions
+from pgcrisis.model.load import (
+    ClientLoad,
+    CpuCount,
+    LoadProfile,
+    RoleLoad,
+    StatementLoad,
+    Tick,
+    WaitLoad,
+)
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.top.load import LoadPoint
 from pgcrisis.top.view import Moment, build_view
 
 AT = datetime(2026, 11, 26, 9, 14, 3, tzinfo=UTC)
@@ -18,13 +29,30 @@ TARGET = Target("host=db.example dbname=shop user=oncall", "test")
 def _backend(pid: int, state: str | None, query: str, *, user: str = "app",
              app: str = "ordersvc", query_s: float | None = 1.0, xact_s: float | None = None,
              wait: tuple[str, str] | None = None, blocked_by: tuple[int, ...] = (),
-             xmin_age: int | None = None) -> Backend:
+             xmin_age: int | None = None, query_id: int | None = None) -> Backend:
     return Backend(pid=pid, datname="shop", usename=user, application_name=app,
                    client_addr="10.0.0.7", backend_type="client backend", state=state,
                    xact_age_s=xact_s if xact_s is not None else query_s, query_age_s=query_s,
                    state_age_s=query_s, wait_event_type=wait[0] if wait else None,
                    wait_event=wait[1] if wait else None, query=query, blocked_by=blocked_by,
-                   backend_xmin_age=xmin_age, backend_age_s=3600.0)
+                   backend_xmin_age=xmin_age, backend_age_s=3600.0, query_id=query_id)
+
+
+#: the chain's load over the last 5 s: three sessions queued on locks, one sleeping, one on CPU
+CHAIN_LOAD = LoadProfile(
+    5.0, 5, CpuCount(4, "4 CPUs as given by --cpus"),
+    (WaitLoad("Lock", "relation", 3.0), WaitLoad("CPU", None, 1.2),
+     WaitLoad("Timeout", "PgSleep", 1.0), WaitLoad("IO", "DataFileRead", 0.4)),
+    tuple(Tick(6, 1, 0) for _ in range(5)), source="recording")
+
+
+def history(at: datetime, cpus: int | None, shape: tuple[float, ...], n: int = 60
+            ) -> tuple[LoadPoint, ...]:
+    """The minute before ``at``, a point a second: the classes of ``shape`` (SHOWN_CLASSES
+    order) growing from nothing to ``shape`` over the minute (fixed: the same each run)."""
+    return tuple(LoadPoint(at - timedelta(seconds=n - 1 - i),
+                           tuple(round(v * (i + 1) / n, 2) for v in shape), cpus)
+                 for i in range(n))
 
 
 def chain_snapshot(*, superuser: bool = True) -> Snapshot:
@@ -61,14 +89,50 @@ def chain_snapshot(*, superuser: bool = True) -> Snapshot:
                     transactions=Transactions(120_000, 40), lock_counts=counts,
                     lock_waits=waits,
                     strong_locks=(HeldLock(101, "ShareLock", "public.orders", "r", True),),
-                    server_time=AT)
+                    server_time=AT, load=CHAIN_LOAD)
+
+
+#: the statement the saturated moment's clients run, and its queryid
+CRUNCH = ("SELECT count(*) FROM generate_series(1, 400000) a JOIN generate_series(1, 4000) b"
+          " ON a.a = b.b * 7")
+CRUNCH_ID = 4242
+
+
+def saturated_snapshot(cpus: int | None = 2) -> Snapshot:
+    """Eight sessions of report-crunch (role reporter) on CPU running one statement, on a
+    server of ``cpus`` CPUs (``None``: not known), JIT half of that statement's time."""
+    activity = tuple(_backend(201 + i, "active", CRUNCH, user="reporter", app="report-crunch",
+                              query_s=0.05 * (i + 1), query_id=CRUNCH_ID) for i in range(8))
+    how = (f"{cpus} CPUs: the server is on this machine" if cpus else
+           "the server is at db.example, not on this machine: give --cpus N, or set "
+           "[server] cpus = N in pgcrisis.toml")
+    load = LoadProfile(
+        5.0, 5, CpuCount(cpus, how), (WaitLoad("CPU", None, 7.6), WaitLoad("LWLock",
+                                                                              "WALWrite", 0.4)),
+        tuple(Tick(8, 8, 0) for _ in range(5)),
+        (StatementLoad(calls=80.0, exec_ms=48_000.0, rows=80.0, shared_blks_hit=10.0,
+                       shared_blks_read=0.0, shared_blks_written=0.0, shared_blks_dirtied=0.0,
+                       temp_bytes=0.0, wal_bytes=0.0, jit_ms=24_000.0, queryid=CRUNCH_ID,
+                       query=CRUNCH, role="reporter", on_cpu=7.6, active=8.0,
+                       clients=("report-crunch@10.0.0.7",)),),
+        60.0, (ClientLoad("report-crunch", "10.0.0.7", "reporter", 8.0, 7.6, 0.0,
+                          (CRUNCH_ID,)),),
+        (RoleLoad("reporter", 8.0, 7.6, 0.0, 80.0, 48_000.0, 24_000.0),), source="recording")
+    server = ServerInfo(version_num=170000, server_version="17.0", database="shop",
+                        current_user="oncall", is_superuser=True, own_pid=999,
+                        settings={"max_connections": "100",
+                                  "superuser_reserved_connections": "3"},
+                        can_read_all_stats=True)
+    return Snapshot(server=server, taken_at=AT, activity=activity,
+                    transactions=Transactions(120_000, 40), server_time=AT, load=load)
 
 
 class FixedSource:
-    """Always the same moment (optionally with a previous snapshot, for tps)."""
+    """Always the same moment (optionally with the load of the minute before it)."""
 
-    def __init__(self, snapshot: Snapshot, status: str = "live") -> None:
-        view = build_view(snapshot, None, target=TARGET)
+    def __init__(self, snapshot: Snapshot, status: str = "live",
+                 points: tuple[LoadPoint, ...] = ()) -> None:
+        view = build_view(snapshot, None, target=TARGET, history=points)
         self.moment = Moment(view, snapshot, 1, status)
 
     def latest(self) -> Moment:

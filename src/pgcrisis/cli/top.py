@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pgcrisis.cli.options import dsn_option, limits_from, session_options
+from pgcrisis.cli.options import (
+    cpus_given,
+    cpus_option,
+    dsn_option,
+    limits_from,
+    session_options,
+)
 from pgcrisis.dsn import Target, resolve
 from pgcrisis.durations import parse as parse_duration
 from pgcrisis.errors import ConfigError
@@ -51,13 +57,15 @@ def _terminal() -> None:
               help="Which recording of the store (needed when it holds several).")
 @click.option("--at", "at", default=None, metavar="TIME",
               help=f"The moment to open the replay at: {MOMENT_HELP}.")
+@cpus_option
 @session_options
 def top(dsn_arg: str | None, dsn: str | None, interval: str, read_only: bool,
-        store: str | None, recording: str | None, at: str | None,
+        store: str | None, recording: str | None, at: str | None, cpus: int | None,
         statement_timeout_ms: int, lock_timeout_ms: int) -> None:
-    """The live view: header, sessions, blocking tree, findings, details; cancel or terminate
-    sessions, roll back a prepared transaction, pause a pg_cron job (each confirmed, with its
-    SQL shown, and journaled).
+    """The live view: header, the load by wait class against the CPUs, sessions, blocking
+    tree, findings, details; cancel or terminate sessions, roll back a prepared transaction,
+    pause a pg_cron job, and on a saturation cancel its statement, end its client, cap its
+    role or turn JIT off for it (each confirmed, with its SQL shown, and journaled).
 
     With --store and --at it replays a recording: [ and ] step by sample, n and N jump to the
     next and previous moment with a finding; actions are off.
@@ -70,12 +78,17 @@ def top(dsn_arg: str | None, dsn: str | None, interval: str, read_only: bool,
     step = parse_duration(interval).total_seconds()
     if step < 0.1:
         raise ConfigError(f"--interval {interval} is too short: 100ms at least")
+    from pgcrisis.collect.probe import ProbeOptions
+    from pgcrisis.config import load as load_config
     from pgcrisis.record.recorder import RecorderOptions
     from pgcrisis.top.live.sampling import LiveSource
 
+    config = load_config()
+    count, where = cpus_given(cpus, config.cpus, config.cpus_from)
     target = resolve(dsn_arg or dsn)
     source = LiveSource(target, interval_s=step, options=RecorderOptions(
-        limits=limits_from(statement_timeout_ms, lock_timeout_ms)))
+        limits=limits_from(statement_timeout_ms, lock_timeout_ms),
+        probe_options=ProbeOptions(cpus=count, cpus_from=where)))
     source.start()  # a refused connection raises ConnectError here, before any screen
     try:
         _terminal()

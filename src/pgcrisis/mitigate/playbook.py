@@ -311,6 +311,16 @@ _BY_CODE = {
 }
 
 
+def steps_for(report: TriageReport, finding: Finding) -> tuple[Step, ...]:
+    """The steps :func:`build` makes for ``finding`` (one of ``report``'s) alone: what
+    ``top``'s keys on a finding run, the same actions ``mitigate`` would."""
+    b = _Builder(report)
+    handler = _BY_CODE.get(finding.code)
+    if handler is not None:
+        handler(b, finding)
+    return tuple(b.steps.values())
+
+
 def build(report: TriageReport, *, only_codes: Iterable[str] | None = None) -> Playbook:
     """The playbook for ``report``: steps root blockers first, then by severity and rank."""
     wanted = set(only_codes) if only_codes is not None else None

@@ -34,6 +34,21 @@ CPU = "CPU"
 _DATA_FILE_PREFIXES = ("DataFile", "Aio")
 
 
+#: the wait classes a chart of the load shows, in the order they stack (on CPU at the bottom);
+#: every other wait event type (BufferPin, Extension, Timeout, Activity) is shown as ``Other``
+SHOWN_CLASSES = ("CPU", "IO", "Lock", "LWLock", "IPC", "Client", "Other")
+OTHER = "Other"
+
+
+def shown_class(wait_class: str) -> str:
+    """The class of :data:`SHOWN_CLASSES` a wait class is shown as.
+
+    >>> shown_class("LWLock"), shown_class("BufferPin")
+    ('LWLock', 'Other')
+    """
+    return wait_class if wait_class in SHOWN_CLASSES else OTHER
+
+
 def wait_class(state: str | None, wait_event_type: str | None) -> str | None:
     """The class an active session's time goes to (``CPU`` with no wait event), or None for a
     session that is not active.
@@ -277,6 +292,14 @@ class LoadProfile:
         for w in self.waits:
             out[w.wait_class] = out.get(w.wait_class, 0.0) + w.sessions
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    def shown(self) -> tuple[float, ...]:
+        """Average sessions in each of :data:`SHOWN_CLASSES`, in their order (what a chart
+        of the load stacks)."""
+        out = dict.fromkeys(SHOWN_CLASSES, 0.0)
+        for w in self.waits:
+            out[shown_class(w.wait_class)] += w.sessions
+        return tuple(out.values())
 
     def sustained(self, over: Callable[[Tick], bool]) -> float:
         """The share of the samples for which ``over`` holds (0 without samples)."""

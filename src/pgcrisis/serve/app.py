@@ -28,6 +28,7 @@ from pgcrisis.errors import PgcrisisError
 from pgcrisis.presentation.triage_json import report_to_json
 from pgcrisis.presentation.web import documents, pages
 from pgcrisis.serve import data
+from pgcrisis.serve import timeline as charts
 from pgcrisis.serve.metrics import exposition, registry
 from pgcrisis.store import Store
 from pgcrisis.when import parse_moment
@@ -35,7 +36,8 @@ from pgcrisis.when import parse_moment
 COOKIE = "pgcrisis_token"
 JSON = dict[str, Any]
 T = TypeVar("T")
-#: what a page shows when no range is asked for: the recording's last hour
+#: what a page shows when no range is asked for: the recording's last hour (or all of it,
+#: when it is shorter)
 DEFAULT_SPAN = timedelta(hours=1)
 #: only this host serves the pages' scripts and styles (nothing from anywhere else)
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -97,13 +99,16 @@ class Headers:
 
 
 def _range(request: Request, store: Store, name: str) -> tuple[datetime, datetime]:
-    """``from``/``to`` of the query (ISO 8601 or HH:MM); the recording's last hour by
-    default."""
+    """``from``/``to`` of the query (ISO 8601 or HH:MM); by default the recording's last
+    hour, or the whole recording when it is shorter (a recording of a minute is not drawn as
+    a sliver at the edge of an hour)."""
     q = request.query_params
     cover = store.coverage(name)
     last = cover[1] if cover else datetime.now(UTC)
     end = parse_moment(q["to"]) if q.get("to") else last + timedelta(seconds=1)
     start = parse_moment(q["from"]) if q.get("from") else end - DEFAULT_SPAN
+    if cover is not None and not q.get("from") and not q.get("to"):
+        start = max(start, cover[0])
     if end <= start:
         raise BadRequest("'to' must be after 'from'")
     return start, end
@@ -150,7 +155,7 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
 
     def timeline(request: Request) -> JSON:
         start, end = _range(request, store, name)
-        return documents.timeline(name, start, end, data.timeline(
+        return documents.timeline(name, start, end, charts.timeline(
             store, name, start, end, _width(request), documents.CHART_KEYS))
 
     def moment(request: Request) -> JSON:

@@ -1,6 +1,6 @@
 """What each page of the dashboard shows, answered from a store through the same services as
-the CLI (``history.service`` for triage of a moment or a window, ``store.series``, the stored
-series for the charts, snapshots for statements, jobs and views).
+the CLI (``history.service`` for triage of a moment or a window, snapshots for statements,
+jobs and views; the timeline's charts are :mod:`.timeline`'s).
 
 Every function takes the store, the recording's name and the range, and returns typed values:
 figures, not wording (:mod:`pgcrisis.presentation.web.documents` makes each the JSON its
@@ -12,113 +12,39 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-
-import numpy as np
 
 from pgcrisis.history.service import triage_at, triage_window
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.jobs import CronJob, JobRuns
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.serve.reduce import Reduced, columns, reduce
-from pgcrisis.store import FIGURES, LogErrorCount, Store, from_us, to_us
-from pgcrisis.store.series import Bucket, buckets_of
+from pgcrisis.serve.timeline import width_of
+from pgcrisis.store import LogErrorCount, Store, Writing, from_us, to_us
 from pgcrisis.when import local_zone
 
-#: the widest chart the server reduces to (a request asking for more gets this many columns)
-MAX_WIDTH = 4000
-#: a range this short is drawn from the samples themselves, a bucket a second (the stored
-#: series has a row a minute)
-FINE_SPAN = timedelta(minutes=15)
 #: the most of a window the cached-views page walks sample by sample (refresh durations)
 VIEWS_SPAN = timedelta(hours=6)
-#: what the timeline draws besides the stored figures (:data:`~pgcrisis.store.FIGURES`):
-#: transactions per second, and the errors counted from the server's log per minute
-DERIVED = ("tps", "errors")
 #: how the errors page groups the log's errors
 ERROR_GROUPINGS = ("sqlstate", "statement", "tag", "application")
 
 
 @dataclass(frozen=True, slots=True)
 class Recording:
-    """One recording of the store, and the first and last moments it covers."""
+    """One recording of the store, the first and last moments it covers, and whether a
+    recorder writes it now (as far as the store can tell)."""
 
     name: str
     coverage: tuple[datetime, datetime] | None
+    writing: Writing
 
 
 def recordings(store: Store) -> list[Recording]:
-    """The store's recordings with what each covers."""
-    return [Recording(name, store.coverage(name)) for name in store.names()]
-
-
-def _width(width: int) -> int:
-    return max(1, min(width, MAX_WIDTH))
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """Figures over a range, each reduced to ``width`` pixel columns (min and max of each);
-    ``columns`` the start of each column and ``step_us`` the bucket the figures were taken
-    at (µs); ``minutes`` how many buckets were read."""
-
-    width: int
-    columns: list[int]
-    coverage: tuple[datetime, datetime] | None
-    minutes: int
-    step_us: int
-    lines: dict[str, Reduced]
-
-
-def _figures(buckets: list[Bucket], key: str) -> Any:
-    """One figure of every bucket, as an array."""
-    return np.array([getattr(b, key) for b in buckets], dtype=np.float64)
-
-
-def _errors_per_minute(store: Store, name: str, start: datetime, end: datetime
-                       ) -> dict[int, int]:
-    counts: Counter[int] = Counter()
-    for row in store.log_errors(name, start, end):
-        counts[row.t] += row.count
-    return dict(counts)
-
-
-def timeline(store: Store, name: str, start: datetime, end: datetime, width: int,
-             keys: Iterable[str]) -> Timeline:
-    """Figures ``keys`` (of :data:`~pgcrisis.store.FIGURES` and :data:`DERIVED`) over
-    ``[start, end)``, reduced to ``width`` columns; a column with no sample is ``None``."""
-    width = _width(width)
-    s, e = to_us(start), to_us(end)
-    step_us = 1_000_000 if end - start <= FINE_SPAN else 60_000_000
-    stored = store.series_figures(name, start, end) if step_us == 60_000_000 else None
-    if stored is not None:  # the per-minute series as columns: no object per minute
-        times: Any = np.array(stored.t, dtype=np.int64)
-        figures: dict[str, Any] = {key: np.array(getattr(stored, key), dtype=np.float64)
-                                   for key in FIGURES}
-        minutes = len(stored.t)
-    else:
-        buckets = (buckets_of(store.snapshots(name, start, end), step_us=step_us)
-                   if step_us < 60_000_000 else store.series(name, start, end))
-        times = [b.t for b in buckets]
-        figures = {key: _figures(buckets, key) for key in FIGURES}
-        minutes = len(buckets)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        seconds = figures["seconds"]
-        figures["tps"] = np.where(seconds > 0, figures["xacts"] / np.where(seconds > 0,
-                                                                          seconds, 1), np.nan)
-    errors = _errors_per_minute(store, name, start, end)
-    error_times = sorted(errors)
-    lines: dict[str, Reduced] = {}
-    for key in keys:
-        if key == "errors":
-            lines[key] = reduce(error_times, [errors[t] for t in error_times], s, e, width)
-        else:
-            lines[key] = reduce(times, figures[key], s, e, width)
-    return Timeline(width, columns(s, e, width), store.coverage(name), minutes, step_us,
-                    lines)
+    """The store's recordings with what each covers and whether it is being written."""
+    return [Recording(name, store.coverage(name), store.writing(name))
+            for name in store.names()]
 
 
 def moment(store: Store, name: str, when: datetime,
@@ -376,7 +302,7 @@ def errors(store: Store, name: str, start: datetime, end: datetime, width: int) 
             g = found.get(key)
             found[key] = ErrorGroup(row, row.count, row.sample) if g is None else \
                 ErrorGroup(g.first, g.count + row.count, row.sample)
-    width = _width(width)
+    width = width_of(width)
     s, e = to_us(start), to_us(end)
     series = []
     for tag, counts in per_tag.items():

@@ -31,10 +31,11 @@ from pgcrisis.store._interface import (
     SeriesColumns,
     Store,
     StoreWriter,
+    Writing,
 )
 
 __all__ = ["FIGURES", "Event", "Frame", "LogErrorCount", "SeriesColumns", "Store",
-           "StoreWriter", "from_us", "is_central", "open_store", "to_us"]
+           "StoreWriter", "Writing", "from_us", "is_central", "open_store", "to_us"]
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
 

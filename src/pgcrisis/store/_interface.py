@@ -93,7 +93,9 @@ class LogErrorCount:
 @dataclass(frozen=True, slots=True)
 class SeriesColumns:
     """The stored series' charted figures over a range, as columns: entry ``i`` of each is
-    minute ``i`` (no object per minute: a chart of 14 days reads 20,160 of them)."""
+    minute ``i`` (no object per minute: a chart of 14 days reads 20,160 of them). A store of
+    schema 2 has no load columns (``load_samples`` and the others after it are empty);
+    ``cpus`` and ``stmt_at`` hold ``None`` where not known."""
 
     #: each minute's start, µs since the epoch (UTC)
     t: tuple[int, ...]
@@ -106,10 +108,22 @@ class SeriesColumns:
     job_runs: tuple[int, ...]
     statement_ms: tuple[float, ...]
     seconds: tuple[float, ...]
+    load_samples: tuple[int, ...] = ()
+    load_cpu: tuple[float, ...] = ()
+    load_io: tuple[float, ...] = ()
+    load_lock: tuple[float, ...] = ()
+    load_lwlock: tuple[float, ...] = ()
+    load_ipc: tuple[float, ...] = ()
+    load_client: tuple[float, ...] = ()
+    load_other: tuple[float, ...] = ()
+    cpus: tuple[int | None, ...] = ()
+    stmt_seconds: tuple[float, ...] = ()
+    stmt_at: tuple[int | None, ...] = ()
 
     @classmethod
     def of(cls, rows: Sequence[Sequence[object]]) -> SeriesColumns:
-        """From rows of ``t`` then the figures, in the order of the fields."""
+        """From rows of ``t`` then the figures, in the order of the fields (or the first of
+        them: an older store's)."""
         return cls(*(tuple(column) for column in zip(*rows, strict=True)))
 
 
@@ -130,6 +144,42 @@ class Event:
     time: datetime
     kind: str
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Writing:
+    """What a store can tell of a recorder writing a recording now: whether the recording's
+    writer lock is held (``None``: this store cannot tell), and the recorder's clock at its
+    last frames, oldest first (a gap in them, or none lately, says it stopped sampling)."""
+
+    locked: bool | None
+    last_frames: tuple[datetime, ...] = ()
+
+    @property
+    def interval_s(self) -> float | None:
+        """The recorder's interval, as its last frames were taken (their median gap)."""
+        gaps = sorted((b - a).total_seconds() for a, b in
+                      zip(self.last_frames, self.last_frames[1:], strict=False))
+        return gaps[len(gaps) // 2] if gaps else None
+
+    def stale(self, now: datetime) -> bool:
+        """Whether the last frame is older than the recorder's interval makes it (three
+        intervals, and at least :data:`STALE_AFTER`): none has come lately."""
+        if not self.last_frames:
+            return True
+        wait = max(3 * (self.interval_s or 1.0), STALE_AFTER.total_seconds())
+        return (now - self.last_frames[-1]).total_seconds() > wait
+
+    def live(self, now: datetime) -> bool:
+        """Whether a recorder writes the recording now: its lock is held, or, where the store
+        cannot tell, its frames still come."""
+        return self.locked if self.locked is not None else not self.stale(now)
+
+
+#: a recording whose last frame is older than this (and three intervals) has stopped coming
+STALE_AFTER = timedelta(seconds=5)
+#: the frames :meth:`Store.writing` reads to know the recorder's interval
+WRITING_FRAMES = 8
 
 
 class StoreWriter(Protocol):
@@ -191,6 +241,9 @@ class Store(Protocol):
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         """Error counts of the server's log between ``start`` and ``end``."""
+
+    def writing(self, name: str) -> Writing:
+        """Whether a recorder writes recording ``name`` now, as far as the store can tell."""
 
     def close(self) -> None:
         """Close the store."""

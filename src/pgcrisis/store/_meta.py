@@ -19,8 +19,9 @@ from pgcrisis.store._db import PACKAGE
 #: the value of ``meta.store`` in every recording store
 STORE_MARK = "pgcrisis-record"
 #: the version of the tables (bump with a migration when they change): 2 added ``series`` (the
-#: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log)
-SCHEMA_VERSION = 2
+#: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log);
+#: 3 added the load by wait class, the CPU count and the statements' span to ``series``
+SCHEMA_VERSION = 3
 
 
 def meta_rows() -> list[tuple[str, str]]:

@@ -348,6 +348,10 @@ class PgStore(ReadingStore):
         self.reader.schema = SCHEMA_VERSION  # the writer brought the tables up to date
         return writer
 
+    def writer_locked(self, name: str, rec: int) -> bool | None:
+        row = self.reader.db.one("pg_writer_locked", LOCK_CLASS, rec)
+        return bool(row and row[0])
+
     def close(self) -> None:
         with suppress(psycopg.Error):
             self._conn.close()

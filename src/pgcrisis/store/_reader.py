@@ -20,7 +20,7 @@ from typing import Any
 from pgcrisis.errors import StoreError
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, assemble
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.store import Event, LogErrorCount, SeriesColumns
+from pgcrisis.store import Event, LogErrorCount, SeriesColumns, Writing
 from pgcrisis.store._clocks import Refs
 from pgcrisis.store._codec import (
     CLOCKED_FIELDS,
@@ -35,6 +35,7 @@ from pgcrisis.store._codec import (
 )
 from pgcrisis.store._codec import references as refs_in
 from pgcrisis.store._db import Db, from_us, to_us
+from pgcrisis.store._interface import WRITING_FRAMES
 from pgcrisis.store._layout import DecodeContext
 from pgcrisis.store._meta import SCHEMA_VERSION
 from pgcrisis.store._stored_frame import StoredFrame
@@ -121,10 +122,15 @@ class RecordingReader:
             return []
         first = to_us(start) - to_us(start) % 60_000_000
         if self.schema >= 2:
-            rows = self.db.all("series_between", rec, first, to_us(end))
+            rows = self.db.all(self._versioned("series_between"), rec, first, to_us(end))
             if rows:
                 return [Bucket.of(int(r[0]), r[1:]) for r in rows]
         return buckets_of(self.snapshots(name, from_us(first), end))
+
+    def _versioned(self, query: str) -> str:
+        """The variant of a series query for this store's schema (a schema-2 store has no
+        load columns: they read as none)."""
+        return query if self.schema >= 3 else f"{query}_v2"
 
     def series_figures(self, name: str, start: datetime,
                        end: datetime) -> SeriesColumns | None:
@@ -135,7 +141,7 @@ class RecordingReader:
         if rec is None or self.schema < 2:
             return None
         first = to_us(start) - to_us(start) % 60_000_000
-        rows = self.db.all("series_figures_between", rec, first, to_us(end))
+        rows = self.db.all(self._versioned("series_figures_between"), rec, first, to_us(end))
         return SeriesColumns.of(rows) if rows else None
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
@@ -345,3 +351,16 @@ class ReadingStore:
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         return self.reader.log_errors(name, start, end)
+
+    def writing(self, name: str) -> Writing:
+        rec = self.reader.recording(name)
+        if rec is None:
+            return Writing(False)
+        rows = self.reader.db.all("last_frames", rec, WRITING_FRAMES)
+        last = tuple(from_us(int(t) + int(offset)) for t, offset in reversed(rows))
+        return Writing(self.writer_locked(name, rec), last)
+
+    def writer_locked(self, name: str, rec: int) -> bool | None:
+        """Whether recording ``name`` (id ``rec``)'s writer lock is held (``None``: the
+        store cannot tell)."""
+        return None

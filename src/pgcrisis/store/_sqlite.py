@@ -164,6 +164,44 @@ def _upgrade(path: Path) -> None:
         conn.close()
 
 
+def lock_path(path: Path, name: str) -> Path:
+    """The file a writer of recording ``name`` of the store at ``path`` holds locked."""
+    return path.with_name(f"{path.name}.{quote(name, safe='')}.lock")
+
+
+#: where Linux lists the file locks held on the machine
+PROC_LOCKS = Path("/proc/locks")
+
+
+def flock_held(path: Path) -> bool | None:
+    """Whether some process holds an exclusive ``flock`` on ``path`` now, read from
+    :data:`PROC_LOCKS` without taking the lock (taking it, even briefly, could refuse a
+    recorder starting at that instant); ``None`` where the machine does not list its locks.
+
+    A line reads ``1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF`` (device
+    numbers in hex): the file's inode on its device, or held by the pid the writer wrote in
+    it (a layered file system may show another device)."""
+    try:
+        listed = PROC_LOCKS.read_text()
+    except OSError:
+        return None
+    try:
+        st = path.stat()
+        holder = path.read_text().strip()
+    except OSError:
+        return False  # no lock file: no writer ever held it
+    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}"
+    for line in listed.splitlines():
+        fields = line.split()
+        if len(fields) < 6 or fields[1] != "FLOCK" or fields[3] != "WRITE":
+            continue
+        pid, where = fields[4], fields[5]
+        dev, _, inode = where.rpartition(":")
+        if inode == str(st.st_ino) and (dev == device or pid == holder):
+            return True
+    return False
+
+
 class WriterLock:
     """An exclusive ``flock`` on a file next to the store, held while a writer lives."""
 
@@ -194,8 +232,7 @@ class SqliteWriter(RecordingWriter):
                  max_bytes: int | None) -> None:
         self.path = path
         self.max_bytes = max_bytes
-        self._lock = WriterLock(path.with_name(f"{path.name}.{quote(name, safe='')}.lock"),
-                                f"recording {name!r} in {path}")
+        self._lock = WriterLock(lock_path(path, name), f"recording {name!r} in {path}")
         try:
             conn = _connect(path)
             if max_bytes is not None:
@@ -296,6 +333,9 @@ class SqliteStore(ReadingStore):
             self.reader.schema = SCHEMA_VERSION
         return SqliteWriter(self.path, name, source=source, codec=self.codec,
                             max_bytes=max_bytes)
+
+    def writer_locked(self, name: str, rec: int) -> bool | None:
+        return flock_held(lock_path(self.path, name))
 
     def close(self) -> None:
         self._db.conn.close()

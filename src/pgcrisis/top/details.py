@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from pgcrisis.actions import Action, Job, PauseJobs, ResumeJobs, RollbackPrepared, merged
+from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding
 from pgcrisis.model.snapshot import Snapshot
 
@@ -127,6 +128,17 @@ def finding_actions(finding: Finding, snapshot: Snapshot) -> tuple[Action, ...]:
             else:
                 out.append(ResumeJobs(one, database=cron_db))
     return merged(out)
+
+
+def finding_steps(finding: Finding, report: TriageReport | None) -> tuple[Action, ...]:
+    """What ``mitigate`` does for ``finding`` (its playbook's steps for it alone): for a
+    saturation, cancel what the driving statement runs now, end the client driving it, cap
+    its role's connections, turn JIT off for its role."""
+    from pgcrisis.mitigate.playbook import steps_for
+
+    if report is None or finding not in report.findings:
+        return ()
+    return tuple(step.action for step in steps_for(report, finding))
 
 
 def pids_of(finding: Finding) -> frozenset[int]:

@@ -1,8 +1,9 @@
 """What every screen of ``top`` shows at one moment, computed from a snapshot.
 
 The checks run on each snapshot (the same implementation as triage, grouped and linked the
-same way); the header's rates come from two consecutive snapshots. Renderers only lay this
-out.
+same way); the header's rates come from two consecutive snapshots; the load pane from the
+snapshot's load profile and the points of the samples before it (:mod:`.load`). Renderers
+only lay this out.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from datetime import datetime
 from pgcrisis import sizes
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.dsn import Target
-from pgcrisis.judge import judge
+from pgcrisis.judge import TriageReport, judge
 from pgcrisis.model.activity import Backend, SessionGroup
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.store import Event
+from pgcrisis.top.load import LoadPoint, LoadView, load_view
 from pgcrisis.top.sessions import SessionRow, counted_rows, session_rows
 from pgcrisis.top.tree import TreeNode, blocking_tree
 
@@ -63,11 +65,15 @@ class TopView:
     findings: tuple[Finding, ...]
     unavailable: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # what this view cannot show, and why
+    load: LoadView | None = None  # None: no load profile at this moment
+    report: TriageReport | None = None  # what the findings came from (a finding's steps)
 
 
 def build_view(snapshot: Snapshot, previous: Snapshot | None = None, *,
-               target: Target | None = None, thresholds: Thresholds | None = None) -> TopView:
-    """The view of ``snapshot``; ``previous`` (the snapshot before it) gives the rates."""
+               target: Target | None = None, thresholds: Thresholds | None = None,
+               history: tuple[LoadPoint, ...] = ()) -> TopView:
+    """The view of ``snapshot``; ``previous`` (the snapshot before it) gives the rates,
+    ``history`` the load of the samples before it."""
     report = judge(target or Target("", "top"), snapshot, thresholds)
     findings = tuple(f for f in report.results.findings)
     return TopView(
@@ -78,6 +84,8 @@ def build_view(snapshot: Snapshot, previous: Snapshot | None = None, *,
         findings=findings,
         unavailable=dict(snapshot.unavailable),
         notes=visibility(snapshot),
+        load=load_view(snapshot, history),
+        report=report,
     )
 
 

@@ -1,5 +1,6 @@
-"""``TopApp``: the header, the sessions, the blocking tree and the findings of one moment,
-live or replayed, with the few actions the live view offers.
+"""``TopApp``: the header, the load, the sessions, the blocking tree and the findings of one
+moment, live or replayed, with the few actions the live view offers (their keys:
+:mod:`.acting`).
 
 The app never waits on the server: a live source samples on its own thread and the app polls
 ``source.latest()``, redrawing only when its ``seq`` changed; actions and EXPLAIN run in
@@ -12,30 +13,22 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from textual import work
-from textual.app import App, ComposeResult
+from textual import events, work
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane, Tree
 
-from pgcrisis.actions import Action, Cancel, Terminate
 from pgcrisis.dsn import Target
-from pgcrisis.errors import PgcrisisError
-from pgcrisis.mitigate.apply import run_action
-from pgcrisis.presentation.top.confirm import ConfirmAction
+from pgcrisis.presentation.top.acting import ActingApp
 from pgcrisis.presentation.top.details import DetailsScreen
 from pgcrisis.presentation.top.findings import FindingsPane
 from pgcrisis.presentation.top.header import HeaderPanel
+from pgcrisis.presentation.top.load import TALL, LoadPanel
 from pgcrisis.presentation.top.sessions import SessionsPane
 from pgcrisis.presentation.top.tree import BlockingTree
-from pgcrisis.top.details import finding_actions, pids_of, session_detail
+from pgcrisis.top.details import pids_of, session_detail
 from pgcrisis.top.sessions import DURATIONS, SORT_KEYS, SessionFilter, parse_filter
 from pgcrisis.top.view import Moment
-
-#: actions that change the server: gone in --read-only and in replay
-CHANGING = frozenset({"cancel", "terminate", "rollback_prepared", "job"})
-#: actions that move through a recording: replay only
-STEPPING = frozenset({"step", "flagged"})
-
 
 #: what takes the keys on each tab
 _FOCUS = {"sessions": "#session-table", "tree": "#blocking", "findings": "#finding-table"}
@@ -48,7 +41,7 @@ class Source(Protocol):
     def latest(self) -> Moment | None: ...
 
 
-class TopApp(App[None]):
+class TopApp(ActingApp):
     """``pgcrisis top``."""
 
     CSS_PATH = str(Path(__file__).with_name("top.tcss"))
@@ -68,6 +61,8 @@ class TopApp(App[None]):
         Binding("k", "terminate", "term"),
         Binding("p", "rollback_prepared", "rollback 2PC"),
         Binding("j", "job", "cron job"),
+        Binding("l", "cap_role", "cap role"),
+        Binding("s", "role_setting", "role setting"),
         Binding("left_square_bracket", "step(False)", "◀ sample"),
         Binding("right_square_bracket", "step(True)", "sample ▶"),
         Binding("n", "flagged(True)", "next finding"),
@@ -94,6 +89,7 @@ class TopApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield HeaderPanel(id="header")
+        yield LoadPanel(id="load")
         with TabbedContent(initial="sessions"):
             with TabPane("1 Sessions", id="sessions"):
                 yield SessionsPane()
@@ -107,6 +103,7 @@ class TopApp(App[None]):
     def on_mount(self) -> None:
         # the widgets of the main screen, kept: a details screen or a modal may be on top
         self.header_panel = self.query_one(HeaderPanel)
+        self.load_panel = self.query_one(LoadPanel)
         self.tabs = self.query_one(TabbedContent)
         self.sessions_pane = self.query_one(SessionsPane)
         self.blocking = self.query_one(BlockingTree)
@@ -139,6 +136,7 @@ class TopApp(App[None]):
                                          read_only=self.read_only)
         if error is not None:
             self.say(f"sampling stopped: {error}")
+        self.redraw_load()
         if moment is None:
             return
         self.server_version = moment.snapshot.server.version_num
@@ -149,8 +147,19 @@ class TopApp(App[None]):
                                           basis=self.basis, tagged=self.tagged)
         self.blocking.show(view.tree)
         self.findings_pane.show(view.findings)
+        self.refresh_bindings()  # what the highlighted finding offers may have changed
         if isinstance(self.screen, DetailsScreen):
             self.screen.show(session_detail(moment.snapshot, self.screen.pid, view.findings))
+
+    def redraw_load(self) -> None:
+        """The load pane: its history only where the terminal is tall enough for it."""
+        if self.moment is not None:
+            width = self.load_panel.size.width or self.size.width - 2
+            self.load_panel.show(self.moment.view.load, width=width,
+                                 tall=self.size.height >= TALL)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.redraw_load()
 
     def redraw_sessions(self) -> None:
         if self.moment is not None:
@@ -162,19 +171,7 @@ class TopApp(App[None]):
         """The message line above the footer (an action's result, a hint)."""
         self.message.update(line)
 
-    # -- which keys exist -------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in CHANGING:
-            return not self.read_only
-        if action in STEPPING:
-            return self.replay
-        return True
-
     # -- navigation, sorting, filtering -------------------------------------------------------
-
-    def active_tab(self) -> str:
-        return self.tabs.active
 
     def action_tab(self, tab: str) -> None:
         self.tabs.active = tab
@@ -183,6 +180,11 @@ class TopApp(App[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id is not None:
             self._focus_tab(event.pane.id)
+        self.refresh_bindings()  # a finding's own keys show on the findings tab only
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "finding-table":
+            self.refresh_bindings()  # the keys of the finding now highlighted
 
     def _focus_tab(self, tab: str) -> None:
         """Keys act on what the tab shows: its table or tree takes the focus (focusing a
@@ -273,97 +275,3 @@ class TopApp(App[None]):
         else:
             self.say("")
         self.poll()
-
-    # -- actions ------------------------------------------------------------------------------
-
-    def selected_pids(self) -> list[int]:
-        """The sessions an action applies to: the details' session, the tagged ones, or the
-        one under the cursor."""
-        if isinstance(self.screen, DetailsScreen):
-            return [self.screen.pid]
-        tab = self.active_tab()
-        if tab == "sessions":
-            if self.tagged:
-                return sorted(self.tagged)
-            pid = self.sessions_pane.current_pid()
-        elif tab == "tree":
-            pid = self.blocking.current_pid()
-        else:
-            finding = self.findings_pane.current()
-            return sorted(pids_of(finding)) if finding else []
-        return [pid] if pid else []
-
-    def action_cancel(self) -> None:
-        pids = self.selected_pids()
-        if not pids:
-            self.say("no session selected (pid 0 is a prepared transaction: use p on its "
-                     "finding)")
-            return
-        idle = [p for p in pids if self._state(p) == "idle in transaction"]
-        if idle and len(idle) == len(pids):
-            self.say(f"pid {', '.join(map(str, idle))}: idle in transaction, no statement "
-                     "runs, so cancel does nothing useful (its locks stay); terminate (k) "
-                     "ends it and rolls its transaction back")
-            return
-        warning = (f"pid {', '.join(map(str, idle))} idle in transaction: cancel does "
-                   "nothing to it (terminate, k, would)") if idle else ""
-        self.confirm(Cancel.of(pids), warning)
-
-    def action_terminate(self) -> None:
-        pids = self.selected_pids()
-        if not pids:
-            self.say("no session selected")
-            return
-        self.confirm(Terminate.of(pids))
-
-    def _finding_action(self, kinds: tuple[str, ...], what: str) -> None:
-        finding = self.findings_pane.current()
-        if self.active_tab() != "findings" or finding is None or self.moment is None:
-            self.say(f"select a finding (3) whose objects include {what}")
-            return
-        offered = [a for a in finding_actions(finding, self.moment.snapshot)
-                   if a.kind in kinds]
-        if not offered:
-            self.say(f"this finding names no {what}")
-            return
-        self.confirm(offered[0])
-
-    def action_rollback_prepared(self) -> None:
-        self._finding_action(("rollback-prepared",), "prepared transaction")
-
-    def action_job(self) -> None:
-        self._finding_action(("pause-job", "resume-job"), "pg_cron job")
-
-    def _state(self, pid: int) -> str:
-        if self.moment is None:
-            return ""
-        return next((r.state for r in self.moment.view.sessions if r.pid == pid), "")
-
-    def confirm(self, action: Action, warning: str = "") -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.say(f"running: {action.title}…")
-                self.apply_in_background(action)
-            else:
-                self.say(f"not run: {action.title}")
-
-        self.push_screen(ConfirmAction(action, warning), answered)
-
-    @work(thread=True, group="actions")
-    def apply_in_background(self, action: Action) -> None:
-        try:
-            # journaled as step top-<kind>; --undo ID takes back what can be taken back
-            applied = run_action(action, self.target, step=f"top-{action.kind}")
-        except PgcrisisError as exc:
-            line = f"{action.title}: failed: {exc}"
-        else:
-            line = (f"{action.title}: failed: {applied.error or 'not finished'}"
-                    if not applied.ok else
-                    f"{action.title}: done, journaled as {applied.id}"
-                    + (f" (pgcrisis mitigate --undo {applied.id})" if applied.undo else ""))
-        self.call_from_thread(self.say, line)
-        self.call_from_thread(self._untag)
-
-    def _untag(self) -> None:
-        self.tagged = frozenset()
-        self.redraw_sessions()

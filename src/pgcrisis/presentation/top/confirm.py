@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from pgcrisis.actions import Action
+from pgcrisis.actions import Action, RoleBrake
 
 
 def action_text(action: Action, warning: str) -> Text:
@@ -25,9 +25,13 @@ def action_text(action: Action, warning: str) -> Text:
     out.append("\nrisk: ", style="bold")
     out.append(action.risk + "\n")
     out.append("undo: ", style="bold")
-    out.append(("\n  ".join(s.text for s in action.undo) if action.undo
+    if isinstance(action, RoleBrake) and action.undo_read_at_apply:  # as mitigate says it
+        undo = (f"restores the role's {action.restores} as read just before the change "
+                "(pgcrisis mitigate --undo ID)")
+    else:
+        undo = ("\n  ".join(s.text for s in action.undo) if action.undo
                 else "none: it cannot be taken back")
-               + "\n")
+    out.append(undo + "\n")
     if warning:
         out.append("\n" + warning + "\n", style="bold yellow")
     out.append("\nJournaled. Run it? ", style="bold")

@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pgcrisis.serve.data import (
-    ErrorGroup,
-    Errors,
-    JobUse,
-    Recording,
-    StatementUse,
-    Timeline,
-    Views,
-)
+from pgcrisis.model.load import SHOWN_CLASSES
+from pgcrisis.serve.data import ErrorGroup, Errors, JobUse, Recording, StatementUse, Views
 from pgcrisis.serve.reduce import Reduced
+from pgcrisis.serve.timeline import Load, Timeline
+from pgcrisis.store import Writing
 from pgcrisis.when import shown
 
 JSON = dict[str, Any]
@@ -41,7 +36,7 @@ class Line:
     label: str
 
 
-#: the timeline's charts: key, title, unit, lines
+#: the timeline's line charts: key, title, unit, lines (the load's stacked chart comes first)
 CHARTS: tuple[tuple[str, str, str, tuple[Line, ...]], ...] = (
     ("sessions", "Sessions by state", "", (Line("active", "active"),
                                            Line("idle_tx", "idle in transaction"),
@@ -49,12 +44,21 @@ CHARTS: tuple[tuple[str, str, str, tuple[Line, ...]], ...] = (
     ("waiting", "Lock waiters", "", (Line("waiting", "waiting on a lock"),)),
     ("refreshing", "Refreshes running", "", (Line("refreshing", "refreshes"),)),
     ("job_runs", "Job runs", "/min", (Line("job_runs", "runs"),)),
-    ("statement_ms", "Statement time", "ms/min", (Line("statement_ms", "execution time"),)),
+    ("busy", "Statement time", "busy sessions",
+     (Line("busy", "seconds of statement time per second, over the minute read"),)),
     ("tps", "Transactions", "/s", (Line("tps", "transactions/s"),)),
     ("errors", "Errors (server log)", "/min", (Line("errors", "errors"),)),
 )
 #: the figures the timeline's charts draw, in their order
 CHART_KEYS = tuple(line.key for *_, lines in CHARTS for line in lines)
+#: the stacked chart of the load: key, title, unit
+LOAD_CHART = ("load", "Active sessions by wait class", "sessions")
+#: how the load chart names each class of :data:`~pgcrisis.model.load.SHOWN_CLASSES`
+CLASS_LABELS = {"CPU": "CPU", "IO": "I/O", "Lock": "Lock", "LWLock": "LWLock", "IPC": "IPC",
+                "Client": "Client", "Other": "other waits"}
+#: what the load chart says when the recording has no load profile in the range
+NO_LOAD = ("The load by wait class is not in this recording here: it was recorded by an "
+           "older pgcrisis, which did not keep it.")
 
 
 def iso(moment: datetime) -> str:
@@ -88,18 +92,52 @@ def _line(key: str, label: str, r: Reduced) -> JSON:
     return {"key": key, "label": label, "lo": r.lo, "hi": r.hi}
 
 
-def recordings(found: list[Recording]) -> JSON:
-    """``/api/recordings``: the store's recordings with what each covers, and the zone."""
+def writing(w: Writing, now: datetime) -> JSON:
+    """Whether a recorder writes the recording: ``live`` only while it does (its lock held,
+    or where the store cannot tell, its frames still coming); ``stale`` when none came for
+    longer than its interval makes it; the recorder's clock at its last frame."""
+    return {"live": w.live(now), "locked": w.locked, "stale": w.stale(now),
+            "last_sample": iso(w.last_frames[-1]) if w.last_frames else None,
+            "interval_s": None if w.interval_s is None else round(w.interval_s, 3)}
+
+
+def recordings(found: list[Recording], now: datetime | None = None) -> JSON:
+    """``/api/recordings``: the store's recordings with what each covers, whether a recorder
+    writes it now, and the zone."""
+    at = now or datetime.now(UTC)
     return {"recordings": [{"name": r.name, "from": iso(r.coverage[0]) if r.coverage else None,
-                            "to": iso(r.coverage[1]) if r.coverage else None}
+                            "to": iso(r.coverage[1]) if r.coverage else None,
+                            "writing": writing(r.writing, at)}
                            for r in found], "zone": zone()}
 
 
+def load_chart(load: Load, minutes: int) -> JSON:
+    """The stacked chart of the load: each class's sessions per column, the CPU count per
+    column, and a note where there is no load (or no CPU count) to draw."""
+    key, title, unit = LOAD_CHART
+    cpus = [c for c in load.cpus if c is not None]
+    note = None
+    if minutes and not load.recorded:
+        note = NO_LOAD
+    elif load.recorded and not cpus:
+        note = ("No CPU line: the CPU count is not known"
+                + (f" ({load.cpus_how})" if load.cpus_how else
+                   " (give pgcrisis record --cpus N, or [server] cpus = N in pgcrisis.toml)"))
+    return {"key": key, "kind": "stack", "title": title, "unit": unit, "note": note,
+            "classes": [{"key": c, "label": CLASS_LABELS[c], "values": load.classes[c]}
+                        for c in SHOWN_CLASSES],
+            "cpus": load.cpus if cpus else None,
+            "cpus_label": (f"{int(max(cpus))} CPUs" if len(set(cpus)) == 1 else
+                           f"{int(min(cpus))}-{int(max(cpus))} CPUs") if cpus else None}
+
+
 def timeline(name: str, start: datetime, end: datetime, t: Timeline) -> JSON:
-    """``/api/timeline``: every chart of :data:`CHARTS` (``t`` holds :data:`CHART_KEYS`)."""
-    charts = [{"key": key, "title": title, "unit": unit,
-               "lines": [_line(line.key, line.label, t.lines[line.key]) for line in lines]}
-              for key, title, unit, lines in CHARTS]
+    """``/api/timeline``: the load's stacked chart, then every chart of :data:`CHARTS`
+    (``t`` holds :data:`CHART_KEYS`)."""
+    charts = [load_chart(t.load, t.minutes)] + [
+        {"key": key, "kind": "lines", "title": title, "unit": unit,
+         "lines": [_line(line.key, line.label, t.lines[line.key]) for line in lines]}
+        for key, title, unit, lines in CHARTS]
     return {"name": name, **_range(start, end), "width": t.width, "columns": _ms(t.columns),
             "coverage": ({"from": iso(t.coverage[0]), "to": iso(t.coverage[1])}
                          if t.coverage else None),

@@ -22,6 +22,7 @@ from pgcrisis.model.parts import assemble
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.recorder import Recorder, RecorderOptions
 from pgcrisis.store import Event, Frame, LogErrorCount
+from pgcrisis.top.load import LoadPoint, kept, point
 from pgcrisis.top.view import Moment, build_view
 
 
@@ -37,6 +38,7 @@ class MemoryWriter:
         self._fields: dict[str, Any] = {}
         self._unavailable: dict[str, str] = {}
         self._snapshot: Snapshot | None = None
+        self._history: tuple[LoadPoint, ...] = ()  # the load of the last minute's samples
         self._moment: Moment | None = None
         self._seq = 0
         self.events: deque[Event] = deque(maxlen=100)
@@ -47,8 +49,9 @@ class MemoryWriter:
         snapshot = assemble(frame.server, frame.server_time, self._fields, read=frame.parts,
                             unavailable=frame.unavailable, before=self._unavailable)
         self._unavailable = dict(snapshot.unavailable)
+        self._history = kept(self._history, point(snapshot))
         view = build_view(snapshot, self._snapshot, target=self.target,
-                          thresholds=self.thresholds)
+                          thresholds=self.thresholds, history=self._history)
         with self._lock:
             self._seq += 1
             self._snapshot = snapshot
