@@ -62,6 +62,7 @@ from tests.scenarios.plans import SUBQUERY, Pgbench, reset_statements, shop
 from tests.scenarios.queries import ForeignKeyWithoutIndex
 from tests.scenarios.statistics import StatisticsLost, UnanalyzedTableScanned
 from tests.scenarios.users import SimulatedUsers
+from tests.scenarios.writes import IndexedUpdates, InsertStorm, LargeFetch
 
 Lab = Callable[[str], AbstractContextManager[object]]
 
@@ -293,6 +294,14 @@ CASES: tuple[Case, ...] = (
     Case("io_saturation", "sixteen clients read a working set four times shared_buffers "
          "(evicted from the page cache)", _lab(IoSaturation), _codes("io-saturation"),
          needs=STATEMENTS, sample_s=1.0),
+    Case("write_storm", "32 pgbench clients each insert one row and commit, into one table, "
+         "every COMMIT waiting for its WAL to be flushed", _lab(InsertStorm),
+         _codes("write-storm"), needs=STATEMENTS, sample_s=1.0),
+    Case("index_overhead", "8 pgbench clients update an indexed column of a table with 12 "
+         "indexes, 11 never read", _lab(IndexedUpdates), _codes("index-overhead"),
+         needs=STATEMENTS, sample_s=1.0),
+    Case("large_result", "4 pgbench clients each fetch 90% of a 200,000-row table, call after "
+         "call", _lab(LargeFetch), _codes("large-result"), needs=STATEMENTS, sample_s=1.0),
     # -- indexes, sequences, statements ----------------------------------------------------------
     Case("redundant_indexes", "two identical indexes, and one a prefix of another",
          _lab(RedundantIndexes), _codes("duplicate-index")),

@@ -48,8 +48,16 @@ RULES = (
     # missing-statistics names the statements that read its tables (planned blind); bad-plan
     # the plan shape that costs it
     Rule("cpu-saturation", frozenset({"query"}),
-         ("jit-overhead", "missing-index", "missing-statistics", "bad-plan"), first_only=True),
-    Rule("io-saturation", frozenset({"query"}), ("missing-index", "bad-plan"), first_only=True),
+         ("jit-overhead", "missing-index", "missing-statistics", "bad-plan", "index-overhead",
+          "large-result", "write-storm"), first_only=True),
+    Rule("io-saturation", frozenset({"query"}),
+         ("missing-index", "bad-plan", "large-result", "write-storm"), first_only=True),
+    # the writes of a storm made costly by a table's indexes nothing reads
+    Rule("write-storm", frozenset({"query"}), ("index-overhead",), first_only=True),
+    # a client whose call rate is the storm's writes (or its large results): many sessions of
+    # one application doing their work, which the saturation names with its remedy
+    Rule("runaway-client", frozenset({"client"}),
+         ("write-storm", "index-overhead", "large-result")),
 )
 
 

@@ -13,6 +13,8 @@ duplicate-index
 unused-index
     A valid index never scanned since statistics were last reset that backs no constraint and
     is not tiny: it costs every write and buys nothing. Info below 1 GB, a warning above.
+    One of a table that ``index-overhead`` reports (written heavily in the load window with
+    several such indexes) is named there instead: one finding per problem.
 """
 
 from __future__ import annotations
@@ -151,11 +153,15 @@ def duplicate_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
 @check("unused-index", needs=("index_hygiene",))
 def unused_index(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     """Valid, non-constraint indexes never scanned, above a minimum size."""
+    from pgcrisis.checks.index_overhead import overloaded
+
     block = snapshot.server.block_size
     redundant = {r.oid for r, _, _ in redundant_pairs(snapshot.index_defs)}
+    overhead = {ix.oid for o in overloaded(snapshot, t) for ix in o.unused}
     for ix in snapshot.index_defs:
         if (not ix.valid or ix.idx_scan > 0 or ix.unique or ix.primary or ix.constraint
-                or ix.oid in redundant or ix.relpages < t.unused_index_min_pages):
+                or ix.oid in redundant or ix.relpages < t.unused_index_min_pages
+                or ix.oid in overhead):
             continue
         yield Finding(
             code="unused-index",

@@ -77,6 +77,18 @@ class Thresholds:
     io_saturation_min_share: float = 0.3       # ... and this share of the active sessions
     io_saturation_critical_sessions: float = 8.0
     load_driver_min_share: float = 0.1         # a statement or client named as a driver
+    # write-storm, large-result, index-overhead (load window); no peer judges them
+    write_storm_min_sessions: float = 4.0      # sessions busy writing (and at least the cores)
+    write_storm_critical_sessions: float = 16.0
+    write_storm_min_wait_share: float = 0.3    # ... of them waiting as writers (WAL, extend)
+    write_storm_min_wal_bytes_per_s: float = 16 * 1024 * 1024  # WAL that is a storm by itself
+    write_storm_times_usual: float = 10.0      # a rate this many times its usual level
+    write_storm_min_history_s: float = 3600.0  # the usual level must count over this long
+    large_result_min_rows_per_call: float = 10_000.0
+    large_result_ratio: float = 100.0          # times the other statements' rows per call
+    large_result_min_sessions: float = 1.0     # sessions busy with it, on average
+    index_overhead_min_writes_per_s: float = 500.0  # rows adding index entries, per second
+    index_overhead_min_unused: int = 3         # indexes of the table nothing reads
     # vacuum and statistics; autovacuum's own triggers: 50 rows + 20% dead (vacuum),
     # 50 rows + 10% changed (analyze); check_postgres last_analyze/last_vacuum: 1 day (time)
     stale_statistics_share: float = 0.5        # rows changed since ANALYZE, share of the table

@@ -22,6 +22,7 @@ from pgcrisis.model.load import (
     Hidden,
     LoadProfile,
     RelationReads,
+    RelationWrites,
     RoleLoad,
     StatementCounters,
     StatementLoad,
@@ -69,6 +70,8 @@ Totals = StatementCounters
 StatementTotals = Mapping[tuple[str, int], Totals]
 #: pg_statio_user_tables read once: relid -> (name, counters)
 RelationTotals = Mapping[int, RelationReads]
+#: pg_stat_user_tables read once: relid -> rows written (cumulative)
+WriteTotals = Mapping[int, RelationWrites]
 
 
 def not_own(sample: Sequence[Seen]) -> list[Seen]:
@@ -140,6 +143,27 @@ def relation_deltas(before: RelationTotals, after: RelationTotals, floor: int = 
     out = [RelationReads(name, *sums) for name, sums in tables.items()]
     return sorted((r for r in out if r.blks_read),
                   key=lambda r: -r.blks_read)[:TOP_RELATIONS]
+
+
+def write_deltas(before: WriteTotals, after: WriteTotals, floor: int = 0
+                 ) -> list[RelationWrites]:
+    """Each table's rows written over the span, most first. A table new in ``after`` had
+    written fewer than ``floor`` rows before (only tables past it are read): each of its
+    counters counts from there, a lower bound. One whose counters fell (a reset) is left out.
+    """
+    out = []
+    for relid, end in after.items():
+        start = before.get(relid) or RelationWrites(
+            end.name, min(floor, end.n_tup_ins), min(floor, end.n_tup_upd),
+            min(floor, end.n_tup_hot_upd), min(floor, end.n_tup_del))
+        delta = RelationWrites(
+            end.name, end.n_tup_ins - start.n_tup_ins, end.n_tup_upd - start.n_tup_upd,
+            end.n_tup_hot_upd - start.n_tup_hot_upd, end.n_tup_del - start.n_tup_del, relid)
+        if min(delta.n_tup_ins, delta.n_tup_upd, delta.n_tup_hot_upd, delta.n_tup_del) < 0:
+            continue
+        if delta.written:
+            out.append(delta)
+    return sorted(out, key=lambda r: -r.written)[:TOP_RELATIONS]
 
 
 ClientKey = tuple[str, str | None, str]  # application, client_addr, role
@@ -239,11 +263,12 @@ def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
           deltas: Mapping[tuple[str, int], Totals] | None = None, statements_s: float = 0.0,
           relations: Sequence[RelationReads] = (), relations_s: float = 0.0,
           counters: tuple[ServerCounters, ...] = (), hidden: Sequence[Hidden] = (),
-          source: str = "window", top: int = TOP_CLIENTS) -> LoadProfile:
+          source: str = "window", top: int = TOP_CLIENTS,
+          writes: Sequence[RelationWrites] = ()) -> LoadProfile:
     """The profile of ``samples`` (pgcrisis's own sessions already left out) over
     ``seconds``, with the statements' ``deltas`` over ``statements_s`` and the tables'
-    ``relations`` over ``relations_s``; the ``top`` clients and roles by active sessions.
-    Statement texts are filled in later (:func:`with_texts`)."""
+    ``relations`` (blocks) and ``writes`` (rows) over ``relations_s``; the ``top`` clients
+    and roles by active sessions. Statement texts are filled in later (:func:`with_texts`)."""
     t = _tally(samples)
     n = max(t.samples, 1)
     per_query: defaultdict[int, dict[str, Totals]] = defaultdict(dict)
@@ -272,7 +297,7 @@ def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
                        _top(statements, statements_s or seconds),
                        statements_s if deltas is not None else 0.0, tuple(clients),
                        tuple(roles), tuple(relations), relations_s, counters, tuple(hidden),
-                       source)
+                       source, tuple(writes))
 
 
 def wanted_texts(profile: LoadProfile) -> list[int]:
@@ -280,14 +305,24 @@ def wanted_texts(profile: LoadProfile) -> list[int]:
     return [s.queryid for s in profile.statements if not s.query]
 
 
+#: what a statement's text says: its kind and the tables it names (None: it does not parse)
+Described = tuple[str, tuple[str, ...]] | None
+
+
 def with_texts(profile: LoadProfile, texts: Mapping[int, str],
-               is_monitoring: Callable[[str], bool] | None = None) -> LoadProfile:
+               is_monitoring: Callable[[str], bool] | None = None,
+               describe: Callable[[str], Described] | None = None) -> LoadProfile:
     """``profile`` with its statements' texts (where known), monitoring statements left out
-    (``is_monitoring``: a predicate on the text, e.g. the statements probe's)."""
+    (``is_monitoring``: a predicate on the text, e.g. the statements probe's), each one's
+    kind and tables as ``describe`` reads them from its text."""
     kept = []
     for s in profile.statements:
         text = s.query or texts.get(s.queryid, "")
         if text and is_monitoring is not None and is_monitoring(text):
             continue
-        kept.append(replace(s, query=text) if text != s.query else s)
+        described = describe(text) if text and describe is not None and not s.kind else None
+        if described is not None:
+            kept.append(replace(s, query=text, kind=described[0], tables=described[1]))
+        else:
+            kept.append(replace(s, query=text) if text != s.query else s)
     return replace(profile, statements=tuple(kept))

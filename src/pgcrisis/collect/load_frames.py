@@ -12,9 +12,10 @@ the recorder reads anyway, plus one cheap query:
   readings, whose difference gives its rates (a restart or a reset in between leaves them
   out: :class:`~pgcrisis.model.load_rates.ServerRates`). Frames between two readings refer
   to the same ones, so the store keeps a reading once, not a row of counters every second;
-- at every full sample (once a minute, and when a finding appears), pg_stat_statements and
-  pg_statio_user_tables, differenced with the previous full sample: the statements, roles and
-  tables of that minute, carried by every frame until the next.
+- at every full sample (once a minute, and when a finding appears), pg_stat_statements,
+  pg_statio_user_tables and pg_stat_user_tables, differenced with the previous full sample:
+  the statements, roles, tables read and tables written of that minute, carried by every
+  frame until the next.
 """
 
 from __future__ import annotations
@@ -32,15 +33,24 @@ from pgcrisis.collect.load_build import (
     Seen,
     StatementTotals,
     Totals,
+    WriteTotals,
     build,
     not_own,
     relation_deltas,
     statement_deltas,
+    write_deltas,
 )
 from pgcrisis.collect.probe import ProbeContext
 from pgcrisis.model.activity import Backend
 from pgcrisis.model.health import LOCAL
-from pgcrisis.model.load import RECORDED, CpuCount, Hidden, LoadProfile, RelationReads
+from pgcrisis.model.load import (
+    RECORDED,
+    CpuCount,
+    Hidden,
+    LoadProfile,
+    RelationReads,
+    RelationWrites,
+)
 from pgcrisis.model.load_rates import ServerCounters
 
 #: samples a frame's profile averages over (5 s at the recorder's 1 s interval)
@@ -73,10 +83,12 @@ class _Minute:
     at: float
     statements: StatementTotals | None
     relations: RelationTotals | None
+    writes: WriteTotals | None = None
     deltas: dict[tuple[str, int], Totals] | None = None
     statements_s: float = 0.0
     changed: list[RelationReads] | None = None
     relations_s: float = 0.0
+    written: list[RelationWrites] | None = None
 
 
 class FrameLoad:
@@ -116,7 +128,9 @@ class FrameLoad:
             lambda: load_window.read_statements(ctx, schema))
         relations = load_window.attempt(ctx, hidden, "tables", "grant pg_read_all_stats",
                                         lambda: load_window.read_relations(ctx))
-        now = _Minute(at, statements, relations)
+        writes = load_window.attempt(ctx, hidden, "tables", "grant pg_read_all_stats",
+                                     lambda: load_window.read_writes(ctx))
+        now = _Minute(at, statements, relations, writes)
         last = self._minute
         if last is not None and at > last.at:
             if statements is not None and last.statements is not None:
@@ -126,6 +140,8 @@ class FrameLoad:
                 now.changed = relation_deltas(last.relations, relations,
                                               floor=load_window.MIN_BLOCKS)
                 now.relations_s = at - last.at
+            if writes is not None and last.writes is not None:
+                now.written = write_deltas(last.writes, writes, floor=load_window.MIN_ROWS)
         self._minute = now
 
     def profile(self, ctx: ProbeContext, *, full: bool) -> LoadProfile:
@@ -152,7 +168,8 @@ class FrameLoad:
             relations=minute.changed or () if minute else (),
             relations_s=minute.relations_s if minute else 0.0,
             counters=tuple(self._counters) if len(self._counters) > 1 else (),
-            hidden=list({(h.what, h.reason): h for h in hidden}.values()), source=RECORDED)
+            hidden=list({(h.what, h.reason): h for h in hidden}.values()), source=RECORDED,
+            writes=minute.written or () if minute else ())
         return self._named(ctx, profile, full)
 
     def _named(self, ctx: ProbeContext, profile: LoadProfile, full: bool) -> LoadProfile:

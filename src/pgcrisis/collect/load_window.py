@@ -1,7 +1,8 @@
 """Triage's load window: what the server does over about a second, read on a session of its own.
 
 At both ends of the window: the server-wide counters, pg_stat_statements (every statement per
-role) and pg_statio_user_tables (the current database's tables); in between, pg_stat_activity
+role), pg_statio_user_tables and pg_stat_user_tables (the current database's tables: blocks
+read, rows written); in between, pg_stat_activity
 every :data:`INTERVAL_S` seconds. The window runs in a thread on a second safe diagnostic
 session (:func:`pgcrisis.collect.session.connect`: read-only, named, short timeouts) while
 the other probes run on the first, so triage takes little longer than its probes; where the
@@ -32,12 +33,13 @@ from pgcrisis.collect.load_build import (
     Seen,
     StatementTotals,
     Totals,
+    WriteTotals,
     not_own,
     own_queryids,
 )
 from pgcrisis.collect.probe import UNREADABLE, ProbeContext, unavailable_reason
 from pgcrisis.errors import ConnectError, first_line
-from pgcrisis.model.load import Hidden, RelationReads
+from pgcrisis.model.load import Hidden, RelationReads, RelationWrites
 from pgcrisis.model.load_rates import ServerCounters
 from pgcrisis.model.server import ServerInfo
 
@@ -56,6 +58,7 @@ class Readings:
     counters: tuple[ServerCounters, ...] = ()
     statements: tuple[StatementTotals, StatementTotals] | None = None
     relations: tuple[RelationTotals, RelationTotals] | None = None
+    writes: tuple[WriteTotals, WriteTotals] | None = None
     hidden: list[Hidden] = field(default_factory=list)
     queries: int = 0
     #: the statements pgcrisis's own sessions were seen running (never counted as anyone's)
@@ -116,6 +119,18 @@ def read_relations(ctx: ProbeContext) -> dict[int, RelationReads]:
     return out
 
 
+#: rows a table must have written since the statistics' reset to be read at the window's
+#: ends (as :data:`MIN_BLOCKS`: below it, a table counts from it)
+MIN_ROWS = 1000
+
+
+def read_writes(ctx: ProbeContext) -> dict[int, RelationWrites]:
+    """The row counters of tables now (those past :data:`MIN_ROWS` rows written): relid ->
+    cumulative rows written."""
+    return {int(r["relid"]): RelationWrites(**r)
+            for r in ctx.dicts("load_relation_writes", {"min_rows": MIN_ROWS})}
+
+
 def read_counters(ctx: ProbeContext) -> ServerCounters:
     """The server-wide counters now."""
     return ctx.composed_rows("load_counters", ServerCounters)[0]
@@ -145,15 +160,18 @@ def attempt(ctx: ProbeContext, hidden: list[Hidden], what: str, remedy: str,
     return None
 
 
-def _ends(ctx: ProbeContext, schema: str | None, hidden: list[Hidden]) -> tuple[Any, Any, Any]:
-    """The counters, tables and statements, read at one end of the window."""
+def _ends(ctx: ProbeContext, schema: str | None, hidden: list[Hidden],
+          ) -> tuple[Any, Any, Any, Any]:
+    """The counters, tables (blocks read), statements and tables (rows written), read at one
+    end of the window."""
     relations = attempt(ctx, hidden, "tables", "grant pg_read_all_stats",
                         lambda: read_relations(ctx))
+    writes = attempt(ctx, hidden, "tables", "grant pg_read_all_stats", lambda: read_writes(ctx))
     counters = attempt(ctx, hidden, "server counters", "grant pg_monitor",
                        lambda: read_counters(ctx))
     statements = None if schema is None else attempt(
         ctx, hidden, STATEMENTS, "grant pg_read_all_stats", lambda: read_statements(ctx, schema))
-    return counters, relations, statements
+    return counters, relations, statements, writes
 
 
 def static_hidden(server: ServerInfo) -> list[Hidden]:
@@ -167,8 +185,9 @@ def static_hidden(server: ServerInfo) -> list[Hidden]:
         out.append(Hidden("queryids", "pg_stat_activity shows no queryid before PostgreSQL "
                           "14: statements are not matched to the sessions running them",
                           "PostgreSQL 14 or newer"))
-        out.append(Hidden("WAL", "no pg_stat_wal before PostgreSQL 14: WAL is counted from "
-                          "pg_stat_statements only", "PostgreSQL 14 or newer"))
+        out.append(Hidden("WAL", "no pg_stat_wal before PostgreSQL 14: the WAL written is "
+                          "measured from the WAL position, its usual level is not known",
+                          "PostgreSQL 14 or newer"))
     if server.version_num < 160000:
         out.append(Hidden("pg_stat_io", "no pg_stat_io before PostgreSQL 16: the buffers "
                           "backends wrote themselves come from pg_stat_bgwriter, without "
@@ -202,6 +221,7 @@ def watch(ctx: ProbeContext, seconds: float, sleep: Callable[[float], None] = ti
         counters=(start[0], end[0]) if start[0] is not None and end[0] is not None else (),
         relations=(start[1], end[1]) if start[1] is not None and end[1] is not None else None,
         statements=(start[2], end[2]) if start[2] is not None and end[2] is not None else None,
+        writes=(start[3], end[3]) if start[3] is not None and end[3] is not None else None,
         hidden=unique, own=frozenset(own))
 
 

@@ -39,6 +39,7 @@ HEALTH_SETTINGS = (
     "autovacuum_vacuum_threshold", "autovacuum_analyze_scale_factor",
     "autovacuum_analyze_threshold", "wal_level", "max_slot_wal_keep_size",
     "hot_standby_feedback", "old_snapshot_threshold", "track_counts",
+    "max_wal_size", "checkpoint_timeout",
 )
 
 

@@ -7,9 +7,9 @@ pg_stat_statements). In a recording, the recorder's :class:`~.load_frames.FrameL
 each frame's from the sample's sessions and one row of counters. Without either (``--sample
 0``, a pass that takes no window) the part is unavailable, and the checks that need it say so.
 
-Queries: live, 2 or 3 at each end of the window and one per 0.2 s (on the window's session),
+Queries: live, 3 or 4 at each end of the window and one per 0.2 s (on the window's session),
 plus one for texts where the statements probe lacks some; in a recording, one per sample
-(counters) and 2 or 3 more at a full sample.
+(counters) and 3 or 4 more at a full sample.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from pgcrisis.collect import load_window
 from pgcrisis.collect.generic_plan import parse_shape
 from pgcrisis.collect.load_build import (
     HIDDEN_QUERY,
+    Described,
     build,
     relation_deltas,
     statement_deltas,
     with_texts,
     without,
+    write_deltas,
 )
 from pgcrisis.collect.load_frames import cpus_of
 from pgcrisis.collect.probe import ProbeContext, probe
@@ -83,9 +85,17 @@ def _seen_running(ctx: ProbeContext, queryids: list[int]) -> dict[int, str]:
     return found
 
 
+def describe(text: str) -> Described:
+    """What a statement's text says: its kind and the tables it names as written (a data
+    change's target first), or None where it does not parse (a text cut short)."""
+    shape = parse_shape(text)
+    return None if shape is None else (shape.kind, tuple(str(t) for t in shape.tables))
+
+
 def named(profile: LoadProfile, texts: Mapping[int, str]) -> LoadProfile:
-    """``profile`` with its statements' texts, monitoring queries left out."""
-    return with_texts(profile, texts, is_monitoring)
+    """``profile`` with its statements' texts, kinds and tables, monitoring queries left
+    out."""
+    return with_texts(profile, texts, is_monitoring, describe)
 
 
 def window_profile(ctx: ProbeContext) -> LoadProfile:
@@ -103,7 +113,9 @@ def window_profile(ctx: ProbeContext) -> LoadProfile:
         relations=(relation_deltas(*readings.relations, floor=load_window.MIN_BLOCKS)
                    if readings.relations else ()),
         relations_s=readings.seconds if readings.relations else 0.0,
-        counters=readings.counters, hidden=readings.hidden, source=WINDOW)
+        counters=readings.counters, hidden=readings.hidden, source=WINDOW,
+        writes=(write_deltas(*readings.writes, floor=load_window.MIN_ROWS)
+                if readings.writes else ()))
     wanted = [s.queryid for s in profile.statements if not s.query]
     return named(profile, texts_for(ctx, wanted, read=True) if wanted else {})
 

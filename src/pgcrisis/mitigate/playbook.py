@@ -277,8 +277,10 @@ def _matview(b: _Builder, f: Finding) -> None:
 
 
 def _saturation(b: _Builder, f: Finding) -> None:
-    """A saturated CPU or disk: the remedy's own steps (cancel what the driving statement
-    runs now, cap its role, JIT off for the role) and its option (end the driving client)."""
+    """A saturated CPU or disk, a write storm, large results: the remedy's own steps (cancel
+    what the driving statement runs now, cap its role, JIT off for the role) and its option
+    (end the driving client). A server-wide setting (a write storm's max_wal_size) stays an
+    option of the remedy, never a step taken here."""
     for action in f.remedy.actions if f.remedy else ():
         if isinstance(action, Cancel):
             b.add(action, f"stops the driving statement in {plural(len(action.pids), 'session')}"
@@ -306,6 +308,8 @@ _BY_CODE = {
     "cpu-saturation": _saturation,
     "io-saturation": _saturation,
     "missing-statistics": _analyze,
+    "write-storm": _saturation,
+    "large-result": _saturation,
     "matview-blocking-refresh": _matview,
     **dict.fromkeys(JOB_CODES, _jobs),
 }

@@ -168,9 +168,10 @@ class RunawayCallsEvidence(Evidence):
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class StatementShare(Evidence):
     """A statement's part of a saturation: its share of the sessions on CPU (or waiting on
-    I/O) seen running it, of the statements' time (or blocks read), and its rates; where
-    its generic plan was read (the ``plans`` part) and one shape costs most of it, that
-    shape (``plan_shape``, a tip code of :mod:`pgcrisis.plan.tips.generic`), what it is
+    I/O, or writing) seen running it, of the statements' time (or blocks read, WAL, rows),
+    and its rates (what it writes: for a write storm and a table's writes); where its
+    generic plan was read (the ``plans`` part) and one shape costs most of it, that shape
+    (``plan_shape``, a tip code of :mod:`pgcrisis.plan.tips.generic`), what it is
     (``plan``) and its share of the plan's estimated cost."""
 
     queryid: int
@@ -184,6 +185,9 @@ class StatementShare(Evidence):
     plan_shape: str | None = optional()
     plan: str | None = optional()
     plan_share: float | None = optional()
+    rows_per_s: float | None = optional()
+    wal_bytes_per_s: float | None = optional()
+    blks_dirtied_per_s: float | None = optional()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -28,6 +28,8 @@ from pgcrisis.model.load_rates import ServerCounters, ServerRates
 DEFAULT_WINDOW_S = 1.0
 #: the class of an active session with no wait event: running, or waiting for a core
 CPU = "CPU"
+#: the statement kinds that change rows (:attr:`StatementLoad.kind`)
+_DATA_CHANGES = frozenset({"insert", "update", "delete", "merge"})
 #: wait events of a session waiting for a data file's block to be read or written (PostgreSQL
 #: 18's asynchronous I/O waits for its reads as ``AioIoCompletion``); ``IPC``/``BufferIO`` is
 #: waiting for another process's read or write of the same buffer
@@ -74,6 +76,23 @@ def is_data_file_io(wait_event_type: str | None, wait_event: str | None) -> bool
     if wait_event_type == "IO":
         return wait_event.startswith(_DATA_FILE_PREFIXES)
     return wait_event_type == "IPC" and wait_event == "BufferIO"
+
+
+def is_write_wait(wait_event_type: str | None, wait_event: str | None) -> bool:
+    """Whether a wait is a writer's: for the WAL (its insertion, write and flush, a
+    synchronous standby's confirmation), or to extend a table (its lock, its new blocks).
+
+    >>> is_write_wait("LWLock", "WALWrite"), is_write_wait("IO", "WalSync")
+    (True, True)
+    >>> is_write_wait("Lock", "extend"), is_write_wait("IO", "DataFileRead")
+    (True, False)
+    """
+    event = (wait_event or "").lower()
+    if wait_event_type in ("IO", "LWLock"):
+        return event.startswith(("wal", "datafileextend", "relationextension"))
+    if wait_event_type == "Lock":
+        return event == "extend"
+    return wait_event_type == "IPC" and event == "syncrep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +160,11 @@ class StatementCounters:
         """JIT compilation as a share of its execution time (0 when unknown)."""
         return (self.jit_ms or 0.0) / self.exec_ms if self.exec_ms > 0 else 0.0
 
+    @property
+    def rows_per_call(self) -> float:
+        """Rows returned or changed per call over the window (0 without calls)."""
+        return self.rows / self.calls if self.calls > 0 else 0.0
+
 
 @dataclass(frozen=True, slots=True)
 class StatementLoad(StatementCounters):
@@ -150,6 +174,9 @@ class StatementLoad(StatementCounters):
     ``query`` is its text ('' when not known); ``role`` the role that spent most time on it.
     ``on_cpu``, ``data_io`` and ``active`` are average sessions seen running it
     (``query_id`` in pg_stat_activity, PostgreSQL 14+), ``clients`` their labels, most seen
+    first. ``kind`` and ``tables`` are what its text says, parsed where the profile was made
+    (``select``, ``insert``, ``update``, ``delete``, ``merge``, ``utility``; '' when the text
+    is unknown or does not parse) and the tables it names as written, a data change's target
     first.
     """
 
@@ -160,6 +187,51 @@ class StatementLoad(StatementCounters):
     data_io: float = 0.0
     active: float = 0.0
     clients: tuple[str, ...] = ()
+    kind: str = ""
+    tables: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        """Whether it changes rows: a data change (INSERT, UPDATE, DELETE, MERGE, COPY ...
+        FROM), or, where its text is not known, a statement that dirtied blocks and wrote WAL.
+
+        >>> StatementLoad(*[0.0] * 10, 1, "COPY t FROM STDIN", None, kind="utility").writes
+        True
+        >>> StatementLoad(1, 1, 1, 0, 0, 0, 5, 0, 900.0, None, 2, "", None).writes
+        True
+        """
+        if self.kind in _DATA_CHANGES:
+            return True
+        if self.kind == "utility":
+            words = self.query.upper().split()
+            return bool(words) and words[0] == "COPY" and "FROM" in words
+        return not self.kind and self.shared_blks_dirtied > 0 and (self.wal_bytes or 0) > 0
+
+    @property
+    def ends_transaction(self) -> bool:
+        """A COMMIT (or END): where a session waits for its WAL to be flushed.
+
+        >>> StatementLoad(*[0.0] * 10, 1, "commit", None, kind="utility").ends_transaction
+        True
+        """
+        words = self.query.split(None, 1)
+        return self.kind == "utility" and bool(words) and words[0].rstrip(";").upper() in (
+            "COMMIT", "END")
+
+    @property
+    def returns_rows(self) -> bool:
+        """Whether its rows are sent to the client: a query, a FETCH, a data change with
+        RETURNING (not the rows a plain data change touches).
+
+        >>> StatementLoad(*[0.0] * 10, 1, "DELETE FROM t", None, kind="delete").returns_rows
+        False
+        """
+        words = self.query.upper().split()
+        if self.kind == "select":
+            return True
+        if self.kind in _DATA_CHANGES:
+            return "RETURNING" in words
+        return self.kind == "utility" and bool(words) and words[0] == "FETCH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +291,34 @@ class RelationReads:
 
 
 @dataclass(frozen=True, slots=True)
+class RelationWrites:
+    """One table of the current database over the window (``pg_stat_user_tables``
+    differences): rows inserted, updated (those of them HOT: no index touched) and deleted.
+
+    >>> RelationWrites("public.t", 10, 5, 3, 1).index_writes
+    12
+    """
+
+    name: str
+    n_tup_ins: int
+    n_tup_upd: int
+    n_tup_hot_upd: int
+    n_tup_del: int
+    relid: int = 0
+
+    @property
+    def written(self) -> int:
+        """Rows inserted, updated and deleted."""
+        return self.n_tup_ins + self.n_tup_upd + self.n_tup_del
+
+    @property
+    def index_writes(self) -> int:
+        """Rows that added an entry to every index of the table: inserted, or updated other
+        than HOT (a delete leaves the index entries for vacuum to remove)."""
+        return self.n_tup_ins + self.n_tup_upd - self.n_tup_hot_upd
+
+
+@dataclass(frozen=True, slots=True)
 class Hidden:
     """Something the profile could not see: what, why, and what would let pgcrisis see it."""
 
@@ -247,9 +347,9 @@ class LoadProfile:
     sample's counts, oldest first (what "sustained" is judged on). ``statements``, ``roles``
     and ``relations`` come from counters differenced over ``statements_s`` and
     ``relations_s`` seconds (the window live; in a recording, the last minute between two
-    full samples: 0 when not known yet). ``counters`` are the server-wide readings at the
-    window's start and end (:attr:`rates`). ``source`` says which: :data:`WINDOW` or
-    :data:`RECORDED`.
+    full samples: 0 when not known yet); ``writes`` the tables' rows written over the same
+    span as ``relations``. ``counters`` are the server-wide readings at the window's start
+    and end (:attr:`rates`). ``source`` says which: :data:`WINDOW` or :data:`RECORDED`.
     """
 
     seconds: float
@@ -266,6 +366,7 @@ class LoadProfile:
     counters: tuple[ServerCounters, ...] = ()
     hidden: tuple[Hidden, ...] = ()
     source: str = WINDOW
+    writes: tuple[RelationWrites, ...] = ()
 
     @property
     def active(self) -> float:
@@ -281,6 +382,11 @@ class LoadProfile:
     def data_io(self) -> float:
         """Average sessions waiting on data-file I/O."""
         return sum(w.sessions for w in self.waits if is_data_file_io(w.wait_class, w.wait_event))
+
+    @property
+    def write_waits(self) -> float:
+        """Average sessions waiting as writers do (:func:`is_write_wait`)."""
+        return sum(w.sessions for w in self.waits if is_write_wait(w.wait_class, w.wait_event))
 
     def in_class(self, wait_class: str) -> float:
         """Average sessions in ``wait_class`` (``CPU``, ``IO``, ``Lock``, ``LWLock``...)."""

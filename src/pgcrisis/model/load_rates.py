@@ -4,11 +4,15 @@
 read (``pg_stat_database`` summed over the databases, ``pg_stat_wal`` 14+, the checkpoint
 counters of ``pg_stat_bgwriter`` or, from 17, ``pg_stat_checkpointer``, and the buffers
 backends wrote and fsynced themselves: ``pg_stat_bgwriter`` up to 16, ``pg_stat_io`` from
-16). A field is None where the server has no such counter. :class:`ServerRates` is what two
-readings give: each counter's rate over the window, beside its *usual* level (the counter
-since its last reset divided by the time since, where the reset time is known), and whether
-the window is to be trusted (a restart or a reset in between makes every difference
-meaningless: the rates are then None, and ``broken`` says why).
+16), and the WAL position (``pg_current_wal_lsn()``, which moves while a statement runs,
+where ``pg_stat_wal`` counts a statement's WAL only once its session goes idle). A field is
+None where the server has no such counter. :class:`ServerRates` is what two readings give:
+each counter's rate over the window, beside its *usual* level (the counter since its last
+reset divided by the time since; where no reset time is known, since the server started:
+the counters may count from before, so the usual level is then never below the true one and
+a storm is never made to look bigger), and whether the window is to be trusted (a restart or
+a reset in between makes every difference meaningless: the rates are then None, and
+``broken`` says why).
 """
 
 from __future__ import annotations
@@ -45,15 +49,20 @@ class ServerCounters:
     backend_writes: int | None = None
     backend_fsyncs: int | None = None
     io_reset_at: float | None = None
+    #: bytes of WAL since the cluster's first (``pg_current_wal_lsn() - '0/0'``); None on a
+    #: standby, which writes none of its own
+    wal_lsn: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    """A counter's rate per second over the window, and its usual level (None: its reset
-    time is not known, so neither is the span it counts over)."""
+    """A counter's rate per second over the window, and its usual level: the counter over
+    ``usual_over_s`` seconds (since its reset, else since the server started; None where the
+    counter has no usual level, as the WAL position)."""
 
     per_s: float
     usual_per_s: float | None = None
+    usual_over_s: float | None = None
 
     @property
     def times_usual(self) -> float | None:
@@ -75,6 +84,7 @@ _RESET = {
     "buffers_backend_fsync": "bgwriter_reset_at",
     "backend_writes": "io_reset_at",
     "backend_fsyncs": "io_reset_at",
+    "wal_lsn": "",  # never reset: a rate, no usual level
 }
 #: the counters, in the order :class:`ServerRates` lists them
 COUNTERS = tuple(_RESET)
@@ -104,6 +114,7 @@ class ServerRates:
     buffers_backend_fsync: Rate | None = None
     backend_writes: Rate | None = None
     backend_fsyncs: Rate | None = None
+    wal_lsn: Rate | None = None
 
     @classmethod
     def between(cls, start: ServerCounters, end: ServerCounters) -> ServerRates:
@@ -113,7 +124,10 @@ class ServerRates:
         >>> b = ServerCounters(102.0, 0.0, 30, 0, 15, 185, 0, 0, 0, 0, 0, 0, db_reset_at=0.0)
         >>> r = ServerRates.between(a, b)
         >>> r.commits, r.hit_ratio
-        (Rate(per_s=10.0, usual_per_s=0.29411764705882354), 0.9)
+        (Rate(per_s=10.0, usual_per_s=0.29411764705882354, usual_over_s=102.0), 0.9)
+        >>> from dataclasses import replace
+        >>> ServerRates.between(a, replace(b, db_reset_at=None)).commits.usual_over_s
+        102.0
         """
         seconds = end.at - start.at
         if seconds <= 0:
@@ -126,12 +140,16 @@ class ServerRates:
             if a is None or b is None:
                 rates[name] = None
                 continue
-            if getattr(start, reset) != getattr(end, reset) or b < a:
+            if (reset and getattr(start, reset) != getattr(end, reset)) or b < a:
                 return cls(seconds, f"the {name.replace('_', ' ')} counters were reset "
                                     "during the window")
+            if not reset:
+                rates[name] = Rate((b - a) / seconds)
+                continue
             since = getattr(end, reset)
-            span = end.at - since if since is not None else 0.0
-            rates[name] = Rate((b - a) / seconds, b / span if span > 0 else None)
+            span = end.at - (since if since is not None else end.started_at)
+            rates[name] = (Rate((b - a) / seconds, b / span, span) if span > 0
+                           else Rate((b - a) / seconds))
         return cls(seconds, None, **rates)
 
     @property

@@ -4,10 +4,14 @@
 -- and fsynced themselves (load_checkpoints: pg_stat_bgwriter, pg_stat_checkpointer from 17;
 -- load_backend_io: pg_stat_io, 16+). Read at both ends of triage's load window and at every
 -- recorder sample: differences give rates, each counter since its reset time its usual level
--- (NULL: a reset time not known, as for a database never reset).
+-- (NULL: a reset time not known, as for a database never reset). The WAL position moves
+-- while a statement runs, where pg_stat_wal counts a statement's WAL once its session goes
+-- idle (NULL on a standby, which writes none of its own).
 SELECT extract(epoch FROM clock_timestamp())::float8 AS at,
        extract(epoch FROM pg_postmaster_start_time())::float8 AS started_at,
-       d.*, w.*, c.*, i.*
+       d.*, w.*, c.*, i.*,
+       CASE WHEN pg_is_in_recovery() THEN NULL
+            ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS wal_lsn
   FROM (SELECT coalesce(sum(xact_commit), 0)::bigint AS commits,
                coalesce(sum(xact_rollback), 0)::bigint AS rollbacks,
                coalesce(sum(blks_read), 0)::bigint AS blks_read,
