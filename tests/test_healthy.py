@@ -79,10 +79,13 @@ def _sampled(report: TriageReport) -> None:
     """The report judged a real load window (the saturation checks had something to judge),
     and the plans of the statements carrying it (bad-plan had plans to judge)."""
     profile = report.snapshot.load
-    assert profile is not None and profile.samples >= 5 and profile.active > 0
+    assert profile is not None and profile.samples >= 5
     skipped = {s.check for s in report.results.skipped}
     assert not {"cpu-saturation", "io-saturation"} & skipped
     if "slow-query" not in skipped:  # pg_stat_statements is there
+        # The load's statements were measured over the window. Sessions seen active at the
+        # sampled instants may be none: these statements take well under a millisecond.
+        assert profile.statements
         assert "bad-plan" not in skipped
         assert [p for p in report.snapshot.plans.plans if p.reason is None and p.nodes]
 
