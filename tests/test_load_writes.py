@@ -42,9 +42,13 @@ pytestmark = [pytest.mark.needs("pg_stat_statements"), pytest.mark.slow]
 
 
 def _queryid(dsn: str, text: str) -> int:
-    """pg_stat_statements' queryid of the statement whose text starts like ``text``."""
+    """pg_stat_statements' queryid of the statement whose text starts like ``text``, in the
+    test's own database (the cluster is shared: tests/test_contention.py inserts into an
+    ``events`` table of its own, another queryid)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute("SELECT queryid FROM pg_stat_statements WHERE query LIKE %s"
+                           " AND dbid = (SELECT oid FROM pg_database"
+                           " WHERE datname = current_database())"
                            " ORDER BY calls DESC LIMIT 1", (text + "%",)).fetchone()
     assert row is not None, f"pg_stat_statements has no statement like {text!r}"
     return int(row[0])

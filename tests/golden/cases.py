@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -36,6 +37,7 @@ from pgcrisis.lab.scenario import (
 )
 from pgcrisis.model.findings import Severity
 from pgcrisis.server_binaries import find_binaries
+from tests.scenarios.contention import HotRowUpdates, InsertContention
 from tests.scenarios.health import (
     ApiCallLoop,
     DatabaseConnectionLimit,
@@ -114,6 +116,21 @@ def _two_chains(dsn: str) -> Iterator[None]:
     """tests/test_checks_locks.py: two independent lock chains, two roots."""
     with (IdleTransactionChain(dsn, table="orders", readers=1),
           IdleTransactionChain(dsn, table="invoices", readers=2)):
+        yield
+
+
+@contextmanager
+def _extending(dsn: str) -> Iterator[None]:
+    """tests/test_contention.py's insert storm, entered once ten inserters queue on the
+    table's extension lock (a burst: the next page is being added)."""
+    def queued() -> bool:
+        with admin_connect(dsn) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                               " = 'ingest' AND wait_event = 'extend'").fetchone()
+        return row is not None and row[0] >= 10
+
+    with InsertContention(dsn, _pgbench()):
+        wait_until(queued, what="inserters queueing to extend the table")
         yield
 
 
@@ -227,6 +244,14 @@ def _bad_plan(dsn: str) -> Iterator[None]:
         yield
 
 
+def _pgbench() -> Path:
+    """pgbench of the newest server binaries on this machine (the capture's server's)."""
+    binaries = find_binaries()
+    if binaries is None:
+        raise ScenarioError("no PostgreSQL binaries on this machine for pgbench")
+    return binaries.tool("pgbench")
+
+
 def _codes(*codes: str) -> frozenset[str]:
     return frozenset(codes)
 
@@ -302,6 +327,16 @@ CASES: tuple[Case, ...] = (
          needs=STATEMENTS, sample_s=1.0),
     Case("large_result", "4 pgbench clients each fetch 90% of a 200,000-row table, call after "
          "call", _lab(LargeFetch), _codes("large-result"), needs=STATEMENTS, sample_s=1.0),
+    # -- contention (issue 20): tests/test_contention.py's loads, over its 2 s window -----------
+    Case("hot_row_updates", "40 clients update the same five rows (pgbench -f)",
+         _lab(lambda dsn: HotRowUpdates(dsn, _pgbench())), _codes("row-lock-contention"),
+         needs=STATEMENTS, sample_s=2.0),
+    Case("insert_storm", "53 clients insert into one table (pgbench -f)",
+         _lab(lambda dsn: InsertContention(dsn, _pgbench())), _codes("lwlock-contention"),
+         needs=STATEMENTS, sample_s=2.0),
+    Case("insert_storm_extending", "53 clients insert into one table, caught queueing to "
+         "extend it (no load window: judged at the instant)", _extending,
+         _codes("relation-extension"), needs=STATEMENTS),
     # -- indexes, sequences, statements ----------------------------------------------------------
     Case("redundant_indexes", "two identical indexes, and one a prefix of another",
          _lab(RedundantIndexes), _codes("duplicate-index")),

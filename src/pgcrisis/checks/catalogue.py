@@ -2,6 +2,7 @@
 
 from pgcrisis.checks import (  # noqa: F401
     connections,
+    contention,
     horizon,
     index_hygiene,
     index_overhead,

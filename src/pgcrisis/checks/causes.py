@@ -30,6 +30,9 @@ class Rule:
     first_only: bool = False
 
 
+#: the contention codes (checks/contention.py), heaviest lock first
+CONTENTION = ("row-lock-contention", "relation-extension", "lwlock-contention")
+
 RULES = (
     Rule("blocking-lock", frozenset({"backend", "prepared-xact"}),
          ("idle-in-transaction", "long-running-query", "lock-hoarder", "long-transaction"),
@@ -58,6 +61,21 @@ RULES = (
     # one application doing their work, which the saturation names with its remedy
     Rule("runaway-client", frozenset({"client"}),
          ("write-storm", "index-overhead", "large-result")),
+    # the sessions of a statement queueing on a hot page or the WAL as they queue for its rows
+    # or its table's extension: one contended thing, named by the heavier lock
+    Rule("lwlock-contention", frozenset({"relation", "query"}),
+         ("row-lock-contention", "relation-extension")),
+    # a table's extension and its pages queued for by the writers of a storm: too many at
+    # once is the cause, the contention what it makes
+    Rule("relation-extension", frozenset({"query"}), ("write-storm",)),
+    Rule("lwlock-contention", frozenset({"query"}), ("write-storm",)),
+    # rows queued for behind a culprit (a session idle in its transaction after updating one
+    # of them): those waits are its chain's, the churn on the other rows comes after it
+    Rule("row-lock-contention", frozenset({"relation"}), ("blocking-lock",)),
+    # a client whose calls queue on a contended table: its execution time is mostly waiting
+    Rule("runaway-client", frozenset({"client"}), CONTENTION, first_only=True),
+    # a window's stall on a table: the blocking chain's root, or the contention, on it
+    Rule("stall", frozenset({"relation"}), ("blocking-lock", *CONTENTION)),
 )
 
 

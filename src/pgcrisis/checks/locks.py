@@ -6,6 +6,18 @@ up from every waiter leads to the *root* blockers: sessions in the way of others
 for nobody themselves. Killing an intermediate waiter (say, a queued ``ALTER TABLE``) is the
 wrong fix when the idle transaction it queues behind stays; so the root is the finding's first
 object and the intermediates are named in the detail. pid 0 stands for a prepared transaction.
+
+A root is a *culprit* when it holds what its waiters want for a meaningful time: it is idle
+in its transaction (for ``blocking_min_idle_s`` at least: less is a client's round trip
+between two statements), a prepared transaction, or its transaction has been open for
+``blocking_min_hold_s`` (1 s) at least; or its waiters wait on a relation's lock (DDL, a
+refresh, ``LOCK TABLE``: one holder, a queue behind it). A chain whose waiters all wait on
+row locks or a relation's extension lock behind an active root younger than that (or one
+out of any transaction, or gone, since its waiters saw it) is *contention*: the holder
+changes from instant to instant, each holding for milliseconds, and ending it would only
+hand the lock to the next. Such chains are no blocking-lock; the contention checks
+(:mod:`pgcrisis.checks.contention`) name the contended table and the statement that drives
+it.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from pgcrisis.checks.registry import check
 from pgcrisis.checks.sessions import is_own
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.activity import Backend, PreparedXact
+from pgcrisis.model.contention import EXTENSION, ROW_LOCKS, Kind, kind_of
 from pgcrisis.model.evidence import BlockingLockEvidence, LockHoarderEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.snapshot import Snapshot
@@ -66,6 +79,43 @@ def wait_chains(activity: Iterable[Backend]) -> list[Chain]:
         intermediates = tuple(p for p in waiters if waiters_of.get(p))
         chains.append(Chain(root, waiters, direct, intermediates))
     return chains
+
+
+def contended_kind(snapshot: Snapshot, chain: Chain) -> Kind | None:
+    """The kind of contention of ``chain`` (row locks or a relation's extension lock) when
+    all its waiters wait on one of those, whoever holds them; else None."""
+    kinds: Counter[Kind] = Counter()
+    for pid in chain.waiters:
+        b = snapshot.backend(pid)
+        kind = kind_of(b.wait_event_type, b.wait_event) if b is not None else None
+        if kind not in (ROW_LOCKS, EXTENSION):
+            return None
+        kinds[kind] += 1
+    return kinds.most_common(1)[0][0] if kinds else None
+
+
+def momentary(snapshot: Snapshot, chain: Chain, t: Thresholds) -> Kind | None:
+    """The kind of contention ``chain`` is, or None when its root is a culprit (see the
+    module's docstring): its waiters wait on row locks or an extension lock, and its root is
+    a session whose transaction is younger than ``blocking_min_hold_s`` and not idle in it
+    (past a round trip), or one out of any transaction, or one gone since."""
+    if chain.root == PREPARED_PID:
+        return None
+    kind = contended_kind(snapshot, chain)
+    if kind is None:
+        return None
+    root = snapshot.backend(chain.root)
+    if root is None:
+        return kind  # ended since its waiters were read: its hold was momentary
+    if (root.state or "").startswith("idle in transaction"):
+        if root.state_age_s is None or root.state_age_s >= t.blocking_min_idle_s:
+            return None  # holding its locks while it does nothing: the culprit
+        return kind  # a client's round trip between two statements of a short transaction
+    if root.state == "idle":
+        return kind  # out of any transaction: it holds nothing any more
+    if (root.xact_age_s or 0.0) >= t.blocking_min_hold_s:
+        return None  # held for a meaningful time: the culprit
+    return kind
 
 
 def _wait_s(b: Backend | None) -> float:
@@ -132,9 +182,10 @@ def _describe_intermediate(snapshot: Snapshot, pid: int) -> str:
 
 @check("blocking-lock", needs=("activity", "locks"))
 def blocking_lock(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
-    """Sessions waiting for locks, grouped under the root blocker of each wait chain."""
+    """Sessions waiting for locks, grouped under the root blocker of each wait chain (a
+    culprit: contention is the contention checks')."""
     for chain in wait_chains(snapshot.activity):
-        if chain.root == snapshot.server.own_pid:
+        if chain.root == snapshot.server.own_pid or momentary(snapshot, chain, t) is not None:
             continue
         waiters = [snapshot.backend(p) for p in chain.waiters]
         max_wait = max((_wait_s(w) for w in waiters), default=0.0)

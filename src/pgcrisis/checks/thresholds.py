@@ -22,6 +22,10 @@ class Thresholds:
     long_running_query_critical_s: float = 600.0
     blocking_critical_waiters: int = 1        # a root blocker with this many waiters is critical
     blocking_critical_wait_s: float = 5.0     # ... once its oldest waiter has waited this long
+    blocking_min_hold_s: float = 1.0          # a root of row or extension lock waits, active
+                                              # in a younger transaction, is contention
+    blocking_min_idle_s: float = 0.1          # ... idle in it this long, a culprit (less: a
+                                              # client's round trip between two statements)
     # locks
     lock_hoarder_locks: int = 0               # 0: use max_locks_per_transaction from the server
     lock_hoarder_critical_share: float = 0.25  # share of the shared lock table
@@ -89,6 +93,16 @@ class Thresholds:
     large_result_min_sessions: float = 1.0     # sessions busy with it, on average
     index_overhead_min_writes_per_s: float = 500.0  # rows adding index entries, per second
     index_overhead_min_unused: int = 3         # indexes of the table nothing reads
+    # contention (row-lock-contention, relation-extension, lwlock-contention): short waits
+    # changing hands, in average sessions over the load window; no peer judges them
+    contention_min_sessions: float = 2.0       # sessions waiting on one kind of contention
+    contention_min_share: float = 0.3          # ... and this share of the active sessions
+    contention_sustained_share: float = 0.3    # ... in this share of the samples at least
+    contention_critical_sessions: float = 4.0  # critical from this many sessions waiting
+    contention_critical_share: float = 0.5     # ... being half the active ones (queueing is
+                                               # most of the server's work)
+    contention_min_waiters: int = 5            # no load window: waiting behind momentary
+                                               # holders at one instant
     # vacuum and statistics; autovacuum's own triggers: 50 rows + 20% dead (vacuum),
     # 50 rows + 10% changed (analyze); check_postgres last_analyze/last_vacuum: 1 day (time)
     stale_statistics_share: float = 0.5        # rows changed since ANALYZE, share of the table

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from pgcrisis.model.contention import EXTENSION, LWLOCK, ROW_LOCKS, kind_of
 from pgcrisis.model.health import LOCAL
 from pgcrisis.model.load import (
     CPU,
@@ -196,6 +197,7 @@ def _tally(samples: Iterable[Sequence[Seen]]) -> _Tally:
         t.samples += 1
         by_pid = {s.pid: s for s in sample}
         active = on_cpu = data_io = hidden = 0
+        contended: Counter[str] = Counter()
         for s in sample:
             if s.hidden:
                 hidden += 1
@@ -210,6 +212,10 @@ def _tally(samples: Iterable[Sequence[Seen]]) -> _Tally:
                                  None if who.address == LOCAL else who.address, who.role)
             label = f"{client[0] or '(no name)'}@{client[1] or 'local'}"
             what = ["active"] + (["on_cpu"] if kind == CPU else []) + (["data_io"] if io else [])
+            contention = kind_of(s.wait_event_type, s.wait_event)
+            if contention is not None:
+                what.append(contention)
+                contended[contention] += 1
             for counter in (t.clients[client], t.roles[who.role]):
                 counter.update(what)
             query_id = s.query_id if s.query_id is not None else who.query_id
@@ -217,7 +223,7 @@ def _tally(samples: Iterable[Sequence[Seen]]) -> _Tally:
                 t.queries[query_id].update(what)
                 t.query_clients[query_id][label] += 1
                 t.client_queries[client][query_id] += 1
-        t.ticks.append(Tick(active, on_cpu, data_io, hidden))
+        t.ticks.append(Tick(active, on_cpu, data_io, hidden, **contended))
     return t
 
 
@@ -237,7 +243,8 @@ def _statement(queryid: int, per_role: Mapping[str, Totals], seen: Counter[str],
         total("shared_blks_read"), total("shared_blks_written"), total("shared_blks_dirtied"),
         total("temp_bytes"), known("wal_bytes"), known("jit_ms"), queryid=queryid, query="",
         role=role, on_cpu=seen["on_cpu"] / n, data_io=seen["data_io"] / n,
-        active=seen["active"] / n, clients=tuple(c for c, _ in clients.most_common(5)))
+        active=seen["active"] / n, clients=tuple(c for c, _ in clients.most_common(5)),
+        row_locks=seen[ROW_LOCKS] / n, extension=seen[EXTENSION] / n, lwlock=seen[LWLOCK] / n)
 
 
 #: the counters a statement is also kept for: blocks read, blocks written, WAL, temp, rows
@@ -281,7 +288,9 @@ def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
     clients = sorted((ClientLoad(app, addr, role, c["active"] / n, c["on_cpu"] / n,
                                  c["data_io"] / n,
                                  tuple(q for q, _ in t.client_queries[(app, addr, role)]
-                                       .most_common(5)))
+                                       .most_common(5)),
+                                 row_locks=c[ROW_LOCKS] / n, extension=c[EXTENSION] / n,
+                                 lwlock=c[LWLOCK] / n)
                       for (app, addr, role), c in t.clients.items()),
                      key=lambda c: -c.active)[:top]
     roles = sorted((RoleLoad(r, t.roles[r]["active"] / n, t.roles[r]["on_cpu"] / n,
@@ -311,18 +320,23 @@ Described = tuple[str, tuple[str, ...]] | None
 
 def with_texts(profile: LoadProfile, texts: Mapping[int, str],
                is_monitoring: Callable[[str], bool] | None = None,
-               describe: Callable[[str], Described] | None = None) -> LoadProfile:
+               describe: Callable[[str], Described] | None = None,
+               target: Callable[[str], tuple[str | None, str] | None] | None = None,
+               ) -> LoadProfile:
     """``profile`` with its statements' texts (where known), monitoring statements left out
     (``is_monitoring``: a predicate on the text, e.g. the statements probe's), each one's
-    kind and tables as ``describe`` reads them from its text."""
+    kind and tables as ``describe`` reads them from its text, and the table it writes or
+    locks rows of (``target``: (schema, name) of a text, e.g. the SQL parser's)."""
     kept = []
     for s in profile.statements:
         text = s.query or texts.get(s.queryid, "")
         if text and is_monitoring is not None and is_monitoring(text):
             continue
         described = describe(text) if text and describe is not None and not s.kind else None
-        if described is not None:
-            kept.append(replace(s, query=text, kind=described[0], tables=described[1]))
-        else:
-            kept.append(replace(s, query=text) if text != s.query else s)
+        named = (replace(s, query=text, kind=described[0], tables=described[1])
+                 if described is not None else replace(s, query=text) if text != s.query else s)
+        table = target(text) if text and target is not None and s.target is None else None
+        if table is not None:
+            named = replace(named, target_schema=table[0], target=table[1])
+        kept.append(named)
     return replace(profile, statements=tuple(kept))

@@ -49,7 +49,8 @@ def locks(ctx: ProbeContext) -> Mapping[str, Any]:
         if not row["granted"]:
             waits.append(LockWait(row["pid"], row["locktype"], row["mode"], row["relation"],
                                   row["relkind"]))
-        if row["relation"] is not None and row["mode"] in STRONG_MODES:
+        if (row["locktype"] == "relation" and row["relation"] is not None
+                and row["mode"] in STRONG_MODES):
             strong.append(HeldLock(row["pid"], row["mode"], row["relation"], row["relkind"],
                                    row["granted"]))
     return {"lock_counts": tuple(counts), "lock_waits": tuple(waits),

@@ -14,6 +14,7 @@ plus one for texts where the statements probe lacks some; in a recording, one pe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,7 @@ from pgcrisis.model.activity import Backend
 from pgcrisis.model.load import WINDOW, Hidden, LoadProfile
 from pgcrisis.model.parts import LOAD
 from pgcrisis.model.statements import Statements
+from pgcrisis.sqlparse import target_table
 
 OFF = "no load window was taken (--sample 0)"
 
@@ -92,10 +94,18 @@ def describe(text: str) -> Described:
     return None if shape is None else (shape.kind, tuple(str(t) for t in shape.tables))
 
 
+@functools.lru_cache(maxsize=1024)
+def written_table(text: str) -> tuple[str | None, str] | None:
+    """(schema, name) of the table a statement writes or locks rows of, as its text names
+    it (parsed once per text: a recording names its statements at every sample)."""
+    table = target_table(text)
+    return None if table is None else (table.schema, table.name)
+
+
 def named(profile: LoadProfile, texts: Mapping[int, str]) -> LoadProfile:
-    """``profile`` with its statements' texts, kinds and tables, monitoring queries left
-    out."""
-    return with_texts(profile, texts, is_monitoring, describe)
+    """``profile`` with its statements' texts, kinds and tables (the one each writes too),
+    monitoring queries left out."""
+    return with_texts(profile, texts, is_monitoring, describe, written_table)
 
 
 def window_profile(ctx: ProbeContext) -> LoadProfile:

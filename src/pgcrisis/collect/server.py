@@ -17,7 +17,7 @@ SETTINGS = (
     "reserved_connections", "max_locks_per_transaction", "max_prepared_transactions",
     "jit", "jit_above_cost", "jit_inline_above_cost", "jit_optimize_above_cost",
     "shared_preload_libraries", "cron.database_name", "track_io_timing",
-    "pg_stat_statements.track", "server_version_num", "work_mem",
+    "pg_stat_statements.track", "server_version_num", "work_mem", "synchronous_commit",
 )
 
 

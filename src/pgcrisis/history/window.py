@@ -3,9 +3,13 @@ the checks only a history can make (pure: snapshots in, findings out).
 
 The same checks as triage run on the snapshot at each frame (at most ``max_evaluations`` of
 them, evenly spread: a 25-minute window at 1 s is 1,500 frames); a finding is the same finding
-across frames when its code and its first objects are. The history checks:
+across frames when it is about the same things: its code and its first two objects, the
+sessions it names left out where it names anything else, so that a finding about a table,
+a statement, a client or a job is one finding across the pids that came and went (the pids
+are listed in its evidence). The history checks:
 
-- ``stall``: many sessions waiting on locks or I/O at once, for a stretch of frames;
+- ``stall``: many sessions waiting on locks or I/O at once, its stretches of frames grouped
+  by what they waited on (:mod:`.stalls`);
 - ``refresh-wave``: materialized-view refreshes observed running together, whatever started
   them (pg_cron, the application, a person);
 - ``connection-spike``: one client's connections far above its usual count in the window;
@@ -19,13 +23,15 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from pgcrisis import shorten
 from pgcrisis.checks.grouping import group
 from pgcrisis.checks.registry import run_checks
 from pgcrisis.checks.thresholds import Thresholds
+from pgcrisis.history.seen import Seen, WindowFinding, moment, stretches
+from pgcrisis.history.stalls import stalls
 from pgcrisis.model.activity import Backend
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity, rank
 from pgcrisis.model.snapshot import Snapshot
@@ -36,9 +42,6 @@ from pgcrisis.when import shown
 #: codes of the checks only a history can make
 HISTORY_CODES = ("stall", "refresh-wave", "connection-spike", "statement-regression",
                  "schema-change")
-#: sessions waiting at once that make a stall (and at least this share of active sessions)
-STALL_MIN_WAITING = 5
-STALL_MIN_SHARE = 0.25
 #: refreshes running together that make a wave
 WAVE_MIN_REFRESHES = 3
 #: a client's connections at least this many times its median, and this many more
@@ -50,27 +53,20 @@ REGRESSION_MIN_MEAN_MS = 5.0
 _DDL = ("create ", "alter ", "drop ", "truncate ", "reindex ", "cluster ")
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """When a finding held in the window: first and last frame, and the worst frame."""
-
-    started_at: datetime
-    ended_at: datetime
-    peak_at: datetime
-    frames: int
-
-
-@dataclass(frozen=True, slots=True)
-class WindowFinding:
-    """A finding of the window and when it held."""
-
-    finding: Finding
-    seen: Seen
-
-
 def _identity(finding: Finding) -> tuple[object, ...]:
-    objects = tuple((o.kind, o.name, o.pid, o.queryid, o.jobid) for o in finding.objects[:2])
+    """What a finding is about, the same across frames: its code and its first two objects,
+    sessions left out where it names anything else (a root blocker, an idle session, the
+    pids of the moment are not what a window's finding is about: the relation, statement,
+    client or job they were on is)."""
+    about = [o for o in finding.objects if o.kind != "backend"] or list(finding.objects)
+    objects = tuple((o.kind, o.name, o.pid, o.queryid, o.jobid) for o in about[:2])
     return (finding.code, objects)
+
+
+def _pid(finding: Finding) -> int | None:
+    """The session a finding names first, if it names one first."""
+    first = finding.objects[0] if finding.objects else None
+    return first.pid if first is not None and first.kind == "backend" else None
 
 
 def _strength(finding: Finding) -> tuple[int, float]:
@@ -85,20 +81,21 @@ def evenly(items: Sequence[Snapshot], most: int) -> list[Snapshot]:
     return [items[round(i * step)] for i in range(most)]
 
 
-def _time(snapshot: Snapshot) -> datetime:
-    return snapshot.server_time or snapshot.taken_at
-
-
 def findings_over(snapshots: Sequence[Snapshot], thresholds: Thresholds | None = None,
                   max_evaluations: int = 600) -> list[WindowFinding]:
-    """The checks' findings at each (spread) frame, merged by identity with when they held;
-    each finding as it was at its peak."""
+    """The checks' findings at each (spread) frame, merged by what they are about
+    (:func:`_identity`) with when they held and the sessions they named; each finding as it
+    was at its peak."""
     peak: dict[tuple[object, ...], Finding] = {}
     seen: dict[tuple[object, ...], Seen] = {}
+    pids: dict[tuple[object, ...], dict[int, None]] = {}
     for snapshot in evenly(snapshots, max_evaluations):
-        at = _time(snapshot)
+        at = moment(snapshot)
         for finding in group(run_checks(snapshot, thresholds).findings):
             key = _identity(finding)
+            pid = _pid(finding)
+            if pid is not None:
+                pids.setdefault(key, {})[pid] = None
             before = seen.get(key)
             if before is None:
                 peak[key] = finding
@@ -108,73 +105,12 @@ def findings_over(snapshots: Sequence[Snapshot], thresholds: Thresholds | None =
             if stronger:
                 peak[key] = finding
             seen[key] = Seen(before.started_at, at, at if stronger else before.peak_at,
-                             before.frames + 1)
-    return [WindowFinding(peak[k], seen[k]) for k in peak]
+                             before.frames + (at != before.ended_at))
+    return [WindowFinding(peak[k], seen[k], tuple(pids.get(k, ())) if len(pids.get(k, ())) > 1
+                          else ()) for k in peak]
 
 
 # -- history checks ---------------------------------------------------------------------------
-
-def _stretches(flags: Sequence[tuple[datetime, int]], minimum: int,
-               ) -> list[list[tuple[datetime, int]]]:
-    """Runs of consecutive frames whose count is at least ``minimum``."""
-    runs: list[list[tuple[datetime, int]]] = []
-    current: list[tuple[datetime, int]] = []
-    for at, count in flags:
-        if count >= minimum:
-            current.append((at, count))
-        elif current:
-            runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    return runs
-
-
-def _waiting(snapshot: Snapshot) -> tuple[int, int, Counter[str]]:
-    """Active client sessions waiting on locks or I/O, all active ones, and the waits."""
-    active = [b for b in snapshot.all_sessions() if b.is_client and b.state == "active"]
-    kinds: Counter[str] = Counter()
-    for b in active:
-        if b.wait_event_type in ("Lock", "IO"):
-            kinds[f"{b.wait_event_type}:{b.wait_event}"] += b.sessions
-    return kinds.total(), sum(b.sessions for b in active), kinds
-
-
-def stalls(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
-    """Stretches in which many sessions waited on locks or I/O at once."""
-    counts: list[tuple[datetime, int]] = []
-    kinds_at: dict[datetime, Counter[str]] = {}
-    roots_at: dict[datetime, Counter[int]] = {}
-    for snapshot in snapshots:
-        waiting, active, kinds = _waiting(snapshot)
-        at = _time(snapshot)
-        stalled = waiting >= STALL_MIN_WAITING and waiting >= STALL_MIN_SHARE * max(active, 1)
-        counts.append((at, waiting if stalled else 0))
-        kinds_at[at] = kinds
-        roots_at[at] = Counter(pid for b in snapshot.activity for pid in b.blocked_by[:1])
-    found: list[WindowFinding] = []
-    for run in _stretches(counts, STALL_MIN_WAITING):
-        peak_at, peak = max(run, key=lambda item: item[1])
-        seconds = (run[-1][0] - run[0][0]).total_seconds()
-        kinds = sum((kinds_at[at] for at, _ in run), Counter[str]())
-        roots = sum((roots_at[at] for at, _ in run), Counter[int]())
-        severity = Severity.CRITICAL if seconds >= 30 or peak >= 20 else Severity.WARNING
-        top = ", ".join(f"{k} ({n})" for k, n in kinds.most_common(3))
-        finding = Finding(
-            "stall", severity,
-            f"{peak} sessions stalled at once for {seconds:.0f} s from {shown(run[0][0])}",
-            f"Up to {peak} active sessions waited on locks or I/O at the same time "
-            f"(peak at {shown(peak_at)}); most waited on {top}.",
-            tuple(ObjectRef("backend", pid=pid, name=f"pid {pid}")
-                  for pid, _ in roots.most_common(3)) or (ObjectRef("database", name="server"),),
-            {"peak_waiting": peak, "seconds": seconds, "wait_events": dict(kinds),
-             "root_blockers": [pid for pid, _ in roots.most_common(5)]},
-            Remedy("Look at triage of the peak moment (--at) for the root blocker and its "
-                   "remedy."),
-            impact=peak * 1e6 + seconds)
-        found.append(WindowFinding(finding, Seen(run[0][0], run[-1][0], peak_at, len(run))))
-    return found
-
 
 def _refreshing(b: Backend) -> bool:
     return b.state == "active" and refreshes(b.query)
@@ -185,12 +121,12 @@ def refresh_waves(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
     counts: list[tuple[datetime, int]] = []
     who: dict[datetime, list[Backend]] = {}
     for snapshot in snapshots:
-        at = _time(snapshot)
+        at = moment(snapshot)
         running = [b for b in snapshot.activity if _refreshing(b)]
         counts.append((at, len(running)))
         who[at] = running
     found: list[WindowFinding] = []
-    for run in _stretches(counts, WAVE_MIN_REFRESHES):
+    for run in stretches(counts, WAVE_MIN_REFRESHES):
         peak_at, peak = max(run, key=lambda item: item[1])
         apps = Counter(b.application_name or "?" for at, _ in run for b in who[at])
         views = sorted({b.query.split()[-1].rstrip(";") for at, _ in run for b in who[at]
@@ -215,7 +151,7 @@ def connection_spikes(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
     """Clients whose connections rose far above their usual count in the window."""
     series: dict[tuple[str, str | None], list[tuple[datetime, int]]] = {}
     for snapshot in snapshots:
-        at = _time(snapshot)
+        at = moment(snapshot)
         per: Counter[tuple[str, str | None]] = Counter()
         for b in snapshot.all_sessions():
             if b.is_client:
@@ -251,7 +187,7 @@ def _rates(snapshots: Sequence[Snapshot]) -> dict[int, tuple[Statement, float, f
     if len(readings) < 2:
         return {}
     first, last = readings[0], readings[-1]
-    seconds = max((_time(last) - _time(first)).total_seconds(), 1.0)
+    seconds = max((moment(last) - moment(first)).total_seconds(), 1.0)
     before = {s.queryid: s for s in first.statements.rows}
     out: dict[int, tuple[Statement, float, float]] = {}
     for st in last.statements.rows:
@@ -269,7 +205,7 @@ def regressions(window: Sequence[Snapshot], day_before: Sequence[Snapshot],
     """Statements slower or far more frequent than in the same window the day before."""
     now, then = _rates(window), _rates(day_before)
     found: list[WindowFinding] = []
-    start, end = _time(window[0]), _time(window[-1])
+    start, end = moment(window[0]), moment(window[-1])
     for queryid, (st, rate, mean) in now.items():
         if queryid not in then:
             continue
@@ -302,7 +238,7 @@ def changes(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
         return []
     notes: list[str] = []
     objects: list[ObjectRef] = []
-    first_at, last_at = _time(snapshots[0]), _time(snapshots[-1])
+    first_at, last_at = moment(snapshots[0]), moment(snapshots[-1])
     if len(full) >= 2:
         a, b = full[0].server.settings, full[-1].server.settings
         for name in sorted(set(a) | set(b)):
@@ -322,7 +258,7 @@ def changes(snapshots: Sequence[Snapshot]) -> list[WindowFinding]:
         for backend in snapshot.activity:
             text = " ".join(backend.query.split())
             if backend.state == "active" and text.lower().startswith(_DDL) and text not in ddl:
-                ddl[text] = _time(snapshot)
+                ddl[text] = moment(snapshot)
     for text, at in ddl.items():
         notes.append(f"DDL running at {shown(at)}: {shorten.cut(text, 120, mark='')}")
     if not notes:
@@ -348,7 +284,8 @@ def judge_window(snapshots: Sequence[Snapshot], thresholds: Thresholds | None = 
     """Every finding of the window, ranked: the checks' findings with when they held, then
     the history checks."""
     found = findings_over(snapshots, thresholds)
-    found += stalls(snapshots) + refresh_waves(snapshots) + connection_spikes(snapshots)
+    found += stalls(snapshots, thresholds) + refresh_waves(snapshots)
+    found += connection_spikes(snapshots)
     found += changes(snapshots)
     if day_before:
         found += regressions(snapshots, day_before)
@@ -365,7 +302,12 @@ def with_when(item: WindowFinding) -> Finding:
     evidence = {**item.finding.evidence,
                 "started_at": seen.started_at.isoformat(), "ended_at": seen.ended_at.isoformat(),
                 "peak_at": seen.peak_at.isoformat(), "frames": seen.frames}
-    return replace(item.finding, title=f"{item.finding.title} [{span}]", evidence=evidence)
+    others = ""
+    if item.pids:
+        evidence["pids"] = list(item.pids)
+        others = f" (and {len(item.pids) - 1} other pids over the window)"
+    return replace(item.finding, title=f"{item.finding.title}{others} [{span}]",
+                   evidence=evidence)
 
 
 def as_findings(items: Iterable[WindowFinding]) -> tuple[Finding, ...]:

@@ -296,6 +296,19 @@ def _saturation(b: _Builder, f: Finding) -> None:
                   f"{action.application_name}, freeing the CPU and I/O they take", f)
 
 
+def _contention(b: _Builder, f: Finding) -> None:
+    """Contention: the remedy's cap on the role driving it, and its option (the WAL's:
+    synchronous_commit off for the role); never a session to end (none is a culprit)."""
+    for action in f.remedy.actions if f.remedy else ():
+        if isinstance(action, CapConnections):
+            b.add(action, f"role {action.role} cannot open more than {action.limit} "
+                          "connections again: fewer sessions queue for the same rows, page or "
+                          "lock", f)
+        elif isinstance(action, SetSetting) and action.scope == "role" and action.on:
+            b.add(replace(action, option=""), f"new sessions of role {action.on} set "
+                  f"{action.name} = {action.value}", f)
+
+
 _BY_CODE = {
     "blocking-lock": _locks,
     "idle-in-transaction": _sessions,
@@ -310,6 +323,8 @@ _BY_CODE = {
     "missing-statistics": _analyze,
     "write-storm": _saturation,
     "large-result": _saturation,
+    **dict.fromkeys(("row-lock-contention", "relation-extension", "lwlock-contention"),
+                    _contention),
     "matview-blocking-refresh": _matview,
     **dict.fromkeys(JOB_CODES, _jobs),
 }

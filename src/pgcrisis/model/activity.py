@@ -111,12 +111,18 @@ class LockCount:
 
 @dataclass(frozen=True, slots=True)
 class LockWait:
-    """A lock one backend waits for: what kind, on what, in which mode."""
+    """A lock one backend waits for: what kind, on what, in which mode.
+
+    ``relation`` is the schema-qualified name of the relation the lock is on (a relation's
+    lock, its extension, a page or a row: ``tuple``), or, for a ``transactionid`` wait, of the
+    row the waiter holds a lock on while it waits for the row's updater (None otherwise, and
+    for another database's relations).
+    """
 
     pid: int
     locktype: str
     mode: str
-    relation: str | None  # schema-qualified name, when the lock is on a relation
+    relation: str | None
     relkind: str | None
 
 

@@ -6,7 +6,7 @@ is also the mapping the triage contract and the renderers read: its fields are t
 keys, in the same order, with the same values (a tuple reads as a list; a field made with
 :func:`optional` is left out while it is None), so the JSON is what it was. A finding whose
 evidence nobody reads keeps a plain mapping. Families that outgrow this module have their
-own beside it (:mod:`.evidence_statistics`).
+own beside it (:mod:`.evidence_statistics`, :mod:`.evidence_contention`).
 """
 
 from __future__ import annotations

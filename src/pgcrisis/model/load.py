@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
+from pgcrisis.model.contention import Kind, kind_of
 from pgcrisis.model.health import client_label
 from pgcrisis.model.load_rates import ServerCounters, ServerRates
 
@@ -128,14 +129,24 @@ class WaitLoad:
 
 @dataclass(frozen=True, slots=True)
 class Tick:
-    """One sample: active sessions, those on CPU, those waiting on data-file I/O, and those
+    """One sample: active sessions, those on CPU, those waiting on data-file I/O, those
     whose state the diagnostic role may not see (other roles' sessions, without
-    pg_read_all_stats)."""
+    pg_read_all_stats), and those waiting on each kind of contention."""
 
     active: int
     on_cpu: int
     data_io: int
     hidden: int = 0
+    #: sessions waiting on each contention kind (:mod:`pgcrisis.model.contention`): row
+    #: locks, a relation's extension lock, LWLocks
+    row_locks: int = 0
+    extension: int = 0
+    lwlock: int = 0
+
+    def waiting(self, kind: Kind) -> int:
+        """Sessions of this sample waiting on contention of ``kind``."""
+        return {"row_locks": self.row_locks, "extension": self.extension,
+                "lwlock": self.lwlock}[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +200,15 @@ class StatementLoad(StatementCounters):
     clients: tuple[str, ...] = ()
     kind: str = ""
     tables: tuple[str, ...] = ()
+    #: average sessions seen running it while waiting on row locks, a relation's extension
+    #: lock, LWLocks (:mod:`pgcrisis.model.contention`)
+    row_locks: float = 0.0
+    extension: float = 0.0
+    lwlock: float = 0.0
+    #: the table it writes (INSERT, UPDATE, DELETE, MERGE) or locks (SELECT ... FOR UPDATE),
+    #: as its text names it: ``target_schema`` None when unqualified (None: not known)
+    target: str | None = None
+    target_schema: str | None = None
 
     @property
     def writes(self) -> bool:
@@ -233,6 +253,11 @@ class StatementLoad(StatementCounters):
             return "RETURNING" in words
         return self.kind == "utility" and bool(words) and words[0] == "FETCH"
 
+    def waiting(self, kind: Kind) -> float:
+        """Average sessions seen running it while waiting on contention of ``kind``."""
+        return {"row_locks": self.row_locks, "extension": self.extension,
+                "lwlock": self.lwlock}[kind]
+
 
 @dataclass(frozen=True, slots=True)
 class ClientLoad:
@@ -247,6 +272,15 @@ class ClientLoad:
     on_cpu: float
     data_io: float
     queryids: tuple[int, ...] = ()
+    #: average sessions waiting on each contention kind
+    row_locks: float = 0.0
+    extension: float = 0.0
+    lwlock: float = 0.0
+
+    def waiting(self, kind: Kind) -> float:
+        """Average sessions of this client waiting on contention of ``kind``."""
+        return {"row_locks": self.row_locks, "extension": self.extension,
+                "lwlock": self.lwlock}[kind]
 
     @property
     def label(self) -> str:
@@ -387,6 +421,11 @@ class LoadProfile:
     def write_waits(self) -> float:
         """Average sessions waiting as writers do (:func:`is_write_wait`)."""
         return sum(w.sessions for w in self.waits if is_write_wait(w.wait_class, w.wait_event))
+
+    def in_kind(self, kind: Kind) -> float:
+        """Average sessions waiting on contention of ``kind`` (row locks, extension,
+        LWLocks: :mod:`pgcrisis.model.contention`)."""
+        return sum(w.sessions for w in self.waits if kind_of(w.wait_class, w.wait_event) == kind)
 
     def in_class(self, wait_class: str) -> float:
         """Average sessions in ``wait_class`` (``CPU``, ``IO``, ``Lock``, ``LWLock``...)."""

@@ -4,7 +4,8 @@ The package holds every SQL-text parser pgcrisis has, none of which talks to a s
 :mod:`.statement` (statement shapes for index advice: :func:`analyze`, :func:`index_columns`),
 its :mod:`.model` (:class:`Shape`, :class:`TableName`, :class:`Predicate`), walked by
 :mod:`._walker` over pglast's trees (:mod:`._tree`); :mod:`.cron_command` (what a pg_cron
-job's command does) and :mod:`.matview_key` (a matview's grouping key).
+job's command does), :mod:`.matview_key` (a matview's grouping key) and :mod:`.target` (the
+table a statement writes, which contending sessions queue on).
 
 Index advice starts from the text of a statement as pg_stat_statements keeps it (constants
 replaced by ``$n``). :func:`analyze` parses it once and returns its :class:`Shape`: the kind of
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from pgcrisis.sqlparse.model import SYSTEM_SCHEMAS, Predicate, Shape, SqlParseError, TableName
 from pgcrisis.sqlparse.statement import analyze, index_columns
+from pgcrisis.sqlparse.target import target_table
 
 __all__ = ["SYSTEM_SCHEMAS", "Predicate", "Shape", "SqlParseError", "TableName", "analyze",
-           "index_columns"]
+           "index_columns", "target_table"]

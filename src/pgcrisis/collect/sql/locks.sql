@@ -4,7 +4,10 @@
 --             leaked-statement bug shows here as one transaction with hundreds of rows);
 --   'detail': the locks that are awaited, and relation locks held in strong modes (DDL,
 --             REFRESH, LOCK TABLE): enough to name what a waiter waits for and who holds the
---             heavy lock.
+--             heavy lock. An awaited lock names its relation wherever pg_locks has one (a
+--             relation, its extension, a page, a row: 'tuple'); a row's updater, awaited as
+--             a 'transactionid', by the row lock ('tuple') the waiter holds on its relation
+--             (the first waiter for a row takes it, then waits for the updater to finish).
 WITH l AS MATERIALIZED (
     SELECT pid, locktype, mode, granted, relation, database
       FROM pg_locks
@@ -33,9 +36,16 @@ SELECT 'detail',
        CASE WHEN c.oid IS NOT NULL THEN quote_ident(n.nspname) || '.' || quote_ident(c.relname) END,
        c.relkind::text
   FROM l
+  LEFT JOIN LATERAL (
+        SELECT r.relation, r.database
+          FROM l r
+         WHERE l.locktype = 'transactionid' AND NOT l.granted
+           AND r.pid = l.pid AND r.locktype = 'tuple' AND r.granted
+         LIMIT 1) held ON true
   LEFT JOIN pg_class c
-         ON l.locktype = 'relation' AND c.oid = l.relation
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         ON c.oid = coalesce(l.relation, held.relation)
+        AND coalesce(l.database, held.database)
+            = (SELECT oid FROM pg_database WHERE datname = current_database())
   LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE NOT l.granted
     OR (l.locktype = 'relation'
