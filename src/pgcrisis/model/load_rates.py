@@ -126,8 +126,11 @@ class ServerRates:
         >>> r.commits, r.hit_ratio
         (Rate(per_s=10.0, usual_per_s=0.29411764705882354, usual_over_s=102.0), 0.9)
         >>> from dataclasses import replace
-        >>> ServerRates.between(a, replace(b, db_reset_at=None)).commits.usual_over_s
+        >>> never = {"db_reset_at": None}  # no reset time known: usual since the server started
+        >>> ServerRates.between(replace(a, **never), replace(b, **never)).commits.usual_over_s
         102.0
+        >>> ServerRates.between(a, replace(b, db_reset_at=101.0)).broken
+        'the commits counters were reset during the window'
         """
         seconds = end.at - start.at
         if seconds <= 0:
