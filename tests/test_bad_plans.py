@@ -36,7 +36,8 @@ from pgcrisis.collect.session import connect
 from pgcrisis.dsn import Target
 from pgcrisis.history.service import triage_window
 from pgcrisis.judge import TriageReport
-from pgcrisis.model.evidence import CpuSaturationEvidence, of
+from pgcrisis.model.evidence import of
+from pgcrisis.model.evidence_saturation import CpuSaturationEvidence
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.load import DEFAULT_WINDOW_S
 from pgcrisis.model.parts import PLANS, RELATIONS, STATEMENTS

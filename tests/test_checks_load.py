@@ -20,10 +20,12 @@ from pgcrisis.dsn import Target
 from pgcrisis.judge import judge
 from pgcrisis.mitigate import playbook
 from pgcrisis.model.activity import Backend
-from pgcrisis.model.evidence import CpuSaturationEvidence, IoSaturationEvidence, of
+from pgcrisis.model.evidence import of
+from pgcrisis.model.evidence_saturation import CpuSaturationEvidence, IoSaturationEvidence
 from pgcrisis.model.findings import Finding, Severity
-from pgcrisis.model.load import CpuCount, Hidden, LoadProfile, RelationReads
+from pgcrisis.model.load import CpuCount, Hidden, LoadProfile
 from pgcrisis.model.load_rates import ServerCounters, ServerRates
+from pgcrisis.model.load_tables import RelationReads
 from pgcrisis.model.plans import BY_SESSIONS, PlanTip, StatementPlan, StatementPlans
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot

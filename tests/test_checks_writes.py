@@ -21,8 +21,9 @@ from pgcrisis.model.evidence_saturation import (
 )
 from pgcrisis.model.findings import Finding
 from pgcrisis.model.health import IndexDef, ServerHealth
-from pgcrisis.model.load import LoadProfile, RelationWrites
+from pgcrisis.model.load import LoadProfile
 from pgcrisis.model.load_rates import ServerCounters
+from pgcrisis.model.load_tables import RelationWrites
 from tests.test_checks_load import TWO, crunching, snapshot
 
 INSERT, COMMIT, FETCH, LOOKUP = -7, -8, -9, -10

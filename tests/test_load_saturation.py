@@ -23,7 +23,8 @@ import pytest
 
 from pgcrisis.history.service import triage_window
 from pgcrisis.judge import TriageReport
-from pgcrisis.model.evidence import CpuSaturationEvidence, IoSaturationEvidence, of
+from pgcrisis.model.evidence import of
+from pgcrisis.model.evidence_saturation import CpuSaturationEvidence, IoSaturationEvidence
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.load import DEFAULT_WINDOW_S
 from pgcrisis.store import open_store

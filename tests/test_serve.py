@@ -23,8 +23,9 @@ from pgcrisis.errors import InputError
 from pgcrisis.logs.counts import count
 from pgcrisis.logs.parse import StderrLog, csvlog, jsonlog, normalize, prefix_pattern, tag_of
 from pgcrisis.model.activity import Transactions
-from pgcrisis.model.load import RECORDED, SHOWN_CLASSES, CpuCount, LoadProfile, WaitLoad
+from pgcrisis.model.load import RECORDED, CpuCount, LoadProfile, WaitLoad
 from pgcrisis.model.statements import Statements
+from pgcrisis.model.waits import SHOWN_CLASSES
 from pgcrisis.presentation.web.documents import NO_LOAD
 from pgcrisis.serve.app import create_app
 from pgcrisis.serve.reduce import reduce

@@ -31,7 +31,7 @@ from psycopg import sql
 
 from pgcrisis.errors import ScenarioError
 from pgcrisis.lab.scenario import Scenario, admin_connect, wait_until
-from pgcrisis.model.load import is_data_file_io
+from pgcrisis.model.waits import is_data_file_io
 
 #: the CPU-heavy statement: a hash join of generated rows (about 0.1 s of one core)
 CRUNCH = ("SELECT count(*) FROM generate_series(1, 400000) a"

@@ -30,7 +30,8 @@ from pgcrisis.model.evidence import StatementShare
 from pgcrisis.model.evidence_saturation import IndexOverheadEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 from pgcrisis.model.health import IndexDef
-from pgcrisis.model.load import LoadProfile, RelationWrites, StatementLoad
+from pgcrisis.model.load import LoadProfile, StatementLoad
+from pgcrisis.model.load_tables import RelationWrites
 from pgcrisis.model.snapshot import Snapshot
 
 #: what the server may hide that the finding needs (``Hidden.what``, collect/load_window.py)

@@ -24,16 +24,12 @@ from pgcrisis import shorten
 from pgcrisis.actions import Action, Cancel, CapConnections, SetSetting, TerminateSessions
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.model.evidence import (
-    ClientShare,
-    CpuSaturationEvidence,
-    IoSaturationEvidence,
-    RelationShare,
-    StatementShare,
-)
+from pgcrisis.model.evidence import ClientShare, RelationShare, StatementShare
+from pgcrisis.model.evidence_saturation import CpuSaturationEvidence, IoSaturationEvidence
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
-from pgcrisis.model.load import ClientLoad, LoadProfile, StatementLoad, is_data_file_io
+from pgcrisis.model.load import ClientLoad, LoadProfile, StatementLoad
 from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.model.waits import is_data_file_io
 
 #: what the server may hide that each finding needs (``Hidden.what``, collect/load_window.py)
 _CPU_NEEDS = frozenset({"statements", "other roles", "queryids", "sessions", "overlap"})

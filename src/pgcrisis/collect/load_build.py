@@ -17,22 +17,19 @@ from typing import Any
 from pgcrisis.model.contention import EXTENSION, LWLOCK, ROW_LOCKS, kind_of
 from pgcrisis.model.health import LOCAL
 from pgcrisis.model.load import (
-    CPU,
     ClientLoad,
     CpuCount,
     Hidden,
     LoadProfile,
-    RelationReads,
-    RelationWrites,
     RoleLoad,
     StatementCounters,
     StatementLoad,
     Tick,
     WaitLoad,
-    is_data_file_io,
-    wait_class,
 )
 from pgcrisis.model.load_rates import ServerCounters
+from pgcrisis.model.load_tables import RelationReads, RelationWrites
+from pgcrisis.model.waits import CPU, is_data_file_io, wait_class
 
 #: the application_name of pgcrisis's own sessions (never counted)
 OWN = "pgcrisis"

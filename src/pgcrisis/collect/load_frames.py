@@ -43,15 +43,9 @@ from pgcrisis.collect.load_build import (
 from pgcrisis.collect.probe import ProbeContext
 from pgcrisis.model.activity import Backend
 from pgcrisis.model.health import LOCAL
-from pgcrisis.model.load import (
-    RECORDED,
-    CpuCount,
-    Hidden,
-    LoadProfile,
-    RelationReads,
-    RelationWrites,
-)
+from pgcrisis.model.load import RECORDED, CpuCount, Hidden, LoadProfile
 from pgcrisis.model.load_rates import ServerCounters
+from pgcrisis.model.load_tables import RelationReads, RelationWrites
 
 #: samples a frame's profile averages over (5 s at the recorder's 1 s interval)
 FRAME_SAMPLES = 5

@@ -39,8 +39,9 @@ from pgcrisis.collect.load_build import (
 )
 from pgcrisis.collect.probe import UNREADABLE, ProbeContext, unavailable_reason
 from pgcrisis.errors import ConnectError, first_line
-from pgcrisis.model.load import Hidden, RelationReads, RelationWrites
+from pgcrisis.model.load import Hidden
 from pgcrisis.model.load_rates import ServerCounters
+from pgcrisis.model.load_tables import RelationReads, RelationWrites
 from pgcrisis.model.server import ServerInfo
 
 #: seconds between two reads of pg_stat_activity during the window

@@ -1,13 +1,58 @@
-"""Typed evidence of the saturations that are not CPU or I/O (:mod:`pgcrisis.checks.
-load_writes`, :mod:`pgcrisis.checks.load_results`, :mod:`pgcrisis.checks.index_overhead`):
-records as :mod:`pgcrisis.model.evidence` defines them (fields are the JSON's keys, in
-order), sharing its statement and client shares."""
+"""Typed evidence of the saturations (:mod:`pgcrisis.checks.load`: CPU and I/O;
+:mod:`pgcrisis.checks.load_writes`, :mod:`pgcrisis.checks.load_results`,
+:mod:`pgcrisis.checks.index_overhead`): records as :mod:`pgcrisis.model.evidence` defines them
+(fields are the JSON's keys, in order), sharing its statement, client and relation shares."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pgcrisis.model.evidence import ClientShare, Evidence, StatementShare, optional
+from pgcrisis.model.evidence import (
+    ClientShare,
+    Evidence,
+    RelationShare,
+    StatementShare,
+    optional,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class CpuSaturationEvidence(Evidence):
+    """cpu-saturation: sessions on CPU against the cores, and who put them there."""
+
+    on_cpu_sessions: float
+    active_sessions: float
+    cpus: int | None
+    cpus_known_from: str
+    times_cores: float | None
+    sustained_share: float
+    window_s: float
+    samples: int
+    statements: tuple[StatementShare, ...]
+    clients: tuple[ClientShare, ...]
+    not_seen: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class IoSaturationEvidence(Evidence):
+    """io-saturation: sessions waiting on data-file I/O, what they read and who reads it."""
+
+    data_io_sessions: float
+    active_sessions: float
+    io_share: float
+    sustained_share: float
+    window_s: float
+    samples: int
+    waits: dict[str, float]
+    hit_ratio: float | None
+    blks_read_per_s: float | None
+    relations: tuple[RelationShare, ...]
+    statements: tuple[StatementShare, ...]
+    clients: tuple[ClientShare, ...]
+    not_seen: tuple[str, ...]
+
+
+# -- materialized views and jobs ----------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

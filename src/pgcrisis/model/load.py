@@ -24,76 +24,13 @@ from dataclasses import dataclass, replace
 from pgcrisis.model.contention import Kind, kind_of
 from pgcrisis.model.health import client_label
 from pgcrisis.model.load_rates import ServerCounters, ServerRates
+from pgcrisis.model.load_tables import RelationReads, RelationWrites
+from pgcrisis.model.waits import CPU, SHOWN_CLASSES, is_data_file_io, is_write_wait, shown_class
 
 #: seconds of triage's load window by default (``--sample``; 0 takes none)
 DEFAULT_WINDOW_S = 1.0
-#: the class of an active session with no wait event: running, or waiting for a core
-CPU = "CPU"
 #: the statement kinds that change rows (:attr:`StatementLoad.kind`)
 _DATA_CHANGES = frozenset({"insert", "update", "delete", "merge"})
-#: wait events of a session waiting for a data file's block to be read or written (PostgreSQL
-#: 18's asynchronous I/O waits for its reads as ``AioIoCompletion``); ``IPC``/``BufferIO`` is
-#: waiting for another process's read or write of the same buffer
-_DATA_FILE_PREFIXES = ("DataFile", "Aio")
-
-
-#: the wait classes a chart of the load shows, in the order they stack (on CPU at the bottom);
-#: every other wait event type (BufferPin, Extension, Timeout, Activity) is shown as ``Other``
-SHOWN_CLASSES = ("CPU", "IO", "Lock", "LWLock", "IPC", "Client", "Other")
-OTHER = "Other"
-
-
-def shown_class(wait_class: str) -> str:
-    """The class of :data:`SHOWN_CLASSES` a wait class is shown as.
-
-    >>> shown_class("LWLock"), shown_class("BufferPin")
-    ('LWLock', 'Other')
-    """
-    return wait_class if wait_class in SHOWN_CLASSES else OTHER
-
-
-def wait_class(state: str | None, wait_event_type: str | None) -> str | None:
-    """The class an active session's time goes to (``CPU`` with no wait event), or None for a
-    session that is not active.
-
-    >>> wait_class("active", None), wait_class("active", "IO"), wait_class("idle", "Client")
-    ('CPU', 'IO', None)
-    """
-    if state != "active":
-        return None
-    return wait_event_type or CPU
-
-
-def is_data_file_io(wait_event_type: str | None, wait_event: str | None) -> bool:
-    """Whether a wait is for a data file's block (read, write, extend, prefetch, sync).
-
-    >>> is_data_file_io("IO", "DataFileRead"), is_data_file_io("IO", "WALWrite")
-    (True, False)
-    >>> is_data_file_io("IO", "AioIoCompletion"), is_data_file_io("IPC", "BufferIO")
-    (True, True)
-    """
-    if wait_event is None:
-        return False
-    if wait_event_type == "IO":
-        return wait_event.startswith(_DATA_FILE_PREFIXES)
-    return wait_event_type == "IPC" and wait_event == "BufferIO"
-
-
-def is_write_wait(wait_event_type: str | None, wait_event: str | None) -> bool:
-    """Whether a wait is a writer's: for the WAL (its insertion, write and flush, a
-    synchronous standby's confirmation), or to extend a table (its lock, its new blocks).
-
-    >>> is_write_wait("LWLock", "WALWrite"), is_write_wait("IO", "WalSync")
-    (True, True)
-    >>> is_write_wait("Lock", "extend"), is_write_wait("IO", "DataFileRead")
-    (True, False)
-    """
-    event = (wait_event or "").lower()
-    if wait_event_type in ("IO", "LWLock"):
-        return event.startswith(("wal", "datafileextend", "relationextension"))
-    if wait_event_type == "Lock":
-        return event == "extend"
-    return wait_event_type == "IPC" and event == "syncrep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,57 +236,6 @@ class RoleLoad:
     calls: float = 0.0
     exec_ms: float = 0.0
     jit_ms: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class RelationReads:
-    """One table of the current database over the window (``pg_statio_user_tables``
-    differences): blocks read from outside shared buffers and found in them, heap, indexes
-    and TOAST (with its index) together."""
-
-    name: str
-    heap_blks_read: int
-    heap_blks_hit: int
-    idx_blks_read: int
-    idx_blks_hit: int
-    toast_blks_read: int = 0
-    toast_blks_hit: int = 0
-
-    @property
-    def blks_read(self) -> int:
-        return self.heap_blks_read + self.idx_blks_read + self.toast_blks_read
-
-    @property
-    def blks_hit(self) -> int:
-        return self.heap_blks_hit + self.idx_blks_hit + self.toast_blks_hit
-
-
-@dataclass(frozen=True, slots=True)
-class RelationWrites:
-    """One table of the current database over the window (``pg_stat_user_tables``
-    differences): rows inserted, updated (those of them HOT: no index touched) and deleted.
-
-    >>> RelationWrites("public.t", 10, 5, 3, 1).index_writes
-    12
-    """
-
-    name: str
-    n_tup_ins: int
-    n_tup_upd: int
-    n_tup_hot_upd: int
-    n_tup_del: int
-    relid: int = 0
-
-    @property
-    def written(self) -> int:
-        """Rows inserted, updated and deleted."""
-        return self.n_tup_ins + self.n_tup_upd + self.n_tup_del
-
-    @property
-    def index_writes(self) -> int:
-        """Rows that added an entry to every index of the table: inserted, or updated other
-        than HOT (a delete leaves the index entries for vacuum to remove)."""
-        return self.n_tup_ins + self.n_tup_upd - self.n_tup_hot_upd
 
 
 @dataclass(frozen=True, slots=True)

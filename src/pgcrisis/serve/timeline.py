@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from pgcrisis.model.load import SHOWN_CLASSES
+from pgcrisis.model.waits import SHOWN_CLASSES
 from pgcrisis.serve.reduce import Reduced, columns, peaks, reduce, spread
 from pgcrisis.store import FIGURES, Store, to_us
 from pgcrisis.store.series import LOAD_COLUMNS, MINUTE_US, Bucket, buckets_of
@@ -56,7 +56,7 @@ Figures = dict[str, Any]  # name -> numpy array, "t" the buckets' starts (µs)
 @dataclass(frozen=True, slots=True)
 class Load:
     """The load by wait class over the range: per column, the average active sessions of
-    each class of :data:`~pgcrisis.model.load.SHOWN_CLASSES` at the column's busiest sample
+    each class of :data:`~pgcrisis.model.waits.SHOWN_CLASSES` at the column's busiest sample
     (``None``: no sample with a profile there), and the CPU count (the largest the column's
     samples knew; ``None``: not known). ``recorded`` says whether any sample of the range
     had a profile; ``cpus_how`` how the count was known, or why it was not."""

@@ -23,16 +23,16 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pgcrisis.model.activity import Backend
-from pgcrisis.model.load import SHOWN_CLASSES
 from pgcrisis.model.parts import ACTIVITY, CRON, LOAD, PARTS, STATEMENTS, Part
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.statements import Statements
+from pgcrisis.model.waits import SHOWN_CLASSES
 
 #: the figures of a series row of a schema-2 store, in the order of its columns
 SERIES_V2 = ("samples", "active", "idle", "idle_tx", "waiting", "refreshing", "xacts",
              "job_runs", "statement_ms", "seconds", "xact_total", "runs_total", "stmt_total")
 #: the load's columns: average sessions summed over the minute's profiles, one per class of
-#: :data:`~pgcrisis.model.load.SHOWN_CLASSES`, in their order
+#: :data:`~pgcrisis.model.waits.SHOWN_CLASSES`, in their order
 LOAD_COLUMNS = tuple(f"load_{c.lower()}" for c in SHOWN_CLASSES)
 assert LOAD_COLUMNS == ("load_cpu", "load_io", "load_lock", "load_lwlock", "load_ipc",
                         "load_client", "load_other"), "Bucket's load fields follow the classes"

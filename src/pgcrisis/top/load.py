@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pgcrisis.model.load import CPU, SHOWN_CLASSES
 from pgcrisis.model.snapshot import Snapshot
+from pgcrisis.model.waits import CPU, SHOWN_CLASSES
 
 #: how far back the history goes
 HISTORY = timedelta(seconds=60)
@@ -25,7 +25,7 @@ GIVE_CPUS = "give --cpus N, or [server] cpus = N in pgcrisis.toml"
 @dataclass(frozen=True, slots=True)
 class LoadPoint:
     """One sample's load: when, its average active sessions per class of
-    :data:`~pgcrisis.model.load.SHOWN_CLASSES` (in their order), the CPU count."""
+    :data:`~pgcrisis.model.waits.SHOWN_CLASSES` (in their order), the CPU count."""
 
     at: datetime
     sessions: tuple[float, ...]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from pgcrisis.model.load import SHOWN_CLASSES
+from pgcrisis.model.waits import SHOWN_CLASSES
 from pgcrisis.top.load import HISTORY, LoadPoint, LoadView
 
 #: each class's colour (on CPU green, I/O blue, locks red, as load charts usually are)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pgcrisis.model.load import SHOWN_CLASSES
+from pgcrisis.model.waits import SHOWN_CLASSES
 from pgcrisis.serve.data import ErrorGroup, Errors, JobUse, Recording, StatementUse, Views
 from pgcrisis.serve.reduce import Reduced
 from pgcrisis.serve.timeline import Load, Timeline
@@ -53,7 +53,7 @@ CHARTS: tuple[tuple[str, str, str, tuple[Line, ...]], ...] = (
 CHART_KEYS = tuple(line.key for *_, lines in CHARTS for line in lines)
 #: the stacked chart of the load: key, title, unit
 LOAD_CHART = ("load", "Active sessions by wait class", "sessions")
-#: how the load chart names each class of :data:`~pgcrisis.model.load.SHOWN_CLASSES`
+#: how the load chart names each class of :data:`~pgcrisis.model.waits.SHOWN_CLASSES`
 CLASS_LABELS = {"CPU": "CPU", "IO": "I/O", "Lock": "Lock", "LWLock": "LWLock", "IPC": "IPC",
                 "Client": "Client", "Other": "other waits"}
 #: what the load chart says when the recording has no load profile in the range
