@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pgcrisis import shorten, sizes
 from pgcrisis.actions import DropIndex
 from pgcrisis.checks._text import plural
-from pgcrisis.checks.load import _client_shares, _named
+from pgcrisis.checks.load_drivers import client_shares, named
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.evidence import StatementShare
@@ -112,10 +112,10 @@ def _finding(snapshot: Snapshot, p: LoadProfile, o: Overloaded, t: Thresholds) -
     hidden = p.hidden_lines(_NEEDS)
     unused_bytes = sum(ix.relpages for ix in o.unused) * block
     names = [ix.name for ix in o.unused]
-    writer = f" by {_named(statements[0][0])}" if statements else ""
+    writer = f" by {named(statements[0][0])}" if statements else ""
     sessions = sum(s.active for s, _ in statements)
     queryids = {s.queryid for s, _ in statements}
-    clients = _client_shares(p, lambda c: c.active if queryids & set(c.queryids) else 0.0,
+    clients = client_shares(p, lambda c: c.active if queryids & set(c.queryids) else 0.0,
                              sum(c.active for c in p.clients if queryids & set(c.queryids)), t)
     return Finding(
         code="index-overhead", severity=Severity.WARNING,
@@ -133,7 +133,7 @@ def _finding(snapshot: Snapshot, p: LoadProfile, o: Overloaded, t: Thresholds) -
                 "(check that the period covers monthly jobs and a replica's reads: "
                 "statistics are per server)."
                 + (" Writing it: " + "; ".join(
-                    f"{_named(s)} {e.share:.0%} ({e.rows_per_s:,.0f} rows/s)"
+                    f"{named(s)} {e.share:.0%} ({e.rows_per_s:,.0f} rows/s)"
                     for s, e in statements) + "." if statements else "")
                 + (" Clients: " + "; ".join(f"{c.label} (role {c.role}) {e.share:.0%}"
                                             for c, e in clients) + "." if clients else "")

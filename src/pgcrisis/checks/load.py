@@ -20,13 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from pgcrisis import shorten
-from pgcrisis.actions import Action, Cancel, CapConnections, SetSetting, TerminateSessions
+from pgcrisis.checks.load_drivers import client_shares, driver_objects, named, saturation_remedy
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.evidence import ClientShare, RelationShare, StatementShare
 from pgcrisis.model.evidence_saturation import CpuSaturationEvidence, IoSaturationEvidence
-from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
+from pgcrisis.model.findings import Finding, ObjectRef, Severity
 from pgcrisis.model.load import ClientLoad, LoadProfile, StatementLoad
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.model.waits import is_data_file_io
@@ -76,43 +75,13 @@ def _with_plans(snapshot: Snapshot, statements: list[tuple[StatementLoad, Statem
     return out
 
 
-def _client_shares(profile: LoadProfile, seen: Callable[[ClientLoad], float], total: float,
-                   t: Thresholds) -> list[tuple[ClientLoad, ClientShare]]:
-    """The clients whose sessions make the load, largest first."""
-    if total <= 0:
-        return []
-    out = [(c, ClientShare(application_name=c.application, client_addr=c.address, role=c.role,
-                           sessions=round(seen(c), 2), share=round(seen(c) / total, 3)))
-           for c in profile.clients if seen(c) / total >= t.load_driver_min_share]
-    return sorted(out, key=lambda pair: -pair[1].share)[:3]
-
-
-def _objects(statements: list[tuple[StatementLoad, StatementShare]],
-             clients: list[tuple[ClientLoad, ClientShare]]) -> tuple[ObjectRef, ...]:
-    """Root first: the statements, then the clients, then the role of the first."""
-    objects = [ObjectRef("query", queryid=s.queryid,
-                         name=shorten.query(s.query, 60) if s.query else f"query {s.queryid}")
-               for s, _ in statements]
-    objects += [ObjectRef.client(c.application, c.address) for c, _ in clients]
-    role = (statements[0][0].role if statements and statements[0][0].role
-            else clients[0][0].role if clients else None)
-    if role:
-        objects.append(ObjectRef("role", name=role))
-    return tuple(objects)
-
-
-def _named(s: StatementLoad) -> str:
-    text = shorten.query(s.query, 60) if s.query else "a statement whose text is not known"
-    return f"{text} (query {s.queryid})"
-
-
 def _drivers_text(profile: LoadProfile, statements: list[tuple[StatementLoad, StatementShare]],
                   clients: list[tuple[ClientLoad, ClientShare]], hidden: tuple[str, ...]) -> str:
     parts = []
     if statements:
         counted = profile.statements_known
         parts.append("Statements: " + "; ".join(
-            f"{_named(s)} {e.share:.0%} (by {e.measured_by}"
+            f"{named(s)} {e.share:.0%} (by {e.measured_by}"
             + (f"; {e.calls_per_s:,.1f} calls/s, {e.exec_ms_per_s:,.0f} ms/s" if counted
                else "")
             + (f", JIT {e.jit_share:.0%} of its time" if e.jit_share >= 0.05 else "")
@@ -125,41 +94,6 @@ def _drivers_text(profile: LoadProfile, statements: list[tuple[StatementLoad, St
     if hidden:
         parts.append("Not seen: " + "; ".join(hidden) + ".")
     return " ".join(parts)
-
-
-def _remedy(snapshot: Snapshot, statements: list[tuple[StatementLoad, StatementShare]],
-            clients: list[tuple[ClientLoad, ClientShare]], cap: int, lasting: str,
-            t: Thresholds) -> Remedy:
-    """Cancel what the driving statement's sessions run now, cap its role, JIT off for the
-    role where JIT is much of its time; ending the driving client is an option."""
-    actions: list[Action] = []
-    top = statements[0][0] if statements else None
-    if top is not None:
-        pids = [b.pid for b in snapshot.activity
-                if b.query_id == top.queryid and b.state == "active" and b.is_client]
-        if pids:
-            actions.append(Cancel.of(pids))
-    role = (top.role if top is not None and top.role
-            else clients[0][0].role if clients else None)
-    server = snapshot.server
-    superuser = role == server.current_user and server.is_superuser
-    if role and role != "?":
-        if not superuser:  # a CONNECTION LIMIT never applies to a superuser
-            actions.append(CapConnections(role, cap))
-        if top is not None and top.jit_share >= t.jit_min_share:
-            actions.append(SetSetting("jit", "off", "role", role))
-    if clients and clients[0][1].share >= 0.5 and clients[0][0].application:
-        c = clients[0][0]
-        actions.append(TerminateSessions(c.application, c.role if c.role != "?" else None,
-                                         option=f"end the client driving it ({c.label})"))
-    what = _named(top) if top is not None else "the statements above"
-    return Remedy(
-        f"Make {what} cheaper or run it less often ({lasting}); meanwhile cancel what its "
-        "sessions run now and cap its role's connections so fewer run at once"
-        + (", and turn JIT off for the role (JIT is "
-           f"{top.jit_share:.0%} of the statement's time)" if any(
-               isinstance(a, SetSetting) for a in actions) and top is not None else "")
-        + ".", tuple(actions))
 
 
 @check("cpu-saturation", needs=("load",))
@@ -183,10 +117,10 @@ def cpu_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     else Severity.WARNING)
     statements = _with_plans(snapshot, _statement_shares(
         p, lambda s: s.on_cpu, on_cpu, lambda s: s.exec_ms, "on CPU", t), t)
-    clients = _client_shares(p, lambda c: c.on_cpu, on_cpu, t)
+    clients = client_shares(p, lambda c: c.on_cpu, on_cpu, t)
     against = (f"for {cpus} cores ({ratio:.1f}x)" if ratio is not None
                else "(the CPU count is not known)")
-    lead = f", {statements[0][1].share:.0%} running {_named(statements[0][0])}" if statements \
+    lead = f", {statements[0][1].share:.0%} running {named(statements[0][0])}" if statements \
         else ""
     if statements and statements[0][1].plan:
         lead += f": {statements[0][1].plan}"
@@ -199,15 +133,16 @@ def cpu_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                 + (f"CPUs: {p.cpus.how}. " if cpus is not None else
                    f"It cannot compare them with the cores: {p.cpus.how}. ")
                 + _drivers_text(p, statements, clients, p.hidden_lines(_CPU_NEEDS))),
-        objects=_objects(statements, clients) or (ObjectRef("setting", name="max_connections"),),
+        objects=(driver_objects(statements, clients)
+                 or (ObjectRef("setting", name="max_connections"),)),
         evidence=CpuSaturationEvidence(
             on_cpu_sessions=round(on_cpu, 2), active_sessions=round(p.active, 2), cpus=cpus,
             cpus_known_from=p.cpus.how, times_cores=None if ratio is None else round(ratio, 2),
             sustained_share=round(sustained, 2), window_s=round(p.seconds, 2),
             samples=p.samples, statements=tuple(e for _, e in statements),
             clients=tuple(e for _, e in clients), not_seen=p.hidden_lines(_CPU_NEEDS)),
-        remedy=_remedy(snapshot, statements, clients, max(2, 2 * (cpus or 1)),
-                       "an index, a rewrite, a cheaper plan: pgcrisis explain", t),
+        remedy=saturation_remedy(snapshot, statements, clients, max(2, 2 * (cpus or 1)),
+                                 "an index, a rewrite, a cheaper plan: pgcrisis explain", t),
         impact=on_cpu * 1e6 if severity is not Severity.INFO else on_cpu)
 
 
@@ -239,7 +174,7 @@ def io_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                   else None)
     statements = _with_plans(snapshot, _statement_shares(
         p, lambda s: s.data_io, io, lambda s: s.shared_blks_read, "waiting on I/O", t), t)
-    clients = _client_shares(p, lambda c: c.data_io, io, t)
+    clients = client_shares(p, lambda c: c.data_io, io, t)
     relations = _relations(p, t)
     waits = {w.wait_event or "?": round(w.sessions, 2) for w in p.waits
              if is_data_file_io(w.wait_class, w.wait_event)}
@@ -263,7 +198,7 @@ def io_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
                     f"{r.name} {r.blks_read_per_s:,.0f} blocks/s ({r.share:.0%})"
                     for r in relations) + ". " if relations else "")
                 + _drivers_text(p, statements, clients, p.hidden_lines(_IO_NEEDS))),
-        objects=(*_objects(statements, clients),
+        objects=(*driver_objects(statements, clients),
                  *(ObjectRef("relation", name=r.name) for r in relations[:2]))
         or (ObjectRef("setting", name="shared_buffers"),),
         evidence=IoSaturationEvidence(
@@ -274,8 +209,8 @@ def io_saturation(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
             blks_read_per_s=None if read_per_s is None else round(read_per_s, 1),
             relations=tuple(relations), statements=tuple(e for _, e in statements),
             clients=tuple(e for _, e in clients), not_seen=p.hidden_lines(_IO_NEEDS)),
-        remedy=_remedy(snapshot, statements, clients, max(2, 2 * (p.cpus.cpus or 1)),
-                       "an index or a rewrite that reads fewer blocks; more memory for the "
-                       "working set", t),
+        remedy=saturation_remedy(
+            snapshot, statements, clients, max(2, 2 * (p.cpus.cpus or 1)),
+            "an index or a rewrite that reads fewer blocks; more memory for the working set", t),
         impact=io * 1e6)
 

@@ -17,7 +17,7 @@ import statistics
 from collections.abc import Iterable
 
 from pgcrisis import sizes
-from pgcrisis.checks.load import _client_shares, _named, _objects, _remedy
+from pgcrisis.checks.load_drivers import client_shares, driver_objects, named, saturation_remedy
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.evidence import StatementShare
@@ -113,7 +113,7 @@ def _finding(snapshot: Snapshot, p: LoadProfile, s: StatementLoad, t: Thresholds
     per_call, how = _bytes(s, table, block)
     blks = (s.shared_blks_hit + s.shared_blks_read) / s.calls
     calls_per_s = s.calls / span
-    clients = _client_shares(p, lambda c: c.active if s.queryid in c.queryids else 0.0,
+    clients = client_shares(p, lambda c: c.active if s.queryid in c.queryids else 0.0,
                              sum(c.active for c in p.clients if s.queryid in c.queryids), t)
     driver = StatementShare(
         queryid=s.queryid, share=round(s.exec_ms / total_ms, 3),
@@ -126,7 +126,7 @@ def _finding(snapshot: Snapshot, p: LoadProfile, s: StatementLoad, t: Thresholds
             "/s to the clients)" if per_call is not None else "")
     return Finding(
         code="large-result", severity=Severity.WARNING,
-        title=(f"{_named(s)} returns {s.rows_per_call:,.0f} rows per call{of_table}, "
+        title=(f"{named(s)} returns {s.rows_per_call:,.0f} rows per call{of_table}, "
                f"{calls_per_s:,.1f} calls/s{cost}"),
         detail=(f"Over {span:.1f} s it returned {s.rows_per_call:,.0f} rows per call"
                 + (f" (the other statements: {others:,.0f} at the median)"
@@ -140,7 +140,7 @@ def _finding(snapshot: Snapshot, p: LoadProfile, s: StatementLoad, t: Thresholds
                 + (" Clients: " + "; ".join(f"{c.label} {e.share:.0%}" for c, e in clients)
                    + "." if clients else "")
                 + (" Not seen: " + "; ".join(hidden) + "." if hidden else "")),
-        objects=(*_objects([(s, driver)], clients),
+        objects=(*driver_objects([(s, driver)], clients),
                  *((ObjectRef("relation", name=table.name),) if table is not None else ())),
         evidence=LargeResultEvidence(
             queryid=s.queryid, calls=s.calls, calls_per_s=round(calls_per_s, 1),
@@ -156,8 +156,8 @@ def _finding(snapshot: Snapshot, p: LoadProfile, s: StatementLoad, t: Thresholds
             bytes_per_s=None if per_call is None else int(per_call * calls_per_s),
             bytes_how=how, window_s=round(span, 2), clients=tuple(e for _, e in clients),
             role=s.role, not_seen=hidden),
-        remedy=_remedy(snapshot, [(s, driver)], clients, max(2, 2 * (p.cpus.cpus or 1)),
-                       _lasting(table, share), t),
+        remedy=saturation_remedy(snapshot, [(s, driver)], clients, max(2, 2 * (p.cpus.cpus or 1)),
+                                 _lasting(table, share), t),
         impact=sessions * 1e6)
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from pgcrisis import sizes
 from pgcrisis.actions import SetSetting
-from pgcrisis.checks.load import _client_shares, _named, _objects, _remedy
+from pgcrisis.checks.load_drivers import client_shares, driver_objects, named, saturation_remedy
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.durations import words as duration
@@ -165,7 +165,7 @@ def _clients(p: LoadProfile, statements: list[tuple[StatementLoad, StatementShar
     queryids = {s.queryid for s, _ in statements} | {
         s.queryid for s in p.statements if s.ends_transaction}
     total = sum(c.active for c in p.clients if queryids & set(c.queryids))
-    return _client_shares(p, lambda c: c.active if queryids & set(c.queryids) else 0.0,
+    return client_shares(p, lambda c: c.active if queryids & set(c.queryids) else 0.0,
                           total, t)
 
 
@@ -261,7 +261,7 @@ def _title(p: LoadProfile, because: tuple[str, ...], writing: float, r: _Rates,
     if not statements:
         return head
     s, e = statements[0]
-    return f"{head}, {e.share:.0%} by {_named(s)}"
+    return f"{head}, {e.share:.0%} by {named(s)}"
 
 
 def _backend(rates: ServerRates | None) -> tuple[Rate | None, Rate | None]:
@@ -310,9 +310,9 @@ def write_storm(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
     checkpoints = _checkpoints(p.rates, p)
     backend, fsyncs = _backend(p.rates)
     top = statements[0][0] if statements else None
-    remedy = _remedy(snapshot, statements, clients, max(2, 2 * (p.cpus.cpus or 1)),
-                     _BATCHING.get(top.kind, "batch the writes") if top else "batch the writes",
-                     t)
+    lasting = _BATCHING.get(top.kind, "batch the writes") if top else "batch the writes"
+    remedy = saturation_remedy(snapshot, statements, clients, max(2, 2 * (p.cpus.cpus or 1)),
+                               lasting, t)
     raise_wal = _max_wal_size(snapshot, checkpoints[0], checkpoints[2])
     if raise_wal is not None:
         remedy = Remedy(remedy.summary, (*remedy.actions, raise_wal))
@@ -324,7 +324,8 @@ def write_storm(snapshot: Snapshot, t: Thresholds) -> Iterable[Finding]:
         detail=(_detail(p, writing, measured_by, r, checkpoints)
                 + (f"WAL is a storm by itself from {storm_how}. " if "wal" in because else "")
                 + _writers_text(statements, clients, hidden)),
-        objects=_objects(statements, clients) or (ObjectRef("setting", name="max_wal_size"),),
+        objects=(driver_objects(statements, clients)
+                 or (ObjectRef("setting", name="max_wal_size"),)),
         evidence=WriteStormEvidence(
             because=because, writing_sessions=round(writing, 2),
             writing_measured_by=measured_by, write_wait_sessions=round(p.write_waits, 2),
@@ -351,7 +352,7 @@ def _writers_text(statements: list[tuple[StatementLoad, StatementShare]],
     parts = []
     if statements:
         parts.append("Writing: " + "; ".join(
-            f"{_named(s)} {e.share:.0%} (by {e.measured_by}; {e.rows_per_s:,.0f} rows/s"
+            f"{named(s)} {e.share:.0%} (by {e.measured_by}; {e.rows_per_s:,.0f} rows/s"
             + (f", WAL {sizes.words(e.wal_bytes_per_s)}/s" if e.wal_bytes_per_s else "")
             + f", {e.blks_dirtied_per_s:,.0f} blocks dirtied/s)"
             for s, e in statements) + ".")

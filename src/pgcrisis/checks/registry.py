@@ -83,4 +83,7 @@ def run_checks(snapshot: Snapshot, thresholds: Thresholds | None = None,
             skipped.append(Skipped(spec.code, snapshot.unavailable[missing[0]]))
             continue
         findings.extend(spec.func(snapshot, thresholds))
-    return CheckResults(tuple(rank(findings)), tuple(skipped))
+    # Skipped checks together by reason, then by code: the order a reader scans, and one that
+    # does not move when the check modules are imported in another order.
+    return CheckResults(tuple(rank(findings)),
+                        tuple(sorted(skipped, key=lambda s: (s.reason, s.check))))
