@@ -68,7 +68,9 @@ RULES = (
     # a table's extension and its pages queued for by the writers of a storm: too many at
     # once is the cause, the contention what it makes
     Rule("relation-extension", frozenset({"query"}), ("write-storm",)),
-    Rule("lwlock-contention", frozenset({"query"}), ("write-storm",)),
+    # ... and the WAL's locks queued for at COMMIT by the storm's clients (the COMMIT is the
+    # statement that waits, the storm names the writes: the client is what they share)
+    Rule("lwlock-contention", frozenset({"query", "client"}), ("write-storm",)),
     # rows queued for behind a culprit (a session idle in its transaction after updating one
     # of them): those waits are its chain's, the churn on the other rows comes after it
     Rule("row-lock-contention", frozenset({"relation"}), ("blocking-lock",)),
