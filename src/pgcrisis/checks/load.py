@@ -20,7 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from pgcrisis.checks.load_drivers import client_shares, driver_objects, named, saturation_remedy
+from pgcrisis.checks.load_drivers import (
+    client_shares,
+    driver_objects,
+    named,
+    saturation_remedy,
+    tail_text,
+)
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.model.evidence import ClientShare, RelationShare, StatementShare
@@ -88,12 +94,7 @@ def _drivers_text(profile: LoadProfile, statements: list[tuple[StatementLoad, St
             + (f"; its generic plan: {e.plan}, {e.plan_share:.0%} of its estimated cost"
                if e.plan and e.plan_share is not None else "") + ")"
             for s, e in statements) + ".")
-    if clients:
-        parts.append("Clients: " + "; ".join(f"{c.label} (role {c.role}) {e.share:.0%}"
-                                             for c, e in clients) + ".")
-    if hidden:
-        parts.append("Not seen: " + "; ".join(hidden) + ".")
-    return " ".join(parts)
+    return " ".join([*parts, *tail_text(clients, hidden)])
 
 
 @check("cpu-saturation", needs=("load",))

@@ -82,3 +82,15 @@ def saturation_remedy(snapshot: Snapshot, statements: list[tuple[StatementLoad, 
            f"{top.jit_share:.0%} of the statement's time)" if any(
                isinstance(a, SetSetting) for a in actions) and top is not None else "")
         + ".", tuple(actions))
+
+
+def tail_text(clients: list[tuple[ClientLoad, ClientShare]], hidden: tuple[str, ...],
+              ) -> list[str]:
+    """How a saturation's detail ends: the clients by share, then what the server hid."""
+    parts = []
+    if clients:
+        parts.append("Clients: " + "; ".join(f"{c.label} (role {c.role}) {e.share:.0%}"
+                                             for c, e in clients) + ".")
+    if hidden:
+        parts.append("Not seen: " + "; ".join(hidden) + ".")
+    return parts

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 
 from pgcrisis import sizes
 from pgcrisis.actions import SetSetting
-from pgcrisis.checks.load_drivers import client_shares, driver_objects, named, saturation_remedy
+from pgcrisis.checks.load_drivers import (
+    client_shares,
+    driver_objects,
+    named,
+    saturation_remedy,
+    tail_text,
+)
 from pgcrisis.checks.registry import check
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.durations import words as duration
@@ -356,9 +362,4 @@ def _writers_text(statements: list[tuple[StatementLoad, StatementShare]],
             + (f", WAL {sizes.words(e.wal_bytes_per_s)}/s" if e.wal_bytes_per_s else "")
             + f", {e.blks_dirtied_per_s:,.0f} blocks dirtied/s)"
             for s, e in statements) + ".")
-    if clients:
-        parts.append("Clients: " + "; ".join(f"{c.label} (role {c.role}) {e.share:.0%}"
-                                             for c, e in clients) + ".")
-    if hidden:
-        parts.append("Not seen: " + "; ".join(hidden) + ".")
-    return " ".join(parts)
+    return " ".join([*parts, *tail_text(clients, hidden)])
