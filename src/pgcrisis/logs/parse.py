@@ -2,10 +2,7 @@
 stderr is read only with the ``log_line_prefix`` it was written with, verified against the
 lines (a prefix that does not match is one clear error, never "0 errors").
 
-Also the two things errors are grouped by besides SQLSTATE: the statement, normalized
-(literals become ``?``), and the tag of a sqlcommenter-style comment
-(``/* view='customer_report' */``), which is how an application says which of its views ran
-the statement.
+The statement's normal form and tag are :mod:`pgcrisis.logs.statements`' (re-exported here).
 """
 
 from __future__ import annotations
@@ -15,82 +12,18 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import unquote
 
 from pgcrisis.errors import InputError
+from pgcrisis.logs.record import ERRORS, FORMATS, LogRecord
+from pgcrisis.logs.statements import STATEMENT_MAX, TAG_KEYS, normalize, tag_of
 
-#: the severities counted (the others are not errors of a statement)
-ERRORS = frozenset({"ERROR", "FATAL", "PANIC"})
-FORMATS = ("jsonlog", "csvlog", "stderr")
-
-
-@dataclass(frozen=True, slots=True)
-class LogRecord:
-    """One message of the log (``statement``: the one that failed, when logged)."""
-
-    time: datetime
-    severity: str
-    sqlstate: str
-    message: str
-    statement: str = ""
-    application: str = ""
-    queryid: int | None = None
-    pid: int | None = None
-
-
-# -- the statement and its tag -----------------------------------------------------------------
-
-_COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
-_PAIR = re.compile(r"""(\w[\w.-]*)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|"([^"]*)"|([^\s,]+))""")
-#: the keys taken as a tag, in this order (sqlcommenter writes ``route``, ``controller``...)
-TAG_KEYS = ("view", "tag", "route", "controller", "action", "framework")
-
-
-def tag_of(statement: str) -> str:
-    """The tag of a sqlcommenter-style comment: the ``view`` key's value, else another known
-    key as ``key=value``; ``""`` when there is none (values are URL-decoded).
-
-    >>> tag_of("SELECT 1 /* view='customer_report',db_driver='psycopg' */")
-    'customer_report'
-    >>> tag_of("/*route='%2Forders'*/ SELECT 1")
-    'route=/orders'
-    >>> tag_of("SELECT 1")
-    ''
-    """
-    pairs: dict[str, str] = {}
-    for comment in _COMMENT.findall(statement):
-        for key, q1, q2, bare in _PAIR.findall(comment):
-            pairs.setdefault(key.lower(), unquote(q1 or q2 or bare))
-    for key in TAG_KEYS:
-        if key in pairs:
-            return pairs[key] if key == "view" else f"{key}={pairs[key]}"
-    return ""
-
-
-_STRING = re.compile(r"(?:[eE])?'(?:[^']|'')*'")
-_DOLLAR = re.compile(r"\$(\w*)\$.*?\$\1\$", re.S)
-_NUMBER = re.compile(r"(?<![\w$.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b")
-_LIST = re.compile(r"\(\s*\?(?:\s*,\s*\?)+\s*\)")
-_SPACE = re.compile(r"\s+")
-#: a normalized statement is cut here (it is a group's key, not the statement's record)
-STATEMENT_MAX = 400
-
-
-def normalize(statement: str) -> str:
-    """The statement without comments, its literals as ``?``, lists of them as one, spaces
-    collapsed.
-
-    >>> normalize("SELECT * FROM t WHERE id IN (1, 2, 3) AND name = 'x' /* view='a' */")
-    'SELECT * FROM t WHERE id IN (?) AND name = ?'
-    """
-    text = _COMMENT.sub(" ", statement)
-    text = _DOLLAR.sub("?", text)
-    text = _STRING.sub("?", text)
-    text = _NUMBER.sub("?", text)
-    text = _LIST.sub("(?)", text)
-    return _SPACE.sub(" ", text).strip().rstrip(";").strip()[:STATEMENT_MAX]
+#: re-exported until the reader's parsers replace this module: the records are the shared
+#: :class:`pgcrisis.logs.record.LogRecord` (the same first fields, positionally), and the
+#: statement's normal form and tag are :mod:`pgcrisis.logs.statements`'
+__all__ = ["ERRORS", "FORMATS", "STATEMENT_MAX", "TAG_KEYS", "LogRecord", "StderrLog",
+           "csvlog", "detect", "jsonlog", "normalize", "prefix_pattern", "tag_of"]
 
 
 # -- jsonlog and csvlog -----------------------------------------------------------------------
@@ -135,7 +68,8 @@ def jsonlog(lines: Iterable[str]) -> Iterator[LogRecord]:
         yield LogRecord(_time(str(obj.get("timestamp", ""))), str(obj["error_severity"]),
                         str(obj.get("state_code", "")), str(obj.get("message", "")),
                         str(obj.get("statement", "")), str(obj.get("application_name", "")),
-                        qid or None, _int(obj.get("pid")))
+                        qid or None, _int(obj.get("pid")), user=str(obj.get("user", "")),
+                        database=str(obj.get("dbname", "")))
 
 
 #: csvlog's columns (PostgreSQL 13 added backend_type, 14 leader_pid and query_id)
@@ -158,7 +92,8 @@ def csvlog(text: str) -> Iterator[LogRecord]:
         f = dict(zip(CSV_FIELDS, row, strict=False))
         yield LogRecord(_time(f["log_time"]), f["error_severity"], f["sql_state_code"],
                         f["message"], f["query"], f["application_name"],
-                        _int(f.get("query_id")) or None, _int(f["process_id"]))
+                        _int(f.get("query_id")) or None, _int(f["process_id"]),
+                        user=f["user_name"], database=f["database_name"])
 
 
 # -- stderr, with its log_line_prefix ----------------------------------------------------------
@@ -286,7 +221,8 @@ class StderrLog:
                     state, text = verbose.group(1), verbose.group(2)
                 self._open[who] = LogRecord(when, level, state, text, "",
                                             g.get("app") or "", _int(g.get("qid")) or None,
-                                            _int(g.get("pid")))
+                                            _int(g.get("pid")), user=g.get("user") or "",
+                                            database=g.get("db") or "")
 
     def flush(self) -> Iterator[LogRecord]:
         """The errors still awaiting a statement line."""

@@ -20,8 +20,13 @@ from pgcrisis.store._db import PACKAGE
 STORE_MARK = "pgcrisis-record"
 #: the version of the tables (bump with a migration when they change): 2 added ``series`` (the
 #: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log);
-#: 3 added the load by wait class, the CPU count and the statements' span to ``series``
-SCHEMA_VERSION = 3
+#: 3 added the load by wait class, the CPU count and the statements' span to ``series``;
+#: 4 is the load frames' (another change); 5 added the role and database to ``log_errors``
+#: and the slow statements of the log (``log_slow``)
+SCHEMA_VERSION = 5
+#: the schema from which ``log_errors`` has ``role_name``/``db_name`` and ``log_slow`` exists
+#: (renumbering this change is this, :data:`SCHEMA_VERSION` and ``sql/schema_v5.sql``' name)
+LOG_DIMENSIONS_SCHEMA = 5
 
 
 def meta_rows() -> list[tuple[str, str]]:

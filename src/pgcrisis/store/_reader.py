@@ -20,7 +20,8 @@ from typing import Any
 from pgcrisis.errors import StoreError
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, assemble
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.store import Event, LogErrorCount, SeriesColumns, Writing
+from pgcrisis.store import Event, LogErrorCount, LogSlowCount, SeriesColumns, Writing
+from pgcrisis.store import _logs as logs
 from pgcrisis.store._clocks import Refs
 from pgcrisis.store._codec import (
     CLOCKED_FIELDS,
@@ -147,14 +148,18 @@ class RecordingReader:
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         """The error counts of the server's log, oldest first."""
         rec = self.recording(name)
-        if rec is None or self.schema < 2:
+        if rec is None:
             return []
         first = to_us(start) - to_us(start) % 60_000_000
-        return [LogErrorCount(int(t), str(severity), str(sqlstate), str(statement),
-                              None if queryid is None else int(queryid), str(application),
-                              str(tag), int(n), str(sample))
-                for t, severity, sqlstate, statement, queryid, application, tag, n, sample
-                in self.db.all("log_errors_between", rec, first, to_us(end))]
+        return logs.read_errors(self.db, rec, self.schema, first, to_us(end))
+
+    def log_slow(self, name: str, start: datetime, end: datetime) -> list[LogSlowCount]:
+        """The slow-statement counts of the server's log, oldest first."""
+        rec = self.recording(name)
+        if rec is None:
+            return []
+        first = to_us(start) - to_us(start) % 60_000_000
+        return logs.read_slow(self.db, rec, self.schema, first, to_us(end))
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -351,6 +356,9 @@ class ReadingStore:
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         return self.reader.log_errors(name, start, end)
+
+    def log_slow(self, name: str, start: datetime, end: datetime) -> list[LogSlowCount]:
+        return self.reader.log_slow(name, start, end)
 
     def writing(self, name: str) -> Writing:
         rec = self.reader.recording(name)

@@ -277,6 +277,7 @@ class SqliteWriter(RecordingWriter):
         self.db.run("delete_events_before", self.rec, cut)
         self.db.run("delete_series_before", self.rec, cut)
         self.db.run("delete_log_errors_before", self.rec, cut)
+        self.db.run("delete_log_slow_before", self.rec, cut)
 
     def after_maintain(self) -> None:
         self.checkpoint()

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pgcrisis.errors import StoreError
-from pgcrisis.store import Event, Frame, LogErrorCount
+from pgcrisis.store import Event, Frame, LogErrorCount, LogSlowCount
+from pgcrisis.store import _logs as logs
 from pgcrisis.store import _thinning as thinning
 from pgcrisis.store._clocks import Origins, Refs, clocked_rows, origins, snap
 from pgcrisis.store._codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec, stored_values
@@ -80,6 +81,8 @@ class RecordingWriter(ABC):
         self.rec = rec
         self.codec = codec
         self.content = Content(db, rec)
+        #: the plans of the log's slow statements (written from the log follower's thread)
+        self.log_content = Content(db, rec)
         self.reader = RecordingReader(db, codec)
         with db.write():
             db.serialize()
@@ -202,9 +205,20 @@ class RecordingWriter(ABC):
             return
         self.before_write(max(r.t for r in rows))
         with self._writing():
-            for r in rows:
-                self.db.run("upsert_log_error", self.rec, r.t, r.group, r.severity, r.sqlstate,
-                            r.statement, r.queryid, r.application, r.tag, r.count, r.sample)
+            logs.write_errors(self.db, self.rec, rows)
+
+    def log_slow(self, rows: Sequence[LogSlowCount]) -> None:
+        """Add slow-statement counts read from the server's log (one transaction; the log's
+        own content cache, as the log is followed in a thread of its own)."""
+        if not rows:
+            return
+        self.before_write(max(r.t for r in rows))
+        try:
+            with self._writing():
+                logs.write_slow(self.db, self.rec, self.log_content, rows)
+        except Exception:
+            self.log_content.reset()
+            raise
 
     def event(self, event: Event) -> None:
         t = to_us(event.time)
@@ -236,6 +250,7 @@ class RecordingWriter(ABC):
             with self._writing():
                 self.db.run("gc_content", self.rec, cut - TOUCH_EVERY_US)
             self.content.reset()
+            self.log_content.reset()
             self._gc_cut = cut
         self.after_maintain()
 
