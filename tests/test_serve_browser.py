@@ -73,7 +73,7 @@ def recorded(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     path = tmp_path_factory.mktemp("serve") / "recording.db"
     stop = threading.Event()
     with Background(db, str(path)) as rec:
-        thread = follow(LogFollower(pg.embedded.log_dir, "jsonlog"), rec.writer.log_errors,
+        thread = follow(LogFollower(pg.embedded.log_dir, "jsonlog"), rec.writer,
                         stop, every_s=0.3)
         rec.wait_frames(4)
         with IdleTransactionChain(db, readers=2) as chain:

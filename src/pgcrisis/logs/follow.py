@@ -5,13 +5,13 @@ newer file taken up from its start once the older one is read to its end."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from pgcrisis.errors import ConfigError, InputError
-from pgcrisis.logs.counts import count
+from pgcrisis.logs.counts import LogCounts, tally
 from pgcrisis.logs.parse import FORMATS, LogRecord, StderrLog, csvlog, detect, jsonlog
-from pgcrisis.store import LogErrorCount
+from pgcrisis.store import StoreWriter
 
 _SUFFIX = {"jsonlog": (".json",), "csvlog": (".csv",), "stderr": (".log", "")}
 
@@ -75,8 +75,8 @@ class LogFollower:
             assert self.stderr is not None
             yield from self.stderr.records(text.splitlines())
 
-    def poll(self) -> list[LogErrorCount]:
-        """The error counts of what was written since the last poll."""
+    def poll(self) -> LogCounts:
+        """The error and slow-statement counts of what was written since the last poll."""
         records: list[LogRecord] = []
         files = self._files()
         if self.path is None and files:
@@ -89,7 +89,7 @@ class LogFollower:
                 break
             self.path, self.offset, self._tail = later[0], 0, ""
             files = self._files()
-        return count(records)
+        return tally(records)
 
     def _read_new(self) -> list[LogRecord]:
         assert self.path is not None
@@ -110,17 +110,17 @@ class LogFollower:
         return list(self._parse(complete))
 
 
-def follow(follower: LogFollower, write: Callable[[list[LogErrorCount]], None],
-           stop: threading.Event, every_s: float = 1.0) -> threading.Thread:
+def follow(follower: LogFollower, writer: StoreWriter, stop: threading.Event,
+           every_s: float = 1.0) -> threading.Thread:
     """Poll in a thread until ``stop`` is set, writing each poll's counts."""
+    def write(counts: LogCounts) -> None:
+        writer.log_errors(counts.errors)
+        writer.log_slow(counts.slow)
+
     def run() -> None:
         while not stop.wait(every_s):
-            rows = follower.poll()
-            if rows:
-                write(rows)
-        rows = follower.poll()
-        if rows:
-            write(rows)
+            write(follower.poll())
+        write(follower.poll())
 
     thread = threading.Thread(target=run, name="log-follower", daemon=True)
     thread.start()

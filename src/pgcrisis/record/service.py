@@ -128,7 +128,7 @@ def run_recording(target: Target, store_spec: str, *, name: str | None,
             if log is not None:
                 from pgcrisis.logs.follow import follow
 
-                thread = follow(log, writer.log_errors, done)
+                thread = follow(log, writer, done)
                 stoppers.append(lambda: thread.join(10))
             recorder = Recorder(target, writer, options, on_frame=on_frame)
             if stop is not None:
