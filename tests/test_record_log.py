@@ -73,6 +73,8 @@ def test_errors_of_every_log_format_are_counted_by_tag(
         for _ in range(2):
             with pytest.raises(psycopg.errors.UndefinedTable):
                 conn.execute("SELECT * FROM no_such_table /* view='orders_page' */")
+    with psycopg.connect(db) as conn:
+        user, dbname = conn.info.user, conn.info.dbname
     said = {}
     for fmt, process in recorders.items():
         process.wait(timeout=RECORD_S + 60)
@@ -88,10 +90,13 @@ def test_errors_of_every_log_format_are_counted_by_tag(
         finally:
             store.close()
         ours: Counter[tuple[str, str, str, str]] = Counter()
+        who = set()
         for row in rows:
             if row.application == "shop-web":
                 ours[(row.severity, row.sqlstate, row.statement, row.tag)] += row.count
+                who.add((row.role, row.database))
                 assert row.sample, f"{fmt}: a sample message"
+        assert who == {(user, dbname)}, f"{fmt}: {who}"
         known = fmt != "stderr"
         assert ours == {
             ("ERROR", "22012" if known else "", "SELECT ?/?", "customer_report"): 3,
