@@ -79,14 +79,15 @@ def test_a_tag_on_a_later_line_of_a_multi_line_statement_is_found() -> None:
 def test_errors_are_counted_per_role_and_database() -> None:
     def error(user: str, database: str, n: int) -> list[LogRecord]:
         return [LogRecord(AT + timedelta(seconds=i), "ERROR", "42P01",
-                          f'relation "x{i}" does not exist', f"SELECT * FROM x{i % 1} WHERE a = {i}",
+                          f'relation "x{i}" does not exist', f"SELECT * FROM x0 WHERE a = {i}",
                           "shop-web", user=user, database=database) for i in range(n)]
     rows = count(error("web", "shop", 3) + error("report", "shop", 2) + error("web", "crm", 1)
                  + [logged("checkpoint starting: time")])
-    got = {(r.role, r.database): (r.count, r.statement, r.sample) for r in rows}
-    assert got == {("web", "shop"): (3, "SELECT * FROM x0 WHERE a = ?", 'relation "x2" does not exist'),
-                   ("report", "shop"): (2, "SELECT * FROM x0 WHERE a = ?", 'relation "x1" does not exist'),
-                   ("web", "crm"): (1, "SELECT * FROM x0 WHERE a = ?", 'relation "x0" does not exist')}
+    got = {(r.role, r.database): (r.count, r.sample) for r in rows}
+    assert got == {("web", "shop"): (3, 'relation "x2" does not exist'),
+                   ("report", "shop"): (2, 'relation "x1" does not exist'),
+                   ("web", "crm"): (1, 'relation "x0" does not exist')}
+    assert {r.statement for r in rows} == {"SELECT * FROM x0 WHERE a = ?"}
     assert len({r.group for r in rows}) == 3
 
 

@@ -133,7 +133,7 @@ OLD_WRITER = textwrap.dedent("""
 def test_a_store_of_schema_3_is_upgraded_in_place(spec: str, before: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"{before / 'src'}{os.pathsep}{before}"}
     done = subprocess.run([sys.executable, "-c", OLD_WRITER, spec], env=env, cwd=before,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     # read as it is (no writer yet): the old rows, no role, no slow statements
     errors, slow = _whole(spec)

@@ -240,7 +240,8 @@ def test_an_older_store_reads_and_says_the_load_is_not_in_it(tmp_path: Path) -> 
         store.close()
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(SCHEMA_VERSION),)
+        schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        assert schema == (str(SCHEMA_VERSION),)
         assert conn.execute("SELECT count(load_samples) FROM series").fetchone()[0] > 0
     finally:
         conn.close()

@@ -86,7 +86,7 @@ def test_slow_statements_and_views_by_time_with_p95_and_plan(client: TestClient)
     assert (first["statement"], first["count"], first["total_ms"], first["max_ms"]) == (
         "SELECT * FROM sales WHERE day = ?", 43, 6700.0, 900.0)
     assert first["plan"] == PLAN and second["plan"] == ""
-    # p95 of 40 × 100 ms and 3 × 900 ms: rank 41 is 900 ms (never above the longest)
+    # p95 of 40 x 100 ms and 3 x 900 ms: rank 41 is 900 ms (never above the longest)
     assert abs(first["p95_ms"] - 900.0) / 900.0 <= math.sqrt(histogram.RATIO) - 1
     views = {v["label"]: v for v in body["views"]}
     assert views["sales_report"]["total_ms"] == 6700.0 and views["(no tag)"]["count"] == 2
