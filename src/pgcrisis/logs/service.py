@@ -9,9 +9,9 @@ report's snapshot is an empty one, which no live check judges.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
