@@ -12,13 +12,18 @@ by sleeping.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -203,7 +208,8 @@ class LogLab:
                 conn.execute("SELECT pg_sleep(0.02) /* view='orders_page' */")
             conn.execute("SELECT count(*) FROM big WHERE v = 7 /* view='customer_report' */")
             conn.execute("SET work_mem = '64kB'")
-            conn.execute("SELECT id FROM big ORDER BY v DESC, id LIMIT 5 OFFSET 100000")
+            conn.execute("SELECT count(*) FROM (SELECT id FROM big ORDER BY v DESC, id "
+                         "OFFSET 0) sorted")
             conn.execute("RESET work_mem")
             conn.execute("SET log_min_duration_statement = -1")
             conn.execute("LOAD 'auto_explain'")
@@ -240,3 +246,46 @@ class LogLab:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the lab did and saw: the chain's pids, the crashed pid, how many connections were
+    refused, live triage's reports while the chain stood and while the slots were full, and
+    the server's log (a copy, kept after the server is gone) read as csvlog and jsonlog."""
+
+    chain: list[int]
+    killed_pid: int
+    refused: int
+    live_chain: Any
+    live_full: Any
+    log_dir: Path
+    csv: list[LogRecord]
+    json: list[LogRecord]
+
+
+@cache
+def observed() -> Observed:
+    """Run the lab once per test session (both log test modules judge the same run)."""
+    from tests.helpers import triage
+
+    lab = LogLab().start()
+    live: dict[str, Any] = {}
+    try:
+        lab.lock_chain(lambda: live.setdefault("chain", triage(lab.dsn)))
+        lab.deadlock()
+        refused = lab.refusals(lambda: live.setdefault("full", triage(lab.dsn)))
+        lab.statement_timeout()
+        lab.idle_timeout()
+        lab.out_of_locks()
+        lab.timed_statements()
+        lab.wal_burst()
+        lab.crash()
+        copy = Path(tempfile.mkdtemp(prefix="pgcrisis-log-"))
+        shutil.copytree(lab.server.log_dir, copy / "log")
+        atexit.register(shutil.rmtree, copy, True)
+    finally:
+        lab.stop()
+    return Observed(lab.chain, lab.killed_pid, refused, live["chain"], live["full"],
+                    copy / "log", records(copy / "log", "csvlog"),
+                    records(copy / "log", "jsonlog"))

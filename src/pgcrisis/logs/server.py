@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from pgcrisis.durations import words
 from pgcrisis.logs.events import Event, Kind
@@ -14,9 +15,13 @@ from pgcrisis.logs.messages import match
 from pgcrisis.logs.sessions import grouped
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 
-#: the messages that say the whole server went down (one backend's end alone does not)
+#: the messages that say the whole server went down (one process ending alone does not:
+#: a background worker exits with code 1 and is started again)
 _SERVER_DOWN = ("terminating-others", "reinitializing", "not-shut-down", "interrupted",
                 "panic")
+#: a process's death this close before "terminating any other active server processes" is
+#: what brought the server down
+CAUSE_WINDOW = timedelta(seconds=5)
 
 
 @dataclass
@@ -27,12 +32,6 @@ class Outage:
     up: Event | None = None
 
     @property
-    def down(self) -> bool:
-        """The server itself went down (not one process ending on its own)."""
-        return any(e.reason in _SERVER_DOWN or e.reason == "terminated-by-signal"
-                   for e in self.events)
-
-    @property
     def gap_s(self) -> float | None:
         """From the first crash message to ready; None when the log ends before."""
         if self.up is None:
@@ -41,19 +40,26 @@ class Outage:
 
 
 def outages(events: Sequence[Event]) -> list[Outage]:
-    """The crashes of ``events`` (in time order), each with the restart that ended it."""
+    """The crashes of ``events`` (in time order), each from the process death that caused
+    it (when the log shows one) to the restart that ended it."""
     out: list[Outage] = []
     current: Outage | None = None
+    death: Event | None = None   # the last process that died, a cause in waiting
     for e in events:
-        if e.kind is Kind.CRASH or (e.kind is Kind.RESTART and e.reason != "ready"):
-            if current is None:
-                current = Outage()
-                out.append(current)
+        down = e.kind in (Kind.CRASH, Kind.RESTART) and e.reason in _SERVER_DOWN
+        if current is None and down:
+            current = Outage()
+            out.append(current)
+            if death is not None and e.record.time - death.record.time <= CAUSE_WINDOW:
+                current.events.append(death)
+        if current is not None and (e.kind is Kind.CRASH or down):
             current.events.append(e)
-        elif e.kind is Kind.RESTART and current is not None:
+        elif e.kind is Kind.CRASH:
+            death = e
+        elif e.kind is Kind.RESTART and e.reason == "ready" and current is not None:
             current.up = e
             current = None
-    return [o for o in out if o.down]
+    return out
 
 
 def _cause(outage: Outage) -> tuple[str, int | None, str]:
@@ -65,6 +71,15 @@ def _cause(outage: Outage) -> tuple[str, int | None, str]:
         if e.reason == "panic":
             return f"PANIC: {e.record.message}", e.record.pid, e.record.statement
     return outage.events[0].record.message, None, ""
+
+
+def _lasted(seconds: float) -> str:
+    """A gap to the tenth of a second under 10 s (a crash recovered in 0.4 s is not "0 s").
+
+    >>> _lasted(0.452), _lasted(75)
+    ('0.5 s', '1 min 15 s')
+    """
+    return f"{seconds:.1f} s" if seconds < 10 else words(seconds)
 
 
 def crashes(events: Sequence[Event]) -> list[Finding]:
@@ -85,10 +100,10 @@ def crashes(events: Sequence[Event]) -> list[Finding]:
         out.append(Finding(
             "server-crash", Severity.CRITICAL,
             f"the server crashed {span(outage.events[:1])}: "
-            + (f"down {words(gap)}" if gap is not None else "not back up in the log"),
+            + (f"down {_lasted(gap)}" if gap is not None else "not back up in the log"),
             f"{cause}. " + (f"It was running: {short(statement, 200)}. " if statement else "")
             + "Every session was ended and the server went through crash recovery"
-            + (f"; it accepted connections again {words(gap)} later." if gap is not None
+            + (f"; it accepted connections again {_lasted(gap)} later." if gap is not None
                else "; the log ends before it accepted connections again.")
             + (" Signal 9 is most often the kernel's OOM killer: see the kernel log "
                "(dmesg) for 'Out of memory: Killed process'." if oom else ""),

@@ -20,6 +20,9 @@ from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 
 #: how many statements (and how many tags) ``slow-query`` lists
 TOP = 10
+#: a statement logged for less than this in all is not listed (log_min_duration_statement = 0
+#: logs every SET)
+SLOW_MIN_TOTAL_MS = 10.0
 #: temporary files of a statement summing to this much make a warning (else info)
 TEMP_WARNING_BYTES = 1 << 30
 #: the tips of a plan a finding quotes
@@ -65,15 +68,18 @@ def slow_queries(events: Sequence[Event]) -> list[Finding]:
     out = []
     by_statement = grouped(timed, Kind.SLOW, lambda e: normalize(e.statement))
     by_statement.sort(key=lambda g: -sum(e.duration_ms or 0.0 for e in g))
+    by_statement = [g for g in by_statement
+                    if sum(e.duration_ms or 0.0 for e in g) >= SLOW_MIN_TOTAL_MS]
     for group in by_statement[:TOP]:
         f = _figures(group)
         last = group[-1]
         tags = sorted({tag_of(e.statement) for e in group} - {""})
         out.append(Finding(
             "slow-query", Severity.INFO,
-            f"{short(last.statement, 60)}: logged {f['count']:,} times over "
-            f"log_min_duration_statement, {f['total_ms'] / 1000:,.1f} s in all, p95 "
-            f"{f['p95_ms']:,.0f} ms",
+            f"{short(last.statement, 60)}: logged "
+            + ("once" if f["count"] == 1 else f"{f['count']:,} times")
+            + f" over log_min_duration_statement, {f['total_ms'] / 1000:,.1f} s in all, "
+            f"p95 {f['p95_ms']:,.0f} ms",
             f"{short(last.statement, 300)}: {f['count']:,} runs logged {span(group)}, "
             f"{f['total_ms'] / 1000:,.1f} s in total, p95 {f['p95_ms']:,.1f} ms, slowest "
             f"{f['max_ms']:,.1f} ms" + (f"; views: {', '.join(tags)}" if tags else "") + ".",
