@@ -67,7 +67,6 @@ MESSAGES: dict[str, tuple[str, ...]] = {
     "duration-execute": ("duration: %s ms  %s %s%s%s: %s",),
     "duration": ("duration: %s ms",),
     "statement": ("statement: %s",),
-    "execute": ("%s %s%s%s: %s",),
     "while-tuple": ("while updating tuple (%u,%u) in relation \"%s\"",
                     "while deleting tuple (%u,%u) in relation \"%s\"",
                     "while locking tuple (%u,%u) in relation \"%s\"",

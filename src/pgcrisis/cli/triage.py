@@ -108,6 +108,9 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
 
     Thresholds come from the defaults, then ./pgcrisis.toml (or --config FILE), then flags.
 
+    With --log PATH the past is judged from the server's log alone (no server is read): lock
+    waits, deadlocks, refused connections, cancels, crashes... as the same findings.
+
     Exit status: 0 nothing above info, 1 warning, 2 critical, 3 could not run.
     """
     if dsn_arg and dsn and dsn_arg != dsn:
@@ -120,6 +123,9 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
         if value is not None:
             flags[name] = value
     thresholds = build_thresholds(config.thresholds, flags)
+    if not log_paths and (log_format != "auto" or log_line_prefix is not None):
+        raise ConfigError("--log-format and --log-line-prefix say how to read --log PATH: "
+                          "give --log")
     if log_paths:
         report = _log(log_paths, dsn_arg or dsn, store, at, start, end, log_format,
                       log_line_prefix)

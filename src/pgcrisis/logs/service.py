@@ -91,7 +91,10 @@ def triage_log(paths: Sequence[str], *, start: str | None = None, end: str | Non
 
     first, last = window(start, end)
     reader = LogReader(paths, fmt=fmt, prefix=prefix)
-    report = report_of(reader, paths, start=first, end=last)
+    try:
+        report = report_of(reader, paths, start=first, end=last)
+    except NotImplementedError:  # a build without the log reader
+        raise InputError("this build of pgcrisis cannot read a server's log yet") from None
     if reader.stats.format and report.recording is not None:
         said = replace(report.recording,
                        line=report.recording.line[:-1] + f", {reader.stats.format})")
