@@ -12,9 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pgcrisis.durations import words
 from pgcrisis.logs.events import Event, Kind
-from pgcrisis.logs.evidence import log_evidence, short, span
+from pgcrisis.logs.evidence import lasted, log_evidence, short, span
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 
 #: a root's waits this far apart are two episodes (a pid is reused; a lock taken again)
@@ -112,7 +111,7 @@ def finding(chain: Chain) -> Finding:
     said = "; ".join(f"pid {pid}: {short(s, 100)}" for pid, s in
                      list(chain.statements.items())[:5])
     detail = (f"The log shows {n} session{'s' * (n != 1)} waiting{on} "
-              f"({', '.join(chain.locks) or 'a lock'}), the longest {words(longest_s)}; "
+              f"({', '.join(chain.locks) or 'a lock'}), the longest {lasted(longest_s)}; "
               f"the chain, root first: {drawn}. pid {chain.root} waited for nobody: it held "
               f"the lock the others queued behind. "
               + (f"The waiters ran: {said}. " if said else "")
@@ -129,7 +128,7 @@ def finding(chain: Chain) -> Finding:
     return Finding(
         "blocking-lock", Severity.CRITICAL if severe else Severity.WARNING,
         f"pid {chain.root} blocked {n} session{'s' * (n != 1)}{on}, longest wait "
-        f"{words(longest_s)}, {span(chain.events)}",
+        f"{lasted(longest_s)}, {span(chain.events)}",
         detail, tuple(objects), evidence,
         Remedy(f"Find what pid {chain.root} was doing (its application, its transaction): a "
                "transaction left open or a long statement under a strong lock. Set "

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from pgcrisis.durations import words
 from pgcrisis.logs.events import Event, Kind
-from pgcrisis.logs.evidence import database_ref, iso, log_evidence, short, span
+from pgcrisis.logs.evidence import database_ref, iso, lasted, log_evidence, short, span
 from pgcrisis.logs.messages import match
 from pgcrisis.logs.sessions import grouped
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
@@ -73,15 +72,6 @@ def _cause(outage: Outage) -> tuple[str, int | None, str]:
     return outage.events[0].record.message, None, ""
 
 
-def _lasted(seconds: float) -> str:
-    """A gap to the tenth of a second under 10 s (a crash recovered in 0.4 s is not "0 s").
-
-    >>> _lasted(0.452), _lasted(75)
-    ('0.5 s', '1 min 15 s')
-    """
-    return f"{seconds:.1f} s" if seconds < 10 else words(seconds)
-
-
 def crashes(events: Sequence[Event]) -> list[Finding]:
     """``server-crash``: every crash, with the time the server was not accepting
     connections."""
@@ -100,10 +90,10 @@ def crashes(events: Sequence[Event]) -> list[Finding]:
         out.append(Finding(
             "server-crash", Severity.CRITICAL,
             f"the server crashed {span(outage.events[:1])}: "
-            + (f"down {_lasted(gap)}" if gap is not None else "not back up in the log"),
+            + (f"down {lasted(gap)}" if gap is not None else "not back up in the log"),
             f"{cause}. " + (f"It was running: {short(statement, 200)}. " if statement else "")
             + "Every session was ended and the server went through crash recovery"
-            + (f"; it accepted connections again {_lasted(gap)} later." if gap is not None
+            + (f"; it accepted connections again {lasted(gap)} later." if gap is not None
                else "; the log ends before it accepted connections again.")
             + (" Signal 9 is most often the kernel's OOM killer: see the kernel log "
                "(dmesg) for 'Out of memory: Killed process'." if oom else ""),
