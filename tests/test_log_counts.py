@@ -7,31 +7,28 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pgcrisis.logs.counts import count, tally
-from pgcrisis.logs.events import Event, Kind
+from pgcrisis.logs.events import Event, Kind, classify
 from pgcrisis.logs.parse import normalize as reexported_normalize
 from pgcrisis.logs.parse import tag_of as reexported_tag_of
 from pgcrisis.logs.record import LogRecord
-from pgcrisis.logs.slow import count_slow
+from pgcrisis.logs.slow_counts import count_slow
 from pgcrisis.logs.statements import normalize, rough, tag_of
 from pgcrisis.store import histogram
 
 AT = datetime(2026, 1, 1, 9, 0, 5, tzinfo=UTC)
-_DURATION = re.compile(r"duration: ([\d.]+) ms  (?:statement|execute [^:]*|plan):")
 
 
 def slow_event(record: LogRecord) -> Event:
-    """The event of a ``duration:`` line, as :func:`pgcrisis.logs.events.classify` is to make
-    it (a slow statement, or an auto_explain plan)."""
-    m = _DURATION.match(record.message)
-    assert m is not None, record.message
-    kind = Kind.PLAN if m.group(0).endswith("plan:") else Kind.SLOW
-    return Event(kind, record, float(m.group(1)))
+    """The event of a ``duration:`` line, as :func:`pgcrisis.logs.events.classify` makes it
+    (a slow statement, or an auto_explain plan)."""
+    event = classify(record)
+    assert event is not None and event.kind in (Kind.SLOW, Kind.PLAN), record.message
+    return event
 
 
 def logged(message: str, *, at: datetime = AT, pid: int = 7, user: str = "web",
@@ -136,10 +133,10 @@ def test_a_plan_is_counted_once_with_the_statement_that_follows_it() -> None:
     assert rows["SELECT ?"].count == 1 and rows["SELECT ?"].plan == ""
 
 
-def test_tally_counts_the_errors_of_records_and_the_slow_events_classify_gives() -> None:
+def test_tally_counts_the_errors_of_records_and_the_slow_statements_they_show() -> None:
     records = [LogRecord(AT, "ERROR", "22012", "division by zero", "SELECT 1/0", user="web",
                          database="shop"),
                logged("duration: 12.3 ms  statement: SELECT 1")]
     counts = tally(records)
     assert [(r.sqlstate, r.role, r.database) for r in counts.errors] == [("22012", "web", "shop")]
-    assert counts.slow == []  # classify does not give this record as slow: nothing counted
+    assert [(r.statement, r.count, r.total_ms) for r in counts.slow] == [("SELECT ?", 1, 12.3)]

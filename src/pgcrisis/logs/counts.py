@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from pgcrisis.logs.events import classify
 from pgcrisis.logs.record import ERRORS, LogRecord
-from pgcrisis.logs.slow import count_slow
+from pgcrisis.logs.slow_counts import count_slow
 from pgcrisis.logs.statements import normalize, tag_of
 from pgcrisis.store import LogErrorCount, LogSlowCount, to_us
 from pgcrisis.store.series import MINUTE_US

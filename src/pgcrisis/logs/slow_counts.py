@@ -17,8 +17,6 @@ together.)
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -30,69 +28,15 @@ from pgcrisis.store.series import MINUTE_US
 #: a plan is cut here (the store keeps it once, but a plan of a huge statement is huge)
 PLAN_MAX = 100_000
 
-_DURATION = re.compile(
-    r"duration: [\d.]+ ms\s+(?P<step>statement|execute|parse|bind|plan)(?:\s+[^:\n]*)?:"
-    r"[ \t]*\n?(?P<rest>.*)", re.S)
-_PLAN_LINE = re.compile(r"\(cost=|\(actual |^\s*->")
-
-
 def statement_of(event: Event) -> str:
-    """The statement a slow event is about: the record's own where the log gives it, else
-    what follows ``statement:`` / ``execute …:`` in the message, else a plan's Query Text.
-
-    >>> from datetime import UTC, datetime
-    >>> from pgcrisis.logs.record import LogRecord
-    >>> r = LogRecord(datetime.now(UTC), "LOG", "00000",
-    ...               "duration: 1.5 ms  execute S_1: SELECT $1")
-    >>> statement_of(Event(Kind.SLOW, r, 1.5))
-    'SELECT $1'
-    """
-    record = event.record
-    if record.statement:
-        return record.statement
-    m = _DURATION.match(record.message)
-    if m is None:
-        return ""
-    if m["step"] != "plan":
-        return m["rest"]
-    return query_text(m["rest"])
-
-
-def query_text(plan: str) -> str:
-    """The statement of an auto_explain plan (its ``Query Text``, in the text or JSON format).
-
-    >>> query_text('Query Text: SELECT *\\n  FROM t\\nSeq Scan on t  (cost=0.00..1.01 rows=1)')
-    'SELECT *\\n  FROM t'
-    """
-    text = plan.strip()
-    if text.startswith("{"):
-        try:
-            found = json.loads(text).get("Query Text", "")
-        except (ValueError, AttributeError):
-            return ""
-        return str(found)
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith("Query Text:"):
-            out = [line.split("Query Text:", 1)[1].strip()]
-            for more in lines[i + 1:]:
-                if _PLAN_LINE.search(more):
-                    break
-                out.append(more)
-            return "\n".join(out).strip()
-    return ""
+    """The statement a slow event is about, as :func:`~pgcrisis.logs.events.classify` read it
+    (what follows ``statement:`` / ``execute …:``, a plan's Query Text), else the record's."""
+    return event.statement or event.record.statement
 
 
 def plan_of(event: Event) -> str:
     """The plan of a ``PLAN`` event (what follows ``plan:``), cut at :data:`PLAN_MAX`."""
-    m = _DURATION.match(event.record.message)
-    text = m["rest"] if m is not None and m["step"] == "plan" else event.record.message
-    return text.strip("\n")[:PLAN_MAX]
-
-
-def _step(event: Event) -> str:
-    m = _DURATION.match(event.record.message)
-    return m["step"] if m is not None else ""
+    return event.plan.strip("\n")[:PLAN_MAX]
 
 
 @dataclass(slots=True)
@@ -128,7 +72,7 @@ def count_slow(events: Iterable[Event]) -> list[LogSlowCount]:
             if unclaimed is not None:
                 add(unclaimed, statement_of(unclaimed), plan_of(unclaimed))
             pending[event.record.pid] = event
-        elif event.kind == Kind.SLOW and _step(event) not in ("parse", "bind"):
+        elif event.kind == Kind.SLOW and event.reason not in ("parse", "bind"):
             plan = pending.pop(event.record.pid, None)
             add(event, statement_of(event), plan_of(plan) if plan is not None else "")
     for plan in pending.values():
