@@ -10,6 +10,7 @@ import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
+from itertools import islice, zip_longest
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def interleaved(chunked: list[list[str]]) -> list[str]:
     """The wrapped lines of each pair of messages taken in turn (two processes logging at
     once), the first of a pair first: messages still begin in the order written."""
     out: list[str] = []
-    for a, b in zip(chunked[::2], chunked[1::2] + [[]], strict=True):
+    for a, b in zip_longest(chunked[::2], chunked[1::2], fillvalue=[]):
         for i in range(max(len(a), len(b))):
             out += a[i:i + 1] + b[i:i + 1]
     return out
@@ -84,7 +85,9 @@ def unwrap(tmp_path: Path, wrapped: list[str], name: str = "wrapped.log",
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     [found] = inputs([str(path)])
-    wrapper = recognise([t for _, t in zip(range(50), (t for _, t in found.lines()))])
+    head = found.lines()
+    wrapper = recognise([t for _, t in islice(head, 50)])
+    head.close()
     assert wrapper is not None
     return wrapper, list(wrapper.unwrap(found.lines(), str(path)))
 

@@ -109,6 +109,9 @@ class Assembler:
             if chunk is not None:
                 self._open[key] = message
             self._queue.append(message)
+        head = self._queue[0]
+        if not head.done and head.seen >= self._index - WINDOW:
+            return iter(())  # the oldest message may still get chunks: nothing yet
         return self._ready(self._index - WINDOW)
 
     def _ready(self, before: int) -> Iterator[Line]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -67,14 +68,8 @@ message='[5-1] LOG:  x')
     pid_text = m["pid"]
     pid = int(pid_text) if pid_text and pid_text.isdigit() else None
     if style == "BSD":
-        when_month = MONTHS.index(m["mon"]) + 1
-        when_year = year if year is not None else datetime.now().year
-        if month is not None and when_month > month:
-            when_year -= 1
-        h, mi, s = (int(x) for x in m["hms"].split(":"))
-        try:
-            time: datetime | None = datetime(when_year, when_month, int(m["day"]), h, mi, s)
-        except ValueError:
+        time = _bsd_time(m["mon"], m["day"], m["hms"], year, month)
+        if time is None:
             return None
     else:
         try:
@@ -82,6 +77,21 @@ message='[5-1] LOG:  x')
         except ValueError:
             return None
     return Header(time, m["prog"], pid, m["msg"] or "")
+
+
+@lru_cache(maxsize=4096)
+def _bsd_time(mon: str, day: str, hms: str, year: int | None,
+              month: int | None) -> datetime | None:
+    """A BSD header's time (cached: a busy log has many lines a second)."""
+    when_month = MONTHS.index(mon) + 1
+    when_year = year if year is not None else datetime.now().year
+    if month is not None and when_month > month:
+        when_year -= 1
+    h, mi, s = (int(x) for x in hms.split(":"))
+    try:
+        return datetime(when_year, when_month, int(day), h, mi, s)
+    except ValueError:
+        return None
 
 
 def _is_server(program: str) -> bool:
