@@ -15,7 +15,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from pgcrisis.logs.events import Event, Kind
@@ -24,20 +24,20 @@ from pgcrisis.logs.record import ERRORS, LogRecord
 
 #: the minute table's columns, in order: ``errors`` counts ERROR/FATAL/PANIC records (whatever
 #: their event), the others count events of these kinds (a refused connection is also an error)
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("errors", "errors"),
-    (Kind.REFUSED.value, "refused"),
-    (Kind.LOCK_WAIT.value, "lock waits"),
-    (Kind.DEADLOCK.value, "deadlocks"),
-    (Kind.CANCELLED.value, "cancelled"),
-    (Kind.IDLE_TIMEOUT.value, "idle timeouts"),
-    (Kind.OUT_OF_LOCKS.value, "out of locks"),
-    (Kind.CRASH.value, "crashes"),
-    (Kind.RESTART.value, "restarts"),
-    (Kind.CHECKPOINT.value, "checkpoints"),
-    (Kind.WRAPAROUND_VACUUM.value, "wraparound vacuums"),
-    (Kind.TEMP_FILE.value, "temp files"),
-    (Kind.SLOW.value, "slow"),
+COLUMNS: tuple[tuple[str, str, str], ...] = (  # key, label, label of one
+    ("errors", "errors", "error"),
+    (Kind.REFUSED.value, "refused", "refused"),
+    (Kind.LOCK_WAIT.value, "lock waits", "lock wait"),
+    (Kind.DEADLOCK.value, "deadlocks", "deadlock"),
+    (Kind.CANCELLED.value, "cancelled", "cancelled"),
+    (Kind.IDLE_TIMEOUT.value, "idle timeouts", "idle timeout"),
+    (Kind.OUT_OF_LOCKS.value, "out of locks", "out of locks"),
+    (Kind.CRASH.value, "crashes", "crash"),
+    (Kind.RESTART.value, "restarts", "restart"),
+    (Kind.CHECKPOINT.value, "checkpoints", "checkpoint"),
+    (Kind.WRAPAROUND_VACUUM.value, "wraparound vacuums", "wraparound vacuum"),
+    (Kind.TEMP_FILE.value, "temp files", "temp file"),
+    (Kind.SLOW.value, "slow", "slow"),
 )
 #: what makes a minute bad, worst first: the worst minutes are ranked by these counts in turn
 TROUBLE = ("errors", Kind.CRASH.value, Kind.REFUSED.value, Kind.LOCK_WAIT.value,
@@ -48,6 +48,7 @@ OTHER = "(other)"
 #: histogram buckets per doubling: a percentile is read within 2^(1/8) - 1 = 9 %
 _STEPS = 8
 _MINUTE_S = 60
+_ONE_MINUTE = timedelta(minutes=1)
 #: "duration: 12.3 ms  statement: SELECT ..." / "... execute S_1: SELECT ..."
 _SLOW_TEXT = re.compile(r"^duration: [\d.]+ ms\s+(?:statement|execute [^:]*|bind [^:]*"
                         r"|parse [^:]*):\s*(.*)$", re.S)
@@ -62,7 +63,7 @@ def _normalized(statement: str) -> tuple[str, str]:
 def statement_of(record: LogRecord) -> str:
     """The statement a record is about: its own field, else the text a duration line carries.
 
-    >>> from datetime import UTC, datetime
+    >>> from datetime import UTC, datetime, timedelta
     >>> r = LogRecord(datetime(2026, 1, 1, tzinfo=UTC), "LOG", "",
     ...               "duration: 1204.5 ms  statement: SELECT pg_sleep(1)")
     >>> statement_of(r)
@@ -141,21 +142,20 @@ class Tally:
     views: dict[str, Durations] = field(default_factory=dict)
     #: how many records went to an OTHER group, per table (errors, statements, views)
     folded: Counter[str] = field(default_factory=Counter)
+    _current: tuple[datetime, datetime, MinuteCounts] | None = None
 
     def add(self, record: LogRecord, event: Event | None) -> None:
         """Count one record; ``event`` is what :func:`pgcrisis.logs.events.classify` made of
         it (None: an ordinary line, counted only by severity and minute)."""
         self.records += 1
         t = record.time
-        if self.first is None or t < self.first:
+        first, last = self.first, self.last
+        if first is None or t < first:
             self.first = t
-        if self.last is None or t > self.last:
+        if last is None or t > last:
             self.last = t
         self.severities[record.severity] += 1
-        key = int(t.timestamp()) // _MINUTE_S
-        minute = self.minutes.get(key)
-        if minute is None:
-            minute = self.minutes[key] = MinuteCounts()
+        minute = self._minute(t)
         minute.records += 1
         if record.severity in ERRORS:
             minute.columns["errors"] += 1
@@ -163,10 +163,26 @@ class Tally:
             self._error(record)
         if event is None:
             return
-        minute.columns[event.kind.value] += 1
-        if event.kind is Kind.SLOW and event.duration_ms is not None:
+        kind = event.kind
+        minute.columns[kind] += 1  # a StrEnum: counted under its value
+        if kind is Kind.SLOW and event.duration_ms is not None:
             minute.slow_max_ms = max(minute.slow_max_ms, event.duration_ms)
             self._slow(record, event.duration_ms)
+
+    def _minute(self, t: datetime) -> MinuteCounts:
+        """The counters of ``t``'s minute; the last one used is kept at hand with its bounds,
+        as a log's records come minute after minute (comparing two times is cheaper than
+        turning one into seconds)."""
+        current = self._current
+        if current is not None and current[0] <= t < current[1]:
+            return current[2]
+        key = int(t.timestamp()) // _MINUTE_S
+        minute = self.minutes.get(key)
+        if minute is None:
+            minute = self.minutes[key] = MinuteCounts()
+        start = t - timedelta(seconds=t.second, microseconds=t.microsecond)
+        self._current = (start, start + _ONE_MINUTE, minute)
+        return minute
 
     def _error(self, record: LogRecord) -> None:
         key = (record.severity, record.sqlstate)

@@ -88,7 +88,7 @@ class LogReport:
     asked: tuple[datetime | None, datetime | None]
     records: int
     severities: tuple[tuple[str, int], ...]
-    columns: tuple[tuple[str, str], ...]
+    columns: tuple[tuple[str, str, str], ...]
     minutes: tuple[Minute, ...]
     worst: tuple[Minute, ...]
     errors: tuple[ErrorGroup, ...]
@@ -119,7 +119,7 @@ def _timed(groups: Mapping[str, Durations]) -> tuple[TimedGroup, ...]:
 
 def _minute(key: int, tally: Tally) -> Minute:
     m = tally.minutes[key]
-    return Minute(minute_start(key), m.records, dict(m.columns),
+    return Minute(minute_start(key), m.records, {str(k): n for k, n in m.columns.items()},
                   tuple(sorted(m.sqlstates.items(), key=lambda kv: (-kv[1], kv[0]))),
                   m.slow_max_ms or None)
 
@@ -144,7 +144,7 @@ def summarize(tally: Tally, source: Source, *, findings: tuple[Finding, ...] = (
     keys = sorted(k for k, m in tally.minutes.items() if any(m.columns.values()))
     minutes = tuple(_minute(k, tally) for k in keys)
     used = {key for m in minutes for key, n in m.counts.items() if n}
-    columns = tuple((key, label) for key, label in COLUMNS if key in used)
+    columns = tuple(column for column in COLUMNS if column[0] in used)
     troubled = [m for m in minutes if any(m.counts.get(k, 0) for k in TROUBLE)]
     worst = sorted(troubled, key=lambda m: tuple(-m.counts.get(k, 0) for k in TROUBLE))
     order = {s: i for i, s in enumerate(SEVERITIES)}

@@ -59,7 +59,7 @@ def chart(report: LogReport) -> str:
     plot = WIDTH - LEFT - 10
     bar = max(1.0, plot * 60 / span - 1)
     body = []
-    for row, (key, label) in enumerate(report.columns):
+    for row, (key, label, _) in enumerate(report.columns):
         top = row * STRIP
         peak = max(m.counts.get(key, 0) for m in report.minutes) or 1
         body.append(f"<text x='0' y='{top + STRIP / 2:.0f}'>{escape(label)} "
@@ -121,9 +121,9 @@ def _sections(report: LogReport, zone: str) -> list[str]:
               logs_text.span(report, e.first, e.last), e.message) for e in report.errors], 1))
     if report.minutes:
         parts.append("<details><summary>The minute table</summary>" + _table(
-            ("minute", *(label for _, label in report.columns), "slowest"),
+            ("minute", *(label for _, label, _ in report.columns), "slowest"),
             [(logs_text.minute_label(report, m.start),
-              *(f"{m.counts.get(k, 0):,}" for k, _ in report.columns),
+              *(f"{m.counts.get(k, 0):,}" for k, _, _ in report.columns),
               durations.ms(m.slow_max_ms) if m.slow_max_ms else "") for m in report.minutes],
             0) + "</details>")
     parts.append(_timed("Slow statements (by total time; p95 within 9 %)", report.slow,

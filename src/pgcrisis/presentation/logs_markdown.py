@@ -39,13 +39,13 @@ def _errors(report: LogReport, zone: str) -> list[str]:
 def _minutes(report: LogReport, zone: str) -> list[str]:
     if not report.minutes:
         return []
-    labels = [label for _, label in report.columns]
+    labels = [label for _, label, _ in report.columns]
     lines = [f"### Minute by minute, minutes with something ({zone})", "",
              "| minute | " + " | ".join(labels) + " | slowest |",
              "|---|" + "--:|" * (len(labels) + 1)]
     for m in report.minutes:
         cells = [f"{m.counts.get(key, 0):,}" if m.counts.get(key) else "·"
-                 for key, _ in report.columns]
+                 for key, _, _ in report.columns]
         lines.append(f"| {logs_text.minute_label(report, m.start)} | " + " | ".join(cells)
                      + f" | {durations.ms(m.slow_max_ms) if m.slow_max_ms else '·'} |")
     return [*lines, ""]

@@ -82,9 +82,9 @@ def _worst(report: LogReport, console: Console, plain: bool) -> None:
                       soft_wrap=plain)
 
 
-def _table(title: str, plain: bool) -> Table:
+def _table(title: str, plain: bool, expand: bool = True) -> Table:
     return Table(title=title, title_justify="left", title_style="bold", box=None,
-                 padding=(0, 1), expand=not plain, show_edge=False)
+                 padding=(0, 1), expand=expand and not plain, show_edge=False)
 
 
 def _errors(report: LogReport, console: Console, plain: bool) -> None:
@@ -110,15 +110,15 @@ def _minutes(report: LogReport, console: Console, plain: bool) -> None:
         return
     console.print()
     table = _table(f"Minute by minute, minutes with something ({logs_text.zone_name(report)})",
-                   plain)
+                   plain, expand=False)
     table.add_column("minute", no_wrap=True)
-    for _, label in report.columns:
+    for _, label, _ in report.columns:
         table.add_column(label, justify="right", no_wrap=True)
     table.add_column("slowest", justify="right", no_wrap=True)
     n = _cut(console, report.minutes, MINUTE_ROWS, plain)
     for m in report.minutes[:n]:
         cells = [f"{m.counts.get(key, 0):,}" if m.counts.get(key) else "·"
-                 for key, _ in report.columns]
+                 for key, _, _ in report.columns]
         table.add_row(logs_text.minute_label(report, m.start), *cells,
                       durations.ms(m.slow_max_ms) if m.slow_max_ms else "·")
     console.print(table, soft_wrap=plain)

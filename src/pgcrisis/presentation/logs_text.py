@@ -76,11 +76,11 @@ def trouble(report: LogReport, minute: Minute) -> str:
     """What went wrong in a minute: ``312 errors (53300 x300, 22012 x12) · 4 lock waits ·
     slowest 12.3 s`` (with a multiplication sign)."""
     parts = []
-    for key, label in report.columns:
+    for key, label, one in report.columns:
         n = minute.counts.get(key, 0)
         if not n:
             continue
-        text = f"{n:,} {label}"
+        text = f"{n:,} {one if n == 1 else label}"
         if key == "errors" and minute.sqlstates:
             states = [f"{state or 'no SQLSTATE'} ×{k:,}"
                       for state, k in minute.sqlstates[:STATES_NAMED]]
