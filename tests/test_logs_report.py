@@ -303,3 +303,22 @@ def test_a_log_with_nothing_readable_is_an_error_not_zero_errors() -> None:
                     lines=3, unread=Unread(3, "app.log", 1, "\x00\x01binary"))
     with pytest.raises(InputError, match=r"app.log: none of its 3 lines .* line 1"):
         judge(Tally(), Kept(), source, zone=UTC)
+
+
+def test_the_window_keeps_only_its_records(server_log: ServerLog) -> None:
+    from datetime import timedelta
+
+    from pgcrisis.logs.report import count
+
+    errors = [r for r in server_log.jsonlog if r.severity == "ERROR"]
+    start = errors[0].time + timedelta(microseconds=1)  # after the first division by zero
+    tally, _ = count(server_log.jsonlog, start, None)
+    inside = [r for r in server_log.jsonlog if r.time >= start]
+    assert tally.records == len(inside) < len(server_log.jsonlog)
+    later = sum(1 for r in inside if r.sqlstate == "22012")  # log times are to the ms
+    assert tally.errors[("ERROR", "22012")].count == later < 3
+    nothing, _ = count(server_log.jsonlog, None, server_log.jsonlog[0].time
+                       - timedelta(seconds=1))
+    source = Source(("postgresql.json",), "jsonlog", lines=15, records=15)
+    with pytest.raises(InputError, match="15 records, none from"):
+        judge(nothing, Kept(), source, zone=UTC, asked=(None, start))
