@@ -4,23 +4,22 @@
 Memory is O(minutes times groups), never O(records): a 1 GiB log is counted, not kept. Each minute
 holds a few counters; errors are grouped by severity and SQLSTATE, slow statements by their
 normalized text, views by their sqlcommenter tag, each group with a count, a total and a
-histogram for its 95th percentile (logarithmic buckets, so a million durations take a few
-dozen integers). Groups beyond :data:`MAX_GROUPS` are folded into one "other" group and the
-report says how many were folded, never dropped silently.
+histogram for its 95th percentile (the store's logarithmic buckets, so a million durations
+take a few dozen integers). Groups beyond :data:`MAX_GROUPS` are folded into one "other"
+group and the report says how many were folded, never dropped silently.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from pgcrisis.logs.events import Event, Kind
-from pgcrisis.logs.parse import normalize, tag_of
 from pgcrisis.logs.record import ERRORS, LogRecord
+from pgcrisis.logs.statements import normalize, tag_of
+from pgcrisis.store import histogram
 
 #: the minute table's columns, in order: ``errors`` counts ERROR/FATAL/PANIC records (whatever
 #: their event), the others count events of these kinds (a refused connection is also an error)
@@ -45,39 +44,18 @@ TROUBLE = ("errors", Kind.CRASH.value, Kind.REFUSED.value, Kind.LOCK_WAIT.value,
 #: groups (SQLSTATEs, statements, views) kept apart per table; the rest are folded as OTHER
 MAX_GROUPS = 2000
 OTHER = "(other)"
-#: histogram buckets per doubling: a percentile is read within 2^(1/8) - 1 = 9 %
-_STEPS = 8
 _MINUTE_S = 60
 _ONE_MINUTE = timedelta(minutes=1)
-#: "duration: 12.3 ms  statement: SELECT ..." / "... execute S_1: SELECT ..."
-_SLOW_TEXT = re.compile(r"^duration: [\d.]+ ms\s+(?:statement|execute [^:]*|bind [^:]*"
-                        r"|parse [^:]*):\s*(.*)$", re.S)
-
-
 @lru_cache(maxsize=8192)
 def _normalized(statement: str) -> tuple[str, str]:
     """The statement's group key and its tag, cached: a log repeats the same statements."""
     return normalize(statement), tag_of(statement)
 
 
-def statement_of(record: LogRecord) -> str:
-    """The statement a record is about: its own field, else the text a duration line carries.
-
-    >>> from datetime import UTC, datetime, timedelta
-    >>> r = LogRecord(datetime(2026, 1, 1, tzinfo=UTC), "LOG", "",
-    ...               "duration: 1204.5 ms  statement: SELECT pg_sleep(1)")
-    >>> statement_of(r)
-    'SELECT pg_sleep(1)'
-    """
-    if record.statement:
-        return record.statement
-    match = _SLOW_TEXT.match(record.message)
-    return match[1] if match else ""
-
-
 @dataclass(slots=True)
 class Durations:
-    """A group of timed statements: how many, their total, longest, and a log histogram."""
+    """A group of timed statements: how many, their total, longest, and their histogram
+    (:mod:`pgcrisis.store.histogram`'s buckets, the ones the store keeps per minute)."""
 
     count: int = 0
     total_ms: float = 0.0
@@ -88,23 +66,18 @@ class Durations:
         self.count += 1
         self.total_ms += ms
         self.max_ms = max(self.max_ms, ms)
-        self.buckets[math.floor(math.log2(ms) * _STEPS) if ms > 0 else -10 * _STEPS] += 1
+        self.buckets[histogram.bucket_of(ms)] += 1
 
     def quantile(self, q: float) -> float:
-        """The ``q`` quantile, the top of its bucket (never above the longest seen).
+        """The ``q`` quantile, within 9.05 % (never above the longest seen).
 
         >>> d = Durations()
         >>> for ms in range(1, 101): d.add(float(ms))
-        >>> 95 <= d.quantile(0.95) <= 95 * 1.091, d.quantile(1.0)
+        >>> abs(d.quantile(0.95) / 95 - 1) <= 0.0905, d.quantile(1.0)
         (True, 100.0)
         """
-        need = max(1, math.ceil(q * self.count))
-        seen = 0
-        for bucket in sorted(self.buckets):
-            seen += self.buckets[bucket]
-            if seen >= need:
-                return min(self.max_ms, 2 ** ((bucket + 1) / _STEPS))
-        return self.max_ms
+        found = histogram.quantile(self.buckets, q, self.max_ms)
+        return self.max_ms if found is None else found
 
 
 @dataclass(slots=True)
@@ -167,7 +140,7 @@ class Tally:
         minute.columns[kind] += 1  # a StrEnum: counted under its value
         if kind is Kind.SLOW and event.duration_ms is not None:
             minute.slow_max_ms = max(minute.slow_max_ms, event.duration_ms)
-            self._slow(record, event.duration_ms)
+            self._slow(event, event.duration_ms)
 
     def _minute(self, t: datetime) -> MinuteCounts:
         """The counters of ``t``'s minute; the last one used is kept at hand with its bounds,
@@ -201,8 +174,8 @@ class Tally:
         self.errors[key] = ErrorCounts(1, record.time, record.time, record.message[:500],
                                        record.statement[:2000])
 
-    def _slow(self, record: LogRecord, ms: float) -> None:
-        text = statement_of(record)
+    def _slow(self, event: Event, ms: float) -> None:
+        text = event.statement or event.record.statement
         statement, tag = _normalized(text) if text else (OTHER, "")
         self._time(self.statements, statement or OTHER, ms, "statements")
         if tag:

@@ -132,22 +132,24 @@ def cancellations(events: Sequence[Event]) -> list[Finding]:
         last = group[-1]
         n = len(group)
         why = _CANCEL_WORDS.get(last.reason, "cancelled")
-        app = last.record.application or "?"
+        app = last.record.application
+        of_app = f" of {app}" if app else ""
         tag = tag_of(last.statement)
         out.append(Finding(
             "statement-cancelled",
             Severity.INFO if last.reason == "user-request" else Severity.WARNING,
-            f"{short(last.statement, 60)} cancelled by {why} {_times(n)} ({app}), "
-            f"{span(group)}",
-            f"\"{last.record.message}\" (57014) {_times(n)} for this statement of {app}"
+            f"{short(last.statement, 60)} cancelled by {why} {_times(n)}"
+            + (f" ({app})" if app else "") + f", {span(group)}",
+            f"\"{last.record.message}\" (57014) {_times(n)} for this statement{of_app}"
             + (f", view {tag}" if tag else "") + ". "
             + ("It ran past statement_timeout: the user got an error. "
                if last.reason == "statement-timeout" else
                "It waited for a lock past lock_timeout: another session held it. "
                if last.reason == "lock-timeout" else "A client or an operator cancelled it. "),
-            (statement_ref(last, last.statement), ObjectRef.client(app, None)),
+            (statement_ref(last, last.statement),
+             *((ObjectRef.client(app, None),) if app else ())),
             {"count": n, "reason": last.reason, "statement": last.statement,
-             "application": app, "tag": tag, "log": log_evidence(group)},
+             "application": app or None, "tag": tag or None, "log": log_evidence(group)},
             Remedy("Make the statement faster (see its plan: pgcrisis explain), or find what "
                    "held its lock (blocking-lock of the same time)."),
             impact=n * 1e5))
@@ -162,14 +164,14 @@ def idle_timeouts(events: Sequence[Event]) -> list[Finding]:
             e.record.application, e.record.user, e.record.database)):
         last = group[-1]
         n = len(group)
-        app = last.record.application or "?"
+        app = last.record.application or "an unnamed application"
         out.append(Finding(
             "idle-in-transaction", Severity.WARNING,
             f"{n:,} session{'s' * (n != 1)} of {app} ended by "
             f"idle_in_transaction_session_timeout, {span(group)}",
             f"The server terminated them (25P03): each left a transaction open and idle "
-            f"past idle_in_transaction_session_timeout (role {last.record.user or '?'}, "
-            f"database {last.record.database or '?'}). Until then they held their locks "
+            f"past idle_in_transaction_session_timeout (role {last.record.user or 'not logged'}, "
+            f"database {last.record.database or 'not logged'}). Until then they held their locks "
             "and the xmin horizon.",
             (ObjectRef.client(app, None), database_ref(last)),
             {"count": n, "application": app, "role": last.record.user,

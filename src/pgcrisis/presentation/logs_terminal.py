@@ -20,7 +20,7 @@ from rich.text import Text
 from pgcrisis import durations, shorten
 from pgcrisis.logs.summary import LogReport, TimedGroup
 from pgcrisis.presentation import logs_text
-from pgcrisis.presentation.triage_terminal import _panel, _plain_finding, _Shown
+from pgcrisis.presentation.triage_terminal import STYLE, log_lines
 
 #: rows a table shows on a terminal before "N more" (all of them when piped)
 ROWS = 15
@@ -61,15 +61,23 @@ def _header(report: LogReport, console: Console, plain: bool) -> None:
 
 
 def _findings(report: LogReport, console: Console, plain: bool) -> None:
+    """One line per finding and its remedy's summary: the first screen keeps room for the
+    worst minutes; each in full is ``triage --log``'s."""
     if not report.findings:
         console.print(Text("No findings from the log: nothing above info.", style="green"))
         return
-    for number, finding in enumerate(report.findings, 1):
-        row = _Shown(number, finding, 0, None)
-        if plain:
-            _plain_finding(console, row, False)
-        else:
-            console.print(_panel(row, False, console.width))
+    for number, f in enumerate(report.findings, 1):
+        console.print(Text.assemble(
+            (f"{number:>2}. ", "dim"), (f" {f.severity.value.upper()} ", STYLE[f.severity]),
+            " ", f.title, (f"  {f.code}", "dim")), soft_wrap=plain)
+        where = f.evidence.get("log")
+        said = f"     {f.remedy.summary}" if f.remedy is not None else ""
+        if isinstance(where, dict):
+            said += f" [from {log_lines(where)}]"
+        if said:
+            console.print(Text(said, style="dim"), soft_wrap=plain)
+    console.print(Text("     Each in full (evidence, remedy, log lines): pgcrisis triage --log "
+                       "with the same files", style="dim"), soft_wrap=plain)
 
 
 def _worst(report: LogReport, console: Console, plain: bool) -> None:
