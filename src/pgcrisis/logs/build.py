@@ -27,7 +27,7 @@ def _twin() -> type:
     namespace: dict[str, Any] = {}
     params = ", ".join(f"{n}=_d[{n!r}]" if n in defaults else n for n in names)
     body = "".join(f"    self.{n} = {n}\n" for n in names)
-    exec(f"def __init__(self, {params}):\n{body}", {"_d": defaults}, namespace)  # noqa: S102
+    exec(f"def __init__(self, {params}):\n{body}", {"_d": defaults}, namespace)
     return type("_Twin", (), {"__slots__": tuple(LogRecord.__slots__),
                               "__init__": namespace["__init__"]})
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pgcrisis.logs.parse import ERRORS, LogRecord, normalize, tag_of
+from pgcrisis.logs.record import ERRORS, LogRecord
+from pgcrisis.logs.statements import normalize, tag_of
 from pgcrisis.store import LogErrorCount, to_us
 from pgcrisis.store.series import MINUTE_US
 

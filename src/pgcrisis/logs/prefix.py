@@ -137,14 +137,14 @@ def shape(line: str) -> str | None:
     found = _WORD.search(line)
     if found is None:
         return None
-    head, out, i = line[:found.start()], [], 0
+    head, i = line[:found.start()], 0
+    out: list[str] = []
     while i < len(head):
-        for regex, escape in _TOKENS:
+        for regex, token in _TOKENS:
             m = regex.match(head, i)
             if m is None or not m.group():
                 continue
-            if escape == "key":
-                escape = f"{m.group(1)}={_KEYS[m.group(1)]}"
+            escape = f"{m.group(1)}={_KEYS[m.group(1)]}" if token == "key" else token
             if escape == "%p" and any("%p" in o for o in out):
                 escape = "%l"
             out.append(escape)

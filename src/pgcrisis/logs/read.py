@@ -149,3 +149,18 @@ class LogReader:
             yield record
         stats.records += n
         stats.lines += parser.lines_seen - before
+
+
+def records_of(texts: Sequence[str], fmt: str = "auto", prefix: str | None = None,
+               file: str = "") -> list[LogRecord]:
+    """The records of a log's lines held in memory (a test's, a snippet's), read as a file's.
+
+    >>> [r.severity for r in records_of(["2026-11-26 09:14:03.250 UTC [42] FEHLER:  x"])]
+    ['ERROR']
+    """
+    lines = [Line(text, number, file) for number, text in enumerate(texts, 1)]
+    sample = lines[:SAMPLE]
+    parser = make_parser(detect.payload_format(sample) if fmt == "auto" else fmt, sample,
+                         prefix)
+    parser.file = file
+    return list(parser.records((line.number, line.text) for line in lines))

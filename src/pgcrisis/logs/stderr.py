@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from pgcrisis.logs.build import new_record
 from pgcrisis.logs.parser import Parser
 from pgcrisis.logs.prefix import Prefix
-from pgcrisis.logs.build import new_record
 from pgcrisis.logs.record import Line
 from pgcrisis.logs.severity_words import ENGLISH
 from pgcrisis.logs.timestamps import epoch_time, parse_time
