@@ -121,6 +121,7 @@ _TOKENS = [
     (re.compile(r"(pid|user|usr|db|database|app|application|client|host|remote|sqlstate|"
                 r"state|queryid|query_id)=(?:\[[^\]]*\]|[^\s,\]]*)"), "key"),
     (re.compile(r"[\w\[\]-]*@[\w\[\]-]*"), "%u@%d"),
+    (re.compile(r"[0-9A-Z]{5}(?= $)"), "%e"),  # the SQLSTATE, right before the severity
     (re.compile(r"\d+"), "%p"),
 ]
 _KEYS = {"pid": "%p", "user": "%u", "usr": "%u", "db": "%d", "database": "%d", "app": "%a",
@@ -166,7 +167,7 @@ def infer(lines: Sequence[str]) -> Prefix | None:
         built += [short + "%q" + long[len(short):] for long in built
                   if long.startswith(short) and long != short and "%q" not in long]
     best: tuple[int, int, Prefix] | None = None
-    for text in dict.fromkeys([*COMMON, *built]):
+    for text in dict.fromkeys([*built, *COMMON]):  # on a tie, the shape of the lines
         prefix = Prefix(text)
         score = (prefix.matches(sample), text.count("%"))
         if score[0] and (best is None or score > best[:2]):
