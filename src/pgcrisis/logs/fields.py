@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pgcrisis.errors import InputError
 from pgcrisis.logs.record import LogRecord
 from pgcrisis.logs.severity_words import ENGLISH
 from pgcrisis.logs.timestamps import parse_time
@@ -50,11 +51,15 @@ def record_of(fields: Mapping[str, Any], file: str, line: int, last: int = 0) ->
         value = f.get(name)
         return "" if value is None else str(value)
 
+    try:
+        moment = parse_time(text("timestamp"))
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
     client = text("remote_host")
     if f.get("remote_port") not in (None, ""):
         client = f"{client}:{f['remote_port']}"
     return LogRecord(
-        parse_time(text("timestamp")), severity, text("state_code"), text("message"),
+        moment, severity, text("state_code"), text("message"),
         statement=text("statement"), application=text("application_name"),
         queryid=as_int(f.get("query_id")) or None, pid=as_int(f.get("pid")),
         user=text("user"), database=text("dbname"), client=client, detail=text("detail"),
