@@ -123,6 +123,8 @@ _TOKENS = [
     (re.compile(r"[\w\[\]-]*@[\w\[\]-]*"), "%u@%d"),
     (re.compile(r"[0-9A-Z]{5}(?= $)"), "%e"),  # the SQLSTATE, right before the severity
     (re.compile(r"\d+"), "%p"),
+    # a value the reader cannot name (read, not kept)
+    (re.compile(r"[^\s\[\]():@,=|]+"), "%v"),
 ]
 _KEYS = {"pid": "%p", "user": "%u", "usr": "%u", "db": "%d", "database": "%d", "app": "%a",
          "application": "%a", "client": "%h", "host": "%h", "remote": "%h", "sqlstate": "%e",
@@ -147,7 +149,7 @@ def shape(line: str) -> str | None:
                 continue
             escape = f"{m.group(1)}={_KEYS[m.group(1)]}" if token == "key" else token
             if escape == "%p" and any("%p" in o for o in out):
-                escape = "%l"
+                escape = "%v"  # a number after the pid: a line number, an xid...
             out.append(escape)
             i = m.end()
             break
