@@ -26,10 +26,11 @@ def prefixes(draw: st.DrawFn) -> str:
     return "".join(pieces) + " "
 
 
+APPS = st.text("abcdefgh xyz", max_size=12)
+
+
 @st.composite
-def sessions(draw: st.DrawFn, app: st.SearchStrategy[str] = st.text("abcdefgh xyz",
-                                                                    max_size=12)
-             ) -> dict[str, str]:
+def sessions(draw: st.DrawFn, app: st.SearchStrategy[str] = APPS) -> dict[str, str]:
     """A session's values (``app``: its application names; a name with spaces read back
     only with the prefix given: inferred, its words are as many values)."""
     return {"p": str(draw(st.integers(1, 4_000_000))), "u": draw(NAME), "d": draw(NAME),

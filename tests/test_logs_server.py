@@ -60,9 +60,9 @@ def _written_with(pg: PgServer, prefix: str) -> tuple[Path, int]:
 def test_a_real_servers_stderr_is_read_with_its_prefix_inferred(
         stderr_log: PgServer, db: str, prefix: str, tmp_path: Path) -> None:
     path, start = _written_with(stderr_log, prefix)
-    with psycopg.connect(db, autocommit=True, application_name="shop") as conn:
-        with pytest.raises(psycopg.errors.DivisionByZero):
-            conn.execute("SELECT 1/0 -- first line\n  /* view='report' */")
+    with (psycopg.connect(db, autocommit=True, application_name="shop") as conn,
+          pytest.raises(psycopg.errors.DivisionByZero)):
+        conn.execute("SELECT 1/0 -- first line\n  /* view='report' */")
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(db, user="no_such_role", connect_timeout=10).close()
     marker = f"marker-{uuid.uuid4().hex}"
