@@ -20,7 +20,7 @@ from typing import Any
 from pgcrisis.logs.record import LogRecord
 
 
-def _twin() -> type:
+def _twin() -> Any:
     names = [f.name for f in fields(LogRecord)]
     defaults = {f.name: f.default for f in fields(LogRecord) if f.default is not MISSING}
 
@@ -28,15 +28,15 @@ def _twin() -> type:
     params = ", ".join(f"{n}=_d[{n!r}]" if n in defaults else n for n in names)
     body = "".join(f"    self.{n} = {n}\n" for n in names)
     exec(f"def __init__(self, {params}):\n{body}", {"_d": defaults}, namespace)
-    return type("_Twin", (), {"__slots__": tuple(LogRecord.__slots__),
+    return type("Twin", (), {"__slots__": tuple(LogRecord.__slots__),
                               "__init__": namespace["__init__"]})
 
 
-_Twin = _twin()
+Twin = _twin()
 
 
 def new_record(*args: Any, **kwargs: Any) -> LogRecord:
     """A :class:`LogRecord` of these arguments (as its constructor takes them)."""
-    record = _Twin(*args, **kwargs)
+    record = Twin(*args, **kwargs)
     record.__class__ = LogRecord
     return record  # type: ignore[no-any-return]
