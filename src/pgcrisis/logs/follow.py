@@ -32,18 +32,24 @@ _PREFERRED = ("jsonlog", "csvlog", "stderr")
 _HEAD = 65536
 
 
-def _head_lines(path: Path, most: int = 200) -> list[Line]:
-    """The first lines of ``path`` (empty for a compressed file)."""
+def _head_lines(path: Path, most: int = 200, tail: bool = False) -> list[Line]:
+    """The first lines of ``path`` (``tail``: its last ones, where following starts; a
+    compressed file has none)."""
     try:
         with path.open("rb") as f:
-            head = f.read(_HEAD)
+            head = f.read(4)
+            if tail:
+                f.seek(max(0, f.seek(0, 2) - _HEAD))
+            data = head + f.read(_HEAD) if not tail else f.read(_HEAD)
     except OSError:
         return []
     if head.startswith(_COMPRESSED):
         return []
-    text = head.decode("utf-8", errors="replace")
-    lines = text.split("\n")[:-1] if len(head) == _HEAD else text.split("\n")
-    return [Line(t.rstrip("\r"), n, path.name) for n, t in enumerate(lines[:most], 1)]
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    if len(data) >= _HEAD:  # a line cut by the read
+        lines = lines[1:] if tail else lines[:-1]
+    lines = lines[-most:] if tail else lines[:most]
+    return [Line(t.rstrip("\r"), n, path.name) for n, t in enumerate(lines, 1)]
 
 
 class LogFollower:
@@ -65,7 +71,7 @@ class LogFollower:
             (f for f in _PREFERRED if f in found), "stderr")
         mine = [p for p, f in files if f == self.format]
         self.path: Path | None = mine[-1] if mine else None
-        sample = _head_lines(self.path) if self.path is not None else []
+        sample = _head_lines(self.path, tail=True) if self.path is not None else []
         source = "given"
         if self.format == "stderr" and prefix is None and server_prefix is not None:
             prefix, source = server_prefix(), "server"
