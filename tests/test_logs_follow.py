@@ -57,3 +57,23 @@ def test_a_fatal_followed_by_nothing_is_counted_at_the_next_quiet_poll(tmp_path:
     assert follower.poll_records() == []
     [error] = follower.poll_records()
     assert error.message == "half written"
+
+
+def test_the_servers_prefix_is_used_else_one_inferred(tmp_path: Path) -> None:
+    """A stderr log is read with the server's prefix (asked only for a stderr log); when
+    the lines were written with another (changed since), one is inferred from them."""
+    (tmp_path / "postgresql.log").write_text(
+        f"{T} [1] app@shop LOG:  database system is ready to accept connections\n")
+    asked: list[str] = []
+
+    def server(prefix: str) -> str:
+        asked.append(prefix)
+        return prefix
+
+    assert LogFollower(tmp_path, server_prefix=lambda: server(
+        "%m [%p] %q%u@%d ")).stderr.prefix == "%m [%p] %q%u@%d "  # type: ignore[union-attr]
+    follower = LogFollower(tmp_path, server_prefix=lambda: server("%t %u "))
+    assert follower.stderr is not None and follower.stderr.prefix != "%t %u "
+    assert follower.stderr.matches([f"{T} [2] a@b ERROR:  x"]) == 1 and len(asked) == 2
+    assert LogFollower(tmp_path, "jsonlog", server_prefix=lambda: server("")).path is None
+    assert len(asked) == 2
