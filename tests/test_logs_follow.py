@@ -77,3 +77,13 @@ def test_the_servers_prefix_is_used_else_one_inferred(tmp_path: Path) -> None:
     assert follower.stderr.matches([f"{T} [2] a@b ERROR:  x"]) == 1 and len(asked) == 2
     assert LogFollower(tmp_path, "jsonlog", server_prefix=lambda: server("")).path is None
     assert len(asked) == 2
+
+
+def test_a_file_whose_first_line_is_being_written_is_told_once_it_ends(tmp_path: Path) -> None:
+    log = tmp_path / "postgresql.csv"
+    log.write_text(_row(ROW)[:20])  # a csvlog row cut early reads like anything
+    follower = LogFollower(tmp_path, "csvlog")
+    assert follower.path is None and follower.poll_records() == []
+    _append(log, _row(ROW)[20:])
+    [record] = follower.poll_records()
+    assert record.message == "division by zero"

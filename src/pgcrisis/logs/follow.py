@@ -45,9 +45,9 @@ def _head_lines(path: Path, most: int = 200, tail: bool = False) -> list[Line]:
         return []
     if head.startswith(_COMPRESSED):
         return []
-    lines = data.decode("utf-8", errors="replace").split("\n")
-    if len(data) >= _HEAD:  # a line cut by the read
-        lines = lines[1:] if tail else lines[:-1]
+    lines = data.decode("utf-8", errors="replace").split("\n")[:-1]  # the last: not ended
+    if tail and len(data) >= _HEAD:  # the first: cut by the read
+        lines = lines[1:]
     lines = lines[-most:] if tail else lines[:most]
     return [Line(t.rstrip("\r"), n, path.name) for n, t in enumerate(lines, 1)]
 
@@ -101,10 +101,10 @@ class LogFollower:
                 continue
             known = self._formats.get(p)
             if known is None or known[0] != stat.st_ino:
-                fmt = detect.payload_format(_head_lines(p, 50))
-                if not fmt and stat.st_size < _HEAD:
-                    continue  # empty (not written yet): told once there are lines
-                known = self._formats[p] = (stat.st_ino, fmt)
+                head = _head_lines(p, 50)
+                if not head:
+                    continue  # no line ended yet: its format is told once there is one
+                known = self._formats[p] = (stat.st_ino, detect.payload_format(head))
             if known[1]:
                 out.append((stat.st_mtime, p.name, p, known[1]))
         return [(p, f) for _, _, p, f in sorted(out)]
