@@ -108,3 +108,13 @@ def test_bad_input_is_one_line(tmp_path: Path, content: bytes, kwargs: dict[str,
     with pytest.raises(InputError) as caught:
         list(LogReader([str(tmp_path / "in.log")], **kwargs))  # type: ignore[arg-type]
     assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_stderr_line_full_of_commas_is_not_csvlog(tmp_path: Path) -> None:
+    (tmp_path / "pg.log").write_text(
+        "2026-11-26 09:14:03.250 UTC [7] LOG:  checkpoint complete: wrote 3 buffers (0.0%); "
+        "0 WAL file(s) added, 0 removed, 0 recycled; write=0.1 s, sync=0.1 s, total=0.1 s; "
+        "sync files=2, longest=0.1 s, average=0.1 s; distance=1 kB, estimate=1 kB; lsn=0/1, "
+        "redo lsn=0/1\n")
+    reader = LogReader([str(tmp_path / "pg.log")])
+    assert len(list(reader)) == 1 and reader.stats.format == "stderr"

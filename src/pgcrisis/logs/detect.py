@@ -5,6 +5,7 @@ STUB: filled by the transport work (this minimal version only looks at the first
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 
 from pgcrisis.logs.record import Line
@@ -20,7 +21,8 @@ def payload_format(sample: Sequence[Line]) -> str:
     first = texts[0]
     if first.startswith("{") and '"error_severity"' in first:
         return "jsonlog"
-    if first[:4].isdigit() and first.count(",") >= 12:
+    row = next(csv.reader([first]), [])
+    if len(row) >= 12 and row[0][:4].isdigit() and row[3].isdigit():  # time, ..., pid
         return "csvlog"
     if "\x00" in first:
         return ""
