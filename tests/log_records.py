@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pgcrisis.logs.parse import CSV_FIELDS
+from pgcrisis.logs.fields import CSV_FIELDS
 from pgcrisis.logs.record import LogRecord
 
 

@@ -13,11 +13,9 @@ import pytest
 
 from pgcrisis.logs.counts import count, tally
 from pgcrisis.logs.events import Event, Kind, classify
-from pgcrisis.logs.parse import normalize as reexported_normalize
-from pgcrisis.logs.parse import tag_of as reexported_tag_of
 from pgcrisis.logs.record import LogRecord
 from pgcrisis.logs.slow_counts import count_slow
-from pgcrisis.logs.statements import normalize, rough, tag_of
+from pgcrisis.logs.statements import normalize, rough
 from pgcrisis.store import histogram
 
 AT = datetime(2026, 1, 1, 9, 0, 5, tzinfo=UTC)
@@ -35,10 +33,6 @@ def logged(message: str, *, at: datetime = AT, pid: int = 7, user: str = "web",
            database: str = "shop", application: str = "shop-web") -> LogRecord:
     return LogRecord(at, "LOG", "00000", message, application=application, pid=pid,
                      user=user, database=database)
-
-
-def test_the_parse_module_still_gives_normalize_and_tag_of() -> None:
-    assert reexported_normalize is normalize and reexported_tag_of is tag_of
 
 
 @pytest.mark.parametrize("variants", [

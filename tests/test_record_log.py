@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from pgcrisis.lab.scenario import wait_until
-from pgcrisis.logs.parse import StderrLog
+from pgcrisis.logs.read import records_of
 from pgcrisis.store import open_store
 from tests.helpers import PgServer
 
@@ -106,11 +106,10 @@ def test_errors_of_every_log_format_are_counted_by_tag(
 
 def test_a_verbose_stderr_log_gives_the_sqlstate_in_the_text() -> None:
     """With log_error_verbosity = verbose the SQLSTATE starts the message."""
-    log = StderrLog("%m [%p] ")
     lines = ["2026-11-26 09:14:03.250 UTC [42] ERROR:  22012: division by zero",
              "2026-11-26 09:14:03.250 UTC [42] LOCATION:  int4div, int.c:841",
              "2026-11-26 09:14:03.250 UTC [42] STATEMENT:  SELECT 1/0"]
-    [record] = list(log.records(lines))
+    [record] = records_of(lines, "stderr", "%m [%p] ")
     assert (record.sqlstate, record.message, record.statement) == (
         "22012", "division by zero", "SELECT 1/0")
 

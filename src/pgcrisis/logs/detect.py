@@ -55,6 +55,11 @@ def _csv_records(texts: Sequence[str]) -> tuple[int, int]:
     return seen, fitting
 
 
+#: which format is read when one directory holds several (a server writing to several
+#: destinations at once writes every message in each): the one with most fields first
+PREFERRED = ("jsonlog", "csvlog", "stderr")
+
+
 def payload_format(sample: Sequence[Line]) -> str:
     """``jsonlog``, ``csvlog`` or ``stderr``: the format of the server's lines in ``sample``
     (the first lines, wrapper removed); ``""`` when nothing there is readable text.

@@ -20,7 +20,7 @@ import io
 import lzma
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -138,7 +138,7 @@ class Input:
         """``gzip``, ``bzip2``, ``xz``, ``zstd`` once :meth:`lines` began; ``""`` plain."""
         return self.found[0]
 
-    def lines(self) -> Iterator[tuple[int, str]]:
+    def lines(self) -> Generator[tuple[int, str], None, None]:
         """``(line number, text without its newline)`` of the decoded content (UTF-8, bytes
         of another encoding replaced, never a crash); raises :class:`InputError` on binary
         content and when an archive ends before its end marker (naming the line reached)."""

@@ -64,16 +64,10 @@ def server_log_prefix(target: Target) -> str:
 
 def log_follower(target: Target, folder: str, fmt: str, prefix: str | None) -> LogFollower:
     """A follower of the server's log in ``folder``, checked before recording starts (a
-    stderr log without a given prefix is read with the server's own)."""
+    stderr log without a given prefix is read with the server's own, asked only then)."""
     from pgcrisis.logs.follow import LogFollower
-    from pgcrisis.logs.parse import detect
 
-    if prefix is None and fmt in ("auto", "stderr"):
-        path = Path(folder)
-        names = [p.name for p in path.iterdir()] if path.is_dir() else []
-        if fmt == "stderr" or (path.is_dir() and detect(names) == "stderr"):
-            prefix = server_log_prefix(target)
-    return LogFollower(folder, fmt, prefix)
+    return LogFollower(folder, fmt, prefix, server_prefix=lambda: server_log_prefix(target))
 
 
 def metrics_server(store_spec: str, name: str, port: int) -> Callable[[], None]:
