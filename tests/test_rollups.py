@@ -8,7 +8,11 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import textwrap
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from pgcrisis.model.activity import Transactions
 from pgcrisis.model.findings import Severity
@@ -130,4 +134,57 @@ def test_kill_9_while_writing_loses_nothing(spec: str) -> None:
     assert sum(d.commits or 0 for d in h.server) == committed[-1] - committed[0]
     peak = max(len(s.activity) + sum(g.sessions for g in s.counted_sessions) for s in snaps)
     assert max(d.connections_peak or 0 for d in h.server) == peak
+    st.close()
+
+
+# -- a store of the pgcrisis before rollups -------------------------------------------------
+
+#: main's last commit before rollups (its store is of schema 5)
+BEFORE = "12a2302"
+OLD_WRITER = textwrap.dedent("""
+    import sys
+    from datetime import timedelta
+    from pgcrisis.model.activity import Transactions
+    from pgcrisis.model.findings import Severity
+    from pgcrisis.store import LogErrorCount, open_store, to_us
+    from pgcrisis.store._meta import SCHEMA_VERSION
+    from tests.record_helpers import T0, backend, frame
+    assert SCHEMA_VERSION == 5, SCHEMA_VERSION
+    eve = T0.replace(hour=23)
+    st = open_store(sys.argv[1], create=True)
+    w = st.writer("shop", source="old")
+    for i in range(120):
+        w.append(frame(eve + timedelta(minutes=i),
+                       {"activity": tuple(backend(100 + k) for k in range(i % 5)),
+                        "transactions": Transactions(100 * i, i)},
+                       worst=Severity.CRITICAL if i == 70 else None))
+    w.log_errors([LogErrorCount(to_us(eve), "ERROR", "22012", "x", None, "a", "", 3, "e")])
+    w.close()
+    st.close()
+""")
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return record_helpers.old_source(tmp_path_factory.mktemp("before"), BEFORE)
+
+
+def test_a_store_of_the_version_before_is_rolled_up_from_its_samples(spec: str,
+                                                                     before: Path) -> None:
+    record_helpers.run_old(before, OLD_WRITER, spec)
+    st = open_store(spec, create=True)
+    folded = st.history("shop")  # read as it is: folded from the samples
+    assert "rolled up from the samples" in folded.notes[0]
+    w = st.writer("shop", source="new")  # upgrades the store, rebuilds the rollups
+    w.close()
+    rebuilt = st.history("shop")
+    assert rebuilt.notes[0].startswith("rebuilt from samples on ")
+    assert rebuilt.server == folded.server
+    first, second = rebuilt.server
+    assert (first.samples, second.samples, first.commits, second.commits) == (60, 60, 5900, 6000)
+    assert (first.seized_minutes, second.seized_minutes, first.errors) == (0, 1, 3)
+    cover = st.coverage("shop")
+    assert cover is not None and len(list(st.snapshots("shop", *cover))) == 120
+    _write(st, range(120, 125))  # the writer goes on from the rebuilt day
+    assert st.history("shop").server[-1].commits == 6000 + 5 * 100
     st.close()
