@@ -7,7 +7,9 @@ drops partitions), and upkeep (checkpoints, partitions ahead).
 A frame writes only what changed: each field's value is looked up by content
 (:mod:`._content`) and a *change* row is written only when the value id differs from the
 field's previous one. A frame timed at or before its predecessor (the server's clock went
-back) is stored one microsecond after it: a recording's frames are in time order.
+back) is stored one microsecond after it: a recording's frames are in time order. The
+frame's minute of the series and its day's rollups (:mod:`._rollups`) are written in the
+same transaction, so a writer killed at any point leaves them equal to the frames committed.
 """
 
 from __future__ import annotations
