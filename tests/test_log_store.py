@@ -5,9 +5,6 @@ schema 5 (its own code, taken from git) upgraded in place without losing a row."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +22,6 @@ spec = record_helpers.spec
 store = record_helpers.store
 central = record_helpers.central
 
-ROOT = Path(__file__).resolve().parents[1]
 #: the last commit whose store is of schema 3 (before the load frames' 4 and this 5)
 BEFORE = "a98827b"
 M = to_us(T0)
@@ -104,13 +100,7 @@ def test_retention_drops_old_slow_minutes_with_their_errors(spec: str) -> None:
 @pytest.fixture(scope="module")
 def before(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The source of pgcrisis at :data:`BEFORE` (its store code and its test helpers)."""
-    if not (ROOT / ".git").exists():
-        pytest.skip("needs the git history (a checkout, not an sdist)")
-    out = tmp_path_factory.mktemp("before")
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE, "src/pgcrisis",
-                              "tests"], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
-    return out
+    return record_helpers.old_source(tmp_path_factory.mktemp("before"), BEFORE)
 
 
 OLD_WRITER = textwrap.dedent("""
@@ -131,10 +121,7 @@ OLD_WRITER = textwrap.dedent("""
 
 
 def test_a_store_of_schema_3_is_upgraded_in_place(spec: str, before: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": f"{before / 'src'}{os.pathsep}{before}"}
-    done = subprocess.run([sys.executable, "-c", OLD_WRITER, spec], env=env, cwd=before,
-                          capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
+    record_helpers.run_old(before, OLD_WRITER, spec)
     # read as it is (no writer yet): the old rows, no role, no slow statements
     errors, slow = _whole(spec)
     assert [(e.count, e.role, e.database, e.sample) for e in errors] == [

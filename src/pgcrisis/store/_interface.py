@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from pgcrisis.capacity.rollups import History, ServerDay
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.parts import RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
@@ -287,6 +288,16 @@ class Store(Protocol):
     def log_slow(self, name: str, start: datetime, end: datetime) -> list[LogSlowCount]:
         """Slow-statement counts of the server's log between ``start`` and ``end`` (their
         plans read back), oldest first."""
+
+    def history(self, name: str, start: date | None = None,
+                end: date | None = None) -> History:
+        """The recording's days (:mod:`pgcrisis.capacity.rollups`) from ``start`` to ``end``
+        (UTC days, inclusive; None: its first, its last), read through the rollup tables'
+        keys, never the samples (a recording older than rollups: folded from its samples)."""
+
+    def latest_days(self, names: Sequence[str], since: date) -> dict[str, tuple[ServerDay, ...]]:
+        """The server days of several recordings from ``since`` on, in one indexed query (a
+        fleet's page)."""
 
     def writing(self, name: str) -> Writing:
         """Whether a recorder writes recording ``name`` now, as far as the store can tell."""

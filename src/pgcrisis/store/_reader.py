@@ -13,10 +13,11 @@ back, so it is cached by id across calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
+from pgcrisis.capacity.rollups import History, ServerDay
 from pgcrisis.errors import StoreError
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, assemble
 from pgcrisis.model.snapshot import Snapshot
@@ -191,7 +192,10 @@ class RecordingReader:
         rec = self.recording(name)
         if rec is None:
             return
-        cursor, stop = to_us(start), to_us(end)
+        yield from (snapshot for _, snapshot in self.walk(rec, to_us(start), to_us(end)))
+
+    def walk(self, rec: int, cursor: int, stop: int) -> Iterator[tuple[StoredFrame, Snapshot]]:
+        """Each frame between ``cursor`` and ``stop`` (µs, inclusive) with its snapshot."""
         state: dict[int, int] | None = None
         full: StoredFrame | None = None
         known: dict[int, Refs] = {}  # the latest references of each clocked field so far
@@ -209,7 +213,7 @@ class RecordingReader:
                              if self.field_name(fid) in CLOCKED_FIELDS}
                 changes = self.db.all("changes_between", rec, self.field_ids(), page[0].t,
                                       page[-1].t)
-                built: list[Snapshot] = []
+                built: list[tuple[StoredFrame, Snapshot]] = []
                 i = 0
                 for frame in page:
                     while i < len(changes) and int(changes[i][1]) <= frame.t:
@@ -217,7 +221,7 @@ class RecordingReader:
                         i += 1
                     if frame.kind == FULL:
                         full = frame
-                    built.append(self.build(rec, frame, full, state, known))
+                    built.append((frame, self.build(rec, frame, full, state, known)))
                     known.update(frame.refs)
             yield from built
             cursor = page[-1].t + 1
@@ -359,6 +363,15 @@ class ReadingStore:
 
     def log_slow(self, name: str, start: datetime, end: datetime) -> list[LogSlowCount]:
         return self.reader.log_slow(name, start, end)
+
+    def history(self, name: str, start: date | None = None,
+                end: date | None = None) -> History:
+        from pgcrisis.store._history import history  # reads this module's reader
+        return history(self.reader, name, start, end)
+
+    def latest_days(self, names: Sequence[str], since: date) -> dict[str, tuple[ServerDay, ...]]:
+        from pgcrisis.store._history import latest_days
+        return latest_days(self.reader, names, since)
 
     def writing(self, name: str) -> Writing:
         rec = self.reader.recording(name)

@@ -7,7 +7,9 @@ drops partitions), and upkeep (checkpoints, partitions ahead).
 A frame writes only what changed: each field's value is looked up by content
 (:mod:`._content`) and a *change* row is written only when the value id differs from the
 field's previous one. A frame timed at or before its predecessor (the server's clock went
-back) is stored one microsecond after it: a recording's frames are in time order.
+back) is stored one microsecond after it: a recording's frames are in time order. The
+frame's minute of the series and its day's rollups (:mod:`._rollups`) are written in the
+same transaction, so a writer killed at any point leaves them equal to the frames committed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pgcrisis.errors import StoreError
+from pgcrisis.model.findings import Severity
 from pgcrisis.store import Event, Frame, LogErrorCount, LogSlowCount
 from pgcrisis.store import _logs as logs
 from pgcrisis.store import _thinning as thinning
@@ -27,6 +30,7 @@ from pgcrisis.store._codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Cod
 from pgcrisis.store._content import TOUCH_EVERY_US, Content
 from pgcrisis.store._db import Db, to_us
 from pgcrisis.store._reader import RecordingReader
+from pgcrisis.store._rollups import RollupWriter
 from pgcrisis.store._stored_frame import (
     StoredFrame,
     kind_code,
@@ -92,6 +96,8 @@ class RecordingWriter(ABC):
         self._field_ids = sorted(self.fields.values())
         self._gc_cut: int | None = None
         self._resume()
+        self.rollups = RollupWriter(db, rec, self.reader)
+        self.rollups.rebuild_if_pending()
         row = self.db.one("last_series", self.rec)
         self.bucket: Bucket | None = None if row is None else Bucket.of(int(row[0]), row[1:])
 
@@ -151,6 +157,7 @@ class RecordingWriter(ABC):
                 yield
         except Exception as exc:
             self.content.reset()
+            self.rollups.forget()
             full = self.full_error(exc)
             if full is not None:
                 raise full from None
@@ -191,6 +198,8 @@ class RecordingWriter(ABC):
                         pack_unavailable(frame.unavailable), pack_refs(refs, t))
             bucket = fold(self.bucket, t, reading(frame.snapshot, frame.parts))
             self.db.run("upsert_series", self.rec, bucket.t, *bucket.row())
+            self.rollups.fold(self.last_t, t, frame.snapshot, frame.parts,
+                              frame.worst is Severity.CRITICAL)
         self.bucket = bucket
         self.last_t = t
         self.last_values.update(changes)
@@ -206,6 +215,7 @@ class RecordingWriter(ABC):
         self.before_write(max(r.t for r in rows))
         with self._writing():
             logs.write_errors(self.db, self.rec, rows)
+            self.rollups.errors(rows)
 
     def log_slow(self, rows: Sequence[LogSlowCount]) -> None:
         """Add slow-statement counts read from the server's log (one transaction; the log's
