@@ -11,7 +11,8 @@ The model of a daily figure: ``g(y) = intercept + slope * t + season[weekday] + 
   and more, and only when they stand out of the noise (7 fitted numbers would otherwise
   shrink the residuals and narrow the interval dishonestly).
 - A level shift (a bulk load, a purge, a VACUUM FREEZE): the last place where the medians of
-  the week before and after differ by far more than the noise; the fit uses what follows.
+  the week before and after differ by far more than such differences usually do; the fit
+  uses what follows.
 - The interval: a moving-block bootstrap of the residuals (blocks of two weeks keep the
   noise's day-to-day correlation), each resample refitted and run forward to the limit; the
   dates' percentiles bound the date. The benchmark ``bench/forecast_accuracy.py`` checks
@@ -86,14 +87,12 @@ def last_shift(y: Array, t: Array) -> int:
     if n < 4 * w:
         return 0
     rise = y[w:] - y[:-w]  # rise[j]: over the week from day j
-    noise = robust_sigma(np.diff(y)) / np.sqrt(2)
-    if noise == 0:
-        noise = float(np.std(y)) or 1.0
-    threshold = STEP_SIGMAS * noise * 1.2533 * np.sqrt(2 / w)
     jumps = np.zeros(n)
     for k in range(w, n - w + 1):
         local = np.median(rise[max(0, k - 2 * w):min(rise.size, k + w)])
         jumps[k] = np.median(y[k:k + w]) - np.median(y[k - w:k]) - local
+    # the jumps' own spread is the noise's, correlation and all; a shift is an outlier of it
+    threshold = STEP_SIGMAS * (robust_sigma(jumps[w:n - w + 1]) or 1e-12)
     big = np.flatnonzero(np.abs(jumps) > threshold)
     if big.size == 0:
         return 0
@@ -143,7 +142,7 @@ def choose(t: Array, weekday: npt.NDArray[np.int64], y: Array) -> Model:
         early = fit_model(t[:cut], weekday[:cut], y[:cut], log=log)
         errors.append(float(np.median(np.abs(predict(early, t[cut:], weekday[cut:])
                                              - y[cut:]))))
-    return fit_model(t, weekday, y, log=True) if errors[1] < 0.8 * errors[0] else linear
+    return fit_model(t, weekday, y, log=True) if errors[1] < 0.7 * errors[0] else linear
 
 
 def resample(model: Model, t: Array, weekday: npt.NDArray[np.int64],
@@ -155,7 +154,6 @@ def resample(model: Model, t: Array, weekday: npt.NDArray[np.int64],
     starts = rng.integers(0, n - block + 1, size=(RESAMPLES, blocks))
     index = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(RESAMPLES, -1)[:, :n]
     noise = model.residual[index]
-    noise -= np.median(noise, axis=1, keepdims=True)
     base = model.intercept + model.slope * t
     return theil(t, base[None, :] + noise)
 
