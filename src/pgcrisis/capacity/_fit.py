@@ -5,7 +5,7 @@ The model of a daily figure: ``g(y) = intercept + slope * t + season[weekday] + 
 ``g`` the identity (linear growth) or ``log`` (exponential growth), ``t`` in days from today.
 
 - The slope is Theil's estimator (1950): the median of the slopes between each day of the
-  first half and its partner half a history later. Robust to outliers like Theil–Sen, but
+  first half and its partner half a history later. Robust to outliers like Theil-Sen, but
   O(n), so hundreds of bootstrap refits cost milliseconds.
 - Weekly seasonality: the weekday medians of the detrended values, taken only with 4 weeks
   and more, and only when they stand out of the noise (7 fitted numbers would otherwise
