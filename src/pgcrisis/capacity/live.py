@@ -52,7 +52,7 @@ def report_of(snapshot: Snapshot, ask: Ask, limits: Limits, plans: tuple[object,
     return CapacityReport(
         name=snapshot.server.database, generated_at=datetime.now(UTC), history_days=0,
         resources=found, plans=advise(chosen, found, horizon), needs=needs, level=ask.level,
-        source="one pass")
+        source="one pass", today=today)
 
 
 def _now(key: str, label: str, unit: str, current: float, limit: float | None, source: str,

@@ -79,6 +79,8 @@ class CapacityReport:
     days: tuple[DayChanges, ...] = ()
     level: float = 0.8
     source: str = "recording"
+    #: the day forecasts count from (a recording's last day); None: ``generated_at``'s
+    today: date | None = None
 
     @property
     def first(self) -> Resource | None:

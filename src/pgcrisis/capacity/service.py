@@ -12,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgcrisis.capacity import plans as plans_mod
 from pgcrisis.capacity.advice import advise
-from pgcrisis.capacity.forecast import MIN_DAYS, Exhaustion, Verdict
+from pgcrisis.capacity.forecast import MIN_DAYS
 from pgcrisis.capacity.report import CapacityReport, DayChanges, MonthChanges, Resource
 from pgcrisis.capacity.resources import XID_WRAPAROUND_LIMIT, Horizon, Limits, resources
 from pgcrisis.capacity.rollups import DatabaseDay, History
 from pgcrisis.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pgcrisis.collect.session import SessionLimits
 
 #: days of recording the weekly pattern needs
 WEEKLY_DAYS = 28
@@ -74,7 +77,7 @@ def capacity_of(history: History, ask: Ask, *, today: date | None = None,
         name=history.name, generated_at=generated_at or datetime.now(UTC),
         history_days=days, resources=found, months=months(history.databases),
         plans=advise(plans, found, horizon), needs=_needs(days, found),
-        days=per_day(history.databases), level=ask.level)
+        days=per_day(history.databases), level=ask.level, today=day)
 
 
 def _days_recorded(history: History) -> int:
@@ -139,16 +142,12 @@ def store_capacity(store: str, name: str | None, ask: Ask) -> CapacityReport:
     return capacity_of(history, ask)
 
 
-def live_capacity(dsn: str | None, ask: Ask, limits: Any = None) -> CapacityReport:
+def live_capacity(dsn: str | None, ask: Ask, limits: SessionLimits | None = None
+                  ) -> CapacityReport:
     """One pass over a live server: what it can say now, and what a forecast would need."""
     from pgcrisis.capacity.live import one_pass
 
     return one_pass(dsn, ask, limits)
-
-
-def unknown(level: float, reason: str) -> Exhaustion:
-    """A forecast one pass cannot make, or a limit already reached."""
-    return Exhaustion(Verdict.CANNOT_TELL, None, None, None, level, reason)
 
 
 __all__ = ["XID_WRAPAROUND_LIMIT", "Ask", "capacity_of", "live_capacity", "store_capacity"]
