@@ -91,8 +91,14 @@ def last_shift(y: Array, t: Array) -> int:
     for k in range(w, n - w + 1):
         local = np.median(rise[max(0, k - 2 * w):min(rise.size, k + w)])
         jumps[k] = np.median(y[k:k + w]) - np.median(y[k - w:k]) - local
-    # the jumps' own spread is the noise's, correlation and all; a shift is an outlier of it
-    threshold = STEP_SIGMAS * (robust_sigma(jumps[w:n - w + 1]) or 1e-12)
+    # the jumps' own spread is the noise's, correlation and all; a shift is an outlier of it.
+    # Noise that grows with the level (exponential growth) is scaled by the local spread of
+    # day-to-day changes against the whole history's.
+    change = np.abs(np.diff(y))
+    overall = float(np.median(change)) or 1e-12
+    local = np.array([np.median(change[max(0, k - 2 * w):k + 2 * w]) for k in range(n)])
+    threshold = STEP_SIGMAS * (robust_sigma(jumps[w:n - w + 1]) or 1e-12) * np.maximum(
+        1.0, local / overall)
     big = np.flatnonzero(np.abs(jumps) > threshold)
     if big.size == 0:
         return 0

@@ -128,11 +128,11 @@ def store_capacity(store: str, name: str | None, ask: Ask) -> CapacityReport:
     limits_for(ask)  # a bad plan or size is reported before the store is opened
     opened = open_store(store, create=False)
     try:
-        recording = recording_name(opened, name)
         reader = getattr(opened, "history", None)
         if reader is None:
             raise ConfigError("this store has no rollups yet: capacity needs a pgcrisis "
                               "whose recorder keeps daily rollups")
+        recording = recording_name(opened, name)
         end = datetime.now(UTC).date()
         history = reader(recording, end - timedelta(days=HISTORY_DAYS), end)
     finally:
