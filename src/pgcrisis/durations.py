@@ -146,13 +146,13 @@ def ahead(days: float, low: float | None = None, high: float | None = None) -> s
     """Days ahead, in days under 3 weeks, weeks under 6 months, else months; with an
     interval in the same unit (``high`` None: open-ended).
 
-    >>> ahead(10), ahead(49, 35, 77), ahead(420), ahead(100, 60, None)
-    ('10 days', '7 weeks (5-11)', '14 months', '14 weeks (9-?)')
+    >>> ahead(10), ahead(49, 35, 77), ahead(420), ahead(100, 60, None), ahead(42, 40, 44)
+    ('10 days', '7 weeks (5-11)', '14 months', '14 weeks (9-?)', '6 weeks')
     """
     unit, size = (("days", 1.0) if days < 21 else ("weeks", 7.0) if days < 183
                   else ("months", 30.0))
     text = f"{round(days / size)} {unit}"
     if low is None:
         return text
-    upper = "?" if high is None else f"{round(high / size)}"
-    return f"{text} ({round(low / size)}-{upper})"
+    lower, upper = f"{round(low / size)}", "?" if high is None else f"{round(high / size)}"
+    return text if lower == upper == f"{round(days / size)}" else f"{text} ({lower}-{upper})"

@@ -34,11 +34,18 @@ def judge_plan(plan: Plan, resources: tuple[Resource, ...], horizon: Horizon) ->
         return PlanVerdict(plan.name, True, none, "", f"plan {plan.name}: {none.reason}")
     worst = min(judged, key=order)
     fits = not any(r.exhaustion.verdict is Verdict.REACHED for r in judged)
-    unsure = [r for r in judged if r.exhaustion.verdict is Verdict.CANNOT_TELL]
+    unsure = [r for r in judged if r.exhaustion.verdict is Verdict.CANNOT_TELL
+              and not lasts(r.exhaustion)]
     if worst.exhaustion.verdict is Verdict.NOT_WITHIN and unsure:
         worst = unsure[0]
     return PlanVerdict(plan.name, fits, worst.exhaustion, worst.key,
                        _sentence(plan.name, worst, horizon))
+
+
+def lasts(e: Exhaustion) -> bool:
+    """A flat figure the plan holds even at the fastest growth its history allows (a
+    "cannot tell" from a fit, not from a short history)."""
+    return e.verdict is Verdict.CANNOT_TELL and bool(e.model) and e.earliest is None
 
 
 def _sentence(name: str, worst: Resource, horizon: Horizon) -> str:
@@ -47,14 +54,14 @@ def _sentence(name: str, worst: Resource, horizon: Horizon) -> str:
     what = worst.key if not worst.key.startswith("sequence:") else worst.label
     if e.verdict is Verdict.REACHED:
         return f"plan {name}: {what} already past {_SHARE} of the plan's"
-    if e.verdict is Verdict.NOT_WITHIN:
+    if e.verdict is Verdict.NOT_WITHIN or lasts(e):
         return f"plan {name} lasts past {durations.ahead(horizon.days)}"
     if e.verdict is Verdict.CANNOT_TELL or e.when is None:
         return f"plan {name}: cannot tell ({what}: {e.reason})"
     days = (e.when - horizon.today).days
     low = None if e.low is None else (e.low - horizon.today).days
     high = None if e.high is None else (e.high - horizon.today).days
-    return (f"plan {name}: {what} reaches {_SHARE} in about "
+    return (f"plan {name}: {what} at {_SHARE} in about "
             f"{durations.ahead(days, low, high)}")
 
 

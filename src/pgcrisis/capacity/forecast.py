@@ -56,6 +56,9 @@ class Exhaustion:
     level: float
     reason: str
     model: str = ""
+    #: with "cannot tell" after a fit (``model`` set): the earliest the limit could come at
+    #: the fastest growth the history allows; None: not within the horizon even then
+    earliest: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +128,15 @@ def _forecast(fit: Any, points: list[tuple[date, float]], limit: float, today: d
         fastest = model.slope + fit.TREND_Z * spread
         hit, _ = fit.crossings(np.array([fastest]), np.array([model.intercept]), model,
                                limit, future, weekdays)
-        reach = ("" if not math.isfinite(hit[0]) else
+        earliest = _on(today, hit[0])
+        reach = (f"; even at the fastest growth it allows, not within {horizon} days"
+                 if earliest is None else
                  f"; at the fastest growth it allows, the limit could come in {int(hit[0])} days")
         if model.slope < -fit.TREND_Z * spread:
             return _say(Verdict.NOT_WITHIN, level, f"falling over {days}", name), None
-        return _say(Verdict.CANNOT_TELL, level,
-                    f"no growth distinguishable from the noise over {days}{reach}", name), None
+        return Exhaustion(Verdict.CANNOT_TELL, None, None, None, level,
+                          f"no growth distinguishable from the noise over {days}{reach}", name,
+                          earliest), None
     point, _ = fit.crossings(np.array([model.slope]), np.array([model.intercept]), model,
                              limit, future, weekdays)
     dates, paths = fit.crossings(slopes, intercepts, model, limit, future, weekdays)
@@ -138,13 +144,20 @@ def _forecast(fit: Any, points: list[tuple[date, float]], limit: float, today: d
     low, high = np.quantile(dates, [tail, 1 - tail], method="inverted_cdf")
     band = _band(np, today, future, paths, model, weekdays, tail, point[0], high)
     growth = (f"{math.expm1(model.slope * 30):.1%} a month" if model.log
-              else f"{model.slope:,.4g} a day")
+              else f"{_amount(model.slope)} a day")
     if not math.isfinite(point[0]):
         return Exhaustion(Verdict.NOT_WITHIN, None, _on(today, low), None, level,
                           f"{name} fit of {days}, growing {growth}: not within "
                           f"{horizon} days", name), band
     return Exhaustion(Verdict.DATE, _on(today, point[0]), _on(today, low), _on(today, high),
                       level, f"{name} fit of {days}, growing {growth}", name), band
+
+
+def _amount(value: float) -> str:
+    """A daily growth, short: ``0.5``, ``2.0M``."""
+    from pgcrisis.quantities import count
+
+    return count(value) if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def _on(today: date, offset: float) -> date | None:

@@ -139,7 +139,18 @@ def store_capacity(store: str, name: str | None, ask: Ask) -> CapacityReport:
         opened.close()
     if not isinstance(history, History):
         raise ConfigError("this store's history is not one capacity can read")
+    enough(history)
     return capacity_of(history, ask)
+
+
+def enough(history: History) -> None:
+    """A recording too short to forecast from is bad input for ``--store`` (one pass over
+    the live server says what it can without one)."""
+    days = _days_recorded(history)
+    if days < MIN_DAYS:
+        raise ConfigError(f"recording {history.name!r} has {days} day(s) of history; "
+                          f"capacity needs {MIN_DAYS}: record longer, or give a DSN for "
+                          "one pass")
 
 
 def live_capacity(dsn: str | None, ask: Ask, limits: SessionLimits | None = None

@@ -18,9 +18,11 @@ def _day(d: date | None) -> str | None:
 
 
 def exhaustion_to_json(e: Exhaustion) -> dict[str, Any]:
-    """A forecast: its verdict, date and interval (ISO days), level, model and reason."""
+    """A forecast: its verdict, date and interval (ISO days), level, model and reason, and
+    for a "cannot tell" the earliest the fastest plausible growth would reach the limit."""
     return {"verdict": e.verdict.value, "when": _day(e.when), "low": _day(e.low),
-            "high": _day(e.high), "level": e.level, "model": e.model, "reason": e.reason}
+            "high": _day(e.high), "level": e.level, "model": e.model, "reason": e.reason,
+            "earliest": _day(e.earliest)}
 
 
 def resource_to_json(r: Resource) -> dict[str, Any]:
