@@ -89,8 +89,8 @@ def last_shift(y: Array, t: Array) -> int:
     rise = y[w:] - y[:-w]  # rise[j]: over the week from day j
     jumps = np.zeros(n)
     for k in range(w, n - w + 1):
-        local = np.median(rise[max(0, k - 2 * w):min(rise.size, k + w)])
-        jumps[k] = np.median(y[k:k + w]) - np.median(y[k - w:k]) - local
+        weekly = np.median(rise[max(0, k - 2 * w):min(rise.size, k + w)])
+        jumps[k] = np.median(y[k:k + w]) - np.median(y[k - w:k]) - weekly
     # the jumps' own spread is the noise's, correlation and all; a shift is an outlier of it.
     # Noise that grows with the level (exponential growth) is scaled by the local spread of
     # day-to-day changes against the whole history's.
