@@ -14,6 +14,12 @@ the file over the defaults in :class:`~pgcrisis.checks.thresholds.Thresholds`::
     [server]
     cpus = 8                      # like --cpus 8: the CPUs of a server pgcrisis cannot see
 
+    [plans.D]                     # the plans ``capacity`` advises between; any names
+    cpus = 4
+    memory = "16GB"
+    connections = 200
+    storage = "500GB"
+
 Unknown names are errors (a typo must not silently keep a default).
 """
 
@@ -43,6 +49,8 @@ class Config:
     sample_s: float | None = None
     #: the server's CPU count (None: this machine's when the server is on it, else unknown)
     cpus: int | None = None
+    #: ``[plans.NAME]`` tables as written; :mod:`pgcrisis.capacity.plans` reads them
+    plans: Mapping[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -90,10 +98,10 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
         raise ConfigError(f"config file {path} does not exist") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    unknown = set(data) - {"thresholds", "triage", "server"}
+    unknown = set(data) - {"thresholds", "triage", "server", "plans"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)} "
-                          "(known: thresholds, triage, server)")
+                          "(known: thresholds, triage, server, plans)")
     raw = data.get("thresholds", {})
     thresholds = {name: coerce(name, value, str(path)) for name, value in raw.items()}
     triage = data.get("triage", {})
@@ -109,7 +117,8 @@ def load(path: Path | None = None, cwd: Path | None = None) -> Config:
     sample = triage.get("sample")
     return Config(thresholds=thresholds, all_databases=bool(triage.get("all_databases", False)),
                   sample_s=None if sample is None else float(sample),
-                  cpus=_cpus(data.get("server", {}), path), path=path)
+                  cpus=_cpus(data.get("server", {}), path), plans=data.get("plans", {}),
+                  path=path)
 
 
 def _cpus(server: Mapping[str, Any], path: Path) -> int | None:

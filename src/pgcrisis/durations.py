@@ -7,6 +7,8 @@ wherever it is used. Seconds in, text out:
 - ``compact``: ``4s``, ``3m04s``, ``2h01m``, ``2d07h``; narrow columns (``top``)
 - ``decimal``: ``42.0 s``, ``10.0 min``, ``3.0 h``; ``cache``'s refresh times and windows
 - ``period``: ``45 s``, ``5 min``, ``2 h``, ``1 day``; how often a pg_cron job runs
+- ``ahead``: ``10 days``, ``7 weeks (5-11)``, ``14 months``; when ``capacity`` forecasts a
+  resource runs out, with its interval in the same unit
 
 Plans count in milliseconds, so ``explain`` writes them from milliseconds:
 
@@ -138,3 +140,19 @@ def exact_ms(value_ms: float | None) -> float | None:
     (1.235, None)
     """
     return None if value_ms is None else round(value_ms, 3)
+
+
+def ahead(days: float, low: float | None = None, high: float | None = None) -> str:
+    """Days ahead, in days under 3 weeks, weeks under 6 months, else months; with an
+    interval in the same unit (``high`` None: open-ended).
+
+    >>> ahead(10), ahead(49, 35, 77), ahead(420), ahead(100, 60, None), ahead(42, 40, 44)
+    ('10 days', '7 weeks (5-11)', '14 months', '14 weeks (9-?)', '6 weeks')
+    """
+    unit, size = (("days", 1.0) if days < 21 else ("weeks", 7.0) if days < 183
+                  else ("months", 30.0))
+    text = f"{round(days / size)} {unit}"
+    if low is None:
+        return text
+    lower, upper = f"{round(low / size)}", "?" if high is None else f"{round(high / size)}"
+    return text if lower == upper == f"{round(days / size)}" else f"{text} ({lower}-{upper})"

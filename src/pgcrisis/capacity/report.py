@@ -1,8 +1,7 @@
 """What ``pgcrisis capacity`` concludes about one server: each resource's history, limit and
 forecast, the plans judged against them, and what more it would need to say more.
 
-INTERFACE (filled by the capacity work); the fleet page and ``capacity --all`` rank
-recordings by :attr:`CapacityReport.first`.
+The fleet page and ``capacity --all`` rank recordings by :attr:`CapacityReport.first`.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pgcrisis.capacity.forecast import Exhaustion, Fit
+from pgcrisis.capacity.forecast import Exhaustion, Fit, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +53,16 @@ class MonthChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class DayChanges:
+    """Rows inserted, updated and deleted in one day."""
+
+    day: date
+    inserted: int
+    updated: int
+    deleted: int
+
+
+@dataclass(frozen=True, slots=True)
 class CapacityReport:
     """The growth report of one server or recording."""
 
@@ -65,8 +74,19 @@ class CapacityReport:
     plans: tuple[PlanVerdict, ...] = ()
     #: what it could not say and what would let it (``record`` for N more days...)
     needs: tuple[str, ...] = ()
+    #: the same changes per day, the interval's level, and whether this is a recording's
+    #: days ("recording") or one pass over a live server ("one pass")
+    days: tuple[DayChanges, ...] = ()
+    level: float = 0.8
+    source: str = "recording"
+    #: the day forecasts count from (a recording's last day); None: ``generated_at``'s
+    today: date | None = None
 
     @property
     def first(self) -> Resource | None:
         """The resource that runs out first (a reached one first), None when none will."""
-        raise NotImplementedError
+        from pgcrisis.capacity.resources import order
+
+        running_out = [r for r in self.resources
+                       if r.exhaustion.verdict in (Verdict.REACHED, Verdict.DATE)]
+        return min(running_out, key=order) if running_out else None

@@ -29,6 +29,7 @@ COMMANDS = {
     "top": "pgcrisis.cli.top:top",
     "serve": "pgcrisis.cli.serve:serve",
     "logs": "pgcrisis.cli.logs:logs",
+    "capacity": "pgcrisis.cli.capacity:capacity",
 }
 
 
