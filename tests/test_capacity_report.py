@@ -162,12 +162,11 @@ def test_a_size_in_a_plan_that_does_not_parse_is_exit_3(tmp_path: Path) -> None:
     assert result.exit_code == 3 and "[plans.D] storage = 'lots' is not a size" in result.stderr
 
 
-def test_a_store_without_rollups_says_so(tmp_path: Path) -> None:
+def test_an_empty_store_says_so(tmp_path: Path) -> None:
     from pgcrisis.store import open_store
 
     spec = str(tmp_path / "rec.db")
     open_store(spec, create=True).close()
     code, err = _run(tmp_path, "--store", spec)
     assert code == 3 and err.strip().splitlines() == [
-        "pgcrisis: this store has no rollups yet: capacity needs a pgcrisis whose recorder "
-        "keeps daily rollups"]
+        "pgcrisis: the store holds no recording yet"]

@@ -88,7 +88,8 @@ def exhaustion(days: Sequence[date], values: Sequence[float | None], limit: floa
     span = (points[-1][0] - points[0][0]).days + 1
     if len(points) < MIN_DAYS or span < MIN_DAYS:
         return _say(Verdict.CANNOT_TELL, level,
-                    f"only {len(points)} days of history; a forecast needs {MIN_DAYS}"), None
+                    f"only {len(points)} day{'s' * (len(points) != 1)} of history; a forecast "
+                    f"needs {MIN_DAYS}"), None
     from pgcrisis.capacity import _fit
 
     return _forecast(_fit, points, limit, today, level, horizon_days)

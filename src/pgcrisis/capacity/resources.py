@@ -147,9 +147,21 @@ def resources(history: History, limits: Limits, horizon: Horizon) -> tuple[Resou
             *sequence_resources(history.sequences, horizon))
 
 
+#: how soon a verdict says a resource runs out, as a rank: a resource nobody can tell about is
+#: a worry before one that lasts past the horizon
+URGENCY = {Verdict.REACHED: 0, Verdict.DATE: 1, Verdict.CANNOT_TELL: 2, Verdict.NOT_WITHIN: 3}
+
+
 def order(resource: Resource) -> tuple[int, date]:
-    """Sort key: reached first, then by date, then the rest (for :attr:`CapacityReport.first`
-    and the renderers)."""
+    """How soon a resource runs out, as a sort key: reached first, then by date, then cannot
+    tell, then not within the horizon (:attr:`CapacityReport.first`, the renderers, the
+    fleet's ranking).
+
+    >>> from pgcrisis.capacity.forecast import Exhaustion
+    >>> e = Exhaustion(Verdict.DATE, date(2027, 3, 1), date(2027, 2, 1), date(2027, 5, 1),
+    ...                0.8, "linear")
+    >>> order(Resource("disk", "disk", "B", 1.0, 2.0, "--disk-size", e))
+    (1, datetime.date(2027, 3, 1))
+    """
     e = resource.exhaustion
-    rank = {Verdict.REACHED: 0, Verdict.DATE: 1, Verdict.NOT_WITHIN: 2, Verdict.CANNOT_TELL: 3}
-    return rank[e.verdict], e.when or date.max
+    return URGENCY[e.verdict], e.when or date.max

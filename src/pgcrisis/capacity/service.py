@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pgcrisis.capacity import plans as plans_mod
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 
 #: days of recording the weekly pattern needs
 WEEKLY_DAYS = 28
-#: how far back ``--store`` reads a recording's days
-HISTORY_DAYS = 3 * 365
-
 
 @dataclass(frozen=True, slots=True)
 class Ask:
@@ -128,17 +125,10 @@ def store_capacity(store: str, name: str | None, ask: Ask) -> CapacityReport:
     limits_for(ask)  # a bad plan or size is reported before the store is opened
     opened = open_store(store, create=False)
     try:
-        reader = getattr(opened, "history", None)
-        if reader is None:
-            raise ConfigError("this store has no rollups yet: capacity needs a pgcrisis "
-                              "whose recorder keeps daily rollups")
         recording = recording_name(opened, name)
-        end = datetime.now(UTC).date()
-        history = reader(recording, end - timedelta(days=HISTORY_DAYS), end)
+        history = opened.history(recording)  # all of it: a stopped recorder's too
     finally:
         opened.close()
-    if not isinstance(history, History):
-        raise ConfigError("this store's history is not one capacity can read")
     enough(history)
     return capacity_of(history, ask)
 

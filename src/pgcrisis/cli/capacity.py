@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pgcrisis.cli.options import cpus_option, dsn_option, limits_from, session_options
 from pgcrisis.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pgcrisis.capacity.service import Ask
 
 # numpy (the forecasts) and psycopg (a live pass) are imported by the service when it runs.
 
@@ -31,14 +35,17 @@ from pgcrisis.errors import ConfigError
 @click.option("--level", type=click.FloatRange(0.5, 0.99), default=0.8, show_default=True,
               help="The forecast intervals' level (0.8: an interval covers the true date "
                    "about 80 % of the time).")
+@click.option("--all", "every", is_flag=True,
+              help="Every recording of the --store (a fleet), the one that runs out first "
+                   "on top.")
 @click.option("--format", "fmt",
               type=click.Choice(["terminal", "markdown", "json", "html"]),
               default="terminal", show_default=True, help="Output format.")
 @session_options
 def capacity(dsn_arg: str | None, dsn: str | None, store: str | None, recording: str | None,
              disk_size: str | None, cpus: int | None, plan: str | None,
-             config_path: Path | None, level: float, fmt: str, statement_timeout_ms: int,
-             lock_timeout_ms: int) -> None:
+             config_path: Path | None, level: float, every: bool, fmt: str,
+             statement_timeout_ms: int, lock_timeout_ms: int) -> None:
     """Growth and plan advice: when disk, connections, transaction IDs, sequences and CPU
     run out, with an interval, and which plan the server needs.
 
@@ -62,6 +69,12 @@ def capacity(dsn_arg: str | None, dsn: str | None, store: str | None, recording:
     ask = Ask(disk_size=None if disk_size is None else sizes.parse(disk_size),
               cpus=cpus if cpus is not None else config.cpus, plans=config.plans, plan=plan,
               level=level)
+    if every:
+        if store is None or recording is not None:
+            raise ConfigError("--all ranks every recording of a store: give --store, not "
+                              "--name")
+        _fleet(store, ask, fmt)
+        return
     if store is not None:
         report = store_capacity(store, recording, ask)
     else:
@@ -85,3 +98,25 @@ def capacity(dsn_arg: str | None, dsn: str | None, store: str | None, recording:
         from pgcrisis.presentation import capacity_terminal
 
         capacity_terminal.render(report, Console())
+
+
+def _fleet(store: str, ask: Ask, fmt: str) -> None:
+    """``--all``: every recording of ``store`` ranked by its time to exhaustion."""
+    from pgcrisis.capacity import fleet
+    from pgcrisis.store import open_store
+
+    if fmt not in ("terminal", "json"):
+        raise ConfigError(f"--all writes terminal or json, not {fmt}")
+    opened = open_store(store, create=False)
+    try:
+        rows = fleet.rank(opened, ask=ask)
+    finally:
+        opened.close()
+    if fmt == "json":
+        from pgcrisis.presentation import fleet_json
+        sys.stdout.write(fleet_json.fleet(rows))
+    else:
+        from rich.console import Console
+
+        from pgcrisis.presentation import fleet_terminal
+        fleet_terminal.fleet(Console(), rows)

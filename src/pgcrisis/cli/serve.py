@@ -43,7 +43,9 @@ def bind(host: str, port: int) -> socket.socket:
 @click.option("--store", default=None, metavar="PATH|DSN",
               help="The recording store (as given to record). Default: $PGCRISIS_STORE, else "
                    "~/.local/state/pgcrisis/recordings.sqlite.")
-@click.option("--name", default=None, help="The recording (needed when the store has several).")
+@click.option("--name", default=None,
+              help="The recording to serve alone. Default: the store's only one, or, where it "
+                   "holds several, the fleet's page (every recording, each drilled into).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; any other than the loopback requires a token.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
@@ -53,8 +55,9 @@ def bind(host: str, port: int) -> socket.socket:
 def serve(store: str | None, name: str | None, host: str, port: int,
           token: str | None) -> None:
     """A dashboard over what record stored, live while the recorder runs: timeline (drag a
-    window, click a moment to triage it), statements, cached views, jobs, errors; and
-    /metrics for Prometheus. Reads the recording only: nothing in the browser runs SQL.
+    window, click a moment to triage it), statements, cached views, jobs, errors, growth; and
+    /metrics for Prometheus. Over a store of several recordings (a central one), it opens on
+    the fleet's page. Reads the recordings only: nothing in the browser runs SQL.
     """
     token = token or os.environ.get(TOKEN_ENV) or None
     if host not in LOOPBACK and not token:
@@ -63,15 +66,19 @@ def serve(store: str | None, name: str | None, host: str, port: int,
     spec = store or default_store()
     opened = open_store(spec, create=False)
     try:
-        recording = recording_name(opened, name)
+        fleet = name is None and len(opened.names()) > 1
+        recording = None if fleet else recording_name(opened, name)
         sock = bind(host, port)
         import uvicorn
 
         from pgcrisis.serve.app import create_app
+        from pgcrisis.serve.fleet import create_fleet_app
 
-        app = create_app(opened, recording, token=token)
+        app = (create_fleet_app(opened, token=token) if recording is None
+               else create_app(opened, recording, token=token))
         shown_host = f"[{host}]" if ":" in host else host
-        click.echo(f"pgcrisis serve: {recording} from {spec} on "
+        what = recording or f"the fleet of {len(opened.names())} recordings"
+        click.echo(f"pgcrisis serve: {what} from {spec} on "
                    f"http://{shown_host}:{sock.getsockname()[1]}/ ; Ctrl-C stops", err=True)
         config = uvicorn.Config(app, log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=2)

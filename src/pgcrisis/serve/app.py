@@ -21,13 +21,15 @@ from urllib.parse import parse_qs
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pgcrisis.errors import PgcrisisError
 from pgcrisis.presentation.triage_json import report_to_json
 from pgcrisis.presentation.web import documents, pages
-from pgcrisis.serve import data, slow
+from pgcrisis.presentation.web import growth as documents_growth
+from pgcrisis.serve import data, growth, slow
 from pgcrisis.serve import timeline as charts
 from pgcrisis.serve.metrics import exposition, registry
 from pgcrisis.store import Store
@@ -141,15 +143,16 @@ def _ranged(store: Store, name: str, answer: Callable[[Store, str, datetime, dat
     return endpoint
 
 
-def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
-    """The dashboard over recording ``name`` of ``store`` (which the caller closes)."""
-    templates = pages.templates()
+def recording_routes(store: Store, name: str, templates: Jinja2Templates,
+                     base: str = "") -> list[BaseRoute]:
+    """The pages and endpoints of recording ``name``, as seen under ``base`` (``""`` when
+    the dashboard serves one recording; ``/r/<name>`` under a fleet's)."""
     metrics = registry(store, name)
 
     def page(kind: str) -> Callable[[Request], Awaitable[Response]]:
         async def render(request: Request) -> Response:
             return templates.TemplateResponse(request, pages.TEMPLATE,
-                                              pages.context(kind, name))
+                                              pages.context(kind, name, base))
         return render
 
     def api(answer: Callable[[Request], JSON]) -> Callable[[Request], Response]:
@@ -193,8 +196,11 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
         body, content_type = exposition(metrics)
         return Response(body, media_type=content_type)
 
-    routes = [
-        Route("/", lambda request: RedirectResponse("/timeline")),
+    def growth_endpoint(request: Request) -> JSON:
+        return documents_growth.growth(growth.growth(store, name, datetime.now(UTC).date()))
+
+    return [
+        Route("/", lambda request: RedirectResponse(f"{base}/timeline")),
         *(Route(f"/{kind}", page(kind)) for kind, _ in pages.PAGES),
         Route("/api/recordings", api(lambda r: documents.recordings(data.recordings(store)))),
         Route("/api/timeline", api(timeline)),
@@ -206,10 +212,20 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
         Route("/api/views", api(_ranged(store, name, data.views, documents.views))),
         Route("/api/errors", api(errors)),
         Route("/api/slow", api(slow_statements)),
+        Route("/api/growth", api(growth_endpoint)),
         Route("/metrics", metrics_endpoint),
-        Mount("/static", pages.static_files(), name="static"),
     ]
-    app: ASGIApp = Headers(Starlette(routes=routes))
-    if token:
-        app = TokenGate(app, token)
-    return app
+
+
+def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
+    """The dashboard over recording ``name`` of ``store`` (which the caller closes)."""
+    routes = [*recording_routes(store, name, pages.templates()),
+              Mount("/static", pages.static_files(), name="static")]
+    return secured(Starlette(routes=routes), token)
+
+
+def secured(app: ASGIApp, token: str | None) -> ASGIApp:
+    """``app`` with the security headers on every response, behind the token if any."""
+    out: ASGIApp = Headers(app)
+    return TokenGate(out, token) if token else out
+

@@ -43,7 +43,8 @@ def server_day(d: Day) -> ServerDay:
         d.freeze_max_age, d.errors, d.seized_minutes)
 
 
-def history_of(name: str, days: Iterable[Day], notes: Sequence[str]) -> History:
+def history_of(name: str, days: Iterable[Day], notes: Sequence[str],
+               with_tables: bool = True) -> History:
     """The :class:`History` of ``days`` (oldest first)."""
     server: list[ServerDay] = []
     databases: list[DatabaseDay] = []
@@ -55,8 +56,9 @@ def history_of(name: str, days: Iterable[Day], notes: Sequence[str]) -> History:
             server.append(server_day(d))
         databases += [DatabaseDay(when, db, c.bytes, c.inserted, c.updated, c.deleted)
                       for db, c in sorted(d.databases.items())]
-        tables += [TableDay(when, db, t, c.bytes, c.inserted, c.updated, c.deleted)
-                   for (db, t), c in sorted(d.tables.items())]
+        if with_tables:
+            tables += [TableDay(when, db, t, c.bytes, c.inserted, c.updated, c.deleted)
+                       for (db, t), c in sorted(d.tables.items())]
         sequences += [SequenceDay(when, db, s, value, limit)
                       for (db, s), (value, limit) in sorted(d.sequences.items())]
     return History(name, tuple(server), tuple(databases), tuple(tables), tuple(sequences),
@@ -64,7 +66,7 @@ def history_of(name: str, days: Iterable[Day], notes: Sequence[str]) -> History:
 
 
 def history(reader: RecordingReader, name: str, start: date | None,
-            end: date | None) -> History:
+            end: date | None, *, tables: bool = False) -> History:
     """Recording ``name``'s days from ``start`` to ``end`` (inclusive; None: its first, its
     last)."""
     rec = reader.recording(name)
@@ -75,15 +77,16 @@ def history(reader: RecordingReader, name: str, start: date | None,
     rebuilt = reader.db.one("rollup_rebuild_state", rec) if reader.schema >= ROLLUPS_SCHEMA \
         else (None,)
     if rebuilt is not None and rebuilt[0] is None:
-        return _folded(reader, rec, name, first, last)
+        return _folded(reader, rec, name, first, last, tables)
     notes = [] if rebuilt is None else [
         f"rebuilt from samples on {from_us(int(rebuilt[0])):%Y-%m-%d} (the days before hold "
         "what the samples kept then: one a minute where they were thinned)"]
-    return history_of(name, read_days(reader.db, rec, Names(reader.db, rec), first, last),
-                      notes)
+    return history_of(name, read_days(reader.db, rec, Names(reader.db, rec), first, last,
+                                      tables=tables), notes, tables)
 
 
-def _folded(reader: RecordingReader, rec: int, name: str, first: int, last: int) -> History:
+def _folded(reader: RecordingReader, rec: int, name: str, first: int, last: int,
+            tables: bool) -> History:
     """A recording not rolled up yet: its days folded from the samples it holds."""
     cover = reader.db.one("coverage", rec, rec)
     if cover is None or cover[0] is None:
@@ -96,7 +99,7 @@ def _folded(reader: RecordingReader, rec: int, name: str, first: int, last: int)
         d.errors = errors.get(d.day)
     note = ("rolled up from the samples the store holds now (a recording made before "
             "rollups: its recorder keeps them from its next start)")
-    return history_of(name, days, [note])
+    return history_of(name, days, [note], tables)
 
 
 def latest_days(reader: RecordingReader, names: Sequence[str],

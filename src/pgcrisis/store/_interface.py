@@ -290,10 +290,12 @@ class Store(Protocol):
         plans read back), oldest first."""
 
     def history(self, name: str, start: date | None = None,
-                end: date | None = None) -> History:
+                end: date | None = None, *, tables: bool = False) -> History:
         """The recording's days (:mod:`pgcrisis.capacity.rollups`) from ``start`` to ``end``
         (UTC days, inclusive; None: its first, its last), read through the rollup tables'
-        keys, never the samples (a recording older than rollups: folded from its samples)."""
+        keys, never the samples (a recording older than rollups: folded from its samples).
+        ``tables``: each table's days too (a year of a thousand tables is most of the read:
+        forecasts need the server's, the databases' and the sequences' only)."""
 
     def latest_days(self, names: Sequence[str], since: date) -> dict[str, tuple[ServerDay, ...]]:
         """The server days of several recordings from ``since`` on, in one indexed query (a

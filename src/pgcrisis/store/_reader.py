@@ -365,9 +365,9 @@ class ReadingStore:
         return self.reader.log_slow(name, start, end)
 
     def history(self, name: str, start: date | None = None,
-                end: date | None = None) -> History:
+                end: date | None = None, *, tables: bool = False) -> History:
         from pgcrisis.store._history import history  # reads this module's reader
-        return history(self.reader, name, start, end)
+        return history(self.reader, name, start, end, tables=tables)
 
     def latest_days(self, names: Sequence[str], since: date) -> dict[str, tuple[ServerDay, ...]]:
         from pgcrisis.store._history import latest_days

@@ -105,9 +105,10 @@ def read_day(db: Db, rec: int, names: Names, number: int) -> Day | None:
     return days[0] if days else None
 
 
-def read_days(db: Db, rec: int, names: Names, first: int, last: int) -> list[Day]:
+def read_days(db: Db, rec: int, names: Names, first: int, last: int, *,
+              tables: bool = True) -> list[Day]:
     """Days ``first`` to ``last`` as their rows hold them, oldest first (four indexed range
-    reads, however many days)."""
+    reads, however many days; three without the tables' days)."""
     days = {d.day: d for d in map(day_of, db.all("rollup_server_between", rec, first, last))}
     for d in days.values():
         d.databases.clear()  # read from their own rows
@@ -116,7 +117,8 @@ def read_days(db: Db, rec: int, names: Names, first: int, last: int) -> list[Day
                                                     last):
         days[int(number)].databases[names.by_id[int(obj)][0]] = Counts(
             *map(_int, (size, ins, upd, dele)))
-    for number, obj, size, ins, upd, dele in db.all("rollup_tables_between", rec, first, last):
+    for number, obj, size, ins, upd, dele in (
+            db.all("rollup_tables_between", rec, first, last) if tables else ()):
         days[int(number)].tables[names.by_id[int(obj)]] = Counts(
             *map(_int, (size, ins, upd, dele)))
     for number, obj, value, limit in db.all("rollup_sequences_between", rec, first, last):

@@ -3,10 +3,13 @@
 "use strict";
 
 import { drawChart, drawStack, el } from "./charts.js";
+import { growth } from "./growth.js";
 import { errors, jobs, slow, statements, views } from "./tables.js";
 import { span, stamp, zoneName } from "./time.js";
 
 const page = document.body.dataset.page;
+// where this recording's pages are: "" alone, "/r/<name>" under a fleet's page
+const BASE = document.body.dataset.base || "";
 const SPANS = { "15m": 9e5, "1h": 36e5, "6h": 216e5, "24h": 864e5, "7d": 6048e5 };
 const DEFAULT_SPAN = SPANS["1h"];
 
@@ -18,7 +21,7 @@ const state = { from: params.get("from"), to: params.get("to"), span: params.get
 const follows = () => !state.to;  // the range ends with the recording, wherever that is
 
 async function getJSON(path, query) {
-  const url = path + "?" + new URLSearchParams(query).toString();
+  const url = BASE + path + "?" + new URLSearchParams(query).toString();
   const response = await fetch(url, { credentials: "same-origin" });
   const body = await response.json();
   if (!response.ok) throw new Error(body.error || response.statusText);
@@ -88,7 +91,7 @@ function setupRange() {
   document.getElementById("zone").textContent = "times in " + zoneName();
   showLive();
   for (const a of document.querySelectorAll("nav a[data-nav]")) {
-    a.href = "/" + a.dataset.nav + location.search;
+    a.href = BASE + "/" + a.dataset.nav + (a.dataset.nav === "growth" ? "" : location.search);
   }
 }
 
@@ -207,7 +210,8 @@ async function main() {
   setupRange();
   const pages = { timeline, statements: () => statements(getJSON, query),
                   jobs: () => jobs(getJSON, query), views: () => views(getJSON, query),
-                  errors: () => errors(getJSON, query), slow: () => slow(getJSON, query) };
+                  errors: () => errors(getJSON, query), slow: () => slow(getJSON, query),
+                  growth: () => growth(getJSON) };
   try { await pages[page](); } catch (e) {
     document.getElementById("main").append(el("p", { "class": "empty" }, e.message));
   }

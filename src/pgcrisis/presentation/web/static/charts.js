@@ -67,6 +67,7 @@ function frame(box, chart, svg, peak, legend) {
 
 // A line chart of `chart.lines` over [from, to), `width` columns; `stepCols`: how many
 // columns one bucket of the figures spans (points are joined across that many empty ones).
+// A line with `band` draws only its lo-hi band (a forecast's interval); with `dash`, dashed.
 export function drawChart(box, chart, from, to, width, stepCols) {
   const svg = el("svg:svg", { viewBox: `0 0 ${width} ${H}`, width: width, height: H,
                               "data-key": chart.key, preserveAspectRatio: "none" });
@@ -80,7 +81,7 @@ export function drawChart(box, chart, from, to, width, stepCols) {
   const scale = top > 0 ? (H - PAD - 2) / top : 0;
   const y = (v) => H - PAD - v * scale;
   chart.lines.forEach((line, n) => {
-    const color = COLORS[n % COLORS.length];
+    const color = line.color || COLORS[n % COLORS.length];
     // not joined across a gap of more than 3 % of the chart (no sample there)
     let band = "", path = "", open = false, last = -1e9;
     line.hi.forEach((hi, i) => {
@@ -92,16 +93,23 @@ export function drawChart(box, chart, from, to, width, stepCols) {
       path += (open ? "L" : "M") + i + "," + y(hi).toFixed(1);
       open = true;
     });
-    svg.append(el("svg:path", { d: band, stroke: color, "stroke-opacity": ".35", fill: "none" }));
-    svg.append(el("svg:path", { d: path, stroke: color, fill: "none", "stroke-width": "1.3",
-                                "class": "line", "data-line": line.key }));
+    svg.append(el("svg:path", { d: band, stroke: color, "stroke-opacity": ".35", fill: "none",
+                                "class": line.band ? "band" : "spread",
+                                "data-line": line.band ? line.key : "" }));
+    // a forecast's interval (line.band) is the band alone; a limit (line.dash) is dashed
+    if (!line.band) {
+      svg.append(el("svg:path", Object.assign(
+        { d: path, stroke: color, fill: "none", "stroke-width": "1.3", "class": "line",
+          "data-line": line.key }, line.dash ? { "stroke-dasharray": "5,3" } : {})));
+    }
   });
   axis(svg, from, to, width, H);
   svg.append(el("svg:text", { x: 2, y: 10, "class": "axis" },
                 top ? figure(top, chart.unit) : "no data"));
   if (peakX !== null) svg.dataset.peakX = String(peakX);
   overlays(svg, H);
-  frame(box, chart, svg, peak, chart.lines.map((l, n) => [l.label, COLORS[n % COLORS.length]]));
+  frame(box, chart, svg, peak,
+        chart.lines.map((l, n) => [l.label, l.color || COLORS[n % COLORS.length]]));
   return svg;
 }
 
