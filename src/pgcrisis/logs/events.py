@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pgcrisis.logs.messages import match
+from pgcrisis.logs.messages import match, possible
 from pgcrisis.logs.record import ERRORS, LogRecord
 
 
@@ -121,9 +121,15 @@ def _error(record: LogRecord, kind: Kind, key: str = "") -> Event | None:
     return Event(kind, record, reason=key, pid=record.pid, statement=record.statement)
 
 
+#: the messages :func:`_timed` reads
+_TIMED = frozenset({"duration-statement", "duration-execute", "duration", "statement"})
+
+
 def _log_line(record: LogRecord) -> Event | None:
     """A message recognised by its text: lock waits, crashes, checkpoints, durations..."""
     text = record.message
+    if possible(text) <= _TIMED:  # a duration, a statement, a plan, or no message known
+        return _timed(record)
     args = match("lock-wait", text) or match("lock-acquired", text)
     if args is not None:
         return _lock(record, args, match("lock-wait", text) is not None)

@@ -63,12 +63,63 @@ def _literal(text: str) -> str:
     return r"\s+".join(re.escape(part) for part in re.split(r"\s+", text)) if text else ""
 
 
+#: the characters of a message's start its templates are looked up by
+_START = 3
+
+
+def _start(text: str) -> str:
+    """A text's first characters, white space as one space (translations wrap lines)."""
+    start = text[:_START]
+    return start if "\n" not in start and "\t" not in start else re.sub(r"\s", " ", start)
+
+
+Candidates = dict[str, list[re.Pattern[str]]]
+
+
+class _Index:
+    """Every message's templates in every language, found without trying them all: by the
+    first characters of a text (most templates start with words, not an argument), and, for
+    the few that start with an argument, by the longest run of words they hold, which the
+    text must contain (a substring test, far cheaper than a regular expression). A log of
+    millions of lines asks each of them whether it is each of 30 messages: the candidates of
+    a text are found once, for all of them."""
+
+    def __init__(self, messages: dict[str, list[str]]) -> None:
+        self.by_start: dict[str, Candidates] = {}
+        self.anchored: list[tuple[str, str, re.Pattern[str]]] = []
+        for key, templates in messages.items():
+            for template in templates:
+                pattern = _compile(template)
+                words = _SPEC.split(template.rstrip("\n"))[0]
+                if len(words) >= _START and not words[:_START].isspace():
+                    self.by_start.setdefault(_start(words), {}).setdefault(
+                        key, []).append(pattern)
+                else:
+                    runs = [r.strip() for r in _SPEC.sub("\x00", template).split("\x00")]
+                    self.anchored.append((max(runs, key=len), key, pattern))
+        self._last: tuple[str, Candidates] = ("", {})
+
+    def candidates(self, text: str) -> Candidates:
+        """The templates ``text`` may be, by message (the others cannot match it); the last
+        text's are kept, as one text is asked about message after message."""
+        last = self._last
+        if last[0] is text:
+            return last[1]
+        found = self.by_start.get(_start(text), {})
+        hits = [(key, p) for anchor, key, p in self.anchored if anchor in text]
+        if hits:
+            found = {k: list(v) for k, v in found.items()}
+            for key, p in hits:
+                found.setdefault(key, []).append(p)
+        self._last = (text, found)
+        return found
+
+
 @cache
-def _table() -> dict[str, tuple[re.Pattern[str], ...]]:
+def _table() -> _Index:
     data = json.loads(resources.files("pgcrisis.logs").joinpath("messages.json")
                       .read_text(encoding="utf-8"))
-    return {key: tuple(_compile(t) for t in templates)
-            for key, templates in data["messages"].items()}
+    return _Index(data["messages"])
 
 
 def languages() -> tuple[str, ...]:
@@ -88,12 +139,18 @@ def match(key: str, text: str) -> tuple[str, ...] | None:
     >>> match("ready", "le système de bases de données est prêt pour accepter les connexions")
     ()
     """
-    for pattern in _table()[key]:
+    for pattern in _table().candidates(text).get(key, ()):
         m = pattern.match(text)
         if m is not None:
             groups = m.groupdict()
             return tuple(groups[f"a{i}"] for i in range(1, len(groups) + 1))
     return None
+
+
+def possible(text: str) -> frozenset[str]:
+    """The messages ``text`` may be (the keys :func:`match` can say yes to): none for most
+    lines of a log, so the rest of the questions are skipped."""
+    return frozenset(_table().candidates(text))
 
 
 def matches(key: str, text: str) -> bool:
