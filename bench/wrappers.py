@@ -81,13 +81,14 @@ def chunks(message: str, limit: int = 900) -> list[str]:
     last space before ``limit`` bytes (ASCII payloads here)."""
     out: list[str] = []
     for line in message.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
+        rest = line
+        while len(rest) > limit:
+            cut = rest.rfind(" ", 0, limit)
             cut = cut if cut > 0 else limit
-            out.append(line[:cut])
-            line = line[cut:]
-        if line:
-            out.append(line)
+            out.append(rest[:cut])
+            rest = rest[cut:]
+        if rest:
+            out.append(rest)
     return out
 
 

@@ -18,17 +18,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from pgcrisis.logs.chunks import Assembler
+from pgcrisis.logs.chunks import Chunk, assemble
 from pgcrisis.logs.record import Line
-from pgcrisis.logs.wrappers import Wrapper
+from pgcrisis.logs.wrappers import Times, Wrapper
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _PRI = r"(?:<\d{1,3}>)?"
 _PROG = r"(?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:(?: (?P<msg>.*))?$"
 HEADERS = {
     "BSD": re.compile(
-        _PRI + r"(?P<mon>" + "|".join(MONTHS) + r") {1,2}(?P<day>\d{1,2})"
-        r" (?P<hms>\d\d:\d\d:\d\d) (?P<host>\S+) " + _PROG),
+        _PRI + r"(?P<ts>(?P<mon>" + "|".join(MONTHS) + r") {1,2}(?P<day>\d{1,2})"
+        r" (?P<hms>\d\d:\d\d:\d\d)) (?P<host>\S+) " + _PROG),
     "ISO 8601": re.compile(
         _PRI + r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)"
         r" (?P<host>\S+) " + _PROG),
@@ -38,6 +38,11 @@ HEADERS = {
 }
 #: the server's tag: ``[seq-chunk]``, or ``[n]`` (a sequence number or a chunk number)
 TAG = re.compile(r"\[(\d+)(?:-(\d+))?\](?: |$)")
+#: each header with the server's tag read in the same match (``msg`` is the message with its
+#: tag, ``rest`` without): one match a line, where a log has millions
+TAGGED = {style: re.compile(header.pattern.replace(
+    "(?P<msg>.*)", r"(?P<msg>(?:\[(?P<seq>\d+)(?:-(?P<chunk>\d+))?\](?: |$))?(?P<rest>.*))"))
+    for style, header in HEADERS.items()}
 #: words that say a line is the server's, whatever the program was named (syslog_ident)
 _SERVER_WORDS = re.compile(r"\b(?:LOG|ERROR|FATAL|PANIC|WARNING|DETAIL|HINT|STATEMENT):  ")
 _SERVER_NAMES = ("postgres", "postmaster")
@@ -69,13 +74,10 @@ message='[5-1] LOG:  x')
     pid = int(pid_text) if pid_text and pid_text.isdigit() else None
     if style == "BSD":
         time = _bsd_time(m["mon"], m["day"], m["hms"], year, month)
-        if time is None:
-            return None
     else:
-        try:
-            time = datetime.fromisoformat(m["ts"]) if m["ts"] != "-" else None
-        except ValueError:
-            return None
+        time = _iso_time(m["ts"])
+    if time is None and m["ts"] != "-":
+        return None
     return Header(time, m["prog"], pid, m["msg"] or "")
 
 
@@ -90,6 +92,14 @@ def _bsd_time(mon: str, day: str, hms: str, year: int | None,
     h, mi, s = (int(x) for x in hms.split(":"))
     try:
         return datetime(when_year, when_month, int(day), h, mi, s)
+    except ValueError:
+        return None
+
+
+def _iso_time(text: str) -> datetime | None:
+    """An ISO 8601 or RFC 5424 header's time; None for ``-`` (RFC 5424's none) or no time."""
+    try:
+        return datetime.fromisoformat(text) if text != "-" else None
     except ValueError:
         return None
 
@@ -143,27 +153,37 @@ class Syslog(Wrapper):
         return None
 
     def unwrap(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Line]:
+        return assemble(self.chunks(lines, file), file)
+
+    def chunks(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Chunk]:
+        """The server's chunks of ``lines``, read (other programs' lines counted)."""
         path = Path(file)
         written = datetime.fromtimestamp(path.stat().st_mtime) if path.is_file() else (
             datetime.now())
-        assembler = Assembler(file)
-        style, servers, mode = self.style, self.servers, self.mode
+        year, month = written.year, written.month
+        times = Times((lambda ts: _bsd_time(*ts.split(), year, month)) if self.style == "BSD"
+                      else _iso_time)
+        match, servers, mode = TAGGED[self.style].match, self.servers, self.mode
         for number, text in lines:
-            header = parse_header(style, text, written.year, written.month)
-            if header is None:  # no header: given as it is, for the reader to place
-                yield from assembler.add(number, text)
+            m = match(text)
+            if m is None:  # no header: given as it is, for the reader to place
+                yield number, text, None, None, None, None, None
                 continue
-            if header.program not in servers and not _is_server(header.program):
+            ts, program, pid_text, message, seq, chunk, rest = m.group(
+                "ts", "prog", "pid", "msg", "seq", "chunk", "rest")
+            time = times[ts]
+            if time is None and ts != "-":  # a time that is no date: not a header
+                yield number, text, None, None, None, None, None
+                continue
+            if program not in servers and not _is_server(program):
                 self.others += 1
                 continue
-            message, seq, chunk = header.message, None, None
-            tag = TAG.match(message) if mode != "none" else None
-            if tag is not None:
-                message = message[tag.end():]
-                if mode == "seq":
-                    seq, chunk = int(tag[1]), int(tag[2] or 1)
-                elif mode == "chunk":
-                    chunk = int(tag[1])
-            yield from assembler.add(number, message, key=header.pid, seq=seq, chunk=chunk,
-                                     time=header.time, pid=header.pid)
-        yield from assembler.flush()
+            pid = int(pid_text) if pid_text and pid_text.isdigit() else None
+            if mode == "none" or seq is None:
+                yield number, message or "", pid, None, None, time, pid
+            elif mode == "seq":
+                yield number, rest, pid, int(seq), int(chunk or 1), time, pid
+            elif mode == "chunk":
+                yield number, rest, pid, None, int(seq), time, pid
+            else:
+                yield number, rest, pid, None, None, time, pid
