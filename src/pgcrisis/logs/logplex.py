@@ -28,14 +28,15 @@ DRAIN = re.compile(r"(?:\d+ )?<\d{1,3}>1 " + _TS
 DYNO = re.compile(r"postgres\.(\d+)$")
 ATTACHMENT = re.compile(r"\[([A-Z0-9_]+)\] ")
 #: the server's line in either form, its dyno, attachment and tag read in the same match:
-#: the reading :data:`CLI` or :data:`DRAIN`, then :data:`DYNO`, :data:`ATTACHMENT` and
-#: :data:`~pgcrisis.logs.syslog.TAG` give (``?+`` and ``(?>...)`` keep what the greedy
-#: ``?`` and ``\S+`` took there, as they do); other lines are read by those
-_SERVER = (r"\[(?P<attachment>[A-Z0-9_]+)\] "
-           r"(?:\[(?P<seq>\d+)(?:-(?P<chunk>\d+))?\](?: |$))?(?P<rest>.*)$")
-CLI_SERVER = re.compile(_TS + r" [\w-]+\[postgres\.(?P<pid>\d+)\]: ?+" + _SERVER)
-DRAIN_SERVER = re.compile(r"(?:\d+ )?<\d{1,3}>1 " + _TS
-                          + r" \S+ \S+ postgres\.(?P<pid>\d+) (?>\S+) ?+" + _SERVER)
+#: where these match, :data:`CLI` or :data:`DRAIN`, then :data:`DYNO`, :data:`ATTACHMENT` and
+#: :data:`~pgcrisis.logs.syslog.TAG` read the same (``?+`` and ``(?>...)`` keep what the
+#: greedy ``?`` and ``\S+`` took there, as they do; no optional group, slow in Python's
+#: regular expressions; nothing read after the tag); other lines are read by those
+_USUAL_TS = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+|)(?:Z|[+-]\d\d:\d\d))"
+_USUAL = r"\[([A-Z0-9_]+)\] \[(\d+)(?:-(\d+)|)\] "
+CLI_USUAL = re.compile(_USUAL_TS + r" [\w-]+\[postgres\.(\d+)\]: ?+" + _USUAL)
+DRAIN_USUAL = re.compile(r"(?:\d+ |)<\d{1,3}>1 " + _USUAL_TS
+                         + r" \S+ \S+ postgres\.(\d+) (?>\S+) ?+" + _USUAL)
 
 
 class Frame(NamedTuple):
@@ -79,21 +80,17 @@ class Logplex(Wrapper):
 
     def chunks(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Chunk]:
         """The server's chunks of ``lines``, read (other programs' lines counted)."""
-        cli, drain = CLI_SERVER.match, DRAIN_SERVER.match
+        cli, drain = CLI_USUAL.match, DRAIN_USUAL.match
         times = Times(_time)
         for number, text in lines:
             m = cli(text) or drain(text)
             if m is None:
                 yield from self._other(number, text)
                 continue
-            ts, pid_text, attachment, seq, chunk, rest = m.group(
-                "ts", "pid", "attachment", "seq", "chunk", "rest")
+            ts, pid_text, attachment, seq, chunk = m.groups()
             pid = int(pid_text)
-            if seq is None:
-                yield number, rest, (attachment, pid), None, None, times[ts], pid
-            else:
-                yield (number, rest, (attachment, pid), int(seq), int(chunk or 1), times[ts],
-                       pid)
+            yield (number, text[m.end():], (attachment, pid), int(seq), int(chunk or 1),
+                   times[ts], pid)
 
     def _other(self, number: int, text: str) -> Iterator[Chunk]:
         """A line that is not the server's in the usual form: another program's (counted),
