@@ -76,24 +76,26 @@ def assemble(chunks: Iterable[Chunk], file: str) -> Iterator[Line]:
 
     A message stays open until its process starts another (a ``[5-1]`` may yet be continued
     by ``[5-2]``) or :data:`WINDOW` chunks went by; messages that began after it wait behind
-    it. The loop is written for a log of millions of lines (no call, no object but the
-    line itself and its message's list, for a message of one chunk): a message sent whole
-    with nothing waiting before it is given at once.
+    it. The loop is written for a log of millions of lines: no call and no object but the
+    line and its message's list for a message of one chunk, the fields of a message by
+    their index (``1`` for :data:`_KEY`...: a global is looked up each time), a message
+    sent whole with nothing waiting before it given at once.
     """
-    new = tuple.__new__
+    new, window = tuple.__new__, WINDOW
     opened: dict[Hashable, list[Any]] = {}
     queue: deque[list[Any]] = deque()
+    append, popleft, get = queue.append, queue.popleft, opened.get
     index = 0
     message: list[Any]
     for number, text, key, seq, chunk, time, pid in chunks:
         index += 1
-        current = opened.get(key)
-        if (chunk is not None and chunk > 1 and current is not None and current[_SEQ] == seq
-                and current[_CHUNK] == chunk - 1):
+        current = get(key)
+        if (chunk is not None and chunk > 1 and current is not None and current[2] == seq
+                and current[3] == chunk - 1):
             _continue(current, number, text, file, chunk, index)
         else:
             if current is not None:
-                current[_DONE] = True
+                current[5] = True  # _DONE
             if "#01" in text:
                 lines = [new(Line, (piece, number, file, time, pid, None))
                          for piece in unescape(text)]
@@ -103,18 +105,20 @@ def assemble(chunks: Iterable[Chunk], file: str) -> Iterator[Line]:
                 if not queue:  # complete, and nothing waits before it
                     yield from lines
                     continue
-                queue.append([lines, key, seq, chunk, index, True])
+                append([lines, key, seq, 1, index, True])
             else:
-                opened[key] = message = [lines, key, seq, chunk, index, False]
-                queue.append(message)
+                # its chunk counted as 1 whatever its number, as it always was (a message
+                # whose first chunks were lost is continued by a chunk 2, not by the next)
+                opened[key] = message = [lines, key, seq, 1, index, False]
+                append(message)
         head = queue[0]
-        if not head[_DONE] and head[_SEEN] >= index - WINDOW:
+        if not head[5] and head[4] >= index - window:  # _DONE, _SEEN
             continue  # the oldest message may still get chunks: nothing yet
-        before = index - WINDOW
-        while queue and (queue[0][_DONE] or queue[0][_SEEN] < before):
-            message = queue.popleft()
-            if opened.get(message[_KEY]) is message:
-                del opened[message[_KEY]]
+        before = index - window
+        while queue and (queue[0][5] or queue[0][4] < before):
+            message = popleft()
+            if get(message[1]) is message:  # _KEY
+                del opened[message[1]]
             yield from message[0]
     for message in queue:  # the end of the input: every line still held
         yield from message[0]
