@@ -111,9 +111,8 @@ def assemble(chunks: Iterable[Chunk], file: str) -> Iterator[Line]:
                 # whose first chunks were lost is continued by a chunk 2, not by the next)
                 opened[key] = message = [lines, key, seq, 1, index, False]
                 append(message)
-        head = queue[0]
-        if not head[5] and head[4] >= index - window:  # _DONE, _SEEN
-            continue  # the oldest message may still get chunks: nothing yet
+        # the oldest messages, done or left waiting too long (_DONE, _SEEN); none while the
+        # oldest may still get chunks
         before = index - window
         while queue and (queue[0][5] or queue[0][4] < before):
             message = popleft()

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from pgcrisis.logs.chunks import Chunk, assemble
 from pgcrisis.logs.record import Line
 from pgcrisis.logs.syslog import TAG
-from pgcrisis.logs.wrappers import Times, Wrapper
+from pgcrisis.logs.wrappers import Wrapper
 
 _TS = r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))"
 #: ``heroku logs``: time, source[dyno]: message
@@ -81,16 +81,18 @@ class Logplex(Wrapper):
     def chunks(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Chunk]:
         """The server's chunks of ``lines``, read (other programs' lines counted)."""
         cli, drain = CLI_USUAL.match, DRAIN_USUAL.match
-        times = Times(_time)
+        last, time = "", None  # a time is read once for the lines of its text in a row
         for number, text in lines:
             m = cli(text) or drain(text)
             if m is None:
                 yield from self._other(number, text)
                 continue
             ts, pid_text, attachment, seq, chunk = m.groups()
+            if ts != last:
+                last, time = ts, _time(ts)
             pid = int(pid_text)
             yield (number, text[m.end():], (attachment, pid), int(seq), int(chunk or 1),
-                   times[ts], pid)
+                   time, pid)
 
     def _other(self, number: int, text: str) -> Iterator[Chunk]:
         """A line that is not the server's in the usual form: another program's (counted),

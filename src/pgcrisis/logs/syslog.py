@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from pgcrisis.logs.chunks import Chunk, assemble
 from pgcrisis.logs.record import Line
-from pgcrisis.logs.wrappers import Times, Wrapper
+from pgcrisis.logs.wrappers import Wrapper
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _PRI = r"(?:<\d{1,3}>)?"
@@ -178,19 +178,21 @@ class Syslog(Wrapper):
             datetime.now())
         year, month = written.year, written.month
         style, servers, mode = self.style, self.servers, self.mode
-        times = Times(partial(_usual_time, style, year, month))
+        parse = partial(_usual_time, style, year, month)
         usual = USUAL[style].match if mode != "none" else _never
+        last, time = "", None  # a time is read once for the lines of its text in a row
         for number, text in lines:
             m = usual(text)
             if m is None:
-                found = self._read(number, text, times.parse)
+                found = self._read(number, text, parse)
                 if found is not None:
                     yield found
                 continue
             ts, program, pid_text, first, second = m.groups()
-            time = times[ts]
+            if ts != last:
+                last, time = ts, parse(ts)
             if time is None and ts != "-":  # not a time: read the long way
-                found = self._read(number, text, times.parse)
+                found = self._read(number, text, parse)
                 if found is not None:
                     yield found
             elif program not in servers and not _is_server(program):

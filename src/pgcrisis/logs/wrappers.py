@@ -12,13 +12,9 @@ Where each lives: :mod:`.syslog` (and :mod:`.chunks`, the server's syslog chunks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
 
 from pgcrisis.logs.record import Line
-
-#: distinct header times a :class:`Times` keeps
-TIMES = 4096
 
 
 class Wrapper:
@@ -37,27 +33,6 @@ class Wrapper:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-class Times(dict[str, datetime | None]):
-    """Header times by their text, each read once by ``parse`` (None: not a time): a
-    header's time repeats for every line of its second, and reading one costs more than
-    the rest of the line. At most :data:`TIMES` are kept (microseconds seldom repeat).
-
-    >>> times = Times(datetime.fromisoformat)
-    >>> times["2026-12-06T08:00:01"] is times["2026-12-06T08:00:01"]
-    True
-    """
-
-    def __init__(self, parse: Callable[[str], datetime | None]) -> None:
-        super().__init__()
-        self.parse = parse
-
-    def __missing__(self, text: str) -> datetime | None:
-        if len(self) >= TIMES:
-            self.clear()
-        self[text] = time = self.parse(text)
-        return time
 
 
 def recognise(sample: Sequence[str]) -> Wrapper | None:
