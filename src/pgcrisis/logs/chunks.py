@@ -23,9 +23,9 @@ given in the order they began.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from pgcrisis.logs.record import Line
 
@@ -62,67 +62,76 @@ def joins(before: str, chunk: str) -> bool:
     return len(before.encode("utf-8", "replace")) >= LIMIT - 3  # cut at a character's end
 
 
-@dataclass(slots=True)
-class _Message:
-    """One message of the server being put together from its chunks."""
-
-    key: Hashable
-    seq: int | None
-    time: datetime | None
-    pid: int | None
-    numbers: list[int] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    chunk: int = 1
-    seen: int = 0
-    done: bool = False
+#: one chunk as a wrapper read it: ``(line number, text, key, seq, chunk, time, pid)``;
+#: ``key`` tells processes apart, ``chunk`` None for a message sent whole (not split) or a
+#: line with no header (given as it is)
+Chunk = tuple[int, str, Hashable, int | None, int | None, datetime | None, int | None]
+#: a message being put together, a list rather than an object (one is made for each line:
+#: a list is the cheapest thing Python makes): its lines, then these fields by index
+_KEY, _SEQ, _CHUNK, _SEEN, _DONE = 1, 2, 3, 4, 5
 
 
-class Assembler:
-    """Chunks in, the server's lines out, in the order their messages began."""
+def assemble(chunks: Iterable[Chunk], file: str) -> Iterator[Line]:
+    """Chunks in, the server's lines out, in the order their messages began.
 
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self._open: dict[Hashable, _Message] = {}
-        self._queue: deque[_Message] = deque()
-        self._index = 0
-
-    def add(self, number: int, text: str, *, key: Hashable = None, seq: int | None = None,
-            chunk: int | None = None, time: datetime | None = None,
-            pid: int | None = None) -> Iterator[Line]:
-        """One chunk (``chunk`` None: a whole message, not split); the lines now complete."""
-        self._index += 1
-        pieces = unescape(text)
-        current = self._open.get(key)
-        if (chunk is not None and chunk > 1 and current is not None and current.seq == seq
-                and current.chunk == chunk - 1):
-            current.chunk, current.seen = chunk, self._index
-            if joins(current.texts[-1], pieces[0]):
-                current.texts[-1] += pieces[0]
-                pieces = pieces[1:]
-            current.numbers.extend(number for _ in pieces)
-            current.texts.extend(pieces)
+    A message stays open until its process starts another (a ``[5-1]`` may yet be continued
+    by ``[5-2]``) or :data:`WINDOW` chunks went by; messages that began after it wait behind
+    it. The loop is written for a log of millions of lines: no call and no object but the
+    line and its message's list for a message of one chunk, the fields of a message by
+    their index (``1`` for :data:`_KEY`...: a global is looked up each time), a message
+    sent whole with nothing waiting before it given at once.
+    """
+    new, window = tuple.__new__, WINDOW
+    opened: dict[Hashable, list[Any]] = {}
+    queue: deque[list[Any]] = deque()
+    append, popleft, get = queue.append, queue.popleft, opened.get
+    index = 0
+    message: list[Any]
+    for number, text, key, seq, chunk, time, pid in chunks:
+        index += 1
+        current = get(key)
+        if (chunk is not None and chunk > 1 and current is not None and current[2] == seq
+                and current[3] == chunk - 1):
+            _continue(current, number, text, file, chunk, index)
         else:
             if current is not None:
-                current.done = True
-            message = _Message(key, seq, time, pid, [number] * len(pieces), pieces,
-                               seen=self._index, done=chunk is None)
-            if chunk is not None:
-                self._open[key] = message
-            self._queue.append(message)
-        head = self._queue[0]
-        if not head.done and head.seen >= self._index - WINDOW:
-            return iter(())  # the oldest message may still get chunks: nothing yet
-        return self._ready(self._index - WINDOW)
+                current[5] = True  # _DONE
+            if "#01" in text:
+                lines = [new(Line, (piece, number, file, time, pid, None))
+                         for piece in unescape(text)]
+            else:
+                lines = [new(Line, (text, number, file, time, pid, None))]
+            if chunk is None:
+                if not queue:  # complete, and nothing waits before it
+                    yield from lines
+                    continue
+                append([lines, key, seq, 1, index, True])
+            else:
+                # its chunk counted as 1 whatever its number, as it always was (a message
+                # whose first chunks were lost is continued by a chunk 2, not by the next)
+                opened[key] = message = [lines, key, seq, 1, index, False]
+                append(message)
+        # the oldest messages, done or left waiting too long (_DONE, _SEEN); none while the
+        # oldest may still get chunks
+        before = index - window
+        while queue and (queue[0][5] or queue[0][4] < before):
+            message = popleft()
+            if get(message[1]) is message:  # _KEY
+                del opened[message[1]]
+            yield from message[0]
+    for message in queue:  # the end of the input: every line still held
+        yield from message[0]
 
-    def _ready(self, before: int) -> Iterator[Line]:
-        queue = self._queue
-        while queue and (queue[0].done or queue[0].seen < before):
-            message = queue.popleft()
-            if self._open.get(message.key) is message:
-                del self._open[message.key]
-            for number, text in zip(message.numbers, message.texts, strict=True):
-                yield Line(text, number, self.file, message.time, message.pid)
 
-    def flush(self) -> Iterator[Line]:
-        """Every line still held (the end of the input)."""
-        yield from self._ready(self._index + 1)
+def _continue(message: list[Any], number: int, text: str, file: str, chunk: int,
+              index: int) -> None:
+    """Chunk ``chunk`` of an open message added to it: joined to its last line (a line cut
+    for its length) or as lines of their own."""
+    message[_CHUNK], message[_SEEN] = chunk, index
+    pieces = unescape(text)
+    lines: list[Line] = message[0]
+    last = lines[-1]
+    if joins(last.text, pieces[0]):
+        lines[-1] = last._replace(text=last.text + pieces[0])
+        pieces = pieces[1:]
+    lines.extend(Line(piece, number, file, last.time, last.pid) for piece in pieces)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from pgcrisis.logs.chunks import Assembler
+from pgcrisis.logs.chunks import Chunk, assemble
 from pgcrisis.logs.record import Line
 from pgcrisis.logs.syslog import TAG
 from pgcrisis.logs.wrappers import Wrapper
@@ -27,6 +27,16 @@ DRAIN = re.compile(r"(?:\d+ )?<\d{1,3}>1 " + _TS
 #: the server's dyno (``postgres.1234``: its process) and the database's attachment tag
 DYNO = re.compile(r"postgres\.(\d+)$")
 ATTACHMENT = re.compile(r"\[([A-Z0-9_]+)\] ")
+#: the server's line in either form, its dyno, attachment and tag read in the same match:
+#: where these match, :data:`CLI` or :data:`DRAIN`, then :data:`DYNO`, :data:`ATTACHMENT` and
+#: :data:`~pgcrisis.logs.syslog.TAG` read the same (``?+`` and ``(?>...)`` keep what the
+#: greedy ``?`` and ``\S+`` took there, as they do; no optional group, slow in Python's
+#: regular expressions; nothing read after the tag); other lines are read by those
+_USUAL_TS = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+|)(?:Z|[+-]\d\d:\d\d))"
+_USUAL = r"\[([A-Z0-9_]+)\] \[(\d+)(?:-(\d+)|)\] "
+CLI_USUAL = re.compile(_USUAL_TS + r" [\w-]+\[postgres\.(\d+)\]: ?+" + _USUAL)
+DRAIN_USUAL = re.compile(r"(?:\d+ |)<\d{1,3}>1 " + _USUAL_TS
+                         + r" \S+ \S+ postgres\.(\d+) (?>\S+) ?+" + _USUAL)
 
 
 class Frame(NamedTuple):
@@ -46,11 +56,7 @@ def parse_frame(line: str) -> Frame | None:
     m = CLI.match(line) or DRAIN.match(line)
     if m is None:
         return None
-    try:
-        time = datetime.fromisoformat(m["ts"])
-    except ValueError:
-        time = None
-    return Frame(time, m["dyno"], m["msg"])
+    return Frame(_time(m["ts"]), m["dyno"], m["msg"])
 
 
 class Logplex(Wrapper):
@@ -70,24 +76,48 @@ class Logplex(Wrapper):
         return cls()
 
     def unwrap(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Line]:
-        assembler = Assembler(file)
+        return assemble(self.chunks(lines, file), file)
+
+    def chunks(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Chunk]:
+        """The server's chunks of ``lines``, read (other programs' lines counted)."""
+        cli, drain = CLI_USUAL.match, DRAIN_USUAL.match
+        last, time = "", None  # a time is read once for the lines of its text in a row
         for number, text in lines:
-            frame = parse_frame(text)
-            if frame is None:
-                yield from assembler.add(number, text)
+            m = cli(text) or drain(text)
+            if m is None:
+                yield from self._other(number, text)
                 continue
-            dyno = DYNO.match(frame.dyno)
-            attachment = ATTACHMENT.match(frame.message)
-            if dyno is None or attachment is None:
-                self.others += 1
-                continue
-            message = frame.message[attachment.end():]
-            pid = int(dyno[1])
-            seq = chunk = None
-            tag = TAG.match(message)
-            if tag is not None:
-                message = message[tag.end():]
-                seq, chunk = int(tag[1]), int(tag[2] or 1)
-            yield from assembler.add(number, message, key=(attachment[1], pid), seq=seq,
-                                     chunk=chunk, time=frame.time, pid=pid)
-        yield from assembler.flush()
+            ts, pid_text, attachment, seq, chunk = m.groups()
+            if ts != last:
+                last, time = ts, _time(ts)
+            pid = int(pid_text)
+            yield (number, text[m.end():], (attachment, pid), int(seq), int(chunk or 1),
+                   time, pid)
+
+    def _other(self, number: int, text: str) -> Iterator[Chunk]:
+        """A line that is not the server's in the usual form: another program's (counted),
+        one with no frame (given as it is), or a server's line read the long way."""
+        frame = parse_frame(text)
+        if frame is None:
+            yield number, text, None, None, None, None, None
+            return
+        dyno = DYNO.match(frame.dyno)
+        attachment = ATTACHMENT.match(frame.message)
+        if dyno is None or attachment is None:
+            self.others += 1
+            return
+        message = frame.message[attachment.end():]
+        pid = int(dyno[1])
+        seq = chunk = None
+        tag = TAG.match(message)
+        if tag is not None:
+            message = message[tag.end():]
+            seq, chunk = int(tag[1]), int(tag[2] or 1)
+        yield number, message, (attachment[1], pid), seq, chunk, frame.time, pid
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None

@@ -12,13 +12,13 @@ year: the file's own year (its modification time), less one for a month later th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import NamedTuple
 
-from pgcrisis.logs.chunks import Assembler
+from pgcrisis.logs.chunks import Chunk, assemble
 from pgcrisis.logs.record import Line
 from pgcrisis.logs.wrappers import Wrapper
 
@@ -27,8 +27,8 @@ _PRI = r"(?:<\d{1,3}>)?"
 _PROG = r"(?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:(?: (?P<msg>.*))?$"
 HEADERS = {
     "BSD": re.compile(
-        _PRI + r"(?P<mon>" + "|".join(MONTHS) + r") {1,2}(?P<day>\d{1,2})"
-        r" (?P<hms>\d\d:\d\d:\d\d) (?P<host>\S+) " + _PROG),
+        _PRI + r"(?P<ts>(?P<mon>" + "|".join(MONTHS) + r") {1,2}(?P<day>\d{1,2})"
+        r" (?P<hms>\d\d:\d\d:\d\d)) (?P<host>\S+) " + _PROG),
     "ISO 8601": re.compile(
         _PRI + r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)"
         r" (?P<host>\S+) " + _PROG),
@@ -38,6 +38,25 @@ HEADERS = {
 }
 #: the server's tag: ``[seq-chunk]``, or ``[n]`` (a sequence number or a chunk number)
 TAG = re.compile(r"\[(\d+)(?:-(\d+))?\](?: |$)")
+#: each header with the server's tag read in the same match (``msg`` is the message with its
+#: tag, ``rest`` without): one match a line, where a log has millions
+TAGGED = {style: re.compile(header.pattern.replace(
+    "(?P<msg>.*)", r"(?P<msg>(?:\[(?P<seq>\d+)(?:-(?P<chunk>\d+))?\](?: |$))?(?P<rest>.*))"))
+    for style, header in HEADERS.items()}
+#: the usual server line's header and tag (a process id, ``[seq-chunk] `` or ``[n] ``, no
+#: priority before a BSD time, no structured data): read with no optional group (slow in
+#: Python's regular expressions) and with nothing after the tag; a line of another shape
+#: is read by :data:`TAGGED`. Where these match, :data:`TAGGED` reads the same: the time
+#: (loose here) is checked once per distinct text (:func:`_usual_time`)
+_USUAL_TAG = r"\[(\d+)(?:-(\d+)|)\] "
+USUAL = {
+    "BSD": re.compile(r"(\w\w\w {1,2}\d{1,2} \d\d:\d\d:\d\d) \S+ ([^\s\[:]+)\[(\d+)\]: "
+                      + _USUAL_TAG),
+    "ISO 8601": re.compile(r"(\d{4}-\d\d-\d\dT[\d:.Z+-]+) \S+ ([^\s\[:]+)\[(\d+)\]: "
+                           + _USUAL_TAG),
+    "RFC 5424": re.compile(r"<\d{1,3}>1 (\S+) \S+ (\S+) (\d+) \S+ - " + _USUAL_TAG),
+}
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 #: words that say a line is the server's, whatever the program was named (syslog_ident)
 _SERVER_WORDS = re.compile(r"\b(?:LOG|ERROR|FATAL|PANIC|WARNING|DETAIL|HINT|STATEMENT):  ")
 _SERVER_NAMES = ("postgres", "postmaster")
@@ -69,13 +88,10 @@ message='[5-1] LOG:  x')
     pid = int(pid_text) if pid_text and pid_text.isdigit() else None
     if style == "BSD":
         time = _bsd_time(m["mon"], m["day"], m["hms"], year, month)
-        if time is None:
-            return None
     else:
-        try:
-            time = datetime.fromisoformat(m["ts"]) if m["ts"] != "-" else None
-        except ValueError:
-            return None
+        time = _iso_time(m["ts"])
+    if time is None and m["ts"] != "-":
+        return None
     return Header(time, m["prog"], pid, m["msg"] or "")
 
 
@@ -90,6 +106,14 @@ def _bsd_time(mon: str, day: str, hms: str, year: int | None,
     h, mi, s = (int(x) for x in hms.split(":"))
     try:
         return datetime(when_year, when_month, int(day), h, mi, s)
+    except ValueError:
+        return None
+
+
+def _iso_time(text: str) -> datetime | None:
+    """An ISO 8601 or RFC 5424 header's time; None for ``-`` (RFC 5424's none) or no time."""
+    try:
+        return datetime.fromisoformat(text) if text != "-" else None
     except ValueError:
         return None
 
@@ -143,27 +167,80 @@ class Syslog(Wrapper):
         return None
 
     def unwrap(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Line]:
+        return assemble(self.chunks(lines, file), file)
+
+    def chunks(self, lines: Iterable[tuple[int, str]], file: str) -> Iterator[Chunk]:
+        """The server's chunks of ``lines``, read (other programs' lines counted): a line
+        of the usual shape by :data:`USUAL` (its time checked by :func:`_usual_time`), any
+        other by :data:`TAGGED`."""
         path = Path(file)
         written = datetime.fromtimestamp(path.stat().st_mtime) if path.is_file() else (
             datetime.now())
-        assembler = Assembler(file)
+        year, month = written.year, written.month
         style, servers, mode = self.style, self.servers, self.mode
+        parse = partial(_usual_time, style, year, month)
+        usual = USUAL[style].match if mode != "none" else _never
+        last, time = "", None  # a time is read once for the lines of its text in a row
         for number, text in lines:
-            header = parse_header(style, text, written.year, written.month)
-            if header is None:  # no header: given as it is, for the reader to place
-                yield from assembler.add(number, text)
+            m = usual(text)
+            if m is None:
+                found = self._read(number, text, parse)
+                if found is not None:
+                    yield found
                 continue
-            if header.program not in servers and not _is_server(header.program):
+            ts, program, pid_text, first, second = m.groups()
+            if ts != last:
+                last, time = ts, parse(ts)
+            if time is None and ts != "-":  # not a time: read the long way
+                found = self._read(number, text, parse)
+                if found is not None:
+                    yield found
+            elif program not in servers and not _is_server(program):
                 self.others += 1
-                continue
-            message, seq, chunk = header.message, None, None
-            tag = TAG.match(message) if mode != "none" else None
-            if tag is not None:
-                message = message[tag.end():]
-                if mode == "seq":
-                    seq, chunk = int(tag[1]), int(tag[2] or 1)
-                elif mode == "chunk":
-                    chunk = int(tag[1])
-            yield from assembler.add(number, message, key=header.pid, seq=seq, chunk=chunk,
-                                     time=header.time, pid=header.pid)
-        yield from assembler.flush()
+            elif mode == "seq":
+                pid = int(pid_text)
+                yield (number, text[m.end():], pid, int(first), int(second or 1), time, pid)
+            else:
+                pid = int(pid_text)
+                yield (number, text[m.end():], pid, None,
+                       int(first) if mode == "chunk" else None, time, pid)
+
+    def _read(self, number: int, text: str,
+              parse: Callable[[str], datetime | None]) -> Chunk | None:
+        """A line not of the usual shape, read by :data:`TAGGED`: a chunk, or None for
+        another program's line (counted)."""
+        m = TAGGED[self.style].match(text)
+        if m is None:  # no header: given as it is, for the reader to place
+            return number, text, None, None, None, None, None
+        ts, program, pid_text, message, seq, chunk, rest = m.group(
+            "ts", "prog", "pid", "msg", "seq", "chunk", "rest")
+        time = parse(ts)
+        if time is None and ts != "-":  # a time that is no date: not a header
+            return number, text, None, None, None, None, None
+        if program not in self.servers and not _is_server(program):
+            self.others += 1
+            return None
+        pid = int(pid_text) if pid_text and pid_text.isdigit() else None
+        if self.mode == "none" or seq is None:
+            return number, message or "", pid, None, None, time, pid
+        if self.mode == "seq":
+            return number, rest, pid, int(seq), int(chunk or 1), time, pid
+        if self.mode == "chunk":
+            return number, rest, pid, None, int(seq), time, pid
+        return number, rest, pid, None, None, time, pid
+
+
+def _never(text: str) -> None:
+    """No line is of the usual shape (the server's lines carry no tag)."""
+    return None
+
+
+def _usual_time(style: str, year: int, month: int, text: str) -> datetime | None:
+    """A header's time; None when :data:`HEADERS` would not have read it as one (a BSD
+    month that is no month, an ISO 8601 time of another shape) or it is no date."""
+    if style == "BSD":
+        mon, day, hms = text.split()
+        return _bsd_time(mon, day, hms, year, month) if mon in MONTHS else None
+    if style == "ISO 8601" and ISO_TIME.fullmatch(text) is None:
+        return None
+    return _iso_time(text)
