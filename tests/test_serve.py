@@ -29,6 +29,7 @@ from pgcrisis.model.waits import SHOWN_CLASSES
 from pgcrisis.presentation.web.documents import NO_LOAD
 from pgcrisis.serve.app import create_app
 from pgcrisis.serve.reduce import reduce
+from pgcrisis.store._meta import SCHEMA_VERSION
 from pgcrisis.store._sqlite import SqliteStore
 from pgcrisis.store.series import SERIES, SERIES_V2
 from tests.record_helpers import T0, backend, frame
@@ -211,7 +212,7 @@ def test_by_default_a_short_recording_is_shown_whole(client: TestClient) -> None
 def test_an_older_store_reads_and_says_the_load_is_not_in_it(tmp_path: Path) -> None:
     """A store written before the load was kept (schema 2: no load columns) reads as it is:
     the charts as before, statement time spread over its minute, and the load chart saying
-    the recording does not have it. A recorder opening it brings it to schema 3."""
+    the recording does not have it. A recorder opening it brings it up to date."""
     path = tmp_path / "old.db"
     _store(path)
     conn = sqlite3.connect(path)
@@ -236,7 +237,8 @@ def test_an_older_store_reads_and_says_the_load_is_not_in_it(tmp_path: Path) -> 
         store.close()
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+        schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        assert schema == (str(SCHEMA_VERSION),)
         assert conn.execute("SELECT count(load_samples) FROM series").fetchone()[0] > 0
     finally:
         conn.close()

@@ -8,7 +8,11 @@ that did not change costs a few bytes of reference, not a row; long strings (que
 commands, definitions) are references to a strings table. References are msgpack extension
 types, so a blob's references can be listed without knowing its type (for garbage
 collection). A frame's sessions are one value (:class:`Sessions`): the rows kept, then the
-groups counted (:mod:`pgcrisis.record.keep`), each group's key once and its count.
+groups counted (:mod:`pgcrisis.record.keep`), each group's key once and its count. A frame's
+load profile is its samples' own sessions, counted, each sample's groups stored once as
+element rows, then the profile less what they give; the averages are made again when it is
+read (:mod:`pgcrisis.collect.load_samples`). A load value written before that (under a layout
+whose ``LoadProfile`` has no ``frame_samples``) is the profile itself, read as it is.
 
 :data:`FORMAT_VERSION` numbers this encoding; a store records the one it was written with
 and refuses a newer one. Decoding takes each field's type from ``Snapshot``'s type hints.
@@ -27,7 +31,10 @@ from typing import Any
 
 import msgspec
 
+from pgcrisis.collect.load_samples import averaged, emptied
 from pgcrisis.model.activity import SESSION_GROUP_KEY, Backend, SessionGroup
+from pgcrisis.model.load import LoadProfile
+from pgcrisis.model.load_samples import SeenGroup
 from pgcrisis.model.parts import RECORDED_FIELDS, RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
@@ -40,6 +47,7 @@ from pgcrisis.store._layout import (
     Layout,
     RowRefs,
     StrRef,
+    type_key,
 )
 
 #: the encoding's version (bump on any change to how values are laid out in bytes)
@@ -277,9 +285,19 @@ class Codec:
                           ctx.rows([_group_key(g) for g in sessions.groups], group,
                                    same_always=True),
                           [g.sessions for g in sessions.groups]]
+        elif field == "load" and value is not None:
+            plain = self._encode_load(value, ctx)
         else:
             plain = self._encoders.encoder(FIELD_TYPES[field], split=True)(value, ctx)
         return seal(dumps(plain))
+
+    def _encode_load(self, profile: LoadProfile, ctx: EncodeContext) -> list[Any]:
+        """``[each sample's groups as row references, the profile less their figures]``
+        (a profile not made of samples is stored whole, after no samples)."""
+        group = self._encoders.encoder(SeenGroup)
+        base = emptied(profile) if profile.frame_samples else profile
+        return [[ctx.rows(groups, group, same_always=True) for groups in profile.frame_samples],
+                self._encoders.encoder(LoadProfile, split=True)(base, ctx)]
 
     def decoders(self, layout_json: str) -> Decoders:
         """The decoders for values written under a stored layout (compiled once)."""
@@ -295,7 +313,19 @@ class Codec:
             groups = tuple(_group(group(ctx.rows[i], ctx), n)
                            for i, n in zip(group_refs.ids, counts, strict=True))
             return Sessions(full, groups)
+        if field == "load" and plain is not None and _sampled(decoders.layout):
+            sample_refs, base_plain = plain
+            group = decoders.decoder(SeenGroup)
+            base = decoders.decoder(LoadProfile)(base_plain, ctx)
+            samples = [tuple(group(ctx.rows[i], ctx) for i in refs.ids) for refs in sample_refs]
+            return averaged(base, samples) if samples else base
         return decoders.decoder(FIELD_TYPES[field])(plain, ctx)
+
+
+def _sampled(layout: Layout) -> bool:
+    """Whether load values written under ``layout`` are samples and a base (schema 4 on),
+    not the averaged profile itself (before)."""
+    return "frame_samples" in layout.types.get(type_key(LoadProfile), ())
 
 
 def _group(key: GroupKey, sessions: int) -> SessionGroup:

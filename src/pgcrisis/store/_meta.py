@@ -20,8 +20,11 @@ from pgcrisis.store._db import PACKAGE
 STORE_MARK = "pgcrisis-record"
 #: the version of the tables (bump with a migration when they change): 2 added ``series`` (the
 #: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log);
-#: 3 added the load by wait class, the CPU count and the statements' span to ``series``
-SCHEMA_VERSION = 3
+#: 3 added the load by wait class, the CPU count and the statements' span to ``series``; 4
+#: changes no table: a frame's load profile is stored as its samples' own sessions and is
+#: averaged when read (:mod:`._codec`), which a pgcrisis that reads up to 3 would misread (a
+#: store of 3 is marked 4 in place; its frames keep their averaged profiles, read as they are)
+SCHEMA_VERSION = 4
 
 
 def meta_rows() -> list[tuple[str, str]]:
