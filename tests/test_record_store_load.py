@@ -33,8 +33,8 @@ from pgcrisis.model.load_samples import SeenGroup
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.store import Store, open_store
-from pgcrisis.store._codec import _ENCODERS, FIELD_TYPES, Codec, current_layout, dumps, seal
-from pgcrisis.store._layout import EncodeContext, Layout, type_key
+from pgcrisis.store._codec import Codec, current_layout
+from pgcrisis.store._layout import Layout, type_key
 from pgcrisis.store._meta import SCHEMA_VERSION
 from pgcrisis.store._sqlite import SqliteStore
 from tests.helpers import PgServer
@@ -172,9 +172,9 @@ def test_every_frame_reads_back_with_the_profile_the_recorder_judged(
 
 
 class _Schema3Codec(Codec):
-    """The encoding of a store of schema 3, as pgcrisis wrote it before samples were stored:
-    the averaged profile itself, under a layout whose ``LoadProfile`` has no
-    ``frame_samples`` (and that knows no ``SeenGroup``)."""
+    """The codec of a store of schema 3: today's, under the layout it wrote (its
+    ``LoadProfile`` has no ``frame_samples``, and it knows no ``SeenGroup``). A profile
+    without samples is encoded whole, as every profile was then."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,11 +183,11 @@ class _Schema3Codec(Codec):
             key: tuple(n for n in names if n != "frame_samples") if key == profile else names
             for key, names in current_layout().types.items() if key != type_key(SeenGroup)})
 
-    def encode(self, field: str, value: Any, ctx: EncodeContext) -> bytes:
-        if field != "load":
-            return super().encode(field, value, ctx)
-        averages = None if value is None else replace(value, frame_samples=())
-        return seal(dumps(_ENCODERS.encoder(FIELD_TYPES[field], split=True)(averages, ctx)))
+
+def _as_schema_3(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` as a recorder before schema 4 had it: its load the averages alone."""
+    assert snapshot.load is not None
+    return replace(snapshot, load=replace(snapshot.load, frame_samples=()))
 
 
 def test_a_schema_3_store_reads_as_it_was_and_is_brought_up_to_date_in_place(
@@ -196,7 +196,7 @@ def test_a_schema_3_store_reads_as_it_was_and_is_brought_up_to_date_in_place(
     old, new = recorded[:FULL[1]], recorded[FULL[1]:]
     store = SqliteStore(path, create=True)
     store.codec = _Schema3Codec()
-    _write(store, old)
+    _write(store, [_as_schema_3(s) for s in old])
     store.close()
     conn = sqlite3.connect(path)
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")

@@ -9,10 +9,9 @@ commands, definitions) are references to a strings table. References are msgpack
 types, so a blob's references can be listed without knowing its type (for garbage
 collection). A frame's sessions are one value (:class:`Sessions`): the rows kept, then the
 groups counted (:mod:`pgcrisis.record.keep`), each group's key once and its count. A frame's
-load profile is its samples' own sessions, counted, each sample's groups stored once as
-element rows, then the profile less what they give; the averages are made again when it is
-read (:mod:`pgcrisis.collect.load_samples`). A load value written before that (under a layout
-whose ``LoadProfile`` has no ``frame_samples``) is the profile itself, read as it is.
+load profile is two values, what changes every frame (a :class:`~._load.LoadFrame`, a msgpack
+map) and its base (:mod:`._load`), averaged again when read; a profile stored whole (a list,
+as every pgcrisis before store schema 4 wrote it) is read as it is.
 
 :data:`FORMAT_VERSION` numbers this encoding; a store records the one it was written with
 and refuses a newer one. Decoding takes each field's type from ``Snapshot``'s type hints.
@@ -31,9 +30,9 @@ from typing import Any
 
 import msgspec
 
-from pgcrisis.collect.load_samples import averaged, emptied
 from pgcrisis.model.activity import SESSION_GROUP_KEY, Backend, SessionGroup
 from pgcrisis.model.load import LoadProfile
+from pgcrisis.model.load_rates import ServerCounters
 from pgcrisis.model.load_samples import SeenGroup
 from pgcrisis.model.parts import RECORDED_FIELDS, RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
@@ -47,8 +46,8 @@ from pgcrisis.store._layout import (
     Layout,
     RowRefs,
     StrRef,
-    type_key,
 )
+from pgcrisis.store._load import BASE_FIELD, LOAD_FIELD, LoadFrame, joined, split
 
 #: the encoding's version (bump on any change to how values are laid out in bytes)
 FORMAT_VERSION = 1
@@ -61,7 +60,8 @@ _HINTS = typing.get_type_hints(Snapshot)
 #: every stored field's type
 FIELD_TYPES: Mapping[str, Any] = {SERVER_FIELD: ServerInfo,
                                   **{name: _HINTS[name] for name in RECORDED_FIELDS
-                                     if name != _WITH_ACTIVITY}}
+                                     if name != _WITH_ACTIVITY},
+                                  BASE_FIELD: LoadProfile | None}
 #: a group's key as stored: a tuple of :data:`SESSION_GROUP_KEY`
 GroupKey = tuple[str | None, ...]
 _group_key = operator.attrgetter(*SESSION_GROUP_KEY)
@@ -85,6 +85,9 @@ def stored_values(snapshot: Snapshot, parts: Collection[Part]) -> dict[str, Any]
         for name in part.fields:
             if name == "activity":
                 out[name] = Sessions(snapshot.activity, snapshot.counted_sessions)
+            elif name == LOAD_FIELD and snapshot.load is not None and (
+                    snapshot.load.frame_samples):
+                out[name], out[BASE_FIELD] = split(snapshot.load)
             elif name != _WITH_ACTIVITY:
                 out[name] = getattr(snapshot, name)
     return out
@@ -96,6 +99,10 @@ def snapshot_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     sessions = out.get("activity")
     if isinstance(sessions, Sessions):
         out["activity"], out[_WITH_ACTIVITY] = sessions.rows, sessions.groups
+    base = out.pop(BASE_FIELD, None)
+    load = out.get(LOAD_FIELD)
+    if isinstance(load, LoadFrame):
+        out[LOAD_FIELD] = joined(load, base)
     return out
 
 _EXT_STRING = 1
@@ -285,19 +292,16 @@ class Codec:
                           ctx.rows([_group_key(g) for g in sessions.groups], group,
                                    same_always=True),
                           [g.sessions for g in sessions.groups]]
-        elif field == "load" and value is not None:
-            plain = self._encode_load(value, ctx)
+        elif field == LOAD_FIELD and isinstance(value, LoadFrame):
+            group = self._encoders.encoder(SeenGroup)
+            plain = {"f": [[ctx.rows(g, group, same_always=True) for g in value.samples],
+                           value.seconds,
+                           ctx.rows(value.counters, self._encoders.encoder(ServerCounters),
+                                    same_always=True),
+                           [list(o) for o in value.order]]}
         else:
             plain = self._encoders.encoder(FIELD_TYPES[field], split=True)(value, ctx)
         return seal(dumps(plain))
-
-    def _encode_load(self, profile: LoadProfile, ctx: EncodeContext) -> list[Any]:
-        """``[each sample's groups as row references, the profile less their figures]``
-        (a profile not made of samples is stored whole, after no samples)."""
-        group = self._encoders.encoder(SeenGroup)
-        base = emptied(profile) if profile.frame_samples else profile
-        return [[ctx.rows(groups, group, same_always=True) for groups in profile.frame_samples],
-                self._encoders.encoder(LoadProfile, split=True)(base, ctx)]
 
     def decoders(self, layout_json: str) -> Decoders:
         """The decoders for values written under a stored layout (compiled once)."""
@@ -313,19 +317,15 @@ class Codec:
             groups = tuple(_group(group(ctx.rows[i], ctx), n)
                            for i, n in zip(group_refs.ids, counts, strict=True))
             return Sessions(full, groups)
-        if field == "load" and plain is not None and _sampled(decoders.layout):
-            sample_refs, base_plain = plain
+        if field == LOAD_FIELD and isinstance(plain, dict):
+            sample_refs, seconds, counter_refs, order = plain["f"]
             group = decoders.decoder(SeenGroup)
-            base = decoders.decoder(LoadProfile)(base_plain, ctx)
-            samples = [tuple(group(ctx.rows[i], ctx) for i in refs.ids) for refs in sample_refs]
-            return averaged(base, samples) if samples else base
+            counters = decoders.decoder(ServerCounters)
+            return LoadFrame(
+                tuple(tuple(group(ctx.rows[i], ctx) for i in refs.ids) for refs in sample_refs),
+                seconds, tuple(counters(ctx.rows[i], ctx) for i in counter_refs.ids),
+                (tuple(order[0]), tuple(order[1]), tuple(order[2])))
         return decoders.decoder(FIELD_TYPES[field])(plain, ctx)
-
-
-def _sampled(layout: Layout) -> bool:
-    """Whether load values written under ``layout`` are samples and a base (schema 4 on),
-    not the averaged profile itself (before)."""
-    return "frame_samples" in layout.types.get(type_key(LoadProfile), ())
 
 
 def _group(key: GroupKey, sessions: int) -> SessionGroup:
