@@ -2,14 +2,14 @@
 
 A frame's profile averages its last few samples (:mod:`.load_frames`); a store that kept the
 averages would keep nothing twice, since the window slides by a sample each frame. So a
-store keeps two things instead (pure functions, used by ``store/_codec.py``):
+store keeps two things instead (pure functions, used by ``store/_load.py``):
 
 - each sample's own sessions, counted (:func:`groups_of`): a :class:`~pgcrisis.model.
   load_samples.SeenGroup` of a busy server recurs from sample to sample, and is stored once;
 - the profile less every figure those sessions give (:func:`emptied`): the statements,
-  clients and roles the frame lists, in its order, with their counters of the minute (the
-  same for every frame until the next full sample, so stored once too), the span, the CPUs,
-  the server counters, what was hidden.
+  clients and roles the frame lists with their counters of the minute (the same for every
+  frame until the next full sample, so stored once too), the span, the CPUs, the server
+  counters, what was hidden.
 
 :func:`averaged` fills the figures in again from the samples, through the very functions
 :func:`~.load_build.build` made them with (:func:`~.load_build.tally` and the

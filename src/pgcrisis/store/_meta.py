@@ -22,7 +22,7 @@ STORE_MARK = "pgcrisis-record"
 #: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log);
 #: 3 added the load by wait class, the CPU count and the statements' span to ``series``; 4
 #: changes no table: a frame's load profile is stored as its samples' own sessions and is
-#: averaged when read (:mod:`._codec`), which a pgcrisis that reads up to 3 would misread (a
+#: averaged when read (:mod:`._load`), which a pgcrisis that reads up to 3 would misread (a
 #: store of 3 is marked 4 in place; its frames keep their averaged profiles, read as they are)
 SCHEMA_VERSION = 4
 
