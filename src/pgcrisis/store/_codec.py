@@ -32,7 +32,6 @@ import msgspec
 
 from pgcrisis.model.activity import SESSION_GROUP_KEY, Backend, SessionGroup
 from pgcrisis.model.load import LoadProfile
-from pgcrisis.model.load_rates import ServerCounters
 from pgcrisis.model.load_samples import SeenGroup
 from pgcrisis.model.parts import RECORDED_FIELDS, RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
@@ -295,10 +294,10 @@ class Codec:
         elif field == LOAD_FIELD and isinstance(value, LoadFrame):
             group = self._encoders.encoder(SeenGroup)
             plain = {"f": [[ctx.rows(g, group, same_always=True) for g in value.samples],
-                           value.seconds,
-                           ctx.rows(value.counters, self._encoders.encoder(ServerCounters),
-                                    same_always=True),
-                           [list(o) for o in value.order]]}
+                           value.seconds, *[
+                               ctx.rows(rows, self._encoders.encoder(tp), same_always=True)
+                               for rows, tp in zip(value.rows(), LoadFrame.ROW_TYPES,
+                                                   strict=True)]]}
         else:
             plain = self._encoders.encoder(FIELD_TYPES[field], split=True)(value, ctx)
         return seal(dumps(plain))
@@ -318,13 +317,13 @@ class Codec:
                            for i, n in zip(group_refs.ids, counts, strict=True))
             return Sessions(full, groups)
         if field == LOAD_FIELD and isinstance(plain, dict):
-            sample_refs, seconds, counter_refs, order = plain["f"]
+            sample_refs, seconds, *row_refs = plain["f"]
             group = decoders.decoder(SeenGroup)
-            counters = decoders.decoder(ServerCounters)
+            rows = [tuple(decoders.decoder(tp)(ctx.rows[i], ctx) for i in refs.ids)
+                    for refs, tp in zip(row_refs, LoadFrame.ROW_TYPES, strict=True)]
             return LoadFrame(
                 tuple(tuple(group(ctx.rows[i], ctx) for i in refs.ids) for refs in sample_refs),
-                seconds, tuple(counters(ctx.rows[i], ctx) for i in counter_refs.ids),
-                (tuple(order[0]), tuple(order[1]), tuple(order[2])))
+                seconds, *rows)
         return decoders.decoder(FIELD_TYPES[field])(plain, ctx)
 
 

@@ -6,12 +6,13 @@ is kept as two stored fields instead, each written only when it changes like any
 
 - ``load``, a :class:`LoadFrame`: the samples' own sessions, counted (each sample's groups
   are element rows, stored once and referred to by the frames whose window holds them), the
-  span they cover, the last two readings of the server counters (a reading every few samples)
-  and the order in which this frame lists its statements, clients and roles;
-- ``load_base``: the profile less all of that (:func:`~pgcrisis.collect.load_samples.
-  emptied`), its statements, clients and roles in a fixed order (by queryid, by client, by
-  name): the minute's counters, texts and what was hidden, the same from frame to frame until
-  the next full sample or until another client or statement enters the frame's top ones.
+  span they cover, the last two readings of the server counters (a reading every few
+  samples), and the statements, clients and roles the frame lists, less their averages:
+  element rows too, alike from frame to frame until the next full sample, so each is stored
+  once and a frame refers to them in its order;
+- ``load_base``: the rest (:func:`~pgcrisis.collect.load_samples.emptied`): the CPUs, the
+  tables read and written over the minute, what was hidden: the same until the next full
+  sample.
 
 :func:`joined` puts the two together and averages again
 (:func:`~pgcrisis.collect.load_samples.averaged`): the profile the recorder judged, exactly.
@@ -21,64 +22,51 @@ stored whole in ``load``, and read as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, ClassVar
 
 from pgcrisis.collect.load_samples import averaged, emptied
 from pgcrisis.errors import StoreError
-from pgcrisis.model.load import ClientLoad, LoadProfile
+from pgcrisis.model.load import ClientLoad, LoadProfile, RoleLoad, StatementLoad
 from pgcrisis.model.load_rates import ServerCounters
 from pgcrisis.model.load_samples import SampleGroups
 
 #: the stored field of a frame's load (the Snapshot's) and of what it shares with others
 LOAD_FIELD, BASE_FIELD = "load", "load_base"
 
-_T = TypeVar("_T")
-
 
 @dataclass(frozen=True, slots=True)
 class LoadFrame:
-    """What of a frame's load profile changes every frame (see the module's docstring):
-    ``order`` holds, for the statements, clients and roles in turn, the position in the base
-    of each one the frame lists, in the frame's order."""
+    """What of a frame's load profile changes every frame (see the module's docstring)."""
 
     samples: tuple[SampleGroups, ...]
     seconds: float
     counters: tuple[ServerCounters, ...]
-    order: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+    statements: tuple[StatementLoad, ...]
+    clients: tuple[ClientLoad, ...]
+    roles: tuple[RoleLoad, ...]
 
+    #: the types of :meth:`rows`, in order (stored as element rows, each once)
+    ROW_TYPES: ClassVar[tuple[type, ...]] = (ServerCounters, StatementLoad, ClientLoad, RoleLoad)
 
-def _client_key(c: ClientLoad) -> tuple[str, bool, str, str]:
-    return (c.application, c.address is None, c.address or "", c.role)
-
-
-def _placed(items: Sequence[_T], fixed: list[_T]) -> tuple[int, ...]:
-    """Where each of ``items`` is in ``fixed`` (its elements are distinct)."""
-    return tuple(fixed.index(x) for x in items)
+    def rows(self) -> tuple[tuple[Any, ...], ...]:
+        """The counters, statements, clients and roles, in the order of :data:`ROW_TYPES`."""
+        return (self.counters, self.statements, self.clients, self.roles)
 
 
 def split(profile: LoadProfile) -> tuple[LoadFrame, LoadProfile]:
     """A profile made of samples as its :class:`LoadFrame` and its base."""
     base = emptied(profile)
-    statements = sorted(base.statements, key=lambda s: s.queryid)
-    clients = sorted(base.clients, key=_client_key)
-    roles = sorted(base.roles, key=lambda r: r.role)
-    frame = LoadFrame(profile.frame_samples, profile.seconds, profile.counters, (
-        _placed(base.statements, statements), _placed(base.clients, clients),
-        _placed(base.roles, roles)))
-    return frame, replace(base, seconds=0.0, samples=0, counters=(),
-                          statements=tuple(statements), clients=tuple(clients),
-                          roles=tuple(roles))
+    frame = LoadFrame(profile.frame_samples, profile.seconds, profile.counters,
+                      base.statements, base.clients, base.roles)
+    return frame, replace(base, seconds=0.0, samples=0, counters=(), statements=(),
+                          clients=(), roles=())
 
 
 def joined(frame: LoadFrame, base: LoadProfile | None) -> LoadProfile:
     """The profile of a frame again, from its :class:`LoadFrame` and the base at its time."""
     if base is None:
         raise StoreError("a recorded frame's load has no base (a damaged store)")
-    statements, clients, roles = frame.order
-    return averaged(replace(
-        base, seconds=frame.seconds, counters=frame.counters,
-        statements=tuple(base.statements[i] for i in statements),
-        clients=tuple(base.clients[i] for i in clients),
-        roles=tuple(base.roles[i] for i in roles)), frame.samples)
+    return averaged(replace(base, seconds=frame.seconds, counters=frame.counters,
+                            statements=frame.statements, clients=frame.clients,
+                            roles=frame.roles), frame.samples)
