@@ -34,7 +34,6 @@ from pgcrisis.collect.generic_plan import GENERIC_PLAN, NO_PARAMETERS, PREPARED
 from pgcrisis.collect.probe_plans import BUDGET_MS, MAX_PLANS
 from pgcrisis.collect.session import connect
 from pgcrisis.dsn import Target
-from pgcrisis.history.service import triage_window
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.evidence import of
 from pgcrisis.model.evidence_saturation import CpuSaturationEvidence
@@ -42,10 +41,8 @@ from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.load import DEFAULT_WINDOW_S
 from pgcrisis.model.parts import PLANS, RELATIONS, STATEMENTS
 from pgcrisis.model.plans import StatementPlan
-from pgcrisis.store import open_store
 from tests.helpers import PgServer, triage
-from tests.record_helpers import Background, server_now
-from tests.scenarios.load import cores
+from tests.scenarios.load import cores, recorded_window
 from tests.scenarios.plans import (
     BAND_JOIN,
     BY_REF,
@@ -118,20 +115,6 @@ def _linked_slow_query(report: TriageReport, cause: Finding, qid: int) -> None:
     assert report.caused_by[slow[0]] == (report.findings.index(cause),)
 
 
-def _recorded(dsn: str, path: str, frames: int = 6) -> TriageReport:
-    """A recording of ``frames`` samples (at 0.25 s; its first is a full one, every part
-    read) made now, judged over its window."""
-    with Background(dsn, path) as rec:
-        start = server_now(dsn)
-        rec.wait_frames(frames)
-        end = server_now(dsn)
-    store = open_store(path, create=False)
-    try:
-        return triage_window(store, None, start, end)
-    finally:
-        store.close()
-
-
 def _cpu_first(report: TriageReport, qid: int, shape: str, words: str) -> Finding:
     """cpu-saturation is the first finding above info, names the statement (its queryid and
     text) and its plan's shape, and is caused by the statement's bad-plan."""
@@ -159,7 +142,7 @@ def test_a_correlated_subquery_run_by_more_clients_than_cores_is_named_with_its_
     with Pgbench(pg.tool("pgbench"), shop_now, SUBQUERY, "SELECT count(*) FROM customers",
                  clients=4 * cores()):
         report = triage(shop_now, sample_s=DEFAULT_WINDOW_S)
-        recorded = _recorded(shop_now, str(tmp_path / "plans.db"))
+        recorded = recorded_window(shop_now, str(tmp_path / "plans.db"), 6)
     qid = queryid(shop_now, "SELECT count(*) FROM customers")
     assert qid is not None
     words = "SubPlan 1 executed per row of a 300k-row Seq Scan on public.customers"

@@ -34,16 +34,15 @@ from pgcrisis.checks.contention import instant
 from pgcrisis.checks.locks import wait_chains
 from pgcrisis.checks.registry import run_checks
 from pgcrisis.checks.thresholds import Thresholds
-from pgcrisis.history.service import triage_window
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.contention import EXTENSION, ROW_LOCKS, Kind
 from pgcrisis.model.evidence_contention import ContentionEvidence
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.store import open_store
 from tests.helpers import PgServer, triage
-from tests.record_helpers import Background, collected, idle_for, server_now
+from tests.record_helpers import collected, idle_for
 from tests.scenarios.contention import HotRowUpdates, InsertContention
+from tests.scenarios.load import recorded_window
 
 pytestmark = [pytest.mark.needs("pg_stat_statements"), pytest.mark.min_server(14)]
 
@@ -107,20 +106,6 @@ def _caught(dsn: str, kind: Kind) -> Snapshot:
     return collected(dsn, queued, timeout=20)
 
 
-def _recorded(dsn: str, path: str, frames: int = 24) -> TriageReport:
-    """A recording of ``frames`` samples (at 0.25 s) made now, judged over its window."""
-    with Background(dsn, path) as rec:
-        rec.wait_frames(2)
-        start = server_now(dsn)
-        rec.wait_frames(frames)
-        end = server_now(dsn)
-    store = open_store(path, create=False)
-    try:
-        return triage_window(store, None, start, end)
-    finally:
-        store.close()
-
-
 def _at_instant(snapshot: Snapshot, code: str, table: str) -> Finding:
     """The checks run on a snapshot caught mid-queue: ``code`` at the instant, nobody blamed."""
     findings = run_checks(snapshot).findings
@@ -165,7 +150,7 @@ def test_hot_rows_are_one_row_lock_contention_live_and_recorded(
                    for o in first.objects)
         _nobody_blamed(live.findings)
         _at_instant(_caught(db, ROW_LOCKS), "row-lock-contention", "public.hot")
-        recorded = _recorded(db, str(tmp_path) + "/hot.db")
+        recorded = recorded_window(db, str(tmp_path / "hot.db"), 24, after=2)
     _window(recorded, ("row-lock-contention",), "public.hot", queryid)
 
 
@@ -190,7 +175,7 @@ def test_an_insert_storm_is_contention_on_its_table_live_and_recorded(
             causes |= {j for i in causes for j in live.caused_by[i]}
             assert live.findings.index(first) in causes
         _nobody_blamed(live.findings)
-        recorded = _recorded(db, str(tmp_path) + "/insert.db")
+        recorded = recorded_window(db, str(tmp_path / "insert.db"), 24, after=2)
     _window(recorded, ("lwlock-contention", "relation-extension"), "public.events", queryid)
 
 

@@ -16,21 +16,17 @@ Each takes 10-25 s on the shared 2-core machine (the I/O one builds a 300 MB tab
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import psycopg
 import pytest
 
-from pgcrisis.history.service import triage_window
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.evidence import of
 from pgcrisis.model.evidence_saturation import CpuSaturationEvidence, IoSaturationEvidence
 from pgcrisis.model.findings import Finding, Severity
 from pgcrisis.model.load import DEFAULT_WINDOW_S
-from pgcrisis.store import open_store
 from tests.helpers import PgServer, triage
-from tests.record_helpers import Background
-from tests.scenarios.load import CpuSaturation, IoSaturation
+from tests.scenarios.load import CpuSaturation, IoSaturation, recorded_window
 
 pytestmark = pytest.mark.needs("pg_stat_statements")
 
@@ -47,31 +43,10 @@ def _queryid(dsn: str, text: str) -> int:
     return int(row[0])
 
 
-def _server_now(dsn: str) -> datetime:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    return row[0]  # type: ignore[no-any-return]
-
-
 def _first_loud(report: TriageReport) -> Finding:
     loud = [f for f in report.findings if f.severity is not Severity.INFO]
     assert loud, [f.title for f in report.findings]
     return loud[0]
-
-
-def _recorded(dsn: str, path: str, frames: int = 10) -> TriageReport:
-    """A recording of ``frames`` samples (at 0.25 s) made now, judged over its window."""
-    with Background(dsn, path) as rec:
-        rec.wait_frames(2)
-        start = _server_now(dsn)
-        rec.wait_frames(frames)
-        end = _server_now(dsn)
-    store = open_store(path, create=False)
-    try:
-        return triage_window(store, None, start, end)
-    finally:
-        store.close()
 
 
 def test_cpu_saturation_is_named_first_with_its_statement_live_and_recorded(
@@ -95,7 +70,7 @@ def test_cpu_saturation_is_named_first_with_its_statement_live_and_recorded(
         assert "generate_series" in (first.objects[0].name or "")
         assert any(o.kind == "client" and o.application_name == load.application_name
                    for o in first.objects)
-        recorded = _recorded(db, str(tmp_path) + "/cpu.db")
+        recorded = recorded_window(db, str(tmp_path / "cpu.db"), 10, after=2)
     saturated = recorded.by_code("cpu-saturation")
     assert saturated, [f.title for f in recorded.findings]
     assert any(o.kind == "query" and o.queryid == queryid for f in saturated for o in f.objects)
@@ -121,7 +96,7 @@ def test_io_saturation_is_named_first_with_its_table_and_statement_live_and_reco
         assert any(o.kind == "relation" and o.name == "public.reading" for o in first.objects)
         assert any(o.kind == "client" and o.application_name == load.application_name
                    for o in first.objects)
-        recorded = _recorded(db, str(tmp_path) + "/io.db")
+        recorded = recorded_window(db, str(tmp_path / "io.db"), 10, after=2)
     saturated = recorded.by_code("io-saturation")
     assert saturated, [f.title for f in recorded.findings]
     assert any(o.kind == "query" and o.queryid == queryid for f in saturated for o in f.objects)

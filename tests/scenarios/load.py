@@ -14,7 +14,8 @@
   this machine (the test suite's own cluster).
 
 Each proves its fault in ``self_check`` from pg_stat_activity samples: sessions on CPU beyond
-the cores, or waiting on data-file I/O.
+the cores, or waiting on data-file I/O. :func:`recorded_window` records a few seconds of a load
+(this one or another) and judges the window, as the load tests do besides judging it live.
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ import psycopg
 from psycopg import sql
 
 from pgcrisis.errors import ScenarioError
+from pgcrisis.history.service import triage_window
+from pgcrisis.judge import TriageReport
 from pgcrisis.lab.scenario import Scenario, admin_connect, wait_until
 from pgcrisis.model.waits import is_data_file_io
+from pgcrisis.store import open_store
+from tests.record_helpers import Background, server_now
 
 #: the CPU-heavy statement: a hash join of generated rows (about 0.1 s of one core)
 CRUNCH = ("SELECT count(*) FROM generate_series(1, 400000) a"
@@ -46,6 +51,26 @@ def cores() -> int:
     """This machine's CPUs (the test cluster's)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
+
+
+def recorded_window(dsn: str, path: str, frames: int, *, after: int = 0) -> TriageReport:
+    """What ``triage --from/--to`` says of a recording made now while the load runs: a
+    recorder (at 0.25 s, :class:`tests.record_helpers.Background`) writes to the store at
+    ``path``; the window starts once it has taken ``after`` frames (its first is a full one,
+    every part read: a check that needs the minute's parts, as bad-plan, starts at 0; one
+    judging the load lets the profile fill first) and ends ``frames`` frames later, both
+    bounds on the server's clock, as a person would type them."""
+    with Background(dsn, path) as rec:
+        if after:
+            rec.wait_frames(after)
+        start = server_now(dsn)
+        rec.wait_frames(frames)
+        end = server_now(dsn)
+    store = open_store(path, create=False)
+    try:
+        return triage_window(store, None, start, end)
+    finally:
+        store.close()
 
 
 def waits(dsn: str, application_name: str, samples: int = 10) -> list[list[tuple[Any, ...]]]:

@@ -1,5 +1,10 @@
 """The ``pgcrisis`` command: a click group; every error becomes one line and exit 3.
 
+A command line the tool cannot use (an unknown option, a value out of range, a missing
+argument: click's usage errors) is one of them: exit 3 like any "could not run", since 2 means
+*critical* to a monitoring system that runs pgcrisis, and one line naming the command
+(``pgcrisis triage: invalid value for '--format': ...``), not click's usage block.
+
 Subcommands are imported only when they run (``pgcrisis explain`` on a 1 GiB plan should not
 pay for the triage, cache or demo modules' imports in time or memory).
 """
@@ -8,9 +13,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import IO, Any
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from pgcrisis import __version__
 from pgcrisis.dsn import redact
@@ -33,6 +39,41 @@ COMMANDS = {
 }
 
 
+class Unusable(click.ClickException):
+    """A command line the tool cannot use, said in one line (exit 3); or, for a command
+    asked for nothing (``help``), that command's help as click shows it."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, help: NoArgsIsHelpError | None = None) -> None:
+        super().__init__(message)
+        self.help = help
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if self.help is not None:
+            self.help.show(file)
+            return
+        click.echo(self.message, file=file, err=file is None)
+
+
+def unusable(exc: click.UsageError) -> Unusable:
+    """Click's usage error as one line naming the command; asked for nothing at all (a group
+    without its subcommand), the help as click shows it, with exit 3 all the same.
+
+    >>> ctx = click.Context(click.Command("triage"), info_name="pgcrisis triage")
+    >>> unusable(click.BadParameter("'x' is not one of 'a'.", ctx, param_hint="'--format'")
+    ...          ).message
+    "pgcrisis triage: invalid value for '--format': 'x' is not one of 'a'."
+    """
+    if isinstance(exc, NoArgsIsHelpError):
+        return Unusable(exc.message, help=exc)
+    where = exc.ctx.command_path if exc.ctx is not None else "pgcrisis"
+    text = " ".join(exc.format_message().split())
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return Unusable(f"{where}: {text}")
+
+
 class Group(click.Group):
     """Lazily loaded subcommands; pgcrisis errors (and Ctrl-C) become one line, never a
     traceback."""
@@ -49,9 +90,17 @@ class Group(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise unusable(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's, or an unknown subcommand
+            raise unusable(exc) from None
         except PgcrisisError as exc:
             click.echo(f"pgcrisis: {redact(str(exc))}", err=True)
             sys.exit(exc.exit_code)

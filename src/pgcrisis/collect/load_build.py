@@ -172,7 +172,7 @@ def _counters() -> defaultdict[Any, Counter[Any]]:
 
 
 @dataclass
-class _Tally:
+class Tally:
     """Session counts over the samples, before averaging (``active``, ``on_cpu``,
     ``data_io`` per client, statement and role)."""
 
@@ -186,10 +186,10 @@ class _Tally:
     roles: defaultdict[str, Counter[str]] = field(default_factory=_counters)
 
 
-def _tally(samples: Iterable[Sequence[Seen]]) -> _Tally:
+def tally(samples: Iterable[Sequence[Seen]]) -> Tally:
     """Count each sample's active sessions by wait, client, statement and role (a parallel
     worker as its leader's)."""
-    t = _Tally()
+    t = Tally()
     for sample in samples:
         t.samples += 1
         by_pid = {s.pid: s for s in sample}
@@ -239,9 +239,37 @@ def _statement(queryid: int, per_role: Mapping[str, Totals], seen: Counter[str],
         total("calls"), total("exec_ms"), total("rows"), total("shared_blks_hit"),
         total("shared_blks_read"), total("shared_blks_written"), total("shared_blks_dirtied"),
         total("temp_bytes"), known("wal_bytes"), known("jit_ms"), queryid=queryid, query="",
-        role=role, on_cpu=seen["on_cpu"] / n, data_io=seen["data_io"] / n,
-        active=seen["active"] / n, clients=tuple(c for c, _ in clients.most_common(5)),
-        row_locks=seen[ROW_LOCKS] / n, extension=seen[EXTENSION] / n, lwlock=seen[LWLOCK] / n)
+        role=role, **statement_sessions(seen, clients, n))
+
+
+# What the samples' sessions give a statement, a client and a role: written once, for the
+# profile built live and for the one a recording's frame is read back as (:func:`averaged`)
+
+def statement_sessions(seen: Counter[str], clients: Counter[str], n: int) -> dict[str, Any]:
+    return {"on_cpu": seen["on_cpu"] / n, "data_io": seen["data_io"] / n,
+            "active": seen["active"] / n,
+            "clients": tuple(c for c, _ in clients.most_common(5)),
+            "row_locks": seen[ROW_LOCKS] / n, "extension": seen[EXTENSION] / n,
+            "lwlock": seen[LWLOCK] / n}
+
+
+def client_sessions(seen: Counter[str], queries: Counter[int], n: int) -> dict[str, Any]:
+    return {"active": seen["active"] / n, "on_cpu": seen["on_cpu"] / n,
+            "data_io": seen["data_io"] / n,
+            "queryids": tuple(q for q, _ in queries.most_common(5)),
+            "row_locks": seen[ROW_LOCKS] / n, "extension": seen[EXTENSION] / n,
+            "lwlock": seen[LWLOCK] / n}
+
+
+def role_sessions(seen: Counter[str], n: int) -> dict[str, Any]:
+    return {"active": seen["active"] / n, "on_cpu": seen["on_cpu"] / n,
+            "data_io": seen["data_io"] / n}
+
+
+def waits_of(t: Tally, n: int) -> tuple[WaitLoad, ...]:
+    return tuple(sorted((WaitLoad(kind, event, count / n)
+                         for (kind, event), count in t.waits.items()),
+                        key=lambda w: (-w.sessions, w.wait_class, w.wait_event or "")))
 
 
 #: the counters a statement is also kept for: blocks read, blocks written, WAL, temp, rows
@@ -273,7 +301,7 @@ def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
     ``seconds``, with the statements' ``deltas`` over ``statements_s`` and the tables'
     ``relations`` (blocks) and ``writes`` (rows) over ``relations_s``; the ``top`` clients
     and roles by active sessions. Statement texts are filled in later (:func:`with_texts`)."""
-    t = _tally(samples)
+    t = tally(samples)
     n = max(t.samples, 1)
     per_query: defaultdict[int, dict[str, Totals]] = defaultdict(dict)
     per_role: defaultdict[str, list[Totals]] = defaultdict(list)
@@ -282,24 +310,17 @@ def build(samples: Sequence[Sequence[Seen]], seconds: float, cpus: CpuCount, *,
         per_role[role].append(d)
     statements = [_statement(q, per_query.get(q, {}), t.queries[q], t.query_clients[q], n)
                   for q in set(per_query) | set(t.queries)]
-    clients = sorted((ClientLoad(app, addr, role, c["active"] / n, c["on_cpu"] / n,
-                                 c["data_io"] / n,
-                                 tuple(q for q, _ in t.client_queries[(app, addr, role)]
-                                       .most_common(5)),
-                                 row_locks=c[ROW_LOCKS] / n, extension=c[EXTENSION] / n,
-                                 lwlock=c[LWLOCK] / n)
+    clients = sorted((ClientLoad(app, addr, role, **client_sessions(
+                          c, t.client_queries[(app, addr, role)], n))
                       for (app, addr, role), c in t.clients.items()),
                      key=lambda c: -c.active)[:top]
-    roles = sorted((RoleLoad(r, t.roles[r]["active"] / n, t.roles[r]["on_cpu"] / n,
-                             t.roles[r]["data_io"] / n,
-                             sum(d.calls for d in per_role.get(r, ())),
-                             sum(d.exec_ms for d in per_role.get(r, ())),
-                             sum(d.jit_ms or 0.0 for d in per_role.get(r, ())))
+    roles = sorted((RoleLoad(r, **role_sessions(t.roles[r], n),
+                             calls=sum(d.calls for d in per_role.get(r, ())),
+                             exec_ms=sum(d.exec_ms for d in per_role.get(r, ())),
+                             jit_ms=sum(d.jit_ms or 0.0 for d in per_role.get(r, ())))
                     for r in set(t.roles) | set(per_role)),
                    key=lambda r: (-r.active, -r.exec_ms))[:top]
-    waits = sorted((WaitLoad(kind, event, count / n) for (kind, event), count in t.waits.items()),
-                   key=lambda w: (-w.sessions, w.wait_class, w.wait_event or ""))
-    return LoadProfile(seconds, t.samples, cpus, tuple(waits), tuple(t.ticks),
+    return LoadProfile(seconds, t.samples, cpus, waits_of(t, n), tuple(t.ticks),
                        _top(statements, statements_s or seconds),
                        statements_s if deltas is not None else 0.0, tuple(clients),
                        tuple(roles), tuple(relations), relations_s, counters, tuple(hidden),

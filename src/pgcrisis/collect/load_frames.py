@@ -16,6 +16,10 @@ the recorder reads anyway, plus one cheap query:
   pg_statio_user_tables and pg_stat_user_tables, differenced with the previous full sample:
   the statements, roles, tables read and tables written of that minute, carried by every
   frame until the next.
+
+Each frame's profile also carries its samples' sessions, counted (``frame_samples``): a store
+keeps those and the minute's figures, not the averages, and averages again when the frame is
+read (:mod:`.load_samples`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pgcrisis.collect import load_window
 from pgcrisis.collect.cpus import local
@@ -40,11 +44,13 @@ from pgcrisis.collect.load_build import (
     statement_deltas,
     write_deltas,
 )
+from pgcrisis.collect.load_samples import groups_of
 from pgcrisis.collect.probe import ProbeContext
 from pgcrisis.model.activity import Backend
 from pgcrisis.model.health import LOCAL
 from pgcrisis.model.load import RECORDED, CpuCount, Hidden, LoadProfile
 from pgcrisis.model.load_rates import ServerCounters
+from pgcrisis.model.load_samples import SampleGroups
 from pgcrisis.model.load_tables import RelationReads, RelationWrites
 
 #: samples a frame's profile averages over (5 s at the recorder's 1 s interval)
@@ -91,6 +97,8 @@ class FrameLoad:
     def __init__(self, samples: int = FRAME_SAMPLES, clock: Callable[[], float] = time.monotonic
                  ) -> None:
         self._samples: deque[list[Seen]] = deque(maxlen=samples)
+        #: the same samples counted, as a store keeps them (:mod:`.load_samples`)
+        self._groups: deque[SampleGroups] = deque(maxlen=samples)
         self._times: deque[float] = deque(maxlen=samples)
         self._clock = clock
         self._counters: deque[ServerCounters] = deque(maxlen=2)
@@ -148,6 +156,7 @@ class FrameLoad:
         activity = ctx.collected.get("activity", {}).get("activity", ())
         self._samples.append([s for s in not_own([seen(b) for b in activity])
                               if s.state == "active" or s.hidden])
+        self._groups.append(groups_of(self._samples[-1]))
         self._times.append(self._clock())
         if full:
             self._read_minute(ctx, hidden, self._counters[-1].at if self._counters else 0.0)
@@ -164,6 +173,7 @@ class FrameLoad:
             counters=tuple(self._counters) if len(self._counters) > 1 else (),
             hidden=list({(h.what, h.reason): h for h in hidden}.values()), source=RECORDED,
             writes=minute.written or () if minute else ())
+        profile = replace(profile, frame_samples=tuple(self._groups))
         return self._named(ctx, profile, full)
 
     def _named(self, ctx: ProbeContext, profile: LoadProfile, full: bool) -> LoadProfile:

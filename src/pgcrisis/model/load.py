@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pgcrisis.model.contention import Kind, kind_of
 from pgcrisis.model.health import client_label
 from pgcrisis.model.load_rates import ServerCounters, ServerRates
+from pgcrisis.model.load_samples import SampleGroups
 from pgcrisis.model.load_tables import RelationReads, RelationWrites
 from pgcrisis.model.waits import CPU, SHOWN_CLASSES, is_data_file_io, is_write_wait, shown_class
 
@@ -270,6 +271,9 @@ class LoadProfile:
     full samples: 0 when not known yet); ``writes`` the tables' rows written over the same
     span as ``relations``. ``counters`` are the server-wide readings at the window's start
     and end (:attr:`rates`). ``source`` says which: :data:`WINDOW` or :data:`RECORDED`.
+    ``frame_samples`` (a recording's frames only) are the samples' own sessions, counted,
+    oldest first: what the averages were made of, and what a store keeps of them
+    (:mod:`pgcrisis.model.load_samples`).
     """
 
     seconds: float
@@ -287,6 +291,7 @@ class LoadProfile:
     hidden: tuple[Hidden, ...] = ()
     source: str = WINDOW
     writes: tuple[RelationWrites, ...] = ()
+    frame_samples: tuple[SampleGroups, ...] = ()
 
     @property
     def active(self) -> float:

@@ -13,7 +13,8 @@ modules, from the outside in:
   changes, ``snapshot_at``, thinning and retention), over the SQL in ``sql/`` (``_db``);
   ``_meta``: which store versions this pgcrisis reads;
 - ``_codec``: field values to compact bytes and back (``_layout`` for the dataclasses'
-  positional form, ``_clocks`` for ages), ``_content``: each piece of it stored once,
+  positional form, ``_clocks`` for ages, ``_load`` for a frame's load profile: its samples
+  kept, averaged when read), ``_content``: each piece of it stored once,
   ``_stored_frame``: a frame row, ``_thinning``: what old detail goes (pure planning).
 
 Judging a recording loads no database driver: the PostgreSQL store is imported only when a

@@ -8,7 +8,10 @@ that did not change costs a few bytes of reference, not a row; long strings (que
 commands, definitions) are references to a strings table. References are msgpack extension
 types, so a blob's references can be listed without knowing its type (for garbage
 collection). A frame's sessions are one value (:class:`Sessions`): the rows kept, then the
-groups counted (:mod:`pgcrisis.record.keep`), each group's key once and its count.
+groups counted (:mod:`pgcrisis.record.keep`), each group's key once and its count. A frame's
+load profile is two values, what changes every frame (a :class:`~._load.LoadFrame`, a msgpack
+map) and its base (:mod:`._load`), averaged again when read; a profile stored whole (a list,
+as every pgcrisis before store schema 4 wrote it) is read as it is.
 
 :data:`FORMAT_VERSION` numbers this encoding; a store records the one it was written with
 and refuses a newer one. Decoding takes each field's type from ``Snapshot``'s type hints.
@@ -28,6 +31,8 @@ from typing import Any
 import msgspec
 
 from pgcrisis.model.activity import SESSION_GROUP_KEY, Backend, SessionGroup
+from pgcrisis.model.load import LoadProfile
+from pgcrisis.model.load_samples import SeenGroup
 from pgcrisis.model.parts import RECORDED_FIELDS, RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
 from pgcrisis.model.snapshot import Snapshot
@@ -41,6 +46,7 @@ from pgcrisis.store._layout import (
     RowRefs,
     StrRef,
 )
+from pgcrisis.store._load import BASE_FIELD, LOAD_FIELD, LoadFrame, joined, split
 
 #: the encoding's version (bump on any change to how values are laid out in bytes)
 FORMAT_VERSION = 1
@@ -53,7 +59,8 @@ _HINTS = typing.get_type_hints(Snapshot)
 #: every stored field's type
 FIELD_TYPES: Mapping[str, Any] = {SERVER_FIELD: ServerInfo,
                                   **{name: _HINTS[name] for name in RECORDED_FIELDS
-                                     if name != _WITH_ACTIVITY}}
+                                     if name != _WITH_ACTIVITY},
+                                  BASE_FIELD: LoadProfile | None}
 #: a group's key as stored: a tuple of :data:`SESSION_GROUP_KEY`
 GroupKey = tuple[str | None, ...]
 _group_key = operator.attrgetter(*SESSION_GROUP_KEY)
@@ -77,6 +84,9 @@ def stored_values(snapshot: Snapshot, parts: Collection[Part]) -> dict[str, Any]
         for name in part.fields:
             if name == "activity":
                 out[name] = Sessions(snapshot.activity, snapshot.counted_sessions)
+            elif name == LOAD_FIELD and snapshot.load is not None and (
+                    snapshot.load.frame_samples):
+                out[name], out[BASE_FIELD] = split(snapshot.load)
             elif name != _WITH_ACTIVITY:
                 out[name] = getattr(snapshot, name)
     return out
@@ -88,6 +98,10 @@ def snapshot_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     sessions = out.get("activity")
     if isinstance(sessions, Sessions):
         out["activity"], out[_WITH_ACTIVITY] = sessions.rows, sessions.groups
+    base = out.pop(BASE_FIELD, None)
+    load = out.get(LOAD_FIELD)
+    if isinstance(load, LoadFrame):
+        out[LOAD_FIELD] = joined(load, base)
     return out
 
 _EXT_STRING = 1
@@ -277,6 +291,13 @@ class Codec:
                           ctx.rows([_group_key(g) for g in sessions.groups], group,
                                    same_always=True),
                           [g.sessions for g in sessions.groups]]
+        elif field == LOAD_FIELD and isinstance(value, LoadFrame):
+            group = self._encoders.encoder(SeenGroup)
+            plain = {"f": [[ctx.rows(g, group, same_always=True) for g in value.samples],
+                           value.seconds, *[
+                               ctx.rows(rows, self._encoders.encoder(tp), same_always=True)
+                               for rows, tp in zip(value.rows(), LoadFrame.ROW_TYPES,
+                                                   strict=True)]]}
         else:
             plain = self._encoders.encoder(FIELD_TYPES[field], split=True)(value, ctx)
         return seal(dumps(plain))
@@ -295,6 +316,14 @@ class Codec:
             groups = tuple(_group(group(ctx.rows[i], ctx), n)
                            for i, n in zip(group_refs.ids, counts, strict=True))
             return Sessions(full, groups)
+        if field == LOAD_FIELD and isinstance(plain, dict):
+            sample_refs, seconds, *row_refs = plain["f"]
+            group = decoders.decoder(SeenGroup)
+            rows = [tuple(decoders.decoder(tp)(ctx.rows[i], ctx) for i in refs.ids)
+                    for refs, tp in zip(row_refs, LoadFrame.ROW_TYPES, strict=True)]
+            return LoadFrame(
+                tuple(tuple(group(ctx.rows[i], ctx) for i in refs.ids) for refs in sample_refs),
+                seconds, *rows)
         return decoders.decoder(FIELD_TYPES[field])(plain, ctx)
 
 

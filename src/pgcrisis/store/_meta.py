@@ -20,15 +20,16 @@ from pgcrisis.store._db import PACKAGE
 STORE_MARK = "pgcrisis-record"
 #: the version of the tables (bump with a migration when they change): 2 added ``series`` (the
 #: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log);
-#: 3 added the load by wait class, the CPU count and the statements' span to ``series``;
-#: 4 is the load frames' (another change); 5 added the role and database to ``log_errors``
-#: and the slow statements of the log (``log_slow``); 6 the daily rollups (``rollup_*``)
+#: 3 added the load by wait class, the CPU count and the statements' span to ``series``; 4
+#: changes no table: a frame's load profile is stored as its samples' own sessions and is
+#: averaged when read (:mod:`._load`), which a pgcrisis that reads up to 3 would misread (a
+#: store of 3 is marked 4 in place; its frames keep their averaged profiles, read as they are);
+#: 5 added the role and database to ``log_errors`` and the slow statements of the log
+#: (``log_slow``); 6 the daily rollups (``rollup_*``)
 SCHEMA_VERSION = 6
 #: the schema from which ``log_errors`` has ``role_name``/``db_name`` and ``log_slow`` exists
-#: (renumbering this change is this, :data:`SCHEMA_VERSION` and ``sql/schema_v5.sql``' name)
 LOG_DIMENSIONS_SCHEMA = 5
-#: the schema from which a store keeps daily rollups (renumbering this change is this,
-#: :data:`SCHEMA_VERSION` and ``sql/schema_v6.sql``' name)
+#: the schema from which a store keeps daily rollups
 ROLLUPS_SCHEMA = 6
 #: the tables a SQLite store makes ``WITHOUT ROWID`` (their rows are their keys: one copy)
 _WITHOUT_ROWID = "CREATE TABLE IF NOT EXISTS rollup_"

@@ -1,3 +1,7 @@
--- Schema 4 of a recording store: PLACEHOLDER on the logstore branch. Version 4 belongs to
--- another change (the load frames), developed beside this one: at the merge, its file
--- replaces this one. Nothing here.
+-- Schema 4 of a recording store (both kinds; a store of schema 3 is brought up to it when a
+-- recorder opens it). No table changes: from schema 4 a frame's load profile is stored as
+-- its samples' own sessions, counted, and the profile less their figures, and is averaged
+-- when read (store/_load.py, collect/load_samples.py). The version is raised so that a
+-- pgcrisis reading up to schema 3 refuses the store rather than misread those values; the
+-- frames written before keep their averaged profiles and are read as they are (stored whole,
+-- as a list, where a frame's samples are a map).
