@@ -234,3 +234,30 @@ def run_old(source: Path, script: str, *args: str) -> None:
     done = subprocess.run([sys.executable, "-c", script, *args], env=env, cwd=source,
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def as_older_schema(path: Path, version: int) -> None:
+    """Make the SQLite store at ``path`` (written by this pgcrisis) look as one of schema
+    ``version`` would: the tables and columns the later schemas added are dropped, the
+    version set back (for the tests of an older store read as it is, then brought up to
+    date). Schema 4 added no table; 5 the log's role, database and slow statements; 6 the
+    daily rollups; 3 the load columns of ``series``."""
+    from pgcrisis.store.series import SERIES, SERIES_V2
+
+    conn = sqlite3.connect(path)
+    try:
+        if version < 6:
+            for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                         "AND name LIKE 'rollup_%'").fetchall():
+                conn.execute(f"DROP TABLE {table}")
+        if version < 5:
+            conn.execute("DROP TABLE log_slow")
+            for column in ("role_name", "db_name"):
+                conn.execute(f"ALTER TABLE log_errors DROP COLUMN {column}")
+        if version < 3:
+            for column in SERIES[len(SERIES_V2):]:
+                conn.execute(f"ALTER TABLE series DROP COLUMN {column}")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(version),))
+        conn.commit()
+    finally:
+        conn.close()

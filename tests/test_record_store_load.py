@@ -38,7 +38,7 @@ from pgcrisis.store._layout import Layout, type_key
 from pgcrisis.store._meta import SCHEMA_VERSION
 from pgcrisis.store._sqlite import SqliteStore
 from tests.helpers import PgServer
-from tests.record_helpers import frame_of
+from tests.record_helpers import as_older_schema, frame_of
 
 T0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 #: passes taken, and which of them are full (pg_stat_statements differenced)
@@ -198,10 +198,7 @@ def test_a_schema_3_store_reads_as_it_was_and_is_brought_up_to_date_in_place(
     store.codec = _Schema3Codec()
     _write(store, [_as_schema_3(s) for s in old])
     store.close()
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
-    conn.commit()
-    conn.close()
+    as_older_schema(path, 3)
     averages = [replace(p, frame_samples=()) for p in _profiles(old)]
 
     store = SqliteStore(path, create=False)

@@ -64,7 +64,7 @@ def test_days_split_at_midnight_and_survive_retention(store: Store) -> None:
     w.log_errors([LogErrorCount(to_us(EVE) + 3_600_000_000, "ERROR", "22012", "x", None, "a",
                                 "", 4, "division by zero")])
     w.close()
-    h = store.history("shop")
+    h = store.history("shop", tables=True)
     first, second = h.server
     assert (first.day, second.day) == (EVE.date(), EVE.date() + timedelta(days=1))
     assert (first.samples, second.samples) == (60, 60)
@@ -107,7 +107,7 @@ def test_a_writer_resumed_mid_day_counts_each_sample_once(store: Store) -> None:
     _write(store, range(0, 45), "resumed")
     _write(store, range(45, 71), "resumed")
     _write(store, range(71, 120), "resumed")
-    whole, resumed = store.history("whole"), store.history("resumed")
+    whole, resumed = store.history("whole", tables=True), store.history("resumed", tables=True)
     assert resumed.server == whole.server and resumed.tables == whole.tables
     assert resumed.sequences == whole.sequences
 

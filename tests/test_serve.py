@@ -32,8 +32,7 @@ from pgcrisis.serve.app import create_app
 from pgcrisis.serve.reduce import reduce
 from pgcrisis.store._meta import SCHEMA_VERSION
 from pgcrisis.store._sqlite import SqliteStore
-from pgcrisis.store.series import SERIES, SERIES_V2
-from tests.record_helpers import T0, backend, frame
+from tests.record_helpers import T0, as_older_schema, backend, frame
 
 NAME = "app@db:5432"
 
@@ -214,15 +213,7 @@ def test_an_older_store_reads_and_says_the_load_is_not_in_it(tmp_path: Path) -> 
     the recording does not have it. A recorder opening it brings it up to date."""
     path = tmp_path / "old.db"
     _store(path)
-    conn = sqlite3.connect(path)
-    for column in (*SERIES[len(SERIES_V2):],):
-        conn.execute(f"ALTER TABLE series DROP COLUMN {column}")
-    conn.execute("DROP TABLE log_slow")  # schema 5's
-    for column in ("role_name", "db_name"):
-        conn.execute(f"ALTER TABLE log_errors DROP COLUMN {column}")
-    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
-    conn.commit()
-    conn.close()
+    as_older_schema(path, 2)
     store = SqliteStore(path, create=False)
     try:
         with TestClient(create_app(store, NAME)) as c:
