@@ -22,7 +22,7 @@ JSON records, and gzip/bzip2/xz/zstd compressions.
 
 Use in a test module (the fixture starts the lab once per session)::
 
-    from tests.loglab import Lab, lab  # noqa: F401  (the fixture)
+    from tests.loglab import Lab, lab_fixture  # noqa: F401  (the fixture ``lab``)
 
     def test_deadlocks(lab: Lab) -> None:
         main = lab.phases["main"]
@@ -45,11 +45,10 @@ from tests.loglab import server as _server
 from tests.loglab import transports as _transports
 from tests.loglab.counts import Counts, csv_counts, english, json_counts
 from tests.loglab.server import BADGER_PREFIX, MAIN_PREFIX, RDS_PREFIX, PhasePlan
-from tests.loglab.workload import (FAILING_TAGGED, SLOW_TAGGED, SLOW_TAGGED_JSON, Made,
-                                   workload)
+from tests.loglab.workload import FAILING_TAGGED, SLOW_TAGGED, SLOW_TAGGED_JSON, Made, workload
 
 __all__ = ["BADGER_PREFIX", "FAILING_TAGGED", "MAIN_PREFIX", "RDS_PREFIX", "SLOW_TAGGED",
-           "SLOW_TAGGED_JSON", "Counts", "Lab", "Phase", "lab", "make_lab"]
+           "SLOW_TAGGED_JSON", "Counts", "Lab", "Phase", "lab_fixture", "make_lab"]
 
 #: the phases of a lab, the first one with every event
 PHASES = (PhasePlan("main", MAIN_PREFIX, full=True), PhasePlan("rds", RDS_PREFIX),
@@ -133,7 +132,8 @@ def make_lab(directory: Path, choice: Choice = "auto",
     return Lab(description, binaries.major, built, wrapped, skipped)
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Lab]:
+@pytest.fixture(name="lab", scope="session")
+def lab_fixture(tmp_path_factory: pytest.TempPathFactory,
+                pytestconfig: pytest.Config) -> Iterator[Lab]:
     """The session's lab (made on first use, a few seconds; its files under pytest's tmp)."""
     yield make_lab(tmp_path_factory.mktemp("loglab"), pytestconfig.getoption("--pg-server"))

@@ -125,25 +125,38 @@ def message_catalogue(binaries: Binaries, language: str) -> gettext.NullTranslat
 
 def switch_phase(server: EmbeddedServer, phase: PhasePlan) -> None:
     """Make the server write ``phase``'s files with its prefix and language; returns once the
-    collector writes the new files and a new session formats lines the new way."""
+    collector writes the new files and a new session formats lines the new way.
+
+    Two steps: the postmaster logs "parameter ... changed" with the new prefix before the
+    collector rotates, so the files change first, then the prefix (else the old stderr file
+    would end with lines of the next phase's prefix)."""
+    reload(server, {"log_filename": f"{phase.name}.log"})
+    wait_until(lambda: all(str(name).endswith(f"/{phase.name}.{ext}") for ext, name in zip(
+        ("log", "csv", "json"), current(server, "pg_current_logfile('stderr')",
+                                        "pg_current_logfile('csvlog')",
+                                        "pg_current_logfile('jsonlog')"), strict=True)),
+               what=f"the server to write the {phase.name} files")
+    reload(server, {"log_line_prefix": phase.prefix, "lc_messages": phase.lc_messages})
+    wait_until(lambda: current(server, "current_setting('log_line_prefix')",
+                               "current_setting('lc_messages')") == [phase.prefix,
+                                                                     phase.lc_messages],
+               what=f"the {phase.name} prefix and language")
+
+
+def reload(server: EmbeddedServer, values: dict[str, str]) -> None:
+    """``ALTER SYSTEM`` each of ``values`` (the lab's own), then reload."""
     with psycopg.connect(server.dsn, autocommit=True) as conn:
-        for name, value in (("log_line_prefix", phase.prefix), ("lc_messages", phase.lc_messages),
-                            ("log_filename", f"{phase.name}.log")):
-            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'".encode())  # the lab's own values
+        for name, value in values.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'".encode())
         conn.execute("SELECT pg_reload_conf()")
 
-    def switched() -> bool:
-        with psycopg.connect(server.dsn, autocommit=True) as conn:
-            row = conn.execute("SELECT current_setting('log_line_prefix'), "
-                               "current_setting('lc_messages'), pg_current_logfile('stderr'), "
-                               "pg_current_logfile('csvlog'), pg_current_logfile('jsonlog')"
-                               ).fetchone()
-        assert row is not None
-        return (row[0] == phase.prefix and row[1] == phase.lc_messages
-                and all(str(row[i]).endswith(f"/{phase.name}.{ext}")
-                        for i, ext in ((2, "log"), (3, "csv"), (4, "json"))))
 
-    wait_until(switched, what=f"the server to write the {phase.name} files")
+def current(server: EmbeddedServer, *expressions: str) -> list[object]:
+    """What ``expressions`` give in a new session (it starts with the postmaster's settings)."""
+    with psycopg.connect(server.dsn, autocommit=True) as conn:
+        row = conn.execute(f"SELECT {', '.join(expressions)}".encode()).fetchone()
+    assert row is not None
+    return list(row)
 
 
 def run_phases(server: EmbeddedServer, phases: list[PhasePlan],

@@ -91,7 +91,7 @@ def waiting(admin: Conn, pids: list[int]) -> bool:
     return row is not None and row[0] == len(pids)
 
 
-def in_thread(dsn: str, work: Callable[[Conn], None]) -> tuple[threading.Thread, Conn, list[Any]]:
+def in_thread(dsn: str, work: Callable[[Conn], object]) -> tuple[threading.Thread, Conn, list[Any]]:
     """``work`` on a new connection in a thread; its connection and the errors it raised."""
     conn = psycopg.connect(dsn, autocommit=True)
     raised: list[Any] = []
