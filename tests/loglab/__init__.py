@@ -127,8 +127,10 @@ def make_lab(directory: Path, choice: Choice = "auto",
         built[plan.name] = Phase(plan.name, plan.prefix, plan.lc_messages,
                                  logs / f"{plan.name}.log", logs / f"{plan.name}.csv",
                                  logs / f"{plan.name}.json", made[plan.name], english(catalogue))
-    wrapped = _transports.wrap_all(built[planned[0].name].stderr,
-                                   built[planned[0].name].csv, directory / "wrapped", skipped)
+    first = built[planned[0].name]
+    wrapped: dict[str, Path] = {}
+    if first.prefix == MAIN_PREFIX:  # the transports' forms read the main prefix's lines
+        wrapped = _transports.wrap_all(first.stderr, first.csv, directory / "wrapped", skipped)
     return Lab(description, binaries.major, built, wrapped, skipped)
 
 
