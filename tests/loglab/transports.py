@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import importlib
 import json
 import lzma
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from tests.loglab.counts import csv_rows
 
@@ -179,14 +181,28 @@ def compress(source: Path, out: Path, skipped: dict[str, str]) -> dict[str, Path
     for name, pack in (("gz", gzip.compress), ("bz2", bz2.compress), ("xz", lzma.compress)):
         paths[name] = out / f"{source.name}.{name}"
         paths[name].write_bytes(pack(data))
+    pack_zstd = zstd_compressor()
+    if pack_zstd is None:
+        skipped["zst"] = ("no zstd module (Python 3.14's compression.zstd, backports.zstd or "
+                          "zstandard): uv add backports-zstd")
+    else:
+        paths["zst"] = out / f"{source.name}.zst"
+        paths["zst"].write_bytes(pack_zstd(data))
+    return paths
+
+
+def zstd_compressor() -> Callable[[bytes], bytes] | None:
+    """A zstd compressor from whichever module this Python has, or None."""
+    for name in ("compression.zstd", "backports.zstd"):
+        try:
+            return cast("Callable[[bytes], bytes]", importlib.import_module(name).compress)
+        except ImportError:
+            continue
     try:
         import zstandard  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        skipped["zst"] = "the zstandard module is not installed: uv add zstandard"
-    else:
-        paths["zst"] = out / f"{source.name}.zst"
-        paths["zst"].write_bytes(zstandard.ZstdCompressor().compress(data))
-    return paths
+        return None
+    return cast("Callable[[bytes], bytes]", zstandard.ZstdCompressor().compress)
 
 
 def wrap_all(stderr: Path, csvlog: Path, out: Path, skipped: dict[str, str]) -> dict[str, Path]:
