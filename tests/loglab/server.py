@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -123,40 +124,56 @@ def message_catalogue(binaries: Binaries, language: str) -> gettext.NullTranslat
     return None
 
 
-def switch_phase(server: EmbeddedServer, phase: PhasePlan) -> None:
-    """Make the server write ``phase``'s files with its prefix and language; returns once the
-    collector writes the new files and a new session formats lines the new way.
+#: the control session's options: its own end is not logged (it may end in a later phase)
+QUIET = "-c log_disconnections=off"
 
-    Two steps: the postmaster logs "parameter ... changed" with the new prefix before the
-    collector rotates, so the files change first, then the prefix (else the old stderr file
-    would end with lines of the next phase's prefix)."""
-    reload(server, {"log_filename": f"{phase.name}.log"})
-    wait_until(lambda: all(str(name).endswith(f"/{phase.name}.{ext}") for ext, name in zip(
-        ("log", "csv", "json"), current(server, "pg_current_logfile('stderr')",
-                                        "pg_current_logfile('csvlog')",
-                                        "pg_current_logfile('jsonlog')"), strict=True)),
+
+def switch_phase(server: EmbeddedServer, control: psycopg.Connection[Any], phase: PhasePlan
+                 ) -> None:
+    """Make the server write ``phase``'s files with its prefix and language.
+
+    No line of one phase's prefix may land in another's file, yet the postmaster logs
+    "received SIGHUP" with the old prefix and "parameter changed" with the new one, on each
+    side of the rotation. So: no session of the workload is left (each logs its end); the
+    server is silenced (``log_min_messages = fatal``) while the files, prefix and language
+    change in one reload (the files' existence says it was applied); then it speaks again,
+    and its "parameter log_min_messages changed", in the new files, says sessions it starts
+    from then on log the new way. Sessions opened here log no disconnection.
+    """
+    wait_until(lambda: not others(control), what="the workload's sessions to end")
+    reload(control, {"log_min_messages": "fatal"})
+    wait_until(lambda: setting(server, "log_min_messages") == "fatal",
+               what="the server to be silent")
+    reload(control, {"log_filename": f"{phase.name}.log", "log_line_prefix": phase.prefix,
+                     "lc_messages": phase.lc_messages})
+    wait_until(lambda: all((server.log_dir / f"{phase.name}.{ext}").exists()
+                           for ext in ("log", "csv", "json")),
                what=f"the server to write the {phase.name} files")
-    reload(server, {"log_line_prefix": phase.prefix, "lc_messages": phase.lc_messages})
-    wait_until(lambda: current(server, "current_setting('log_line_prefix')",
-                               "current_setting('lc_messages')") == [phase.prefix,
-                                                                     phase.lc_messages],
-               what=f"the {phase.name} prefix and language")
+    reload(control, {"log_min_messages": "warning"})
+    csvlog = server.log_dir / f"{phase.name}.csv"
+    wait_until(lambda: "log_min_messages" in csvlog.read_text(errors="replace"),
+               what=f"the server to speak again in the {phase.name} files")
 
 
-def reload(server: EmbeddedServer, values: dict[str, str]) -> None:
+def setting(server: EmbeddedServer, name: str) -> str:
+    """``name``'s value in a new session (the postmaster's), which logs no disconnection."""
+    with psycopg.connect(server.dsn, autocommit=True, options=QUIET) as conn:
+        row = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+def others(control: psycopg.Connection[Any]) -> list[int]:
+    """Client sessions other than ``control`` still there."""
+    rows = control.execute("SELECT pid FROM pg_stat_activity WHERE backend_type = "
+                           "'client backend' AND pid <> pg_backend_pid()").fetchall()
+    return [row[0] for row in rows]
+
+
+def reload(control: psycopg.Connection[Any], values: dict[str, str]) -> None:
     """``ALTER SYSTEM`` each of ``values`` (the lab's own), then reload."""
-    with psycopg.connect(server.dsn, autocommit=True) as conn:
-        for name, value in values.items():
-            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'".encode())
-        conn.execute("SELECT pg_reload_conf()")
-
-
-def current(server: EmbeddedServer, *expressions: str) -> list[object]:
-    """What ``expressions`` give in a new session (it starts with the postmaster's settings)."""
-    with psycopg.connect(server.dsn, autocommit=True) as conn:
-        row = conn.execute(f"SELECT {', '.join(expressions)}".encode()).fetchone()
-    assert row is not None
-    return list(row)
+    for name, value in values.items():
+        control.execute(f"ALTER SYSTEM SET {name} = '{value}'".encode())
+    control.execute("SELECT pg_reload_conf()")
 
 
 def run_phases(server: EmbeddedServer, phases: list[PhasePlan],
@@ -166,7 +183,9 @@ def run_phases(server: EmbeddedServer, phases: list[PhasePlan],
     try:
         for index, phase in enumerate(phases):
             if index:
-                switch_phase(server, phase)
+                # opened after the workload (a crash ends every session), in the old phase
+                with psycopg.connect(server.dsn, autocommit=True, options=QUIET) as control:
+                    switch_phase(server, control, phase)
             workload(server, phase)
     finally:
         server.stop()
