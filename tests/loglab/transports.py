@@ -117,14 +117,16 @@ def iso(when: datetime) -> str:
 def write_syslog_files(stderr: Path, out: Path) -> dict[str, Path]:
     """The main log through syslog daemons: rsyslog's traditional file format (BSD header,
     control characters escaped: a tab is ``#011``), its high-precision ISO 8601 one, and an
-    RFC 5424 one (facility local0); and through Heroku's logplex (``heroku logs``)."""
+    RFC 5424 one (facility local0); and through Heroku's logplex (``heroku logs``: the
+    dyno ``postgres.<pid>``, the attachment's name before the piece)."""
     shapes = {
         "syslog-bsd": lambda m, p: (f"{m.time:%b} {m.time.day:2d} {m.time:%H:%M:%S} {HOST} "
                                     f"postgres[{m.pid}]: " + p.replace("\t", "#011")),
         "syslog-iso": lambda m, p: f"{iso(m.time)} {HOST} postgres[{m.pid}]: {p}",
         "syslog-5424": lambda m, p: (f"<{16 * 8 + SYSLOG_LEVEL.get(m.severity, 6)}>1 "
                                      f"{iso(m.time)} {HOST} postgres {m.pid} - - {p}"),
-        "logplex": lambda m, p: f"{iso(m.time)} app[postgres.{m.pid}]: {p}",
+        # Heroku Postgres: the server's syslog pieces, tagged with the database's attachment
+        "logplex": lambda m, p: f"{iso(m.time)} app[postgres.{m.pid}]: [DATABASE] {p}",
     }
     paths = {}
     for name, shape in shapes.items():
