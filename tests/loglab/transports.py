@@ -119,7 +119,7 @@ def write_syslog_files(stderr: Path, out: Path) -> dict[str, Path]:
     control characters escaped: a tab is ``#011``), its high-precision ISO 8601 one, and an
     RFC 5424 one (facility local0); and through Heroku's logplex (``heroku logs``: the
     dyno ``postgres.<pid>``, the attachment's name before the piece)."""
-    shapes = {
+    shapes: dict[str, Callable[[Message, str], str]] = {
         "syslog-bsd": lambda m, p: (f"{m.time:%b} {m.time.day:2d} {m.time:%H:%M:%S} {HOST} "
                                     f"postgres[{m.pid}]: " + p.replace("\t", "#011")),
         "syslog-iso": lambda m, p: f"{iso(m.time)} {HOST} postgres[{m.pid}]: {p}",
