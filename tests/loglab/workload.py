@@ -162,12 +162,12 @@ def timeouts(dsn: str, admin: Conn, made: Made) -> None:
     idle = psycopg.connect(dsn)
     pid = idle.info.backend_pid
     idle.execute("SET idle_in_transaction_session_timeout = '50ms'")  # opens the transaction
-    wait_until(lambda: not gone_pids(admin, [pid]), what="the idle session to be ended")
+    wait_until(lambda: not still_connected(admin, [pid]), what="the idle session to be ended")
     idle.close()
     made["25P03"] += 1
 
 
-def gone_pids(admin: Conn, pids: list[int]) -> list[int]:
+def still_connected(admin: Conn, pids: list[int]) -> list[int]:
     """Those of ``pids`` still connected."""
     rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,))
     return [row[0] for row in rows]
