@@ -3,7 +3,10 @@ store of either kind (a SQLite file, or a central store in a fresh PostgreSQL da
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -208,3 +211,26 @@ def server_now(dsn: str) -> datetime:
     assert row is not None
     value: datetime = row[0]
     return value
+
+
+#: the repository (its git history gives the code of an older pgcrisis)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def old_source(out: Path, commit: str) -> Path:
+    """The source of pgcrisis at ``commit`` (its ``src/pgcrisis`` and ``tests``) in ``out``:
+    a store written by an older pgcrisis is made by its own code."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("needs the git history (a checkout, not an sdist)")
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src/pgcrisis",
+                              "tests"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
+    return out
+
+
+def run_old(source: Path, script: str, *args: str) -> None:
+    """Run ``script`` (Python) with the older pgcrisis of :func:`old_source`."""
+    env = {**os.environ, "PYTHONPATH": f"{source / 'src'}{os.pathsep}{source}"}
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, cwd=source,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import timedelta
 
-from pgcrisis.model.activity import PreparedXact
+from pgcrisis.model.activity import PreparedXact, Transactions
 from pgcrisis.store import open_store
 from tests.record_helpers import T0, backend, frame
 
@@ -22,7 +22,7 @@ def _fields(i: int) -> dict[str, object]:
     sessions = tuple(backend(1000 + i * 40 + k, state="idle in transaction", age=2.0,
                              query=f"update jobs set state = 'done' where id = {i}-{k}")
                      for k in range(40))
-    return {"activity": sessions,
+    return {"activity": sessions, "transactions": Transactions(10 * i, 0),
             "prepared": (PreparedXact(f"xa-{i}", "app", "app", 1.5, 1000 + i),)}
 
 

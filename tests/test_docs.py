@@ -1,5 +1,5 @@
-"""Docs that cannot go stale: every code of the catalogue has a check, a section in
-docs/checks.md and a row in the README; every threshold is documented."""
+"""Docs that cannot go stale: every code of the catalogue has a check (live, history or
+log), a section in docs/checks.md and a row in the README; every threshold is documented."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pgcrisis.checks import catalogue  # noqa: F401
 from pgcrisis.checks.registry import CHECKS
 from pgcrisis.checks.thresholds import Thresholds
 from pgcrisis.history.window import HISTORY_CHECKS, HISTORY_CODES
+from pgcrisis.logs.findings import LOG_CHECKS, LOG_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
@@ -34,6 +35,9 @@ def _section(code: str) -> str:
 def test_every_code_has_a_registered_check(code: str) -> None:
     if code in HISTORY_CODES:  # judged over a recording's window, not a snapshot
         assert code in HISTORY_CHECKS, f"no history check makes {code}"
+        return
+    if code in LOG_CODES:  # read from the server's log (triage --log), not a snapshot
+        assert code in LOG_CHECKS, f"nothing of the log makes {code}"
         return
     assert code in CHECKS, f"no check registered for {code}"
 

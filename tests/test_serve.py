@@ -21,7 +21,8 @@ from starlette.testclient import TestClient
 
 from pgcrisis.errors import InputError
 from pgcrisis.logs.counts import count
-from pgcrisis.logs.parse import StderrLog, csvlog, jsonlog, normalize, prefix_pattern, tag_of
+from pgcrisis.logs.read import records_of
+from pgcrisis.logs.statements import normalize, tag_of
 from pgcrisis.model.activity import Transactions
 from pgcrisis.model.load import RECORDED, CpuCount, LoadProfile, WaitLoad
 from pgcrisis.model.statements import Statements
@@ -29,6 +30,7 @@ from pgcrisis.model.waits import SHOWN_CLASSES
 from pgcrisis.presentation.web.documents import NO_LOAD
 from pgcrisis.serve.app import create_app
 from pgcrisis.serve.reduce import reduce
+from pgcrisis.store._meta import SCHEMA_VERSION
 from pgcrisis.store._sqlite import SqliteStore
 from pgcrisis.store.series import SERIES, SERIES_V2
 from tests.record_helpers import T0, backend, frame
@@ -52,29 +54,27 @@ def test_jsonlog_and_csvlog_name_their_fields() -> None:
             '"state_code":"22012","message":"division by zero","statement":'
             '"SELECT 1/0 /* view=\'customer_report\' */","application_name":"shop",'
             '"query_id":77}')
-    [rec] = jsonlog([line])
+    [rec] = records_of([line], "jsonlog")
     assert (rec.sqlstate, rec.application, rec.queryid) == ("22012", "shop", 77)
     fields = ["2026-11-26 09:14:03.250 UTC", "u", "d", "42", "", "s", "1", "SELECT", "", "",
               "0", "ERROR", "42P01", 'relation "x" does not exist', "", "", "", "", "",
               "SELECT * FROM x WHERE id = 3", "15", "", "shop", "client backend", "", "0"]
-    [rec] = csvlog(",".join(f'"{f}"' if "," in f or '"' in f else f
-                            for f in [x.replace('"', '""') for x in fields]) + "\n")
+    [rec] = records_of([",".join(f'"{f}"' if "," in f or '"' in f else f
+                                 for f in [x.replace('"', '""') for x in fields])], "csvlog")
     assert (rec.sqlstate, rec.statement) == ("42P01", "SELECT * FROM x WHERE id = 3")
     [row] = count([rec, rec])
     assert row.statement == "SELECT * FROM x WHERE id = ?" and row.count == 2
 
 
 def test_stderr_is_read_only_with_a_prefix_that_matches() -> None:
-    log = StderrLog("%m [%p] %q%a ")
     lines = ["2026-11-26 09:14:03.250 UTC [42] shop ERROR:  division by zero",
              "2026-11-26 09:14:03.250 UTC [42] shop STATEMENT:  SELECT 1/0 /* view='r' */"]
-    log.verify(lines)
-    [rec] = list(log.records(lines))
+    [rec] = records_of(lines, "stderr", "%m [%p] %q%a ")
     assert (rec.severity, rec.application, tag_of(rec.statement)) == ("ERROR", "shop", "r")
     with pytest.raises(InputError, match="do not start with log_line_prefix"):
-        StderrLog("%t %u@%d ").verify(["LOG:  hello", "ERROR:  x"])
+        records_of(["LOG:  hello", "ERROR:  x"], "stderr", "%t %u@%d ")
     with pytest.raises(InputError, match="no time"):
-        prefix_pattern("[%p] ")
+        records_of(["[1] LOG:  hello"], "stderr", "[%p] ")
     assert normalize("select $$a$$, 'b', 3") == "select ?, ?, ?"
 
 
@@ -104,7 +104,7 @@ def _store(path: Path) -> None:
         if s % 60 == 0:  # statements are read once a minute: 2 s of statements per second
             fields["statements"] = Statements(db_total_exec_ms=1_000.0 + 2_000.0 * s)
         writer.append(frame(T0 + timedelta(seconds=s), fields))
-    writer.log_errors(count(jsonlog([
+    writer.log_errors(count(records_of([
         '{"timestamp":"2025-03-01 12:03:00 UTC","error_severity":"ERROR","state_code":"22012",'
         '"message":"division by zero","statement":"SELECT 1/0 /* view=\'sales\' */"}'] * 3)))
     writer.close()
@@ -211,12 +211,15 @@ def test_by_default_a_short_recording_is_shown_whole(client: TestClient) -> None
 def test_an_older_store_reads_and_says_the_load_is_not_in_it(tmp_path: Path) -> None:
     """A store written before the load was kept (schema 2: no load columns) reads as it is:
     the charts as before, statement time spread over its minute, and the load chart saying
-    the recording does not have it. A recorder opening it brings it to schema 3."""
+    the recording does not have it. A recorder opening it brings it up to date."""
     path = tmp_path / "old.db"
     _store(path)
     conn = sqlite3.connect(path)
     for column in (*SERIES[len(SERIES_V2):],):
         conn.execute(f"ALTER TABLE series DROP COLUMN {column}")
+    conn.execute("DROP TABLE log_slow")  # schema 5's
+    for column in ("role_name", "db_name"):
+        conn.execute(f"ALTER TABLE log_errors DROP COLUMN {column}")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
     conn.commit()
     conn.close()
@@ -236,7 +239,8 @@ def test_an_older_store_reads_and_says_the_load_is_not_in_it(tmp_path: Path) -> 
         store.close()
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+        schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        assert schema == (str(SCHEMA_VERSION),)
         assert conn.execute("SELECT count(load_samples) FROM series").fetchone()[0] > 0
     finally:
         conn.close()

@@ -73,7 +73,7 @@ def recorded(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     path = tmp_path_factory.mktemp("serve") / "recording.db"
     stop = threading.Event()
     with Background(db, str(path)) as rec:
-        thread = follow(LogFollower(pg.embedded.log_dir, "jsonlog"), rec.writer.log_errors,
+        thread = follow(LogFollower(pg.embedded.log_dir, "jsonlog"), rec.writer,
                         stop, every_s=0.3)
         rec.wait_frames(4)
         with IdleTransactionChain(db, readers=2) as chain:
@@ -293,3 +293,54 @@ def test_a_short_recording_opens_whole_labelled_in_the_zone_the_page_names(
     finally:
         _stop(served)
         context.close()
+
+
+def test_the_slow_page_lists_statements_by_time_and_opens_a_plan(
+        tmp_path: Path, page: tuple[Page, list[str]]) -> None:
+    """The Slow page over the slow statements a log gave (written by the recording's own
+    writer), and the Errors page filtered by a click on a role."""
+    from pgcrisis.store import LogErrorCount, LogSlowCount, histogram, to_us
+    from tests.record_helpers import T0, backend, frame
+
+    plan = "Seq Scan on sales  (cost=0.00..4.50 rows=250 width=8)\n  Filter: (day = $1)"
+    path = tmp_path / "slow.db"
+    store = open_store(str(path), create=True)
+    writer = store.writer("shop", source="test")
+    for s in range(0, 300, 30):
+        writer.append(frame(T0 + timedelta(seconds=s), {"activity": (backend(1),)}))
+    t = to_us(T0) + 60_000_000
+    writer.log_slow([
+        LogSlowCount(t, "SELECT * FROM sales WHERE day = ?", None, "sales_report", "shop",
+                     "web", "shop", 3, 2400.0, 1200.0, histogram.of([600.0, 600.0, 1200.0]),
+                     plan),
+        LogSlowCount(t, "SELECT * FROM orders WHERE id = ?", None, "", "shop", "web", "shop",
+                     1, 150.0, 150.0, histogram.of([150.0]))])
+    writer.log_errors([LogErrorCount(t, "ERROR", "22012", "SELECT ?/?", None, "shop", "",
+                                     n, "division by zero", role, "shop")
+                       for role, n in (("web", 2), ("report", 5))])
+    writer.close()
+    store.close()
+    p, _ = page
+    served = _serve(path)
+    try:
+        q = _range(path)
+        p.goto(f"{served.url}/slow?{q}")
+        p.wait_for_selector("body[data-ready='slow']")
+        assert p.locator("nav a[data-nav='slow']").get_attribute("class") == "here"
+        rows = p.locator("#slow-statements tbody tr")
+        assert rows.count() == 2
+        assert rows.nth(0).get_attribute("data-key") == "SELECT * FROM sales WHERE day = ?"
+        assert p.locator("#slow-chart svg").count() == 1
+        rows.nth(0).locator("summary").click()
+        assert rows.nth(0).locator("pre.plan").inner_text() == plan
+        _shot(p, "slow")
+        p.goto(f"{served.url}/errors?{q}")
+        p.wait_for_selector("body[data-ready='errors']")
+        assert p.locator("#error-total").inner_text().startswith("7 error(s)")
+        p.locator("#errors-role tr[data-key='report']").click()
+        p.wait_for_url("**role=report**")
+        p.wait_for_selector("body[data-ready='errors']")
+        assert p.locator("#error-total").inner_text().startswith("5 error(s)")
+        assert p.locator("#log-filters button[data-filter='role']").count() == 1
+    finally:
+        _stop(served)

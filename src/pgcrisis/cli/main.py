@@ -28,6 +28,7 @@ COMMANDS = {
     "incident": "pgcrisis.cli.incident:incident",
     "top": "pgcrisis.cli.top:top",
     "serve": "pgcrisis.cli.serve:serve",
+    "logs": "pgcrisis.cli.logs:logs",
 }
 
 

@@ -61,3 +61,19 @@ def cpus_given(flag: int | None, config_cpus: int | None, config_from: str
     if flag is not None:
         return flag, "--cpus"
     return config_cpus, config_from
+
+
+def log_read_options(func: F) -> F:
+    """``--log-format`` and ``--log-line-prefix``: how to read a server's log (the reader
+    recognises both from the content; these say it where it cannot)."""
+    from pgcrisis.logs.record import FORMATS
+
+    func = click.option(
+        "--log-line-prefix", default=None, metavar="PREFIX",
+        help="The log_line_prefix of a stderr log (default: recognised from its lines).",
+    )(func)
+    return click.option(
+        "--log-format", default="auto", show_default=True,
+        type=click.Choice(["auto", *FORMATS]),
+        help="The log's format (auto: recognised from its content).",
+    )(func)

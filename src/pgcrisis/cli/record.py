@@ -73,7 +73,7 @@ def _progress(every_s: float) -> Callable[[Frame, RecorderStats], None]:
                    "and tag (/* view='...' */).")
 @click.option("--log-format", default="auto", show_default=True,
               type=click.Choice(["auto", "jsonlog", "csvlog", "stderr"]),
-              help="The log's format (auto: by the files' names).")
+              help="The log's format (auto: by the files' content).")
 @click.option("--log-line-prefix", default=None, metavar="PREFIX",
               help="The log_line_prefix of a stderr log (default: the server's own).")
 @click.option("--metrics-port", default=None, type=click.IntRange(1, 65535), metavar="PORT",

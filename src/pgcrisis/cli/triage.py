@@ -13,6 +13,7 @@ from pgcrisis.cli.options import (
     cpus_option,
     dsn_option,
     limits_from,
+    log_read_options,
     session_options,
 )
 from pgcrisis.config import Config, build_thresholds, load, parse_assignment
@@ -67,6 +68,14 @@ from pgcrisis.when import MOMENT_HELP
 @click.option("--store", default=None, metavar="PATH|DSN",
               help="Judge a recording (pgcrisis record) instead of the live server: with --at, "
                    "or --from and --to.")
+@click.option("--log", "log_paths", multiple=True, metavar="PATH",
+              help="Judge the server's log instead of the server: files, directories "
+                   "(every log file in it), compressed or not, '-' for stdin; repeatable. "
+                   "With --from/--to, only that window. Lock waits, deadlocks, refused "
+                   "connections, cancels, crashes, checkpoints, temporary files, slow "
+                   "statements and auto_explain plans become the same findings as live "
+                   "triage's.")
+@log_read_options
 @click.option("--name", "recording", default=None,
               help="Which recording of the store (needed when it holds several).")
 @click.option("--at", "at", default=None, metavar="TIME",
@@ -85,6 +94,7 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
            sample_s: float | None, cpus: int | None, threshold_args: tuple[str, ...],
            idle_threshold: float | None, long_query_threshold: float | None,
            long_transaction_threshold: float | None, no_verify: bool, store: str | None,
+           log_paths: tuple[str, ...], log_format: str, log_line_prefix: str | None,
            recording: str | None, at: str | None, start: str | None, end: str | None,
            show_all: bool) -> None:
     """One read-only pass over a live server: ranked findings with evidence and remedies.
@@ -98,6 +108,9 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
 
     Thresholds come from the defaults, then ./pgcrisis.toml (or --config FILE), then flags.
 
+    With --log PATH the past is judged from the server's log alone (no server is read): lock
+    waits, deadlocks, refused connections, cancels, crashes... as the same findings.
+
     Exit status: 0 nothing above info, 1 warning, 2 critical, 3 could not run.
     """
     if dsn_arg and dsn and dsn_arg != dsn:
@@ -110,7 +123,13 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
         if value is not None:
             flags[name] = value
     thresholds = build_thresholds(config.thresholds, flags)
-    if store is not None or at is not None or start is not None or end is not None:
+    if not log_paths and (log_format != "auto" or log_line_prefix is not None):
+        raise ConfigError("--log-format and --log-line-prefix say how to read --log PATH: "
+                          "give --log")
+    if log_paths:
+        report = _log(log_paths, dsn_arg or dsn, store, at, start, end, log_format,
+                      log_line_prefix)
+    elif store is not None or at is not None or start is not None or end is not None:
         from pgcrisis.history.service import triage_past
 
         if dsn_arg or dsn:
@@ -142,6 +161,21 @@ def triage(dsn_arg: str | None, dsn: str | None, fmt: str, statement_timeout_ms:
 
         triage_terminal.render(report, Console(), panels=None if show_all else DEFAULT_PANELS)
     sys.exit(report.exit_code)
+
+
+def _log(paths: tuple[str, ...], dsn: str | None, store: str | None, at: str | None,
+         start: str | None, end: str | None, fmt: str, prefix: str | None) -> TriageReport:
+    """The report on the log alone (no server is read: a DSN or a store is refused, so the
+    report never mixes the log's past with a server's present)."""
+    from pgcrisis.logs.service import triage_log
+
+    if dsn:
+        raise ConfigError("--log judges the log alone, not a server: drop the DSN")
+    if store is not None:
+        raise ConfigError("--log judges the log alone, not a recording: drop --store")
+    if at is not None:
+        raise ConfigError("--log judges a window: give --from and/or --to, not --at")
+    return triage_log(paths, start=start, end=end, fmt=fmt, prefix=prefix)
 
 
 def _live(dsn: str | None, statement_timeout_ms: int, lock_timeout_ms: int,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pgcrisis.checks.grouping import member_titles
 from pgcrisis.judge import TriageReport
 from pgcrisis.model.findings import Finding, Severity
@@ -24,6 +26,23 @@ def _object(finding: Finding) -> str:
             label = f"#{number}" + (f" {o.name}" if o.name else "")
         parts.append(f"{o.kind} `{label}`")
     return ", ".join(parts)
+
+
+def finding_section(number: int, f: Finding, caused: Sequence[int] = ()) -> list[str]:
+    """One finding's section (its lines): title, code and severity, the findings causing it,
+    detail, a grouped finding's members, remedy and SQL (``pgcrisis logs`` prints its
+    findings with it too)."""
+    lines = [f"### {number}. {f.title}", "", f"`{f.code}` · {_BADGE[f.severity]}"
+             + ("".join(f" · consequence of #{c}" for c in caused)), "", f.detail, ""]
+    members = member_titles(f)
+    if members:  # a grouped finding: each of its findings, folded
+        lines += [f"<details><summary>Each of the {len(members)}</summary>", "",
+                  *(f"- {title}" for title in members), "", "</details>", ""]
+    if f.remedy is not None:
+        lines += [f"**Remedy:** {f.remedy.summary}", ""]
+        if f.remedy.sql:
+            lines += ["```sql", *(stmt.rstrip(";") + ";" for stmt in f.remedy.sql), "```", ""]
+    return lines
 
 
 def render(report: TriageReport) -> str:
@@ -55,16 +74,7 @@ def render(report: TriageReport) -> str:
     else:
         lines += ["No findings: nothing above info.", ""]
     for n, f, _, caused in rows:
-        lines += [f"### {n}. {f.title}", "", f"`{f.code}` · {_BADGE[f.severity]}"
-                  + ("".join(f" · consequence of #{c}" for c in caused)), "", f.detail, ""]
-        members = member_titles(f)
-        if members:  # a grouped finding: each of its findings, folded
-            lines += [f"<details><summary>Each of the {len(members)}</summary>", "",
-                      *(f"- {title}" for title in members), "", "</details>", ""]
-        if f.remedy is not None:
-            lines += [f"**Remedy:** {f.remedy.summary}", ""]
-            if f.remedy.sql:
-                lines += ["```sql", *(stmt.rstrip(";") + ";" for stmt in f.remedy.sql), "```", ""]
+        lines += finding_section(n, f, caused)
     if report.results.skipped:
         lines += ["<details><summary>Checks skipped</summary>", ""]
         lines += [f"- `{sk.check}`: {sk.reason}" for sk in report.results.skipped]

@@ -86,9 +86,15 @@ def _value(v: JsonValue, full: bool) -> str:
     ('4.2', '11,816', '5995', '-')
     >>> _value(["a", "b", "c", "d", "e", "f"], False), _value([{"x": 1}], False)
     ('a, b, c, d +2 more', '1 entry')
+    >>> _value({"file": "pg.log", "lines": [17, 20], "records": 4}, False)
+    'pg.log lines 17-20 (4 records)'
     """
     if v is None:
         return "-"
+    if isinstance(v, dict):
+        if "file" in v and "lines" in v:  # the log lines a finding of the log comes from
+            return log_lines(v)
+        return ", ".join(f"{k} {_value(x, full)}" for k, x in v.items())
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
@@ -100,6 +106,17 @@ def _value(v: JsonValue, full: bool) -> str:
         more = f" +{len(v) - len(shown)} more" if len(shown) < len(v) else ""
         return ", ".join(_value(x, full) for x in shown) + more
     return str(v)
+
+
+def log_lines(ref: Mapping[str, JsonValue]) -> str:
+    """Where in the log a finding of the log was read (its evidence's ``log``)."""
+    lines = ref.get("lines") or [0, 0]
+    at = f"line {lines[0]}" if lines[0] == lines[-1] else f"lines {lines[0]}-{lines[-1]}"
+    more = ref.get("files")
+    files = f" (and {len(more) - 1} more files)" if isinstance(more, list) and len(more) > 1 else ""
+    n = ref.get("records")
+    records = f" ({n:,} record{'s' * (n != 1)})" if isinstance(n, int) and n > 1 else ""
+    return f"{ref.get('file', '?')} {at}{records}{files}"
 
 
 def _evidence(evidence: Mapping[str, JsonValue], full: bool) -> Text:

@@ -64,16 +64,10 @@ def server_log_prefix(target: Target) -> str:
 
 def log_follower(target: Target, folder: str, fmt: str, prefix: str | None) -> LogFollower:
     """A follower of the server's log in ``folder``, checked before recording starts (a
-    stderr log without a given prefix is read with the server's own)."""
+    stderr log without a given prefix is read with the server's own, asked only then)."""
     from pgcrisis.logs.follow import LogFollower
-    from pgcrisis.logs.parse import detect
 
-    if prefix is None and fmt in ("auto", "stderr"):
-        path = Path(folder)
-        names = [p.name for p in path.iterdir()] if path.is_dir() else []
-        if fmt == "stderr" or (path.is_dir() and detect(names) == "stderr"):
-            prefix = server_log_prefix(target)
-    return LogFollower(folder, fmt, prefix)
+    return LogFollower(folder, fmt, prefix, server_prefix=lambda: server_log_prefix(target))
 
 
 def metrics_server(store_spec: str, name: str, port: int) -> Callable[[], None]:
@@ -128,7 +122,7 @@ def run_recording(target: Target, store_spec: str, *, name: str | None,
             if log is not None:
                 from pgcrisis.logs.follow import follow
 
-                thread = follow(log, writer.log_errors, done)
+                thread = follow(log, writer, done)
                 stoppers.append(lambda: thread.join(10))
             recorder = Recorder(target, writer, options, on_frame=on_frame)
             if stop is not None:

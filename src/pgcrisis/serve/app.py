@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pgcrisis.errors import PgcrisisError
 from pgcrisis.presentation.triage_json import report_to_json
 from pgcrisis.presentation.web import documents, pages
-from pgcrisis.serve import data
+from pgcrisis.serve import data, slow
 from pgcrisis.serve import timeline as charts
 from pgcrisis.serve.metrics import exposition, registry
 from pgcrisis.store import Store
@@ -125,6 +125,13 @@ def _width(request: Request) -> int:
         raise BadRequest("'width' must be a number of pixels") from None
 
 
+def _filters(request: Request) -> dict[str, str]:
+    """What the log's pages are filtered by: ``?sqlstate=``, ``role=``... (each of
+    :data:`~pgcrisis.serve.data.ERROR_GROUPINGS`; ``""`` asks for rows without one)."""
+    q = request.query_params
+    return {kind: q[kind] for kind in data.ERROR_GROUPINGS if kind in q}
+
+
 def _ranged(store: Store, name: str, answer: Callable[[Store, str, datetime, datetime], T],
             document: Callable[[datetime, datetime, T], JSON]) -> Callable[[Request], JSON]:
     """The endpoint of a page that answers over the range the request asks for."""
@@ -175,7 +182,12 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
     def errors(request: Request) -> JSON:
         start, end = _range(request, store, name)
         return documents.errors(start, end, data.errors(store, name, start, end,
-                                                        _width(request)))
+                                                        _width(request), _filters(request)))
+
+    def slow_statements(request: Request) -> JSON:
+        start, end = _range(request, store, name)
+        return documents.slow(start, end, slow.slow(store, name, start, end, _width(request),
+                                                    _filters(request)))
 
     def metrics_endpoint(request: Request) -> Response:
         body, content_type = exposition(metrics)
@@ -193,6 +205,7 @@ def create_app(store: Store, name: str, *, token: str | None = None) -> ASGIApp:
         Route("/api/jobs", api(_ranged(store, name, data.jobs, documents.jobs))),
         Route("/api/views", api(_ranged(store, name, data.views, documents.views))),
         Route("/api/errors", api(errors)),
+        Route("/api/slow", api(slow_statements)),
         Route("/metrics", metrics_endpoint),
         Mount("/static", pages.static_files(), name="static"),
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,13 +23,13 @@ from pgcrisis.model.jobs import CronJob, JobRuns
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.serve.reduce import Reduced, columns, reduce
 from pgcrisis.serve.timeline import width_of
-from pgcrisis.store import LogErrorCount, Store, Writing, from_us, to_us
+from pgcrisis.store import LogErrorCount, LogSlowCount, Store, Writing, from_us, to_us
 from pgcrisis.when import local_zone
 
 #: the most of a window the cached-views page walks sample by sample (refresh durations)
 VIEWS_SPAN = timedelta(hours=6)
-#: how the errors page groups the log's errors
-ERROR_GROUPINGS = ("sqlstate", "statement", "tag", "application")
+#: how the errors page groups the log's errors (and what it filters them by)
+ERROR_GROUPINGS = ("sqlstate", "statement", "tag", "application", "role", "database")
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,14 +288,25 @@ def _group_key(kind: str, row: LogErrorCount) -> tuple[object, ...]:
     return (getattr(row, kind),)
 
 
-def errors(store: Store, name: str, start: datetime, end: datetime, width: int) -> Errors:
-    """Errors counted from the server's log: per SQLSTATE, statement, tag and application,
-    with a sample message each, and per tag over time (``width`` columns)."""
+def kept(row: LogErrorCount | LogSlowCount, filters: Mapping[str, str]) -> bool:
+    """Whether a row of the log is one the page's filters keep (each names a grouping of
+    :data:`ERROR_GROUPINGS` and the value it must have; ``""`` for none, as an untagged
+    statement)."""
+    return all(str(getattr(row, kind, "")) == value for kind, value in filters.items())
+
+
+def errors(store: Store, name: str, start: datetime, end: datetime, width: int,
+           filters: Mapping[str, str] | None = None) -> Errors:
+    """Errors counted from the server's log: per SQLSTATE, statement, tag, application, role
+    and database, with a sample message each, and per tag over time (``width`` columns);
+    only those ``filters`` keep (:func:`kept`)."""
     groups: dict[str, dict[tuple[object, ...], ErrorGroup]] = {
         kind: {} for kind in ERROR_GROUPINGS}
     per_tag: dict[str, Counter[int]] = defaultdict(Counter)
     total = 0
     for row in store.log_errors(name, start, end):
+        if filters and not kept(row, filters):
+            continue
         total += row.count
         per_tag[row.tag][row.t] += row.count
         for kind, found in groups.items():

@@ -28,14 +28,15 @@ from pgcrisis.store._interface import (
     Event,
     Frame,
     LogErrorCount,
+    LogSlowCount,
     SeriesColumns,
     Store,
     StoreWriter,
     Writing,
 )
 
-__all__ = ["FIGURES", "Event", "Frame", "LogErrorCount", "SeriesColumns", "Store",
-           "StoreWriter", "Writing", "from_us", "is_central", "open_store", "to_us"]
+__all__ = ["FIGURES", "Event", "Frame", "LogErrorCount", "LogSlowCount", "SeriesColumns",
+           "Store", "StoreWriter", "Writing", "from_us", "is_central", "open_store", "to_us"]
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from pgcrisis.capacity.rollups import History, ServerDay
 from pgcrisis.model.findings import Severity
 from pgcrisis.model.parts import RECORDED_PARTS, Part
 from pgcrisis.model.server import ServerInfo
@@ -69,7 +70,9 @@ class Frame:
 @dataclass(frozen=True, slots=True)
 class LogErrorCount:
     """Errors of the server's log in one minute and one group (severity, SQLSTATE,
-    normalized statement, queryid, application, tag): how many, and the latest message."""
+    normalized statement, queryid, application, tag, role, database): how many, and the
+    latest message. ``role`` and ``database`` are ``""`` where the log does not name them
+    (and in minutes a store of schema 4 or older counted)."""
 
     #: the minute's start, µs since the epoch (UTC)
     t: int
@@ -81,13 +84,50 @@ class LogErrorCount:
     tag: str
     count: int
     sample: str
+    role: str = ""
+    database: str = ""
 
     @property
     def group(self) -> str:
-        """The group's key in the store: a digest of what its errors share."""
+        """The group's key in the store: a digest of what its errors share (a group with no
+        role nor database keeps the key it had before the store kept them)."""
         shared = (self.severity, self.sqlstate, self.statement, str(self.queryid or ""),
                   self.application, self.tag)
-        return hashlib.sha1("\x00".join(shared).encode()).hexdigest()[:16]
+        return _digest(shared + ((self.role, self.database)
+                                 if self.role or self.database else ()))
+
+
+@dataclass(frozen=True, slots=True)
+class LogSlowCount:
+    """Slow statements of the server's log (``log_min_duration_statement``, auto_explain) in
+    one minute and one group (normalized statement, queryid, tag, application, role,
+    database): how many, their total and longest duration, their durations'
+    :mod:`~pgcrisis.store.histogram` (a p95 over any range), and the latest plan logged for
+    the group (``""``: none)."""
+
+    #: the minute's start, µs since the epoch (UTC)
+    t: int
+    statement: str
+    queryid: int | None
+    tag: str
+    application: str
+    role: str
+    database: str
+    count: int
+    total_ms: float
+    max_ms: float
+    histogram: dict[int, int]
+    plan: str = ""
+
+    @property
+    def group(self) -> str:
+        """The group's key in the store: a digest of what its statements share."""
+        return _digest((self.statement, str(self.queryid or ""), self.tag, self.application,
+                        self.role, self.database))
+
+
+def _digest(shared: tuple[str, ...]) -> str:
+    return hashlib.sha1("\x00".join(shared).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +238,9 @@ class StoreWriter(Protocol):
     def log_errors(self, rows: Sequence[LogErrorCount]) -> None:
         """Add error counts read from the server's log (one transaction)."""
 
+    def log_slow(self, rows: Sequence[LogSlowCount]) -> None:
+        """Add slow-statement counts read from the server's log (one transaction)."""
+
     def close(self) -> None:
         """Release the writer's lock; the store stays readable."""
 
@@ -241,6 +284,20 @@ class Store(Protocol):
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         """Error counts of the server's log between ``start`` and ``end``."""
+
+    def log_slow(self, name: str, start: datetime, end: datetime) -> list[LogSlowCount]:
+        """Slow-statement counts of the server's log between ``start`` and ``end`` (their
+        plans read back), oldest first."""
+
+    def history(self, name: str, start: date | None = None,
+                end: date | None = None) -> History:
+        """The recording's days (:mod:`pgcrisis.capacity.rollups`) from ``start`` to ``end``
+        (UTC days, inclusive; None: its first, its last), read through the rollup tables'
+        keys, never the samples (a recording older than rollups: folded from its samples)."""
+
+    def latest_days(self, names: Sequence[str], since: date) -> dict[str, tuple[ServerDay, ...]]:
+        """The server days of several recordings from ``since`` on, in one indexed query (a
+        fleet's page)."""
 
     def writing(self, name: str) -> Writing:
         """Whether a recorder writes recording ``name`` now, as far as the store can tell."""

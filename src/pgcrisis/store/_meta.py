@@ -20,8 +20,18 @@ from pgcrisis.store._db import PACKAGE
 STORE_MARK = "pgcrisis-record"
 #: the version of the tables (bump with a migration when they change): 2 added ``series`` (the
 #: per-minute figures of the charts) and ``log_errors`` (errors counted from the server's log);
-#: 3 added the load by wait class, the CPU count and the statements' span to ``series``
-SCHEMA_VERSION = 3
+#: 3 added the load by wait class, the CPU count and the statements' span to ``series``;
+#: 4 is the load frames' (another change); 5 added the role and database to ``log_errors``
+#: and the slow statements of the log (``log_slow``); 6 the daily rollups (``rollup_*``)
+SCHEMA_VERSION = 6
+#: the schema from which ``log_errors`` has ``role_name``/``db_name`` and ``log_slow`` exists
+#: (renumbering this change is this, :data:`SCHEMA_VERSION` and ``sql/schema_v5.sql``' name)
+LOG_DIMENSIONS_SCHEMA = 5
+#: the schema from which a store keeps daily rollups (renumbering this change is this,
+#: :data:`SCHEMA_VERSION` and ``sql/schema_v6.sql``' name)
+ROLLUPS_SCHEMA = 6
+#: the tables a SQLite store makes ``WITHOUT ROWID`` (their rows are their keys: one copy)
+_WITHOUT_ROWID = "CREATE TABLE IF NOT EXISTS rollup_"
 
 
 def meta_rows() -> list[tuple[str, str]]:
@@ -49,10 +59,13 @@ def schema_of(meta: Mapping[str, str]) -> int:
     return int(meta["schema"])
 
 
-def upgrade_statements(schema: int) -> list[str]:
+def upgrade_statements(schema: int, *, sqlite: bool = False) -> list[str]:
     """The DDL that brings a store of ``schema`` to :data:`SCHEMA_VERSION` (both kinds: the
-    ``schema_v<N>.sql`` files are written in SQL both dialects read)."""
+    ``schema_v<N>.sql`` files are written in SQL both dialects read; for ``sqlite``, the
+    rollup tables are made ``WITHOUT ROWID``, which halves them)."""
     out: list[str] = []
     for version in range(schema + 1, SCHEMA_VERSION + 1):
         out += sqlfiles.statements(PACKAGE, f"schema_v{version}")
+    if sqlite:
+        out = [s + " WITHOUT ROWID" if s.startswith(_WITHOUT_ROWID) else s for s in out]
     return out

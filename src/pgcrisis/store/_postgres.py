@@ -304,6 +304,7 @@ class PgWriter(RecordingWriter):
         with self._conn.transaction():
             self.db.run("delete_series_before", self.rec, cut)
             self.db.run("delete_log_errors_before", self.rec, cut)
+            self.db.run("delete_log_slow_before", self.rec, cut)
 
     def after_maintain(self) -> None:
         today = to_us(datetime.now(UTC)) // DAY_US

@@ -13,14 +13,16 @@ back, so it is cached by id across calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
+from pgcrisis.capacity.rollups import History, ServerDay
 from pgcrisis.errors import StoreError
 from pgcrisis.model.parts import FAST_PARTS, RECORDED_PARTS, Part, assemble
 from pgcrisis.model.snapshot import Snapshot
-from pgcrisis.store import Event, LogErrorCount, SeriesColumns, Writing
+from pgcrisis.store import Event, LogErrorCount, LogSlowCount, SeriesColumns, Writing
+from pgcrisis.store import _logs as logs
 from pgcrisis.store._clocks import Refs
 from pgcrisis.store._codec import (
     CLOCKED_FIELDS,
@@ -147,14 +149,18 @@ class RecordingReader:
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         """The error counts of the server's log, oldest first."""
         rec = self.recording(name)
-        if rec is None or self.schema < 2:
+        if rec is None:
             return []
         first = to_us(start) - to_us(start) % 60_000_000
-        return [LogErrorCount(int(t), str(severity), str(sqlstate), str(statement),
-                              None if queryid is None else int(queryid), str(application),
-                              str(tag), int(n), str(sample))
-                for t, severity, sqlstate, statement, queryid, application, tag, n, sample
-                in self.db.all("log_errors_between", rec, first, to_us(end))]
+        return logs.read_errors(self.db, rec, self.schema, first, to_us(end))
+
+    def log_slow(self, name: str, start: datetime, end: datetime) -> list[LogSlowCount]:
+        """The slow-statement counts of the server's log, oldest first."""
+        rec = self.recording(name)
+        if rec is None:
+            return []
+        first = to_us(start) - to_us(start) % 60_000_000
+        return logs.read_slow(self.db, rec, self.schema, first, to_us(end))
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -186,7 +192,10 @@ class RecordingReader:
         rec = self.recording(name)
         if rec is None:
             return
-        cursor, stop = to_us(start), to_us(end)
+        yield from (snapshot for _, snapshot in self.walk(rec, to_us(start), to_us(end)))
+
+    def walk(self, rec: int, cursor: int, stop: int) -> Iterator[tuple[StoredFrame, Snapshot]]:
+        """Each frame between ``cursor`` and ``stop`` (µs, inclusive) with its snapshot."""
         state: dict[int, int] | None = None
         full: StoredFrame | None = None
         known: dict[int, Refs] = {}  # the latest references of each clocked field so far
@@ -204,7 +213,7 @@ class RecordingReader:
                              if self.field_name(fid) in CLOCKED_FIELDS}
                 changes = self.db.all("changes_between", rec, self.field_ids(), page[0].t,
                                       page[-1].t)
-                built: list[Snapshot] = []
+                built: list[tuple[StoredFrame, Snapshot]] = []
                 i = 0
                 for frame in page:
                     while i < len(changes) and int(changes[i][1]) <= frame.t:
@@ -212,7 +221,7 @@ class RecordingReader:
                         i += 1
                     if frame.kind == FULL:
                         full = frame
-                    built.append(self.build(rec, frame, full, state, known))
+                    built.append((frame, self.build(rec, frame, full, state, known)))
                     known.update(frame.refs)
             yield from built
             cursor = page[-1].t + 1
@@ -351,6 +360,18 @@ class ReadingStore:
 
     def log_errors(self, name: str, start: datetime, end: datetime) -> list[LogErrorCount]:
         return self.reader.log_errors(name, start, end)
+
+    def log_slow(self, name: str, start: datetime, end: datetime) -> list[LogSlowCount]:
+        return self.reader.log_slow(name, start, end)
+
+    def history(self, name: str, start: date | None = None,
+                end: date | None = None) -> History:
+        from pgcrisis.store._history import history  # reads this module's reader
+        return history(self.reader, name, start, end)
+
+    def latest_days(self, names: Sequence[str], since: date) -> dict[str, tuple[ServerDay, ...]]:
+        from pgcrisis.store._history import latest_days
+        return latest_days(self.reader, names, since)
 
     def writing(self, name: str) -> Writing:
         rec = self.reader.recording(name)

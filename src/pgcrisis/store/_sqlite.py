@@ -140,7 +140,7 @@ def _create(path: Path) -> None:
         exists = db.one("sqlite_has_meta")
         if not (exists and exists[0]):
             for statement in (*sqlfiles.statements(PACKAGE, "schema_sqlite"),
-                              *upgrade_statements(1)):
+                              *upgrade_statements(1, sqlite=True)):
                 conn.execute(statement)
             for key, value in meta_rows():
                 db.run("insert_meta", key, value)
@@ -156,7 +156,8 @@ def _upgrade(path: Path) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
         row = db.one("schema_version")
-        for statement in upgrade_statements(int(row[0]) if row else SCHEMA_VERSION):
+        for statement in upgrade_statements(int(row[0]) if row else SCHEMA_VERSION,
+                                            sqlite=True):
             conn.execute(statement)
         db.run("set_schema_version", str(SCHEMA_VERSION))
         conn.execute("COMMIT")
@@ -277,6 +278,7 @@ class SqliteWriter(RecordingWriter):
         self.db.run("delete_events_before", self.rec, cut)
         self.db.run("delete_series_before", self.rec, cut)
         self.db.run("delete_log_errors_before", self.rec, cut)
+        self.db.run("delete_log_slow_before", self.rec, cut)
 
     def after_maintain(self) -> None:
         self.checkpoint()

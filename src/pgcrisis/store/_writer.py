@@ -7,7 +7,9 @@ drops partitions), and upkeep (checkpoints, partitions ahead).
 A frame writes only what changed: each field's value is looked up by content
 (:mod:`._content`) and a *change* row is written only when the value id differs from the
 field's previous one. A frame timed at or before its predecessor (the server's clock went
-back) is stored one microsecond after it: a recording's frames are in time order.
+back) is stored one microsecond after it: a recording's frames are in time order. The
+frame's minute of the series and its day's rollups (:mod:`._rollups`) are written in the
+same transaction, so a writer killed at any point leaves them equal to the frames committed.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pgcrisis.errors import StoreError
-from pgcrisis.store import Event, Frame, LogErrorCount
+from pgcrisis.model.findings import Severity
+from pgcrisis.store import Event, Frame, LogErrorCount, LogSlowCount
+from pgcrisis.store import _logs as logs
 from pgcrisis.store import _thinning as thinning
 from pgcrisis.store._clocks import Origins, Refs, clocked_rows, origins, snap
 from pgcrisis.store._codec import CLOCKED_FIELDS, FIELD_TYPES, SERVER_FIELD, Codec, stored_values
 from pgcrisis.store._content import TOUCH_EVERY_US, Content
 from pgcrisis.store._db import Db, to_us
 from pgcrisis.store._reader import RecordingReader
+from pgcrisis.store._rollups import RollupWriter
 from pgcrisis.store._stored_frame import (
     StoredFrame,
     kind_code,
@@ -80,6 +85,8 @@ class RecordingWriter(ABC):
         self.rec = rec
         self.codec = codec
         self.content = Content(db, rec)
+        #: the plans of the log's slow statements (written from the log follower's thread)
+        self.log_content = Content(db, rec)
         self.reader = RecordingReader(db, codec)
         with db.write():
             db.serialize()
@@ -89,6 +96,8 @@ class RecordingWriter(ABC):
         self._field_ids = sorted(self.fields.values())
         self._gc_cut: int | None = None
         self._resume()
+        self.rollups = RollupWriter(db, rec, self.reader)
+        self.rollups.rebuild_if_pending()
         row = self.db.one("last_series", self.rec)
         self.bucket: Bucket | None = None if row is None else Bucket.of(int(row[0]), row[1:])
 
@@ -148,6 +157,7 @@ class RecordingWriter(ABC):
                 yield
         except Exception as exc:
             self.content.reset()
+            self.rollups.forget()
             full = self.full_error(exc)
             if full is not None:
                 raise full from None
@@ -188,6 +198,8 @@ class RecordingWriter(ABC):
                         pack_unavailable(frame.unavailable), pack_refs(refs, t))
             bucket = fold(self.bucket, t, reading(frame.snapshot, frame.parts))
             self.db.run("upsert_series", self.rec, bucket.t, *bucket.row())
+            self.rollups.fold(self.last_t, t, frame.snapshot, frame.parts,
+                              frame.worst is Severity.CRITICAL)
         self.bucket = bucket
         self.last_t = t
         self.last_values.update(changes)
@@ -202,9 +214,21 @@ class RecordingWriter(ABC):
             return
         self.before_write(max(r.t for r in rows))
         with self._writing():
-            for r in rows:
-                self.db.run("upsert_log_error", self.rec, r.t, r.group, r.severity, r.sqlstate,
-                            r.statement, r.queryid, r.application, r.tag, r.count, r.sample)
+            logs.write_errors(self.db, self.rec, rows)
+            self.rollups.errors(rows)
+
+    def log_slow(self, rows: Sequence[LogSlowCount]) -> None:
+        """Add slow-statement counts read from the server's log (one transaction; the log's
+        own content cache, as the log is followed in a thread of its own)."""
+        if not rows:
+            return
+        self.before_write(max(r.t for r in rows))
+        try:
+            with self._writing():
+                logs.write_slow(self.db, self.rec, self.log_content, rows)
+        except Exception:
+            self.log_content.reset()
+            raise
 
     def event(self, event: Event) -> None:
         t = to_us(event.time)
@@ -236,6 +260,7 @@ class RecordingWriter(ABC):
             with self._writing():
                 self.db.run("gc_content", self.rec, cut - TOUCH_EVERY_US)
             self.content.reset()
+            self.log_content.reset()
             self._gc_cut = cut
         self.after_maintain()
 

@@ -17,6 +17,7 @@ from typing import Any
 from pgcrisis.model.waits import SHOWN_CLASSES
 from pgcrisis.serve.data import ErrorGroup, Errors, JobUse, Recording, StatementUse, Views
 from pgcrisis.serve.reduce import Reduced
+from pgcrisis.serve.slow import Slow, SlowGroup
 from pgcrisis.serve.timeline import Load, Timeline
 from pgcrisis.store import Writing
 from pgcrisis.when import shown
@@ -25,6 +26,8 @@ JSON = dict[str, Any]
 #: how the errors page names a statement without a tag, and a session without an application
 NO_TAG = "(no tag)"
 NO_APPLICATION = "(none)"
+#: how the errors page names a role or database the log did not name
+NO_NAME = "(not in the log)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +200,14 @@ def _group_key(kind: str, g: ErrorGroup) -> list[str]:
         return [row.tag or NO_TAG]
     if kind == "application":
         return [row.application or NO_APPLICATION]
+    if kind in ("role", "database"):
+        return [getattr(row, kind) or NO_NAME]
     return [row.sqlstate]
+
+
+def _value(kind: str, g: ErrorGroup) -> str:
+    """The value the page filters a group of ``kind`` by (``/api/errors?<kind>=<value>``)."""
+    return str(getattr(g.first, kind))
 
 
 def errors(start: datetime, end: datetime, e: Errors) -> JSON:
@@ -205,7 +215,23 @@ def errors(start: datetime, end: datetime, e: Errors) -> JSON:
     series = sorted(((tag or NO_TAG, r) for tag, r in e.per_tag), key=lambda tr: tr[0])
     return {**_range(start, end), "total": e.total, "columns": _ms(e.columns),
             "series": [_line(label, label, r) for label, r in series],
-            **{kind: [{"key": _group_key(kind, g), "count": g.count,
+            **{kind: [{"key": _group_key(kind, g), "value": _value(kind, g), "count": g.count,
                        "severity": g.first.severity, "sample": g.sample,
                        "sqlstate": g.first.sqlstate} for g in groups]
                for kind, groups in e.groups.items()}}
+
+
+def _slow_group(g: SlowGroup) -> JSON:
+    return {"statement": g.statement, "queryid": str(g.queryid or ""), "tag": g.tag,
+            "label": g.tag or NO_TAG, "count": g.count, "total_ms": round(g.total_ms, 3),
+            "p95_ms": _round(g.p95_ms), "max_ms": round(g.max_ms, 3), "plan": g.plan}
+
+
+def slow(start: datetime, end: datetime, s: Slow) -> JSON:
+    """``/api/slow``: the count and time of the slow statements, their time per minute per
+    view (ms), and the groups by statement and by view, most time first."""
+    return {**_range(start, end), "count": s.count, "total_ms": round(s.total_ms, 3),
+            "columns": _ms(s.columns),
+            "series": [_line(tag or NO_TAG, tag or NO_TAG, r) for tag, r in s.per_tag],
+            "statements": [_slow_group(g) for g in s.statements],
+            "views": [_slow_group(g) for g in s.views]}

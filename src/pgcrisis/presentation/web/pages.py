@@ -19,7 +19,7 @@ from pgcrisis import __version__
 PACKAGE = "pgcrisis.presentation.web"
 #: the pages, in the order of the navigation: path, title
 PAGES = (("timeline", "Timeline"), ("statements", "Statements"), ("views", "Cached views"),
-         ("jobs", "Jobs"), ("errors", "Errors"))
+         ("jobs", "Jobs"), ("errors", "Errors"), ("slow", "Slow"))
 #: the one template every page is drawn from
 TEMPLATE = "page.html"
 

@@ -21,7 +21,7 @@ from pgcrisis.dsn import Target
 from pgcrisis.model.parts import assemble
 from pgcrisis.model.snapshot import Snapshot
 from pgcrisis.record.recorder import Recorder, RecorderOptions
-from pgcrisis.store import Event, Frame, LogErrorCount
+from pgcrisis.store import Event, Frame, LogErrorCount, LogSlowCount
 from pgcrisis.top.load import LoadPoint, kept, point
 from pgcrisis.top.view import Moment, build_view
 
@@ -59,6 +59,9 @@ class MemoryWriter:
             self._moment = Moment(view, snapshot, self._seq, "live", tuple(self.events))
 
     def log_errors(self, rows: Sequence[LogErrorCount]) -> None:
+        """Nothing: ``top`` follows no log."""
+
+    def log_slow(self, rows: Sequence[LogSlowCount]) -> None:
         """Nothing: ``top`` follows no log."""
 
     def event(self, event: Event) -> None:

@@ -3,7 +3,7 @@
 "use strict";
 
 import { drawChart, drawStack, el } from "./charts.js";
-import { errors, jobs, statements, views } from "./tables.js";
+import { errors, jobs, slow, statements, views } from "./tables.js";
 import { span, stamp, zoneName } from "./time.js";
 
 const page = document.body.dataset.page;
@@ -207,7 +207,7 @@ async function main() {
   setupRange();
   const pages = { timeline, statements: () => statements(getJSON, query),
                   jobs: () => jobs(getJSON, query), views: () => views(getJSON, query),
-                  errors: () => errors(getJSON, query) };
+                  errors: () => errors(getJSON, query), slow: () => slow(getJSON, query) };
   try { await pages[page](); } catch (e) {
     document.getElementById("main").append(el("p", { "class": "empty" }, e.message));
   }

@@ -103,23 +103,95 @@ export async function views(getJSON, query) {
                          "; each cell: minutes × refreshes running"));
 }
 
+// the log's pages are filtered by ?sqlstate=, ?role=... in the address (a click on a group)
+const FILTERS = ["sqlstate", "statement", "tag", "application", "role", "database"];
+
+function filters() {
+  const params = new URLSearchParams(location.search), out = {};
+  for (const kind of FILTERS) if (params.has(kind)) out[kind] = params.get(kind);
+  return out;
+}
+
+function refilter(kind, value) {
+  const params = new URLSearchParams(location.search);
+  if (value === null) params.delete(kind); else params.set(kind, value);
+  location.search = params.toString();
+}
+
+function showFilters() {
+  const box = document.getElementById("log-filters");
+  const shown = Object.entries(filters());
+  box.replaceChildren(...shown.map(([kind, value]) => {
+    const b = el("button", { type: "button", "data-filter": kind },
+                 kind + " = " + (value || "(none)") + " ×");
+    b.addEventListener("click", () => refilter(kind, null));
+    return b;
+  }));
+  box.hidden = !shown.length;
+}
+
 export async function errors(getJSON, query) {
+  showFilters();
   const box = document.getElementById("error-chart");
   const width = Math.max(200, Math.floor(box.clientWidth || 800));
-  const data = await getJSON("/api/errors", query({ width: width }));
+  const data = await getJSON("/api/errors", query(Object.assign({ width: width }, filters())));
   box.replaceChildren();
   const [from, to] = [Date.parse(data.from), Date.parse(data.to)];
   drawChart(box, { key: "errors", title: "errors per minute", unit: "/min",
                    lines: data.series }, from, to, width, 0);
   document.getElementById("error-total").textContent =
     data.total + " error(s) in this range, from the server's log";
-  for (const kind of ["tag", "sqlstate", "statement", "application"]) {
+  for (const kind of ["tag", "sqlstate", "statement", "application", "role", "database"]) {
     fill(document.getElementById("errors-" + kind), data[kind].map((g) => {
       const tr = row([[g.key.filter(Boolean).join(" · "), kind === "statement" ? "query" : ""],
                       [num(g.count, 0), "num count"], [g.sqlstate], [g.sample, "query"]]);
       tr.dataset.key = g.key[0];
+      tr.classList.add("pick");
+      tr.addEventListener("click", () => refilter(kind, g.value));
       return tr;
     }), "No error in this range (is record following the log with --log?).");
   }
   document.body.dataset.ready = "errors";
+}
+
+function planCell(g) {
+  const td = el("td", { "class": "plan" });
+  if (!g.plan) { td.textContent = "–"; return td; }
+  const details = el("details", {});
+  details.append(el("summary", {}, "plan"), el("pre", { "class": "plan" }, g.plan));
+  td.append(details);
+  return td;
+}
+
+function slowRow(label, cls, g) {
+  const tr = row([[label, cls], [num(g.count, 0), "num"], [num(g.total_ms, 0), "num"],
+                  [num(g.p95_ms, 1), "num"], [num(g.max_ms, 1), "num"]]);
+  tr.append(planCell(g));
+  return tr;
+}
+
+export async function slow(getJSON, query) {
+  showFilters();
+  const box = document.getElementById("slow-chart");
+  const width = Math.max(200, Math.floor(box.clientWidth || 800));
+  const data = await getJSON("/api/slow", query(Object.assign({ width: width }, filters())));
+  box.replaceChildren();
+  const [from, to] = [Date.parse(data.from), Date.parse(data.to)];
+  drawChart(box, { key: "slow", title: "slow statement time per minute", unit: "ms",
+                   lines: data.series }, from, to, width, 0);
+  document.getElementById("slow-total").textContent = data.count +
+    " slow statement(s) in this range, " + num(data.total_ms / 1000, 1) + " s in all";
+  const empty = "No slow statement in this range (is log_min_duration_statement set, and " +
+    "record following the log with --log?).";
+  fill(document.getElementById("slow-views"), data.views.map((g) => {
+    const tr = slowRow(g.label, "", g);
+    tr.dataset.key = g.label;
+    return tr;
+  }), empty);
+  fill(document.getElementById("slow-statements"), data.statements.map((g) => {
+    const tr = slowRow(g.statement + (g.tag ? "  /* " + g.tag + " */" : ""), "query", g);
+    tr.dataset.key = g.statement;
+    return tr;
+  }), empty);
+  document.body.dataset.ready = "slow";
 }

@@ -1,0 +1,1 @@
+DELETE FROM log_slow WHERE rec = ? AND t < ?

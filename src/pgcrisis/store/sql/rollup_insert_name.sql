@@ -1,0 +1,1 @@
+INSERT INTO rollup_names (rec, id, db, name) VALUES (?, ?, ?, ?)

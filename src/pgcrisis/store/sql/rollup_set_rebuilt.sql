@@ -1,0 +1,1 @@
+UPDATE rollup_rebuild SET rebuilt = ? WHERE rec = ?

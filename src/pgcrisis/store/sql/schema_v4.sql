@@ -1,0 +1,3 @@
+-- Schema 4 of a recording store: PLACEHOLDER on the logstore branch. Version 4 belongs to
+-- another change (the load frames), developed beside this one: at the merge, its file
+-- replaces this one. Nothing here.
