@@ -15,7 +15,10 @@
    ``python -c``; until the reader exists, that side is skipped, said), ``--runs`` times each,
    alternating, on the same file in the same run: wall time median [min-max], CPU, peak RSS
    (GNU time's, else wait4's), MB/s; and both tools' ERROR/FATAL/PANIC counts beside the
-   expected ones (the source's csvlog, counted with :mod:`csv`, times the copies).
+   expected ones (the source's csvlog, counted with :mod:`csv`, times the copies). pgBadger
+   files some LOG lines (lock waits, the crash, recovery) under ERROR: its own totals are
+   printed as ``ERROR+``, the errors that carry a SQLSTATE as ``ERROR``. ``pgcrisis logs``
+   exits 2 when it has findings (the lab's log has: a crash, a deadlock...).
 
 Target (issue 21): pgcrisis at least as fast as pgBadger, under 100 MiB. Prints figures only.
 """
