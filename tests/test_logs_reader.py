@@ -22,6 +22,8 @@ PREFIXES = [
     "%t [%p-%l] %q%u@%d ", "%m [%p] %q%u@%d %e ", "%m [%p] %q%u@%d [%Q] ",
     # not in the list tried first: built from the lines' shape
     "%m [%p] app=%a,db=%d ", "%n [%p] %u@%d ",
+    # the SQLSTATE before the session's part: every line carries it, only some the rest
+    "%m [%p] %e %q%u@%d %a ", "%t [%p] %e %q%u@%d ", "%m %e [%p] ",
 ]
 
 

@@ -182,19 +182,11 @@ def test_the_reader_counts_what_csvlog_counts(lab: Lab, shape: Shape) -> None:
         assert all(r.sqlstate == "" for r in records), f"{where}: no %e, no SQLSTATE"
 
 
-#: the reader infers ``%m [%p] %q%a `` for MAIN_PREFIX (``%m [%p] %e %q%u@%d %a ``): the
-#: SQLSTATE, user and database are lost (seen after merging main on 2026-12-06)
-INFERRED_E = ("the reader does not infer %e (nor %u@%d) in '%m [%p] %e %q%u@%d %a ': "
-              "no SQLSTATE unless the prefix is given")
-
-
 @pytest.mark.parametrize("shape", [s for s in SHAPES if s.sqlstates],
                          ids=[s.id for s in SHAPES if s.sqlstates])
-def test_the_reader_finds_each_errors_sqlstate(lab: Lab, shape: Shape,
-                                              request: pytest.FixtureRequest) -> None:
-    """ERROR/FATAL/PANIC by SQLSTATE, as csvlog's own field counts them."""
-    if shape.inferred:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=INFERRED_E))
+def test_the_reader_finds_each_errors_sqlstate(lab: Lab, shape: Shape) -> None:
+    """ERROR/FATAL/PANIC by SQLSTATE, as csvlog's own field counts them (a stderr log's
+    prefix inferred from its lines: its SQLSTATE, user and database read too)."""
     path = shape.path(lab)
     records, _ = read(path)
     assert error_counts(records) == phase(lab, shape.phase).csv_counts().errors, shape.id

@@ -121,7 +121,8 @@ _TOKENS = [
     (re.compile(r"(pid|user|usr|db|database|app|application|client|host|remote|sqlstate|"
                 r"state|queryid|query_id)=(?:\[[^\]]*\]|[^\s,\]]*)"), "key"),
     (re.compile(r"[\w\[\]-]*@[\w\[\]-]*"), "%u@%d"),
-    (re.compile(r"[0-9A-Z]{5}(?= $)"), "%e"),  # the SQLSTATE, right before the severity
+    # a SQLSTATE (checked by _is_sqlstate: five digits may be a pid)
+    (re.compile(r"[0-9A-Z]{5}(?= |$)"), "%e"),
     (re.compile(r"\d+"), "%p"),
     # a value the reader cannot name (read, not kept)
     (re.compile(r"[^\s\[\]():@,=|]+"), "%v"),
@@ -148,6 +149,8 @@ def shape(line: str) -> str | None:
             if m is None or not m.group():
                 continue
             escape = f"{m.group(1)}={_KEYS[m.group(1)]}" if token == "key" else token
+            if escape == "%e" and not _is_sqlstate(m.group(), out, head[m.end():]):
+                continue
             if escape == "%p" and any("%p" in o for o in out):
                 escape = "%v"  # a number after the pid: a line number, an xid...
             out.append(escape)
@@ -156,7 +159,19 @@ def shape(line: str) -> str | None:
         else:
             out.append("%%" if head[i] == "%" else head[i])
             i += 1
+    if out[-4:-1] == ["%u@%d", " ", "%v"]:  # a name after user@database: the application's
+        out[-2] = "%a"
     return "".join(out)
+
+
+_BRACKETED_PID = re.compile(r"\[\d+(?:-\d+)?\]")
+
+
+def _is_sqlstate(token: str, before: list[str], after: str) -> bool:
+    """A five-character token is a SQLSTATE (``%e``) when it holds a letter, is ``00000``,
+    or is five digits beside a pid read elsewhere (before it, or in brackets after it)."""
+    return (not token.isdigit() or token == "00000"
+            or any("%p" in o for o in before) or _BRACKETED_PID.search(after) is not None)
 
 
 def infer(lines: Sequence[str]) -> Prefix | None:
