@@ -13,13 +13,17 @@ of how many the findings were judged on.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pgcrisis.logs.events import Event, Kind
 
 #: events of one kind the findings are judged on at most (a record is a few hundred bytes:
 #: all kinds at their cap stay well under the 100 MiB a 1 GiB log may take)
-PER_KIND = 5000
+PER_KIND = 2000
+#: the characters of a kept event's texts (a finding quotes them, never whole): a message
+#: (a duration's repeats its statement), and a statement, detail or context
+MESSAGE_KEPT = 300
+TEXT_KEPT = 2000
 #: plain errors kept: these SQLSTATE classes (53 resources, 58 system, XX internal,
 #: 08 connection) and these codes (lock not available, serialization, shutdowns)
 ERROR_CLASSES = frozenset({"53", "58", "XX", "08"})
@@ -44,6 +48,28 @@ def wanted(event: Event) -> bool:
             or record.sqlstate in ERROR_CODES)
 
 
+def slim(event: Event) -> Event:
+    """The event with its texts cut to what a finding quotes: thousands of events are kept,
+    and a log's statements can be kilobytes each (a plan is kept whole: it is read).
+
+    >>> from datetime import UTC, datetime
+    >>> from pgcrisis.logs.record import LogRecord
+    >>> r = LogRecord(datetime(2026, 1, 1, tzinfo=UTC), "LOG", "", "x" * 5000, "y" * 5000)
+    >>> e = slim(Event(Kind.SLOW, r, duration_ms=1.0, statement="y" * 5000))
+    >>> len(e.record.message), len(e.record.statement), len(e.statement)
+    (300, 2000, 2000)
+    """
+    r = event.record
+    if (len(r.message) <= MESSAGE_KEPT and len(event.statement) <= TEXT_KEPT
+            and max(len(r.statement), len(r.detail), len(r.context),
+                    len(r.internal_query)) <= TEXT_KEPT):
+        return event
+    record = replace(r, message=r.message[:MESSAGE_KEPT], statement=r.statement[:TEXT_KEPT],
+                     detail=r.detail[:TEXT_KEPT], context=r.context[:TEXT_KEPT],
+                     internal_query=r.internal_query[:TEXT_KEPT])
+    return replace(event, record=record, statement=event.statement[:TEXT_KEPT])
+
+
 @dataclass(slots=True)
 class Kept:
     """The events kept so far, and how many of each kind were seen."""
@@ -56,7 +82,7 @@ class Kept:
             return
         self.seen[event.kind] += 1
         if self.seen[event.kind] <= PER_KIND:
-            self.events.append(event)
+            self.events.append(slim(event))
 
     def capped(self) -> dict[Kind, int]:
         """The kinds with more events than kept: kind -> how many were seen."""

@@ -39,10 +39,15 @@ class Line(NamedTuple):
     fields: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogRecord:
     """One message of the log, its continuation lines (DETAIL, HINT, CONTEXT, QUERY,
     STATEMENT, a multi-line statement or plan) joined in.
+
+    Not frozen, unlike the project's other models, and only for speed: a reader builds one
+    per message of a log of gigabytes, and a frozen dataclass's ``__init__`` sets each of
+    its 20 fields through ``object.__setattr__`` (3 µs a record, most of a line's budget).
+    Nothing changes a record once read (:func:`dataclasses.replace` makes another).
 
     ``severity`` is English whatever the server's ``lc_messages`` (``ERROR``, ``LOG``...);
     ``sqlstate`` is ``""`` when the log does not carry it; ``statement`` is the statement the

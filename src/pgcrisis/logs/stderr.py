@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pgcrisis.logs.build import Twin
 from pgcrisis.logs.parser import Parser
 from pgcrisis.logs.prefix import Prefix
 from pgcrisis.logs.record import Line, LogRecord
@@ -181,10 +180,9 @@ class StderrParser(Parser):
         f = {k: "\n".join(v) for k, v in fields.items()} if fields else _NONE
         if not pid and line is not None and line.pid is not None:
             pid = str(line.pid)
-        record = Twin(
+        record = LogRecord(
             moment, severity, state, message, f.get("statement", ""), app,
             int(qid) or None if qid else None, int(pid) if pid else None, user, db, client,
             f.get("detail", ""), f.get("hint", ""), f.get("context", ""),
             f.get("internal_query", ""), btype, session, self.file, number, last)
-        record.__class__ = LogRecord
         self.out.append(record)
