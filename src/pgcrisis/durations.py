@@ -67,6 +67,18 @@ def words(seconds: float | None, unknown: str = "?") -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
+def lasted(seconds: float) -> str:
+    """How long, finer under 10 s (a wait of 0.66 s is not "1 s", a gap of 35 ms not
+    "0.0 s"), else as :func:`words`.
+
+    >>> lasted(0.035), lasted(0.452), lasted(75)
+    ('35 ms', '0.5 s', '1 min 15 s')
+    """
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.1f} s" if seconds < 10 else words(seconds)
+
+
 def compact(seconds: float | None) -> str:
     """Whole seconds in two units at most and no spaces, for a narrow column (empty when
     unknown).

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from pgcrisis.durations import words
 from pgcrisis.logs.events import Event
 from pgcrisis.logs.statements import normalize
 from pgcrisis.model.findings import JsonValue, ObjectRef
@@ -44,15 +43,6 @@ def span(events: Sequence[Event]) -> str:
         return f"at {shown(first)}"
     day = shown(first)[:10] == shown(last)[:10]
     return f"{shown(first)} – {shown(last)[11:] if day else shown(last)}"
-
-
-def lasted(seconds: float) -> str:
-    """How long, to the tenth of a second under 10 s (a wait of 0.66 s is not "1 s").
-
-    >>> lasted(0.452), lasted(75)
-    ('0.5 s', '1 min 15 s')
-    """
-    return f"{seconds:.1f} s" if seconds < 10 else words(seconds)
 
 
 def statement_ref(event: Event, statement: str) -> ObjectRef:

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pgcrisis.durations import lasted
 from pgcrisis.logs.events import Event, Kind
-from pgcrisis.logs.evidence import lasted, log_evidence, short, span
+from pgcrisis.logs.evidence import log_evidence, short, span
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity
 
 #: a root's waits this far apart are two episodes (a pid is reused; a lock taken again)

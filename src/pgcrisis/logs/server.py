@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from pgcrisis.durations import lasted
 from pgcrisis.logs.events import Event, Kind
-from pgcrisis.logs.evidence import database_ref, iso, lasted, log_evidence, short, span
+from pgcrisis.logs.evidence import database_ref, iso, log_evidence, short, span
 from pgcrisis.logs.messages import match
 from pgcrisis.logs.sessions import grouped
 from pgcrisis.model.findings import Finding, ObjectRef, Remedy, Severity

@@ -98,7 +98,7 @@ def slow_queries(events: Sequence[Event]) -> list[Finding]:
         statements = len({normalize(e.statement) for e in group})
         out.append(Finding(
             "slow-query", Severity.INFO,
-            f"view {tag}: {f['count']:,} slow statements logged, "
+            f"view {tag}: {f['count']:,} slow statement{'s' * (f['count'] != 1)} logged, "
             f"{f['total_ms'] / 1000:,.1f} s in all, p95 {f['p95_ms']:,.0f} ms",
             f"The statements tagged view {tag} ({statements} distinct) were logged "
             f"{f['count']:,} times {span(group)}: {f['total_ms'] / 1000:,.1f} s in total, "
