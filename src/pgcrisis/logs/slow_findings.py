@@ -88,7 +88,7 @@ def slow_queries(events: Sequence[Event]) -> list[Finding]:
             + ("once" if f["count"] == 1 else f"{f['count']:,} times")
             + f" over log_min_duration_statement, {f['total_ms'] / 1000:,.1f} s in all, "
             f"p95 {f['p95_ms']:,.0f} ms",
-            f"{short(last.statement, 300)}: {_runs(f['count'])} logged {span(group)}, "
+            f"{short(last.statement, 300)}: {_runs(int(f['count']))} logged {span(group)}, "
             f"{f['total_ms'] / 1000:,.1f} s in total, p95 {f['p95_ms']:,.1f} ms, slowest "
             f"{f['max_ms']:,.1f} ms" + (f"; views: {', '.join(tags)}" if tags else "") + ".",
             (statement_ref(last, last.statement),),
@@ -109,7 +109,7 @@ def slow_queries(events: Sequence[Event]) -> list[Finding]:
             f"view {tag}: {f['count']:,} slow statement{'s' * (f['count'] != 1)} logged, "
             f"{f['total_ms'] / 1000:,.1f} s in all, p95 {f['p95_ms']:,.0f} ms",
             f"The statements tagged view {tag} ({statements} distinct) were logged "
-            f"{_times(f['count'])} {span(group)}: {f['total_ms'] / 1000:,.1f} s in total, "
+            f"{_times(int(f['count']))} {span(group)}: {f['total_ms'] / 1000:,.1f} s in total, "
             f"p95 {f['p95_ms']:,.1f} ms, slowest {f['max_ms']:,.1f} ms.",
             (ObjectRef.client(group[-1].record.application or "?", None,
                               name=f"view {tag}"),),
