@@ -33,9 +33,22 @@ SEASON_MIN_DAYS = 28
 #: the window each side of a candidate level shift, and how many noise units it must jump
 STEP_WINDOW = 7
 STEP_SIGMAS = 5.0
+#: days skipped after a detected shift: its place is known to a few days either side, and a
+#: day from before it, fitted as after, pulls the slope
+SETTLE_DAYS = 3
 #: bootstrap resamples, and the block length (days) they are drawn in
 RESAMPLES = 400
 BLOCK = 14
+#: where the history is cut to check the bootstrap against itself, the fewest days each side,
+#: the resamples per side, and the honest pseudo-cuts the measured ratio is pooled with
+CUTS = (1 / 3, 1 / 2, 2 / 3)
+CUT_MIN_DAYS = 14
+CUT_RESAMPLES = 150
+PRIOR = 2.0
+#: the log model is chosen when its backtest error is under this share of the line's; the
+#: other model keeps some resamples within this factor of that threshold
+LOG_WINS = 0.7
+LOG_RAMP = 2.0
 #: the growth must stand this many standard errors above zero to be called a trend
 TREND_Z = 2.5
 _MAD = 1.4826
@@ -135,33 +148,112 @@ def predict(model: Model, t: Array, weekday: npt.NDArray[np.int64]) -> Array:
     return np.exp(z) if model.log else z
 
 
-def choose(t: Array, weekday: npt.NDArray[np.int64], y: Array) -> Model:
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The model a forecast states, the other one, and the share of the resamples drawn
+    from the other: how far the history leaves the choice open."""
+
+    model: Model
+    other: Model | None
+    share: float
+
+
+def choose(t: Array, weekday: npt.NDArray[np.int64], y: Array) -> Choice:
     """Linear, or exponential when the values are positive and the log model forecasts the
     last third of the history from the first two clearly better (a backtest, not an in-sample
-    fit: a curve always fits the past at least as well)."""
+    fit: a curve always fits the past at least as well): its error under :data:`LOG_WINS`
+    times the line's.
+
+    The choice is itself uncertain: a backtest ratio near the threshold could as well have
+    fallen on the other side. The other model gets a share of the resamples that falls from
+    one half at the threshold to none a factor :data:`LOG_RAMP` away from it, so that the
+    interval does not jump when the ratio crosses it and carries the doubt of a close call
+    (an exponential fitted to a noisy line otherwise gives an interval confidently early)."""
     linear = fit_model(t, weekday, y, log=False)
     if y.size < 21 or np.any(y <= 0):
-        return linear
+        return Choice(linear, None, 0.0)
     cut = (2 * y.size) // 3
     errors = []
     for log in (False, True):
         early = fit_model(t[:cut], weekday[:cut], y[:cut], log=log)
         errors.append(float(np.median(np.abs(predict(early, t[cut:], weekday[cut:])
                                              - y[cut:]))))
-    return fit_model(t, weekday, y, log=True) if errors[1] < 0.7 * errors[0] else linear
+    exponential = fit_model(t, weekday, y, log=True)
+    ratio = errors[1] / errors[0] if errors[0] > 0 else (1.0 if errors[1] > 0 else LOG_WINS)
+    # distance from the threshold in factors of LOG_RAMP: 0 at it, 1 a whole ramp away
+    away = min(1.0, abs(float(np.log(max(ratio, 1e-12) / LOG_WINS))) / np.log(LOG_RAMP))
+    share = 0.5 * (1 - away)
+    if ratio < LOG_WINS:
+        return Choice(exponential, linear, share)
+    return Choice(linear, exponential, share)
 
 
-def resample(model: Model, t: Array, weekday: npt.NDArray[np.int64],
-             rng: np.random.Generator) -> tuple[Array, Array]:
-    """Slopes and intercepts of :data:`RESAMPLES` moving-block bootstrap refits."""
+def resample(model: Model, t: Array, rng: np.random.Generator, count: int = RESAMPLES
+             ) -> tuple[Array, Array]:
+    """Slopes and intercepts of ``count`` circular-block bootstrap refits."""
     n = model.residual.size
     block = min(BLOCK, max(1, n // 4))
     blocks = -(-n // block)
-    starts = rng.integers(0, n - block + 1, size=(RESAMPLES, blocks))
-    index = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(RESAMPLES, -1)[:, :n]
-    noise = model.residual[index]
+    starts = rng.integers(0, n, size=(count, blocks))
+    index = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(count, -1)[:, :n] % n
+    noise = model.residual[index] * np.sqrt(n / max(1.0, n - block - fitted_share(model.residual)))
     base = model.intercept + model.slope * t
     return theil(t, base[None, :] + noise)
+
+
+def fitted_share(residual: Array) -> float:
+    """How many days' worth of the noise's variance the fit's two numbers took out of the
+    residuals: 2 for independent noise, ``2 (1 + phi) / (1 - phi)`` for AR(1) noise of lag-one
+    correlation ``phi`` (a slope follows the noise's slow wander, which then is missing
+    from the residuals)."""
+    centred = residual - residual.mean()
+    power = float(centred @ centred)
+    phi = float(centred[1:] @ centred[:-1]) / power if power > 0 else 0.0
+    phi = min(max(phi, 0.0), 0.8)
+    return 2 * (1 + phi) / (1 - phi)
+
+
+def inflation(model: Model, t: Array, weekday: npt.NDArray[np.int64], y: Array,
+              rng: np.random.Generator) -> float:
+    """How much wider than the bootstrap's the slope's uncertainty is, measured on the
+    history's own past (1: the bootstrap is honest; never below 1).
+
+    At each cut of :data:`CUTS`, the part before and the part after are fitted apart (same
+    model) and bootstrapped; were the bootstrap honest and the growth steady, the difference
+    of the two slopes over its bootstrap standard error would be a standard normal. The mean
+    of its squares, pooled with :data:`PRIOR` pseudo-cuts of an honest 1 (a handful of
+    overlapping cuts is a noisy variance), is the variance's ratio; its root scales the band."""
+    squares: list[float] = []
+    for share in CUTS:
+        cut = int(y.size * share)
+        if min(cut, y.size - cut) < CUT_MIN_DAYS:
+            continue
+        sides = []
+        for part in (slice(None, cut), slice(cut, None)):
+            fitted = fit_model(t[part], weekday[part], y[part], log=model.log)
+            slopes, _ = resample(fitted, t[part], rng, CUT_RESAMPLES)
+            sides.append((fitted.slope, float(np.var(slopes))))
+        (before, var_before), (after, var_after) = sides
+        if var_before + var_after > 0:
+            squares.append((before - after) ** 2 / (var_before + var_after))
+    ratio = (PRIOR + sum(squares)) / (PRIOR + len(squares))
+    return max(1.0, float(np.sqrt(ratio)))
+
+
+def draws(choice: Choice, t: Array, weekday: npt.NDArray[np.int64], y: Array,
+          rng: np.random.Generator) -> list[tuple[Model, Array, Array]]:
+    """The bootstrap's slopes and intercepts, per model (the chosen first), widened about
+    each fit by :func:`inflation`; :data:`RESAMPLES` in all."""
+    widen = inflation(choice.model, t, weekday, y, rng)
+    others = round(choice.share * RESAMPLES) if choice.other is not None else 0
+    out = []
+    for model, count in ((choice.model, RESAMPLES - others), (choice.other, others)):
+        if model is None or count == 0:
+            continue
+        slopes, intercepts = resample(model, t, rng, count)
+        out.append((model, model.slope + widen * (slopes - model.slope),
+                    model.intercept + widen * (intercepts - model.intercept)))
+    return out
 
 
 def crossings(slopes: Array, intercepts: Array, model: Model, limit: float,

@@ -111,17 +111,19 @@ def _forecast(fit: Any, points: list[tuple[date, float]], limit: float, today: d
     since = ""
     if first:
         since = f" since the level shift of {points[first][0].isoformat()}"
-        t, weekday, y = t[first:], weekday[first:], y[first:]
+        settled = first + fit.SETTLE_DAYS
+        t, weekday, y = t[settled:], weekday[settled:], y[settled:]
         if y.size < MIN_DAYS:
             return _say(Verdict.CANNOT_TELL, level,
                         f"a level shift on {points[first][0].isoformat()}; only {y.size} "
                         f"days since, a forecast needs {MIN_DAYS}"), None
-    model = fit.choose(t, weekday, y)
+    choice = fit.choose(t, weekday, y)
+    model = choice.model
     name = ("exponential" if model.log else "linear") + (
         ", weekly pattern" if np.any(model.season) else "")
     days = f"{y.size} days{since}"
-    slopes, intercepts = fit.resample(model, t, weekday, np.random.default_rng(SEED))
-    spread = float(np.std(slopes))
+    drawn = fit.draws(choice, t, weekday, y, np.random.default_rng(SEED))
+    spread = float(np.std(drawn[0][1]))
     future = np.arange(0, horizon + 1, dtype=float)
     weekdays = np.array([(today + timedelta(days=int(k))).weekday() for k in future],
                         dtype=np.int64)
@@ -140,7 +142,10 @@ def _forecast(fit: Any, points: list[tuple[date, float]], limit: float, today: d
                           earliest), None
     point, _ = fit.crossings(np.array([model.slope]), np.array([model.intercept]), model,
                              limit, future, weekdays)
-    dates, paths = fit.crossings(slopes, intercepts, model, limit, future, weekdays)
+    crossed = [fit.crossings(slopes, intercepts, each, limit, future, weekdays)
+               for each, slopes, intercepts in drawn]
+    dates = np.concatenate([c[0] for c in crossed])
+    paths = np.concatenate([c[1] for c in crossed])
     tail = (1 - level) / 2
     low, high = np.quantile(dates, [tail, 1 - tail], method="inverted_cdf")
     band = _band(np, today, future, paths, model, weekdays, tail, point[0], high)
