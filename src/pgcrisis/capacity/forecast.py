@@ -11,7 +11,11 @@ Rules, each a number a reader can check:
   would take it;
 - otherwise the date the fitted path first reaches the limit, and the interval the
   bootstrap's dates give at ``level``; "not within" when the path stays under the limit for
-  ``horizon_days``.
+  ``horizon_days``. The bootstrap is corrected for what it misses (the noise the fit
+  absorbed, the doubt between a line and a curve, growth less steady than the model) and
+  checked against the history's own past, so that an 80 % interval holds the date about
+  80 % of the time (see :mod:`pgcrisis.capacity._fit`); the trend test uses the same
+  widened spread, so noise stays "cannot tell".
 
 The numerics (numpy) live in :mod:`pgcrisis.capacity._fit`, imported when a forecast runs.
 """
