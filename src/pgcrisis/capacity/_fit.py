@@ -48,8 +48,10 @@ Array = npt.NDArray[np.float64]
 #: weeks of history before weekday medians are taken
 SEASON_MIN_DAYS = 28
 #: the window each side of a candidate level shift, and how many noise units it must jump
+#: (4.5: with the growth measured off the step, fewer false shifts on 400 linear, weekly
+#: and noise histories than 5 gave before, and as many steps found)
 STEP_WINDOW = 7
-STEP_SIGMAS = 5.0
+STEP_SIGMAS = 4.5
 #: days skipped after a detected shift: its place is known to a few days either side, and a
 #: day from before it, fitted as after, pulls the slope
 SETTLE_DAYS = 3
@@ -110,8 +112,10 @@ def last_shift(y: Array, t: Array) -> int:
     """Index where the series starts again after its last level shift (0: none found).
 
     At each day k, the median of the week after less the median of the week before, less what
-    the local growth (the median week-on-week rise around k, which a single step cannot
-    sway) explains, against the noise of day-to-day changes."""
+    the local growth explains: the median week-on-week rise of the weeks around k that do not
+    span it (those that do carry the step, and a third of them in the median pulled a
+    moderate shift below the threshold and let noise through), against the noise of
+    day-to-day changes."""
     w = STEP_WINDOW
     n = y.size
     if n < 4 * w:
@@ -119,7 +123,9 @@ def last_shift(y: Array, t: Array) -> int:
     rise = y[w:] - y[:-w]  # rise[j]: over the week from day j
     jumps = np.zeros(n)
     for k in range(w, n - w + 1):
-        weekly = np.median(rise[max(0, k - 2 * w):min(rise.size, k + w)])
+        # the rises either side that do not span k: a third of them would carry the step
+        weekly = np.median(np.concatenate((rise[max(0, k - 3 * w):k - w + 1],
+                                           rise[k:k + 2 * w])))
         jumps[k] = np.median(y[k:k + w]) - np.median(y[k - w:k]) - weekly
     # the jumps' own spread is the noise's, correlation and all; a shift is an outlier of it.
     # Noise that grows with the level (exponential growth) is scaled by the local spread of
