@@ -11,7 +11,11 @@ Rules, each a number a reader can check:
   would take it;
 - otherwise the date the fitted path first reaches the limit, and the interval the
   bootstrap's dates give at ``level``; "not within" when the path stays under the limit for
-  ``horizon_days``.
+  ``horizon_days``. The bootstrap is corrected for what it misses (the noise the fit
+  absorbed, the doubt between a line and a curve, growth less steady than the model) and
+  checked against the history's own past, so that an 80 % interval holds the date about
+  80 % of the time (see :mod:`pgcrisis.capacity._fit`); the trend test uses the same
+  widened spread, so noise stays "cannot tell".
 
 The numerics (numpy) live in :mod:`pgcrisis.capacity._fit`, imported when a forecast runs.
 """
@@ -111,17 +115,19 @@ def _forecast(fit: Any, points: list[tuple[date, float]], limit: float, today: d
     since = ""
     if first:
         since = f" since the level shift of {points[first][0].isoformat()}"
-        t, weekday, y = t[first:], weekday[first:], y[first:]
+        settled = first + fit.SETTLE_DAYS
+        t, weekday, y = t[settled:], weekday[settled:], y[settled:]
         if y.size < MIN_DAYS:
             return _say(Verdict.CANNOT_TELL, level,
                         f"a level shift on {points[first][0].isoformat()}; only {y.size} "
                         f"days since, a forecast needs {MIN_DAYS}"), None
-    model = fit.choose(t, weekday, y)
+    choice = fit.choose(t, weekday, y)
+    model = choice.model
     name = ("exponential" if model.log else "linear") + (
         ", weekly pattern" if np.any(model.season) else "")
     days = f"{y.size} days{since}"
-    slopes, intercepts = fit.resample(model, t, weekday, np.random.default_rng(SEED))
-    spread = float(np.std(slopes))
+    drawn = fit.draws(choice, t, weekday, y, np.random.default_rng(SEED))
+    spread = float(np.std(drawn[0][1]))
     future = np.arange(0, horizon + 1, dtype=float)
     weekdays = np.array([(today + timedelta(days=int(k))).weekday() for k in future],
                         dtype=np.int64)
@@ -140,7 +146,10 @@ def _forecast(fit: Any, points: list[tuple[date, float]], limit: float, today: d
                           earliest), None
     point, _ = fit.crossings(np.array([model.slope]), np.array([model.intercept]), model,
                              limit, future, weekdays)
-    dates, paths = fit.crossings(slopes, intercepts, model, limit, future, weekdays)
+    crossed = [fit.crossings(slopes, intercepts, each, limit, future, weekdays)
+               for each, slopes, intercepts in drawn]
+    dates = np.concatenate([c[0] for c in crossed])
+    paths = np.concatenate([c[1] for c in crossed])
     tail = (1 - level) / 2
     low, high = np.quantile(dates, [tail, 1 - tail], method="inverted_cdf")
     band = _band(np, today, future, paths, model, weekdays, tail, point[0], high)
