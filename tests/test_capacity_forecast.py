@@ -120,11 +120,20 @@ def test_intervals_cover_the_synthetic_truths_about_as_often_as_they_say() -> No
 @settings(max_examples=15, deadline=None)
 @given(st.floats(0.2, 2.0), st.floats(1.2, 3.0), st.integers(0, 10_000))
 def test_faster_growth_never_runs_out_later(slope: float, factor: float, seed: int) -> None:
+    """Under the same model: a slower history may be read as exponential and a faster one as
+    linear (each by its own backtest), and then the curve can reach the limit first
+    (slope 0.25, factor 1.5, seed 6220: 2027-07-28 against 2027-09-04); their intervals
+    overlap, which is all the forecast claims then."""
     slow, _ = exhaustion(_days(90), _noisy(90, slope, 1, seed), 300, today=TODAY)
     fast, _ = exhaustion(_days(90), _noisy(90, slope * factor, 1, seed), 300, today=TODAY)
     if slow.verdict is Verdict.DATE:
         assert fast.verdict in (Verdict.DATE, Verdict.REACHED)
-        assert fast.when is not None and slow.when is not None and fast.when <= slow.when
+        assert fast.when is not None and slow.when is not None
+        if fast.model == slow.model:
+            assert fast.when <= slow.when
+        else:
+            # the intervals overlap (an open end: past the horizon)
+            assert fast.low is None or slow.high is None or fast.low <= slow.high
 
 
 @settings(max_examples=10, deadline=None)
