@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from pgcrisis.logs.fields import CSV_FIELDS
 from pgcrisis.logs.record import Line
 from pgcrisis.logs.sources import inputs
 from pgcrisis.logs.wrappers import Wrapper, recognise
@@ -22,12 +23,6 @@ from tests.logs_server import ServerLog, server_log  # noqa: F401 (a fixture)
 
 START = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[(\d+)\] ")
 SECONDARY = re.compile(r" (?:DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION):  ")
-CSV_NAMES = ("log_time", "user_name", "database_name", "process_id", "connection_from",
-             "session_id", "session_line_num", "command_tag", "session_start_time",
-             "virtual_transaction_id", "transaction_id", "error_severity", "sql_state_code",
-             "message", "detail", "hint", "internal_query", "internal_query_pos", "context",
-             "query", "query_pos", "location", "application_name", "backend_type",
-             "leader_pid", "query_id")
 CRON = "(root) CMD (run-parts /etc/cron.hourly)"
 
 
@@ -202,7 +197,7 @@ def test_cloud_logging_entries_give_back_the_servers_lines(
 def test_cloudnativepg_records_give_back_the_servers_fields(
         server_log: ServerLog, tmp_path: Path) -> None:  # noqa: F811
     rows = server_log.csv_rows()
-    records = [dict(zip(CSV_NAMES, row, strict=False)) for row in rows]
+    records = [dict(zip(CSV_FIELDS, row, strict=False)) for row in rows]
     wrapped = [json.dumps({"level": "info", "ts": "2026-12-06T08:00:01.123456789Z",
                            "logger": "instance-manager", "msg": "Checking for free disk space",
                            "logging_pod": "cluster-example-1"})]

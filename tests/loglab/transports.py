@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
+from pgcrisis.logs.fields import CSV_FIELDS
 from tests.loglab.counts import csv_rows
 
 #: elog.c's PG_SYSLOG_LIMIT: the longest piece sent in one syslog() call
@@ -40,12 +41,6 @@ SYSLOG_LEVEL = {"DEBUG": 7, "LOG": 6, "INFO": 6, "NOTICE": 5, "WARNING": 5, "ERR
                 "FATAL": 3, "PANIC": 2}
 CLOUD_SEVERITY = {"LOG": "INFO", "INFO": "INFO", "NOTICE": "NOTICE", "WARNING": "WARNING",
                   "ERROR": "ERROR", "FATAL": "CRITICAL", "PANIC": "ALERT"}
-CNPG_FIELDS = ("log_time", "user_name", "database_name", "process_id", "connection_from",
-               "session_id", "session_line_num", "command_tag", "session_start_time",
-               "virtual_transaction_id", "transaction_id", "error_severity", "sql_state_code",
-               "message", "detail", "hint", "internal_query", "internal_query_pos", "context",
-               "query", "query_pos", "location", "application_name", "backend_type",
-               "leader_pid", "query_id")
 
 
 @dataclass(frozen=True)
@@ -167,7 +162,7 @@ def write_cnpg(csvlog: Path, path: Path) -> Path:
     """CloudNativePG's instance manager's lines: each csvlog row's fields under ``record``."""
     with path.open("w", encoding="utf-8") as fh:
         for row in csv_rows(csvlog):
-            record = dict(zip(CNPG_FIELDS, row, strict=False))
+            record = dict(zip(CSV_FIELDS, row, strict=False))
             when = datetime.strptime(row[0], "%Y-%m-%d %H:%M:%S.%f %Z").replace(tzinfo=UTC)
             fh.write(json.dumps({
                 "level": "info", "ts": iso(when).replace("+00:00", "Z"), "logger": "postgres",
